@@ -1,0 +1,83 @@
+// Custody rules: what an event does to lots, holdings and shipments, and whether it may.
+//
+// A node and a verifier keep the same state — lots, holdings (lot, holder) -> grams, shipments in
+// transit — and run every event through CheckAndPlanCustody. The state is read through the
+// CustodyView interface (SQLite in the node, memory in a verifier); the function returns the
+// effects to apply, or the rule the event breaks. Nothing here writes: the caller applies the
+// effects in the same transaction as the entry. Pure; thread-safe for distinct views.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cairn/v1/event.pb.h"
+#include "common/status.h"
+#include "ledger/event.h"
+
+namespace cairn::ledger {
+
+struct LotRecord {
+  std::string lot_id;
+  std::string creator;
+  std::string material;
+  uint64_t created_mass_g = 0;
+  std::string created_by_event_id;  // hex
+};
+
+struct ShipmentRecord {
+  std::string dispatch_event_id;  // hex
+  std::string sender;
+  std::string recipient;
+  std::map<std::string, uint64_t> lots;  // lot id -> grams dispatched
+  bool received = false;
+};
+
+// Read access to custody state, including effects of earlier events of the same batch.
+class CustodyView {
+ public:
+  virtual ~CustodyView() = default;
+  // Whether an event with this id is in the log (or a verified peer replica).
+  virtual Result<bool> HasEvent(const std::string& event_id_hex) = 0;
+  // The body of a known event, or nullopt.
+  virtual Result<std::optional<cairn::v1::EventBody>> FindEventBody(
+      const std::string& event_id_hex) = 0;
+  virtual Result<std::optional<LotRecord>> FindLot(const std::string& lot_id) = 0;
+  // Grams of `lot_id` held by `holder` (0 when none).
+  virtual Result<uint64_t> Holding(const std::string& lot_id, const std::string& holder) = 0;
+  virtual Result<std::optional<ShipmentRecord>> FindShipment(const std::string& dispatch_id_hex) = 0;
+};
+
+// What an accepted event changes.
+struct CustodyEffects {
+  std::vector<LotRecord> new_lots;
+  // (lot, holder) -> signed change in grams.
+  std::vector<std::tuple<std::string, std::string, int64_t>> holding_changes;
+  // Dispatch opening a shipment.
+  std::optional<ShipmentRecord> new_shipment;
+  // Receipt closing a shipment: dispatch id, and per lot the grams received.
+  std::optional<std::string> closed_shipment;
+  std::map<std::string, uint64_t> received;   // lot -> grams received
+  std::map<std::string, uint64_t> lost;       // lot -> grams lost in transit
+  std::map<std::string, uint64_t> consumed;   // lot -> grams consumed by a transformation
+};
+
+struct CustodyOptions {
+  // A receipt may report up to this fraction more than was dispatched (weighbridge and moisture
+  // differences); beyond it the receipt is refused.
+  double receipt_tolerance = 0.005;
+};
+
+// Checks the stateful rules for `event` against `view`:
+// referenced events known (FAILED_PRECONDITION); a lot id is created once (ALREADY_EXISTS);
+// the author holds every lot it dispatches or consumes, and no more than it holds is dispatched or
+// consumed (FAILED_PRECONDITION); a receipt answers a known dispatch addressed to its author
+// (FAILED_PRECONDITION / PERMISSION_DENIED), once (ALREADY_EXISTS), for lots of that dispatch; a
+// correction targets an earlier event of the same author (PERMISSION_DENIED).
+// On success returns the effects to apply.
+Result<CustodyEffects> CheckAndPlanCustody(const ParsedEvent& event, CustodyView& view,
+                                           const CustodyOptions& options = {});
+
+}  // namespace cairn::ledger
