@@ -1,0 +1,115 @@
+#include "client/format.h"
+
+#include <fmt/format.h>
+
+#include "client/node_client.h"
+#include "common/clock.h"
+#include "common/crypto.h"
+#include "ledger/event.h"
+
+namespace cairn::client {
+
+std::string FormatMass(uint64_t grams) {
+  if (grams >= 1'000'000) return fmt::format("{:.3f} t", static_cast<double>(grams) / 1e6);
+  if (grams >= 1'000) return fmt::format("{:.3f} kg", static_cast<double>(grams) / 1e3);
+  return fmt::format("{} g", grams);
+}
+
+namespace {
+
+std::string Lots(const google::protobuf::RepeatedPtrField<cairn::v1::LotMass>& lots) {
+  std::string out;
+  for (const auto& l : lots) {
+    if (!out.empty()) out += ", ";
+    out += l.lot_id() + " " + FormatMass(l.mass_g());
+  }
+  return out;
+}
+
+const char* StageName(cairn::v1::Stage s) {
+  switch (s) {
+    case cairn::v1::STAGE_MINED:
+      return "mined";
+    case cairn::v1::STAGE_REFINED:
+      return "refined";
+    case cairn::v1::STAGE_SEPARATED:
+      return "separated";
+    case cairn::v1::STAGE_MELTED:
+      return "melted";
+    case cairn::v1::STAGE_PRODUCED:
+      return "produced";
+    default:
+      return "unspecified";
+  }
+}
+
+}  // namespace
+
+std::string Summarize(const cairn::v1::EventBody& body) {
+  switch (body.kind_case()) {
+    case cairn::v1::EventBody::kExtraction: {
+      const auto& x = body.extraction();
+      return fmt::format("lot {}, {} {}, {} ({})", x.lot_id(), FormatMass(x.mass_g()),
+                         x.material(), x.site().name(), x.site().country());
+    }
+    case cairn::v1::EventBody::kDispatch: {
+      const auto& d = body.dispatch();
+      return fmt::format("shipment {} to {}: {}", d.shipment_id(), d.recipient(), Lots(d.lots()));
+    }
+    case cairn::v1::EventBody::kReceipt: {
+      const auto& r = body.receipt();
+      return fmt::format("received dispatch {}: {}", r.dispatch_event_id().substr(0, 16),
+                         Lots(r.lots()));
+    }
+    case cairn::v1::EventBody::kTransformation: {
+      const auto& t = body.transformation();
+      std::string outs;
+      for (const auto& o : t.outputs()) {
+        if (!outs.empty()) outs += ", ";
+        outs += o.lot_id() + " " + FormatMass(o.mass_g()) + " " + o.material();
+      }
+      return fmt::format("{} at {} ({}): {} -> {}", StageName(t.stage()), t.facility().name(),
+                         t.facility().country(), Lots(t.inputs()), outs);
+    }
+    case cairn::v1::EventBody::kAttestation: {
+      const auto& a = body.attestation();
+      return fmt::format("{} of {}: {}", cairn::v1::AttestationKind_Name(a.kind()),
+                         a.has_lot_id() ? a.lot_id() : a.event_id().substr(0, 16), a.result());
+    }
+    case cairn::v1::EventBody::kCorrection: {
+      const auto& c = body.correction();
+      return fmt::format("corrects {}: {}", c.event_id().substr(0, 16), c.reason());
+    }
+    case cairn::v1::EventBody::KIND_NOT_SET:
+      break;
+  }
+  return "";
+}
+
+Result<DecodedEntry> DecodeEntry(const std::string& entry_bytes) {
+  DecodedEntry d;
+  if (!d.entry.ParseFromString(entry_bytes)) {
+    return DataLoss("entry bytes do not parse as a cairn.v1.LogEntry");
+  }
+  if (!d.body.ParseFromString(d.entry.event().body())) {
+    return DataLoss("entry " + std::to_string(d.entry.index()) +
+                    ": event body does not parse as a cairn.v1.EventBody");
+  }
+  d.event_id = ToHex(ledger::EventId(d.entry.event().body()));
+  return d;
+}
+
+nlohmann::json EntryJson(const DecodedEntry& e) {
+  return {{"index", e.entry.index()},
+          {"log_id", e.entry.log_id()},
+          {"appended_at", FormatTime(ToMicros(e.entry.appended_at()))},
+          {"event_id", e.event_id},
+          {"kind", ledger::KindName(e.body)},
+          {"author", e.body.author()},
+          {"key_id", e.entry.event().key_id()},
+          {"signature", ToHex(e.entry.event().signature())},
+          {"prev_entry_hash", ToHex(e.entry.prev_entry_hash())},
+          {"body", nlohmann::json::parse(ToJson(e.body, false))}};
+}
+
+}  // namespace cairn::client

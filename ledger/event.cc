@@ -1,0 +1,118 @@
+#include "ledger/event.h"
+
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/message.h>
+#include <google/protobuf/unknown_field_set.h>
+
+namespace cairn::ledger {
+
+Hash EventId(std::string_view body) { return Sha256Concat(kEventDomain, body); }
+
+Hash LeafHash(std::string_view entry_bytes) {
+  static constexpr char kLeafPrefix[1] = {0x00};
+  return Sha256Concat(std::string_view(kLeafPrefix, 1), entry_bytes);
+}
+
+namespace {
+
+// Name of the first unknown field found in `message` or its sub-messages, or empty. Iterative
+// so that a hostile nesting depth cannot exhaust the stack (protobuf caps it at 100 anyway).
+std::string FindUnknownField(const google::protobuf::Message& root) {
+  std::vector<std::pair<const google::protobuf::Message*, std::string>> stack{{&root, "EventBody"}};
+  while (!stack.empty()) {
+    auto [message, path] = stack.back();
+    stack.pop_back();
+    const auto* reflection = message->GetReflection();
+    if (!reflection->GetUnknownFields(*message).empty()) {
+      return path + " field " + std::to_string(reflection->GetUnknownFields(*message).field(0).number());
+    }
+    std::vector<const google::protobuf::FieldDescriptor*> fields;
+    reflection->ListFields(*message, &fields);
+    for (const auto* field : fields) {
+      if (field->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) continue;
+      const std::string child = path + "." + field->name();
+      if (field->is_repeated()) {
+        const int n = reflection->FieldSize(*message, field);
+        for (int i = 0; i < n; ++i) {
+          stack.emplace_back(&reflection->GetRepeatedMessage(*message, field, i), child);
+        }
+      } else {
+        stack.emplace_back(&reflection->GetMessage(*message, field), child);
+      }
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<ParsedEvent> ParseSignedEvent(cairn::v1::SignedEvent signed_event) {
+  if (signed_event.body().empty()) return InvalidArgument("SignedEvent.body: empty");
+  if (signed_event.body().size() > kMaxEventBodyBytes) {
+    return InvalidArgument("SignedEvent.body: got " + std::to_string(signed_event.body().size()) +
+                           " bytes, want <= " + std::to_string(kMaxEventBodyBytes));
+  }
+  if (!IsLowerHex(signed_event.key_id(), 16)) {
+    return InvalidArgument("SignedEvent.key_id: want 32 lowercase hex characters");
+  }
+  if (signed_event.signature().size() != kSignatureBytes) {
+    return InvalidArgument("SignedEvent.signature: got " +
+                           std::to_string(signed_event.signature().size()) + " bytes, want 64");
+  }
+  ParsedEvent parsed;
+  if (!parsed.body.ParseFromString(signed_event.body())) {
+    return InvalidArgument("SignedEvent.body: not a valid serialized cairn.v1.EventBody");
+  }
+  if (const std::string unknown = FindUnknownField(parsed.body); !unknown.empty()) {
+    return InvalidArgument("SignedEvent.body: unknown field (" + unknown +
+                           "); a signer may not have seen it");
+  }
+  parsed.id = EventId(signed_event.body());
+  parsed.id_hex = ToHex(parsed.id);
+  parsed.signed_event = std::move(signed_event);
+  return parsed;
+}
+
+const char* KindName(const cairn::v1::EventBody& body) {
+  using K = cairn::v1::EventBody;
+  switch (body.kind_case()) {
+    case K::kExtraction:
+      return "Extraction";
+    case K::kDispatch:
+      return "Dispatch";
+    case K::kReceipt:
+      return "Receipt";
+    case K::kTransformation:
+      return "Transformation";
+    case K::kAttestation:
+      return "Attestation";
+    case K::kCorrection:
+      return "Correction";
+    case K::KIND_NOT_SET:
+      break;
+  }
+  return "none";
+}
+
+cairn::v1::SignedEvent SignEvent(const std::string& body, const std::string& key_id,
+                                 const std::string& secret_key) {
+  cairn::v1::SignedEvent signed_event;
+  signed_event.set_body(body);
+  signed_event.set_key_id(key_id);
+  signed_event.set_signature(Sign(secret_key, kEventDomain, body));
+  return signed_event;
+}
+
+cairn::v1::SignedCheckpoint SignCheckpoint(const cairn::v1::Checkpoint& checkpoint,
+                                           const std::string& key_id,
+                                           const std::string& secret_key) {
+  cairn::v1::SignedCheckpoint signed_checkpoint;
+  std::string bytes;
+  checkpoint.SerializeToString(&bytes);
+  signed_checkpoint.set_signature(Sign(secret_key, kCheckpointDomain, bytes));
+  signed_checkpoint.set_checkpoint(std::move(bytes));
+  signed_checkpoint.set_key_id(key_id);
+  return signed_checkpoint;
+}
+
+}  // namespace cairn::ledger

@@ -1,0 +1,69 @@
+// LogVerifier: checks a whole log, entry by entry, the way an auditor does — without trusting the
+// node that served it.
+//
+// Feed every entry's stored bytes in index order with Add(), then Finish() with the log's signed
+// checkpoint. For each entry it checks: the bytes parse as a LogEntry of this log at the expected
+// index; prev_entry_hash is the previous entry's leaf hash; the event's signature verifies under a
+// key the registry lists for the author, valid when the event occurred and not revoked when it was
+// appended; the author's role permits the event; the event obeys the custody rules given every
+// earlier event (replayed in memory). Finish() checks the checkpoint's signature against the log's
+// key in the registry and that its root equals the Merkle root of the entries. The first failure is
+// kept with its index; later entries are not checked. Not thread-safe; the registry must remain
+// live while the verifier is in use.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "cairn/v1/log.pb.h"
+#include "common/crypto.h"
+#include "common/status.h"
+#include "keys/registry.h"
+#include "ledger/memory_state.h"
+#include "ledger/merkle.h"
+
+namespace cairn::ledger {
+
+struct LogVerdict {
+  uint64_t entries_checked = 0;
+  // Set when the log does not verify: the first bad index (or the log size for a checkpoint
+  // problem) and why.
+  std::optional<uint64_t> bad_index;
+  Status problem;
+  // True when the failure is a key the registry does not list (lineage incomplete rather than
+  // proven bad: the auditor may hold an older registry).
+  bool unknown_key = false;
+  std::string root_hex;
+};
+
+class LogVerifier {
+ public:
+  LogVerifier(std::string log_id, const keys::TrustRegistry& registry);
+
+  // Checks the entry at the next index. Returns false once the log has failed.
+  bool Add(uint64_t index, std::string_view entry_bytes);
+
+  // Checks `checkpoint` covers exactly the entries added and is signed by the log's key.
+  LogVerdict Finish(const cairn::v1::SignedCheckpoint& checkpoint);
+
+  bool failed() const { return verdict_.bad_index.has_value(); }
+  const LogVerdict& verdict() const { return verdict_; }
+
+ private:
+  void Fail(uint64_t index, Status problem);
+
+  const std::string log_id_;
+  const keys::TrustRegistry& registry_;
+  Hash prev_leaf_{};
+  CompactRange tree_;
+  MemoryCustodyState state_;
+  LogVerdict verdict_;
+};
+
+// Checks a signed checkpoint's signature against the registry's key for its log and parses it.
+// UNAUTHENTICATED when the log or key is unknown or the signature does not verify.
+Result<cairn::v1::Checkpoint> VerifyCheckpoint(const cairn::v1::SignedCheckpoint& checkpoint,
+                                               const keys::TrustRegistry& registry);
+
+}  // namespace cairn::ledger

@@ -1,0 +1,36 @@
+// MemoryCustodyState: custody state (events, lots, holdings, shipments) held in memory.
+//
+// The auditor's verifier replays a log or a bundle through CheckAndPlanCustody against this state,
+// exactly as the node does against SQLite. Not thread-safe; one owner.
+#pragma once
+
+#include <map>
+#include <string>
+#include <utility>
+
+#include "ledger/custody.h"
+
+namespace cairn::ledger {
+
+class MemoryCustodyState final : public CustodyView {
+ public:
+  Result<bool> HasEvent(const std::string& event_id_hex) override;
+  Result<std::optional<cairn::v1::EventBody>> FindEventBody(
+      const std::string& event_id_hex) override;
+  Result<std::optional<LotRecord>> FindLot(const std::string& lot_id) override;
+  Result<uint64_t> Holding(const std::string& lot_id, const std::string& holder) override;
+  Result<std::optional<ShipmentRecord>> FindShipment(const std::string& dispatch_id_hex) override;
+
+  // Records `event` as known and applies its effects (as returned by CheckAndPlanCustody).
+  void Apply(const ParsedEvent& event, const CustodyEffects& effects);
+
+  size_t event_count() const { return events_.size(); }
+
+ private:
+  std::map<std::string, cairn::v1::EventBody> events_;
+  std::map<std::string, LotRecord> lots_;
+  std::map<std::pair<std::string, std::string>, uint64_t> holdings_;
+  std::map<std::string, ShipmentRecord> shipments_;
+};
+
+}  // namespace cairn::ledger
