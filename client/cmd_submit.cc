@@ -110,7 +110,8 @@ int Run(const SubmitOptions& opt) {
   std::optional<keys::SigningKey> key;
   if (!opt.presigned) {
     if (opt.key_file.empty()) {
-      return ReportError("submit", InvalidArgument("--key is required (or --signed for pre-signed events)"));
+      return ReportError("submit",
+                         InvalidArgument("--key is required (or --signed for pre-signed events)"));
     }
     std::optional<std::string> passphrase;
     if (!opt.passphrase_file.empty()) {

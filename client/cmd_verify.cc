@@ -39,8 +39,8 @@ int Finish(const VerifyOptions& opt, const std::string& log_id, const ledger::Lo
     std::cout << j.dump(2) << "\n";
   } else if (ok) {
     std::cout << "verified: log " << log_id << ", " << v.entries_checked
-              << " entries; every signature, chain link and custody rule holds; root "
-              << v.root_hex << " matches the signed checkpoint\n";
+              << " entries; every signature, chain link and custody rule holds; root " << v.root_hex
+              << " matches the signed checkpoint\n";
   } else {
     std::cout << (code == kExitIncomplete ? "INCOMPLETE" : "FAILED") << ": log " << log_id
               << " entry " << *v.bad_index << ": " << v.problem.message() << "\n";
@@ -78,7 +78,8 @@ int VerifyLog(const VerifyOptions& opt) {
     request.set_limit(checkpoint.size());
     grpc::ClientContext context;
     // A long log streams for a while: allow a generous deadline proportional to its size.
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(opt.node.timeout_s) +
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(opt.node.timeout_s) +
                          std::chrono::milliseconds(checkpoint.size() / 10));
     auto reader = client.stub().GetEntries(&context, request);
     cairn::v1::EntryRecord record;

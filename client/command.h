@@ -1,13 +1,12 @@
 // The `cairn` command table: each subcommand lives in its own file as an options struct, a
 // Setup that declares its flags, and a Run that returns an exit code.
 //
-// A command file adds itself with an Add<Name>Command(root, selected) function: it creates the CLI11
-// subcommand and, when the subcommand is chosen, stores in *selected the function main() runs
+// A command file adds itself with an Add<Name>Command(root, selected) function: it creates the
+// CLI11 subcommand and, when the subcommand is chosen, stores in *selected the function main() runs
 // after parsing. Errors are printed to stderr as one line: "cairn <cmd>: <message>".
 #pragma once
 
 #include <CLI/CLI.hpp>
-
 #include <functional>
 #include <string>
 
@@ -48,5 +47,6 @@ void AddLogCommand(CLI::App& root, Runner* selected);
 void AddLotCommand(CLI::App& root, Runner* selected);
 void AddCheckpointCommand(CLI::App& root, Runner* selected);
 void AddVerifyCommand(CLI::App& root, Runner* selected);
+void AddBenchCommand(CLI::App& root, Runner* selected);
 
 }  // namespace cairn::client

@@ -49,8 +49,8 @@ std::string Summarize(const cairn::v1::EventBody& body) {
   switch (body.kind_case()) {
     case cairn::v1::EventBody::kExtraction: {
       const auto& x = body.extraction();
-      return fmt::format("lot {}, {} {}, {} ({})", x.lot_id(), FormatMass(x.mass_g()),
-                         x.material(), x.site().name(), x.site().country());
+      return fmt::format("lot {}, {} {}, {} ({})", x.lot_id(), FormatMass(x.mass_g()), x.material(),
+                         x.site().name(), x.site().country());
     }
     case cairn::v1::EventBody::kDispatch: {
       const auto& d = body.dispatch();

@@ -1,6 +1,5 @@
 // cairn: the client for partner systems, auditors and compliance officers.
 #include <CLI/CLI.hpp>
-
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -55,6 +54,7 @@ int main(int argc, char** argv) {
   AddLotCommand(app, &selected);
   AddCheckpointCommand(app, &selected);
   AddVerifyCommand(app, &selected);
+  AddBenchCommand(app, &selected);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {

@@ -38,7 +38,8 @@ Result<int64_t> ParseTime(const std::string& text) {
   if (t.size() == 10 && t[4] == '-' && t[7] == '-') t += "T00:00:00Z";
   google::protobuf::Timestamp ts;
   if (!google::protobuf::util::TimeUtil::FromString(t, &ts)) {
-    return InvalidArgument("time \"" + text + "\": want RFC 3339 like 2025-10-02T08:00:00Z or a date like 2027-01-01");
+    return InvalidArgument("time \"" + text +
+                           "\": want RFC 3339 like 2025-10-02T08:00:00Z or a date like 2027-01-01");
   }
   return ToMicros(ts);
 }

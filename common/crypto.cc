@@ -59,13 +59,15 @@ std::string ToHex(std::string_view bytes) {
 std::string ToHex(const Hash& h) { return ToHex(AsView(h)); }
 
 Result<std::string> FromHex(std::string_view hex) {
-  if (hex.size() % 2 != 0) return InvalidArgument("hex string has odd length " + std::to_string(hex.size()));
+  if (hex.size() % 2 != 0)
+    return InvalidArgument("hex string has odd length " + std::to_string(hex.size()));
   std::string out(hex.size() / 2, '\0');
   for (size_t i = 0; i < out.size(); ++i) {
     const int hi = HexValue(hex[2 * i]);
     const int lo = HexValue(hex[2 * i + 1]);
     if (hi < 0 || lo < 0) {
-      return InvalidArgument("not a hex character at position " + std::to_string(hi < 0 ? 2 * i : 2 * i + 1));
+      return InvalidArgument("not a hex character at position " +
+                             std::to_string(hi < 0 ? 2 * i : 2 * i + 1));
     }
     out[i] = static_cast<char>((hi << 4) | lo);
   }
@@ -128,7 +130,8 @@ bool Verify(std::string_view public_key, std::string_view domain, std::string_vi
   msg.append(domain).append(message);
   return crypto_sign_verify_detached(reinterpret_cast<const unsigned char*>(signature.data()),
                                      reinterpret_cast<const unsigned char*>(msg.data()), msg.size(),
-                                     reinterpret_cast<const unsigned char*>(public_key.data())) == 0;
+                                     reinterpret_cast<const unsigned char*>(public_key.data())) ==
+         0;
 }
 
 }  // namespace cairn

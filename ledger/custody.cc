@@ -49,8 +49,7 @@ Status RequireHolding(CustodyView& view, const std::string& field, const std::st
 Status PlanExtraction(const ParsedEvent& e, CustodyView& view, CustodyEffects& fx) {
   const auto& x = e.body.extraction();
   CAIRN_RETURN_IF_ERROR(RequireNewLot(view, "Extraction.lot_id", x.lot_id()));
-  fx.new_lots.push_back(
-      {x.lot_id(), e.body.author(), x.material(), x.mass_g(), e.id_hex});
+  fx.new_lots.push_back({x.lot_id(), e.body.author(), x.material(), x.mass_g(), e.id_hex});
   fx.holding_changes.emplace_back(x.lot_id(), e.body.author(), static_cast<int64_t>(x.mass_g()));
   return Status::Ok();
 }
@@ -80,8 +79,7 @@ Status PlanReceipt(const ParsedEvent& e, CustodyView& view, CustodyEffects& fx,
   }
   if (shipment->recipient != e.body.author()) {
     return PermissionDenied("Receipt.dispatch_event_id: dispatch " + r.dispatch_event_id() +
-                            " is addressed to " + shipment->recipient + ", not " +
-                            e.body.author());
+                            " is addressed to " + shipment->recipient + ", not " + e.body.author());
   }
   if (shipment->received) {
     return AlreadyExists("Receipt.dispatch_event_id: dispatch " + r.dispatch_event_id() +
@@ -153,8 +151,7 @@ Status PlanCorrection(const ParsedEvent& e, CustodyView& view) {
                             target->author() + "; only its author may correct it");
   }
   if (k.has_transport() && !target->has_dispatch()) {
-    return FailedPrecondition("Correction.transport: event " + k.event_id() +
-                              " is not a Dispatch");
+    return FailedPrecondition("Correction.transport: event " + k.event_id() + " is not a Dispatch");
   }
   return Status::Ok();
 }

@@ -47,7 +47,8 @@ class CustodyView {
   virtual Result<std::optional<LotRecord>> FindLot(const std::string& lot_id) = 0;
   // Grams of `lot_id` held by `holder` (0 when none).
   virtual Result<uint64_t> Holding(const std::string& lot_id, const std::string& holder) = 0;
-  virtual Result<std::optional<ShipmentRecord>> FindShipment(const std::string& dispatch_id_hex) = 0;
+  virtual Result<std::optional<ShipmentRecord>> FindShipment(
+      const std::string& dispatch_id_hex) = 0;
 };
 
 // What an accepted event changes.
@@ -59,9 +60,9 @@ struct CustodyEffects {
   std::optional<ShipmentRecord> new_shipment;
   // Receipt closing a shipment: dispatch id, and per lot the grams received.
   std::optional<std::string> closed_shipment;
-  std::map<std::string, uint64_t> received;   // lot -> grams received
-  std::map<std::string, uint64_t> lost;       // lot -> grams lost in transit
-  std::map<std::string, uint64_t> consumed;   // lot -> grams consumed by a transformation
+  std::map<std::string, uint64_t> received;  // lot -> grams received
+  std::map<std::string, uint64_t> lost;      // lot -> grams lost in transit
+  std::map<std::string, uint64_t> consumed;  // lot -> grams consumed by a transformation
 };
 
 struct CustodyOptions {

@@ -24,7 +24,8 @@ std::string FindUnknownField(const google::protobuf::Message& root) {
     stack.pop_back();
     const auto* reflection = message->GetReflection();
     if (!reflection->GetUnknownFields(*message).empty()) {
-      return path + " field " + std::to_string(reflection->GetUnknownFields(*message).field(0).number());
+      return path + " field " +
+             std::to_string(reflection->GetUnknownFields(*message).field(0).number());
     }
     std::vector<const google::protobuf::FieldDescriptor*> fields;
     reflection->ListFields(*message, &fields);

@@ -19,9 +19,9 @@ void LogVerifier::Fail(uint64_t index, Status problem) {
 bool LogVerifier::Add(uint64_t index, std::string_view entry_bytes) {
   if (failed()) return false;
   if (index != tree_.size()) {
-    Fail(tree_.size(), DataLoss("entry " + std::to_string(tree_.size()) +
-                                " is missing (next entry served has index " +
-                                std::to_string(index) + ")"));
+    Fail(tree_.size(),
+         DataLoss("entry " + std::to_string(tree_.size()) +
+                  " is missing (next entry served has index " + std::to_string(index) + ")"));
     return false;
   }
   cairn::v1::LogEntry entry;
@@ -30,7 +30,8 @@ bool LogVerifier::Add(uint64_t index, std::string_view entry_bytes) {
     return false;
   }
   if (entry.log_id() != log_id_) {
-    Fail(index, DataLoss("LogEntry.log_id: got \"" + entry.log_id() + "\", want \"" + log_id_ + "\""));
+    Fail(index,
+         DataLoss("LogEntry.log_id: got \"" + entry.log_id() + "\", want \"" + log_id_ + "\""));
     return false;
   }
   if (entry.index() != index) {
@@ -90,8 +91,8 @@ Result<cairn::v1::Checkpoint> VerifyCheckpoint(const cairn::v1::SignedCheckpoint
     return InvalidArgument("SignedCheckpoint.checkpoint: not a cairn.v1.Checkpoint");
   }
   if (parsed.log_id() != key->owner) {
-    return Unauthenticated("Checkpoint.log_id: \"" + parsed.log_id() + "\" signed by the key of log \"" +
-                           key->owner + "\"");
+    return Unauthenticated("Checkpoint.log_id: \"" + parsed.log_id() +
+                           "\" signed by the key of log \"" + key->owner + "\"");
   }
   if (key->revoked_at_us != 0 && ToMicros(parsed.timestamp()) >= key->revoked_at_us) {
     return PermissionDenied("SignedCheckpoint.key_id: log key " + key->key_id + " revoked at " +
@@ -117,9 +118,9 @@ LogVerdict LogVerifier::Finish(const cairn::v1::SignedCheckpoint& signed_checkpo
          DataLoss("Checkpoint.size: " + std::to_string(checkpoint->size()) + " entries signed, " +
                   std::to_string(tree_.size()) + " served"));
   } else if (checkpoint->root_hash() != AsView(tree_.Root())) {
-    Fail(tree_.size(), DataLoss("Checkpoint.root_hash: signed root " +
-                                ToHex(checkpoint->root_hash()) + " differs from the entries' root " +
-                                verdict_.root_hex));
+    Fail(tree_.size(),
+         DataLoss("Checkpoint.root_hash: signed root " + ToHex(checkpoint->root_hash()) +
+                  " differs from the entries' root " + verdict_.root_hex));
   }
   return verdict_;
 }

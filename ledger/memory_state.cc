@@ -38,7 +38,8 @@ void MemoryCustodyState::Apply(const ParsedEvent& event, const CustodyEffects& e
     uint64_t& held = holdings_[{lot_id, holder}];
     held = static_cast<uint64_t>(static_cast<int64_t>(held) + delta);
   }
-  if (effects.new_shipment) shipments_[effects.new_shipment->dispatch_event_id] = *effects.new_shipment;
+  if (effects.new_shipment)
+    shipments_[effects.new_shipment->dispatch_event_id] = *effects.new_shipment;
   if (effects.closed_shipment) shipments_[*effects.closed_shipment].received = true;
 }
 

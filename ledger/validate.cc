@@ -68,16 +68,16 @@ class Checker {
   }
   void OptionalName(const std::string& field, std::string_view value) {
     if (value.size() > kMaxNameChars) {
-      Fail(field, "got " + std::to_string(value.size()) + " bytes, want <= " +
-                      std::to_string(kMaxNameChars));
+      Fail(field, "got " + std::to_string(value.size()) +
+                      " bytes, want <= " + std::to_string(kMaxNameChars));
     } else if (HasControlChars(value, false)) {
       Fail(field, "contains a control character");
     }
   }
   void OptionalText(const std::string& field, std::string_view value) {
     if (value.size() > kMaxTextChars) {
-      Fail(field, "got " + std::to_string(value.size()) + " bytes, want <= " +
-                      std::to_string(kMaxTextChars));
+      Fail(field, "got " + std::to_string(value.size()) +
+                      " bytes, want <= " + std::to_string(kMaxTextChars));
     } else if (HasControlChars(value, true)) {
       Fail(field, "contains a control character");
     }
@@ -140,8 +140,8 @@ class Checker {
   void Documents(const std::string& field,
                  const google::protobuf::RepeatedPtrField<cairn::v1::Document>& documents) {
     if (documents.size() > kMaxDocuments) {
-      return Fail(field, "got " + std::to_string(documents.size()) + " documents, want <= " +
-                             std::to_string(kMaxDocuments));
+      return Fail(field, "got " + std::to_string(documents.size()) +
+                             " documents, want <= " + std::to_string(kMaxDocuments));
     }
     for (int i = 0; i < documents.size() && ok(); ++i) {
       const std::string item = field + "[" + std::to_string(i) + "]";
@@ -159,8 +159,8 @@ class Checker {
                  bool required) {
     if (required && lots.empty()) return Fail(field, "at least one lot required");
     if (lots.size() > kMaxListItems) {
-      return Fail(field, "got " + std::to_string(lots.size()) + " lots, want <= " +
-                             std::to_string(kMaxListItems));
+      return Fail(field, "got " + std::to_string(lots.size()) +
+                             " lots, want <= " + std::to_string(kMaxListItems));
     }
     std::set<std::string_view> seen;
     for (int i = 0; i < lots.size() && ok(); ++i) {
@@ -225,8 +225,10 @@ void CheckDispatch(const cairn::v1::Dispatch& d, const std::string& author, Chec
   const std::string& hs = d.hs_code();
   if (!hs.empty()) {
     bool well_formed = hs.size() <= 14 && std::isdigit(static_cast<unsigned char>(hs[0]));
-    for (char ch : hs) well_formed = well_formed && (std::isdigit(static_cast<unsigned char>(ch)) || ch == '.');
-    if (!well_formed) c.Fail("Dispatch.hs_code", "got " + Quote(hs) + ", want digits and dots like \"2846.90\"");
+    for (char ch : hs)
+      well_formed = well_formed && (std::isdigit(static_cast<unsigned char>(ch)) || ch == '.');
+    if (!well_formed)
+      c.Fail("Dispatch.hs_code", "got " + Quote(hs) + ", want digits and dots like \"2846.90\"");
   }
 }
 
@@ -251,7 +253,8 @@ void CheckTransformation(const cairn::v1::Transformation& t, const std::string& 
   c.OptionalText("Transformation.process", t.process());
   c.LotMasses("Transformation.inputs", t.inputs(), /*required=*/true);
   if (t.outputs().empty()) return c.Fail("Transformation.outputs", "at least one output required");
-  if (t.outputs_size() > kMaxListItems) return c.Fail("Transformation.outputs", "want <= 1000 outputs");
+  if (t.outputs_size() > kMaxListItems)
+    return c.Fail("Transformation.outputs", "want <= 1000 outputs");
   std::set<std::string_view> inputs;
   for (const auto& in : t.inputs()) inputs.insert(in.lot_id());
   std::set<std::string_view> seen;
@@ -329,17 +332,15 @@ bool IsLotId(std::string_view id) {
   const std::string_view code = id.substr(colon + 1);
   if (code.empty() || code.size() > 80) return false;
   for (char c : code) {
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-          c == '.' || c == '_' || c == '/' || c == '-')) {
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+          c == '_' || c == '/' || c == '-')) {
       return false;
     }
   }
   return true;
 }
 
-std::string_view LotCreator(std::string_view lot_id) {
-  return lot_id.substr(0, lot_id.find(':'));
-}
+std::string_view LotCreator(std::string_view lot_id) { return lot_id.substr(0, lot_id.find(':')); }
 
 Status ValidateSchema(const EventBody& body, int64_t now_us) {
   Checker c;
@@ -406,10 +407,10 @@ Status CheckRoleFor(const EventBody& body, const keys::TrustRegistry& registry) 
       needed = "MINE";
       break;
     case EventBody::kDispatch:
-      permitted = HasAnyRole(registry, who,
-                             {cairn::v1::ROLE_MINE, cairn::v1::ROLE_PROCESSOR,
-                              cairn::v1::ROLE_TRADER, cairn::v1::ROLE_LOGISTICS,
-                              cairn::v1::ROLE_BUYER});
+      permitted =
+          HasAnyRole(registry, who,
+                     {cairn::v1::ROLE_MINE, cairn::v1::ROLE_PROCESSOR, cairn::v1::ROLE_TRADER,
+                      cairn::v1::ROLE_LOGISTICS, cairn::v1::ROLE_BUYER});
       needed = "MINE, PROCESSOR, TRADER, LOGISTICS or BUYER";
       break;
     case EventBody::kReceipt:
@@ -440,14 +441,16 @@ Status CheckRoleFor(const EventBody& body, const keys::TrustRegistry& registry) 
   if (body.has_dispatch()) {
     const std::string& to = body.dispatch().recipient();
     if (registry.FindParticipant(to) == nullptr) {
-      return FailedPrecondition("Dispatch.recipient: " + to + " is not a participant in registry version " +
+      return FailedPrecondition("Dispatch.recipient: " + to +
+                                " is not a participant in registry version " +
                                 std::to_string(registry.version()));
     }
     if (!HasAnyRole(registry, to,
                     {cairn::v1::ROLE_PROCESSOR, cairn::v1::ROLE_TRADER, cairn::v1::ROLE_LOGISTICS,
                      cairn::v1::ROLE_BUYER})) {
-      return FailedPrecondition("Dispatch.recipient: " + to +
-                                " cannot receive (needs role PROCESSOR, TRADER, LOGISTICS or BUYER)");
+      return FailedPrecondition(
+          "Dispatch.recipient: " + to +
+          " cannot receive (needs role PROCESSOR, TRADER, LOGISTICS or BUYER)");
     }
   }
   return Status::Ok();

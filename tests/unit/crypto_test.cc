@@ -28,7 +28,8 @@ TEST_F(CryptoTest, Ed25519MatchesRfc8032Vector) {
             "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a");
   const std::string sig = Sign(kp->secret_key, "", "");
   EXPECT_EQ(ToHex(sig),
-            "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b");
+            "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39"
+            "701cf9b46bd25bf5f0595bbe24655141438e7a100b");
   EXPECT_TRUE(Verify(kp->public_key, "", "", sig));
 }
 

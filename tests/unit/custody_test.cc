@@ -26,7 +26,9 @@ class CustodyTest : public ::testing::Test {
     if (id != nullptr) *id = e.id_hex;
     return fx.status();
   }
-  uint64_t Held(const std::string& lot, const std::string& who) { return *state_.Holding(lot, who); }
+  uint64_t Held(const std::string& lot, const std::string& who) {
+    return *state_.Holding(lot, who);
+  }
 
   cairn::testing::TestWorld world_;
   MemoryCustodyState state_;
@@ -60,7 +62,8 @@ TEST_F(CustodyTest, ReceiptRecordsTransitLoss) {
   ASSERT_TRUE(Submit(PakistanExtraction()).ok());
   const ParsedEvent d = world_.Sign(DispatchOf("pk-fwo", "us-usm", kLot, 8'000'000));
   state_.Apply(d, *CheckAndPlanCustody(d, state_));
-  auto fx = CheckAndPlanCustody(world_.Sign(ReceiptOf("us-usm", d.id_hex, kLot, 7'990'000)), state_);
+  auto fx =
+      CheckAndPlanCustody(world_.Sign(ReceiptOf("us-usm", d.id_hex, kLot, 7'990'000)), state_);
   ASSERT_TRUE(fx.ok());
   EXPECT_EQ(fx->lost.at(kLot), 10'000u);
 }

@@ -86,7 +86,8 @@ class TestWorld {
     v->set_registry(registry_.SerializeAsString());
     auto* sig = v->add_signatures();
     sig->set_key_id(keys_["registrar"].key_id);
-    sig->set_signature(Sign(keys_["registrar"].secret_key, kRegistryDomain, v->registry()));
+    sig->set_signature(
+        ::cairn::Sign(keys_["registrar"].secret_key, kRegistryDomain, v->registry()));
     auto loaded = keys::TrustRegistry::FromFile(file);
     ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
     trust_ = std::make_unique<keys::TrustRegistry>(std::move(loaded).value());

@@ -65,9 +65,7 @@ TEST(ValidateSchemaTest, RefusesOccurredAtMoreThanFiveMinutesAhead) {
   EXPECT_TRUE(ValidateSchema(b, kTestNow).ok());
 }
 
-TEST(ValidateSchemaTest, RefusesMissingKind) {
-  ExpectRefused(Body("pk-fwo"), "EventBody.kind");
-}
+TEST(ValidateSchemaTest, RefusesMissingKind) { ExpectRefused(Body("pk-fwo"), "EventBody.kind"); }
 
 TEST(ValidateSchemaTest, RefusesMalformedRef) {
   auto b = PakistanExtraction();
@@ -93,7 +91,7 @@ TEST(ValidateSchemaTest, RefusesCompositionAboveOneMillionPpm) {
 }
 
 TEST(ValidateSchemaTest, GradeIsNotSummedWithElements) {
-  auto b = PakistanExtraction();  // TREO 60% + Nd 12% + Pr 4%
+  auto b = PakistanExtraction();                                        // TREO 60% + Nd 12% + Pr 4%
   (*b.mutable_extraction()->mutable_composition_ppm())["Fe"] = 800000;  // 96% elements
   EXPECT_TRUE(ValidateSchema(b, kTestNow).ok());
 }

@@ -1,0 +1,232 @@
+#include "tests/integration/harness.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace cairn::itest {
+
+namespace fs = std::filesystem;
+
+TempDir::TempDir() {
+  std::string tmpl = (fs::temp_directory_path() / "cairn-itest-XXXXXX").string();
+  char* made = mkdtemp(tmpl.data());
+  EXPECT_NE(made, nullptr);
+  path_ = tmpl;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
+void WriteFile(const std::string& path, const std::string& content) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << content;
+  ASSERT_TRUE(out.good()) << "cannot write " << path;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  return buf.str();
+}
+
+namespace {
+
+// Forks and execs argv with stdin/stdout/stderr redirected to the given files; the child dies
+// with the test process.
+int Spawn(const std::vector<std::string>& argv, const std::string& in_path,
+          const std::string& out_path, const std::string& err_path) {
+  const pid_t pid = fork();
+  if (pid != 0) return pid;
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  const int in = open(in_path.c_str(), O_RDONLY);
+  const int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  const int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  if (in < 0 || out < 0 || err < 0) _exit(127);
+  dup2(in, 0);
+  dup2(out, 1);
+  dup2(err, 2);
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  execv(args[0], args.data());
+  _exit(127);
+}
+
+std::string ScratchPath(const std::string& tag) {
+  static int counter = 0;
+  return (fs::temp_directory_path() /
+          ("cairn-itest-" + std::to_string(getpid()) + "-" + std::to_string(++counter) + tag))
+      .string();
+}
+
+}  // namespace
+
+RunResult RunProcess(const std::vector<std::string>& argv, const std::string& stdin_data) {
+  const std::string in = ScratchPath(".in"), out = ScratchPath(".out"), err = ScratchPath(".err");
+  WriteFile(in, stdin_data);
+  RunResult result;
+  const int pid = Spawn(argv, in, out, err);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  result.out = ReadFile(out);
+  result.err = ReadFile(err);
+  fs::remove(in);
+  fs::remove(out);
+  fs::remove(err);
+  return result;
+}
+
+RunResult Cairn(const std::vector<std::string>& args, const std::string& stdin_data) {
+  std::vector<std::string> argv{CAIRN_CLI_PATH};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return RunProcess(argv, stdin_data);
+}
+
+NodeProcess::~NodeProcess() {
+  if (pid_ > 0) Kill9();
+}
+
+bool NodeProcess::Start(const std::string& config_path, std::string* error) {
+  const std::string out = config_path + ".stdout";
+  stderr_path_ = config_path + ".stderr";
+  std::ofstream(out, std::ios::trunc).close();
+  pid_ = Spawn({CAIRND_PATH, "--config", config_path}, "/dev/null", out, stderr_path_);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (std::chrono::steady_clock::now() < deadline) {
+    const std::string text = ReadFile(out);
+    const size_t at = text.find("cairnd: serving");
+    const size_t eol = text.find('\n', at);
+    if (at != std::string::npos && eol != std::string::npos) {
+      const std::string line = text.substr(at, eol - at);
+      address_ = line.substr(line.rfind(' ') + 1);
+      return true;
+    }
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      *error = "cairnd exited early: " + text + ReadFile(stderr_path_);
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  *error = "cairnd did not start within 20 s: " + ReadFile(stderr_path_);
+  Kill9();
+  return false;
+}
+
+void NodeProcess::Kill9() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGKILL);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+}
+
+int NodeProcess::Terminate() {
+  if (pid_ <= 0) return -1;
+  kill(pid_, SIGTERM);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  Kill9();
+  return -1;
+}
+
+namespace {
+
+struct ParticipantSpec {
+  const char* id;
+  const char* name;
+  const char* country;
+  const char* roles;
+};
+
+constexpr ParticipantSpec kParticipants[] = {
+    {"cairn-registrar", "Cairn Consortium Registrar", "CH", "REGISTRAR"},
+    {"pk-fwo", "Frontier Works Organisation", "PK", "MINE"},
+    {"us-usm", "US Strategic Metals", "US", "PROCESSOR"},
+    {"jp-magnets", "Nippon Magnet Works", "JP", "BUYER,PROCESSOR"},
+    {"mm-kia-trading", "Kachin Trading Co", "MM", "TRADER"},
+    {"au-assay-lab", "Perth Assay Laboratory", "AU", "LAB"},
+};
+
+}  // namespace
+
+World::World(const TempDir& dir) : dir_(dir), registry_path_(dir / "registry.json") {
+  const std::string keys_dir = dir / "keys";
+  for (const auto& p : kParticipants) {
+    const RunResult r = Cairn({"keygen", "--participant", p.id, "--out", keys_dir});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+  }
+  const RunResult node_key = Cairn({"keygen", "--participant", "demo-log", "--out", keys_dir});
+  EXPECT_EQ(node_key.exit_code, 0) << node_key.err;
+  auto check = [](const RunResult& r) { EXPECT_EQ(r.exit_code, 0) << r.out << r.err; };
+  check(Cairn({"registry", "init", "--registry", registry_path_, "--consortium", "cairn-itest",
+               "--threshold", "1"}));
+  for (const auto& p : kParticipants) {
+    check(Cairn({"registry", "add", "--registry", registry_path_, "--participant", p.id, "--name",
+                 p.name, "--country", p.country, "--roles", p.roles, "--pub",
+                 keys_dir + "/" + p.id + ".pub", "--valid-from", "2020-01-01"}));
+  }
+  check(Cairn({"registry", "add-log", "--registry", registry_path_, "--log-id", "demo-log",
+               "--operator", "us-usm", "--pub", keys_dir + "/demo-log.pub"}));
+  check(Cairn({"registry", "sign", "--registry", registry_path_, "--key",
+               keys_dir + "/cairn-registrar.key"}));
+}
+
+std::string World::key_path(const std::string& participant) const {
+  return dir_ / ("keys/" + participant + ".key");
+}
+
+const keys::SigningKey& World::key(const std::string& participant) {
+  auto it = keys_.find(participant);
+  if (it == keys_.end()) {
+    auto k = keys::ReadSigningKey(key_path(participant), std::nullopt);
+    EXPECT_TRUE(k.ok()) << k.status().ToString();
+    it = keys_.emplace(participant, std::move(k).value()).first;
+  }
+  return it->second;
+}
+
+void World::StartNode() {
+  WriteFile(config_path(),
+            "listen = \"127.0.0.1:0\"\n"
+            "db = \"node.db\"\n"
+            "log_id = \"demo-log\"\n"
+            "node_key = \"keys/demo-log.key\"\n"
+            "registry = \"registry.json\"\n"
+            "participants = [\"pk-fwo\", \"us-usm\", \"jp-magnets\", \"au-assay-lab\"]\n");
+  std::string error;
+  ASSERT_TRUE(node_.Start(config_path(), &error)) << error;
+}
+
+std::unique_ptr<cairn::v1::Ledger::Stub> World::Stub() const {
+  return cairn::v1::Ledger::NewStub(
+      grpc::CreateChannel(node_.address(), grpc::InsecureChannelCredentials()));
+}
+
+void SetDeadline(grpc::ClientContext& context, int seconds) {
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(seconds));
+}
+
+}  // namespace cairn::itest
