@@ -1,0 +1,168 @@
+#include "ledger/proofs.h"
+
+#include <gtest/gtest.h>
+
+#include "ledger/merkle.h"
+
+namespace cairn::ledger {
+namespace {
+
+// Reference vectors of the RFC 6962 test tree: the eight leaves and the proofs published in the
+// Certificate Transparency and transparency-dev/merkle test suites
+// (certificate-transparency-go merkletree tests; transparency-dev/merkle testonly/reference_test
+// "inclusionProofs" and "consistencyProofs").
+const char* const kLeafData[] = {"",
+                                 "00",
+                                 "10",
+                                 "2021",
+                                 "3031",
+                                 "40414243",
+                                 "5051525354555657",
+                                 "606162636465666768696a6b6c6d6e6f"};
+const char* const kRoots[] = {"6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
+                              "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
+                              "aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77",
+                              "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+                              "4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4",
+                              "76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef",
+                              "ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c",
+                              "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328"};
+
+struct ProofVector {
+  uint64_t a;  // leaf index, or old size
+  uint64_t b;  // tree size, or new size
+  std::vector<const char*> hashes;
+};
+
+const ProofVector kInclusion[] = {
+    {0,
+     8,
+     {"96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
+      "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+      "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"}},
+    {5,
+     8,
+     {"bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
+      "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
+      "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"}},
+    {2, 3, {"fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125"}},
+    {1,
+     5,
+     {"6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
+      "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+      "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b"}},
+};
+
+const ProofVector kConsistency[] = {
+    {1, 1, {}},
+    {1,
+     8,
+     {"96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
+      "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+      "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"}},
+    {2,
+     8,
+     {"5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+      "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"}},
+    {6,
+     8,
+     {"0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
+      "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
+      "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"}},
+    {2,
+     5,
+     {"5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+      "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b"}},
+};
+
+Hash H(const char* hex) {
+  Hash h{};
+  const std::string raw = *FromHex(hex);
+  std::copy(raw.begin(), raw.end(), h.begin());
+  return h;
+}
+
+std::vector<Hash> Leaves() {
+  std::vector<Hash> leaves;
+  for (const char* d : kLeafData) leaves.push_back(Sha256(std::string(1, '\0') + *FromHex(d)));
+  return leaves;
+}
+
+std::vector<std::string> Hex(const std::vector<Hash>& hashes) {
+  std::vector<std::string> out;
+  for (const auto& h : hashes) out.push_back(ToHex(h));
+  return out;
+}
+
+TEST(ProofsTest, InclusionProofsMatchReferenceVectors) {
+  const auto leaves = Leaves();
+  LeafVectorSource source(leaves);
+  for (const auto& v : kInclusion) {
+    auto proof = InclusionProof(source, v.a, v.b);
+    ASSERT_TRUE(proof.ok());
+    EXPECT_EQ(Hex(*proof), std::vector<std::string>(v.hashes.begin(), v.hashes.end()))
+        << "leaf " << v.a << " of " << v.b;
+    EXPECT_TRUE(VerifyInclusion(leaves[v.a], v.a, v.b, *proof, H(kRoots[v.b - 1])));
+  }
+}
+
+TEST(ProofsTest, ConsistencyProofsMatchReferenceVectors) {
+  const auto leaves = Leaves();
+  LeafVectorSource source(leaves);
+  for (const auto& v : kConsistency) {
+    auto proof = ConsistencyProof(source, v.a, v.b);
+    ASSERT_TRUE(proof.ok());
+    EXPECT_EQ(Hex(*proof), std::vector<std::string>(v.hashes.begin(), v.hashes.end()))
+        << v.a << " -> " << v.b;
+    EXPECT_TRUE(VerifyConsistency(v.a, v.b, H(kRoots[v.a - 1]), H(kRoots[v.b - 1]), *proof));
+  }
+}
+
+TEST(ProofsTest, EveryProofOfEverySizeUpTo40VerifiesAndMutationsFail) {
+  std::vector<Hash> leaves;
+  for (int i = 0; i < 40; ++i) leaves.push_back(Sha256("leaf " + std::to_string(i)));
+  LeafVectorSource source(leaves);
+  std::vector<Hash> roots{EmptyRoot()};
+  for (size_t n = 1; n <= leaves.size(); ++n) {
+    roots.push_back(RootOf(std::vector<Hash>(leaves.begin(), leaves.begin() + n)));
+  }
+  for (uint64_t n = 1; n <= leaves.size(); ++n) {
+    for (uint64_t i = 0; i < n; ++i) {
+      auto proof = *InclusionProof(source, i, n);
+      ASSERT_TRUE(VerifyInclusion(leaves[i], i, n, proof, roots[n])) << i << "/" << n;
+      if (n > 1) EXPECT_FALSE(VerifyInclusion(leaves[(i + 1) % n], i, n, proof, roots[n]));
+      if (!proof.empty()) {
+        proof.back()[0] ^= 1;
+        EXPECT_FALSE(VerifyInclusion(leaves[i], i, n, proof, roots[n]));
+        proof.back()[0] ^= 1;
+        proof.pop_back();
+        EXPECT_FALSE(VerifyInclusion(leaves[i], i, n, proof, roots[n]));
+      }
+    }
+    for (uint64_t m = 0; m <= n; ++m) {
+      auto proof = *ConsistencyProof(source, m, n);
+      ASSERT_TRUE(VerifyConsistency(m, n, roots[m], roots[n], proof)) << m << "->" << n;
+      if (!proof.empty()) {
+        proof.front()[3] ^= 0x80;
+        EXPECT_FALSE(VerifyConsistency(m, n, roots[m], roots[n], proof)) << m << "->" << n;
+      }
+      if (m > 0 && m < n) {
+        EXPECT_FALSE(
+            VerifyConsistency(m, n, roots[m - 1], roots[n], *ConsistencyProof(source, m, n)));
+      }
+    }
+  }
+}
+
+TEST(ProofsTest, RefusesOutOfRangeArguments) {
+  const auto leaves = Leaves();
+  LeafVectorSource source(leaves);
+  EXPECT_FALSE(InclusionProof(source, 8, 8).ok());
+  EXPECT_FALSE(ConsistencyProof(source, 5, 3).ok());
+  EXPECT_FALSE(VerifyInclusion(leaves[0], 8, 8, {}, H(kRoots[7])));
+  EXPECT_FALSE(VerifyConsistency(4, 4, H(kRoots[3]), H(kRoots[4]), {}));
+  EXPECT_TRUE(VerifyConsistency(0, 8, EmptyRoot(), H(kRoots[7]), {}));
+}
+
+}  // namespace
+}  // namespace cairn::ledger
