@@ -42,8 +42,9 @@ int Run(const LogOptions& opt) {
       continue;
     }
     const auto& e = *decoded;
-    std::string appended = FormatTime(ToMicros(e.entry.appended_at()));
-    std::cout << fmt::format("{:>7}  {:<20.20}  {:<14}  {:<14}  {:<16.16}  {}\n", record.index(),
+    const int64_t appended_us = ToMicros(e.entry.appended_at());
+    const std::string appended = FormatTime(appended_us - appended_us % 1000000);
+    std::cout << fmt::format("{:>7}  {:<20}  {:<14}  {:<14}  {:<16.16}  {}\n", record.index(),
                              appended, ledger::KindName(e.body), e.body.author(), e.event_id,
                              Summarize(e.body));
   }

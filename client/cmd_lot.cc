@@ -1,5 +1,6 @@
 // cairn lot: the state of one lot — who holds how much, what is in transit.
 #include <iostream>
+#include <map>
 #include <memory>
 
 #include "client/command.h"
@@ -47,7 +48,9 @@ int Run(const LotOptions& opt) {
             << "lost       " << FormatMass(lot.transit_loss_mass_g()) << " in transit\n";
   if (!lot.composition_ppm().empty()) {
     std::cout << "composition";
-    for (const auto& [element, ppm] : lot.composition_ppm()) {
+    const std::map<std::string, uint32_t> sorted(lot.composition_ppm().begin(),
+                                                 lot.composition_ppm().end());
+    for (const auto& [element, ppm] : sorted) {
       std::cout << " " << element << " " << ppm / 10000.0 << "%";
     }
     std::cout << "\n";

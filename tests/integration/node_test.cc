@@ -201,7 +201,7 @@ TEST_F(NodeTest, RefusesEachRuleWithItsStatusAndWritesNothing) {
     cases.push_back({"not hosted", Signed(b), grpc::StatusCode::PERMISSION_DENIED, "not hosted"});
   }
   {  // custody: dispatch of a lot the sender does not hold
-    cases.push_back({"custody", Signed(DispatchOf("jp-magnets", "pk-fwo", kLot, 5)),
+    cases.push_back({"custody", Signed(DispatchOf("jp-magnets", "us-usm", kLot, 5)),
                      grpc::StatusCode::FAILED_PRECONDITION, "does not hold lot"});
   }
   {  // over-consumption

@@ -121,7 +121,7 @@ inline cairn::v1::EventBody Body(const std::string& author, int64_t at = kTestNo
   return b;
 }
 
-// 20 t of REE concentrate from Pakistan: 12% Nd, 4% Pr, 60% TREO.
+// 20 t of REE concentrate from Pakistan: 60% TREO, of which ~12% Nd2O3 and ~4% Pr6O11.
 inline cairn::v1::EventBody PakistanExtraction(const std::string& lot = "pk-fwo:CHG-2025-0001",
                                                uint64_t mass_g = 20'000'000) {
   auto b = Body("pk-fwo");
@@ -137,8 +137,8 @@ inline cairn::v1::EventBody PakistanExtraction(const std::string& lot = "pk-fwo:
   x->set_material("REE concentrate");
   x->set_mass_g(mass_g);
   (*x->mutable_composition_ppm())["TREO"] = 600000;
-  (*x->mutable_composition_ppm())["Nd"] = 120000;
-  (*x->mutable_composition_ppm())["Pr"] = 40000;
+  (*x->mutable_composition_ppm())["Nd"] = 61700;  // 12% of the REO as Nd2O3, x 0.857
+  (*x->mutable_composition_ppm())["Pr"] = 19900;  // 4% of the REO as Pr6O11, x 0.828
   return b;
 }
 
@@ -154,7 +154,7 @@ inline cairn::v1::EventBody DispatchOf(const std::string& from, const std::strin
   auto* t = d->mutable_transport();
   t->set_mode("sea");
   t->set_vessel("MSC Alina");
-  t->add_container_numbers("MSCU1234565");
+  t->add_container_numbers("MSCU1234566");
   t->add_seal_numbers("PK-SEAL-778812");
   t->set_port_of_loading("PKKHI");
   t->set_port_of_discharge("USHOU");
