@@ -47,4 +47,7 @@ Result<PublicKeyFile> ReadPublicKey(const std::string& path);
 // Reads a passphrase file: its first line, without the newline.
 Result<std::string> ReadPassphraseFile(const std::string& path);
 
+// Overwrites the secret key's bytes (sodium_memzero) and clears it; call when done signing.
+void WipeSecret(SigningKey* key);
+
 }  // namespace cairn::keys

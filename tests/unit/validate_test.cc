@@ -86,13 +86,13 @@ TEST(ValidateSchemaTest, RefusesAbsurdMass) {
 
 TEST(ValidateSchemaTest, RefusesCompositionAboveOneMillionPpm) {
   auto b = PakistanExtraction();
-  (*b.mutable_extraction()->mutable_composition_ppm())["Ce"] = 900000;
+  (*b.mutable_extraction()->mutable_composition_ppm())["Ce"] = 950000;  // 1,031,600 ppm in all
   ExpectRefused(b, "Extraction.composition_ppm");
 }
 
 TEST(ValidateSchemaTest, GradeIsNotSummedWithElements) {
   auto b = PakistanExtraction();                                        // TREO 60% + Nd 12% + Pr 4%
-  (*b.mutable_extraction()->mutable_composition_ppm())["Fe"] = 800000;  // 96% elements
+  (*b.mutable_extraction()->mutable_composition_ppm())["Fe"] = 800000;  // elements 88%, with TREO 148%
   EXPECT_TRUE(ValidateSchema(b, kTestNow).ok());
 }
 
