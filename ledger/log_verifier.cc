@@ -94,7 +94,13 @@ Result<cairn::v1::Checkpoint> VerifyCheckpoint(const cairn::v1::SignedCheckpoint
     return Unauthenticated("Checkpoint.log_id: \"" + parsed.log_id() +
                            "\" signed by the key of log \"" + key->owner + "\"");
   }
-  if (key->revoked_at_us != 0 && ToMicros(parsed.timestamp()) >= key->revoked_at_us) {
+  const int64_t signed_at = ToMicros(parsed.timestamp());
+  if (signed_at < key->valid_from_us ||
+      (key->valid_until_us != 0 && signed_at >= key->valid_until_us)) {
+    return PermissionDenied("SignedCheckpoint.key_id: log key " + key->key_id +
+                            " was not valid at the checkpoint's time " + FormatTime(signed_at));
+  }
+  if (key->revoked_at_us != 0 && signed_at >= key->revoked_at_us) {
     return PermissionDenied("SignedCheckpoint.key_id: log key " + key->key_id + " revoked at " +
                             FormatTime(key->revoked_at_us));
   }

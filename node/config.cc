@@ -1,1 +1,274 @@
-// placeholder until the node lands
+#include "node/config.h"
+
+#include <climits>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <toml++/toml.h>
+
+#include "ledger/validate.h"
+
+namespace cairn::node {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr uint64_t kMinMessageBytes = 128 * 1024;  // an event body may be 64 KiB
+constexpr uint64_t kMaxMessageBytes = INT_MAX;     // gRPC takes an int
+
+const std::set<std::string>& LogLevels() {
+  static const std::set<std::string> levels = {"trace", "debug", "info",    "warn",
+                                               "error", "critical", "off"};
+  return levels;
+}
+
+std::string Quote(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s.substr(0, 80)) {
+    if (c == '"' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  if (s.size() > 80) out += "...";
+  return out + "\"";
+}
+
+std::string Resolve(const std::string& base_dir, const std::string& path) {
+  if (path.empty() || base_dir.empty() || fs::path(path).is_absolute()) return path;
+  return (fs::path(base_dir) / path).lexically_normal().string();
+}
+
+std::string TypeName(const toml::node& node) {
+  switch (node.type()) {
+    case toml::node_type::string:
+      return "a string";
+    case toml::node_type::integer:
+      return "an integer";
+    case toml::node_type::floating_point:
+      return "a number";
+    case toml::node_type::boolean:
+      return "a boolean";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::table:
+      return "a table";
+    default:
+      return "a date or time";
+  }
+}
+
+// "<source>:<line>: <key>: "
+std::string Where(const std::string& source, const std::string& key, const toml::node& node) {
+  return source + ":" + std::to_string(node.source().begin.line) + ": " + key + ": ";
+}
+
+Status WantString(const std::string& source, const std::string& key, const toml::node& node,
+                  std::string& out) {
+  if (!node.is_string()) {
+    return InvalidArgument(Where(source, key, node) + "got " + TypeName(node) + ", want a string");
+  }
+  out = *node.value<std::string>();
+  return Status::Ok();
+}
+
+}  // namespace
+
+void AddNodeFlags(CLI::App& app, NodeFlags& flags) {
+  app.description(
+      "cairnd: the Cairn ledger node. Appends signed, hash-chained provenance events for the\n"
+      "participants it hosts to one Merkle-tree log in SQLite, and serves the cairn.v1.Ledger,\n"
+      "grpc.health.v1.Health and reflection services over gRPC.");
+  app.add_option("-c,--config", flags.config_path,
+                 "TOML config file; flags override its keys, relative paths in it resolve "
+                 "against its directory");
+  flags.listen_opt = app.add_option("--listen", flags.listen,
+                                    "gRPC listen address (default 127.0.0.1:7400; port 0 picks a "
+                                    "free port, printed in the serving line)");
+  flags.db_opt = app.add_option("--db", flags.db, "SQLite database file (created when absent)");
+  flags.log_id_opt = app.add_option("--log-id", flags.log_id,
+                                    "id of the log this node runs, [a-z0-9-]{2,40}, as listed in "
+                                    "the registry");
+  flags.node_key_opt = app.add_option("--node-key", flags.node_key,
+                                      "key file of the log's checkpoint signing key");
+  flags.passphrase_opt =
+      app.add_option("--node-key-passphrase-file", flags.node_key_passphrase_file,
+                     "file whose first line is the passphrase of a sealed node key");
+  flags.registry_opt = app.add_option("--registry", flags.registry, "trust registry file");
+  flags.participants_opt = app.add_option("--participants", flags.participants,
+                                          "participant ids this node hosts (comma-separated)")
+                               ->delimiter(',');
+  flags.max_message_opt = app.add_option("--max-message-bytes", flags.max_message_bytes,
+                                         "largest gRPC message received or sent (default "
+                                         "4194304)");
+  flags.tolerance_opt =
+      app.add_option("--receipt-tolerance", flags.receipt_tolerance,
+                     "fraction by which a receipt may exceed its dispatch (default 0.005)");
+  flags.log_level_opt = app.add_option(
+      "--log-level", flags.log_level,
+      "trace, debug, info, warn, error, critical or off (default info); logs are JSON lines on "
+      "stderr");
+  app.add_flag("--repair-report", flags.repair_report,
+               "check every stored entry, print every problem found, and exit without serving or "
+               "changing anything (0: no problems, 1: problems)");
+  app.footer(
+      "Config file keys (TOML); each has the flag of the same name with - for _:\n"
+      "  listen = \"127.0.0.1:7400\"\n"
+      "  db = \"node.db\"\n"
+      "  log_id = \"demo-log\"\n"
+      "  node_key = \"keys/demo-log.key\"\n"
+      "  node_key_passphrase_file = \"node-key.pass\"   # optional\n"
+      "  registry = \"registry.json\"\n"
+      "  participants = [\"pk-fwo\", \"us-usm\"]\n"
+      "  max_message_bytes = 4194304\n"
+      "  receipt_tolerance = 0.005\n"
+      "  log_level = \"info\"\n"
+      "Required: db, log_id, node_key, registry, participants.\n"
+      "Exit codes: 0 stopped cleanly (SIGTERM/SIGINT), 1 stored log is broken, 2 usage, config or\n"
+      "I/O error.");
+}
+
+Status ApplyConfigToml(std::string_view text, const std::string& source,
+                       const std::string& base_dir, NodeConfig& config) {
+  toml::table table;
+  try {
+    table = toml::parse(text, source);
+  } catch (const toml::parse_error& e) {
+    return InvalidArgument(source + ":" + std::to_string(e.source().begin.line) + ":" +
+                           std::to_string(e.source().begin.column) + ": " +
+                           std::string(e.description()));
+  }
+  for (auto&& [key_node, node] : table) {
+    const std::string key(key_node.str());
+    if (key == "listen") {
+      CAIRN_RETURN_IF_ERROR(WantString(source, key, node, config.listen));
+    } else if (key == "db" || key == "node_key" || key == "node_key_passphrase_file" ||
+               key == "registry") {
+      std::string value;
+      CAIRN_RETURN_IF_ERROR(WantString(source, key, node, value));
+      if (value.empty()) return InvalidArgument(Where(source, key, node) + "empty path");
+      value = Resolve(base_dir, value);
+      if (key == "db") config.db = value;
+      if (key == "node_key") config.node_key = value;
+      if (key == "node_key_passphrase_file") config.node_key_passphrase_file = value;
+      if (key == "registry") config.registry = value;
+    } else if (key == "log_id") {
+      CAIRN_RETURN_IF_ERROR(WantString(source, key, node, config.log_id));
+    } else if (key == "log_level") {
+      CAIRN_RETURN_IF_ERROR(WantString(source, key, node, config.log_level));
+    } else if (key == "participants") {
+      const toml::array* array = node.as_array();
+      if (array == nullptr) {
+        return InvalidArgument(Where(source, key, node) + "got " + TypeName(node) +
+                               ", want an array of participant ids");
+      }
+      config.participants.clear();
+      for (size_t i = 0; i < array->size(); ++i) {
+        const toml::node& item = *array->get(i);
+        if (!item.is_string()) {
+          return InvalidArgument(Where(source, key + "[" + std::to_string(i) + "]", item) +
+                                 "got " + TypeName(item) + ", want a string");
+        }
+        config.participants.push_back(*item.value<std::string>());
+      }
+    } else if (key == "max_message_bytes") {
+      if (!node.is_integer() || *node.value<int64_t>() <= 0) {
+        return InvalidArgument(Where(source, key, node) + "want a positive integer");
+      }
+      config.max_message_bytes = static_cast<uint64_t>(*node.value<int64_t>());
+    } else if (key == "receipt_tolerance") {
+      if (!node.is_number()) {
+        return InvalidArgument(Where(source, key, node) + "got " + TypeName(node) +
+                               ", want a number");
+      }
+      config.receipt_tolerance = *node.value<double>();
+    } else {
+      return InvalidArgument(Where(source, key, node) +
+                             "unknown key (known: listen, db, log_id, node_key, "
+                             "node_key_passphrase_file, registry, participants, "
+                             "max_message_bytes, receipt_tolerance, log_level)");
+    }
+  }
+  return Status::Ok();
+}
+
+Status ApplyConfigFile(const std::string& path, NodeConfig& config) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return InvalidArgument("cannot read config file " + path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return InvalidArgument("cannot read config file " + path);
+  const std::string base_dir = fs::path(path).parent_path().string();
+  return ApplyConfigToml(text.str(), path, base_dir.empty() ? "." : base_dir, config);
+}
+
+Status ValidateConfig(const NodeConfig& config) {
+  if (config.listen.empty()) return InvalidArgument("listen: required");
+  if (config.listen.rfind("unix:", 0) != 0) {
+    const size_t colon = config.listen.rfind(':');
+    const std::string port = colon == std::string::npos ? "" : config.listen.substr(colon + 1);
+    bool digits = !port.empty() && port.size() <= 5;
+    for (char c : port) digits = digits && c >= '0' && c <= '9';
+    if (!digits || std::stoul(port) > 65535 || colon == 0) {
+      return InvalidArgument("listen: got " + Quote(config.listen) +
+                             ", want HOST:PORT like \"127.0.0.1:7400\" (port 0..65535)");
+    }
+  }
+  if (config.db.empty()) return InvalidArgument("db: required (the SQLite database file)");
+  if (config.log_id.empty()) return InvalidArgument("log_id: required");
+  if (!ledger::IsLogId(config.log_id)) {
+    return InvalidArgument("log_id: got " + Quote(config.log_id) + ", want [a-z0-9-]{2,40}");
+  }
+  if (config.node_key.empty()) {
+    return InvalidArgument("node_key: required (the log's checkpoint key file)");
+  }
+  if (config.registry.empty()) return InvalidArgument("registry: required (the registry file)");
+  if (config.participants.empty()) {
+    return InvalidArgument("participants: required (the participant ids this node hosts)");
+  }
+  std::set<std::string> seen;
+  for (size_t i = 0; i < config.participants.size(); ++i) {
+    const std::string& id = config.participants[i];
+    const std::string field = "participants[" + std::to_string(i) + "]";
+    if (!ledger::IsParticipantId(id)) {
+      return InvalidArgument(field + ": got " + Quote(id) + ", want [a-z0-9-]{2,40}");
+    }
+    if (!seen.insert(id).second) return InvalidArgument(field + ": " + id + " is listed twice");
+  }
+  if (config.max_message_bytes < kMinMessageBytes || config.max_message_bytes > kMaxMessageBytes) {
+    return InvalidArgument("max_message_bytes: got " + std::to_string(config.max_message_bytes) +
+                           ", want " + std::to_string(kMinMessageBytes) + ".." +
+                           std::to_string(kMaxMessageBytes));
+  }
+  if (!(config.receipt_tolerance >= 0.0 && config.receipt_tolerance <= 1.0)) {
+    return InvalidArgument("receipt_tolerance: got " + std::to_string(config.receipt_tolerance) +
+                           ", want 0..1 (a fraction, e.g. 0.005)");
+  }
+  if (LogLevels().count(config.log_level) == 0) {
+    return InvalidArgument("log_level: got " + Quote(config.log_level) +
+                           ", want trace, debug, info, warn, error, critical or off");
+  }
+  return Status::Ok();
+}
+
+Result<NodeConfig> ResolveConfig(const NodeFlags& flags) {
+  NodeConfig config;
+  if (!flags.config_path.empty()) CAIRN_RETURN_IF_ERROR(ApplyConfigFile(flags.config_path, config));
+  const auto given = [](const CLI::Option* option) {
+    return option != nullptr && option->count() > 0;
+  };
+  if (given(flags.listen_opt)) config.listen = flags.listen;
+  if (given(flags.db_opt)) config.db = flags.db;
+  if (given(flags.log_id_opt)) config.log_id = flags.log_id;
+  if (given(flags.node_key_opt)) config.node_key = flags.node_key;
+  if (given(flags.passphrase_opt)) config.node_key_passphrase_file = flags.node_key_passphrase_file;
+  if (given(flags.registry_opt)) config.registry = flags.registry;
+  if (given(flags.participants_opt)) config.participants = flags.participants;
+  if (given(flags.max_message_opt)) config.max_message_bytes = flags.max_message_bytes;
+  if (given(flags.tolerance_opt)) config.receipt_tolerance = flags.receipt_tolerance;
+  if (given(flags.log_level_opt)) config.log_level = flags.log_level;
+  CAIRN_RETURN_IF_ERROR(ValidateConfig(config));
+  return config;
+}
+
+}  // namespace cairn::node

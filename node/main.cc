@@ -1,1 +1,232 @@
-int main() { return 0; }  // placeholder until the node lands
+// cairnd: the Cairn ledger node.
+//
+// Startup: config (flags over file over defaults), registry, node key, database, then an integrity
+// scan of every stored entry; a broken log is refused (exit 1). Then the sequencer's writer and
+// the gRPC server. SIGTERM/SIGINT are blocked in every thread and awaited by one: it flips health
+// to NOT_SERVING, shuts the server down (5 s deadline), and main drains the sequencer.
+#include <grpc/support/log.h>
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "common/clock.h"
+#include "common/crypto.h"
+#include "keys/key_file.h"
+#include "keys/registry.h"
+#include "node/config.h"
+#include "node/sequencer.h"
+#include "node/service.h"
+#include "node/storage.h"
+
+namespace cairn::node {
+namespace {
+
+enum ExitCode : int {
+  kExitOk = 0,
+  kExitBrokenLog = 1,
+  kExitUsage = 2,  // usage, config or I/O error
+};
+
+constexpr auto kShutdownDeadline = std::chrono::seconds(5);
+
+int Fail(ExitCode code, const std::string& message) {
+  std::cerr << "cairnd: " << message << "\n";
+  return code;
+}
+
+// Routes gRPC's own log lines into the JSON log.
+void GrpcLogToJson(gpr_log_func_args* args) {
+  spdlog::level::level_enum level = spdlog::level::info;
+  if (args->severity == GPR_LOG_SEVERITY_DEBUG) level = spdlog::level::debug;
+  if (args->severity == GPR_LOG_SEVERITY_ERROR) level = spdlog::level::err;
+  LogFields(level, {{"msg", args->message != nullptr ? args->message : ""},
+                    {"component", "grpc"},
+                    {"file", args->file != nullptr ? args->file : ""},
+                    {"line", args->line}});
+}
+
+// `listen` with its port replaced by the one actually bound ("127.0.0.1:0" -> "127.0.0.1:41234").
+std::string BoundAddress(const std::string& listen, int port) {
+  if (listen.rfind("unix:", 0) == 0) return listen;
+  return listen.substr(0, listen.rfind(':') + 1) + std::to_string(port);
+}
+
+std::string BrokenLine(const std::string& log_id, const LogProblem& problem) {
+  return "log " + log_id + " is broken at index " + std::to_string(problem.index) + ": " +
+         problem.what;
+}
+
+// --repair-report: every problem, nothing changed.
+int RepairReport(const NodeConfig& config) {
+  StorageOptions options;
+  options.read_only = true;
+  auto storage = Storage::Open(config.db, options);
+  if (!storage.ok()) return Fail(kExitUsage, "db: " + storage.status().message());
+  if (const Status bound = (*storage)->BindLogId(config.log_id); !bound.ok()) {
+    return Fail(kExitUsage, "db: " + bound.message());
+  }
+  auto scanned = ScanLog(**storage, config.log_id, /*find_all=*/true);
+  if (!scanned.ok()) return Fail(kExitUsage, "db: " + scanned.status().message());
+  auto size = (*storage)->Size();
+  const uint64_t entries = size.ok() ? *size : 0;
+  if (scanned->problems.empty()) {
+    std::cout << "cairnd: log " << config.log_id << ": " << entries
+              << " entries checked, no problems found\n";
+    return kExitOk;
+  }
+  for (const LogProblem& problem : scanned->problems) {
+    std::cout << "cairnd: " << BrokenLine(config.log_id, problem) << "\n";
+  }
+  std::cout << "cairnd: log " << config.log_id << ": " << scanned->problems.size()
+            << " problem(s) in " << entries << " entries; the first " << scanned->leaves.size()
+            << " entries are sound; nothing was changed\n";
+  return kExitBrokenLog;
+}
+
+int Serve(const NodeConfig& config, const sigset_t& stop_signals) {
+  if (!InitCrypto().ok()) return Fail(kExitUsage, "cannot initialize libsodium");
+  const SystemClock clock;
+
+  auto registry = keys::TrustRegistry::Load(config.registry);
+  if (!registry.ok()) return Fail(kExitUsage, "registry: " + registry.status().message());
+  const cairn::v1::LogOperator* log = registry->FindLog(config.log_id);
+  if (log == nullptr) {
+    return Fail(kExitUsage, "log_id: log " + config.log_id + " is not in registry version " +
+                                std::to_string(registry->version()) + " (" + config.registry +
+                                ")");
+  }
+  for (size_t i = 0; i < config.participants.size(); ++i) {
+    if (registry->FindParticipant(config.participants[i]) == nullptr) {
+      return Fail(kExitUsage, "participants[" + std::to_string(i) + "]: " +
+                                  config.participants[i] + " is not in registry version " +
+                                  std::to_string(registry->version()));
+    }
+  }
+
+  std::optional<std::string> passphrase;
+  if (!config.node_key_passphrase_file.empty()) {
+    auto p = keys::ReadPassphraseFile(config.node_key_passphrase_file);
+    if (!p.ok()) return Fail(kExitUsage, "node_key_passphrase_file: " + p.status().message());
+    passphrase = std::move(p).value();
+  }
+  auto node_key = keys::ReadSigningKey(config.node_key, passphrase);
+  if (!node_key.ok()) return Fail(kExitUsage, "node_key: " + node_key.status().message());
+  bool listed = false;
+  std::string log_keys;
+  for (const auto& key : log->keys()) {
+    listed = listed || (key.key_id() == node_key->key_id && key.public_key() == node_key->public_key);
+    log_keys += (log_keys.empty() ? "" : ", ") + key.key_id();
+  }
+  if (!listed) {
+    return Fail(kExitUsage, "node_key: key " + node_key->key_id + " in " + config.node_key +
+                                " is not a key of log " + config.log_id + " in the registry (" +
+                                (log_keys.empty() ? "it lists none" : "it lists " + log_keys) +
+                                ")");
+  }
+
+  auto storage = Storage::Open(config.db);
+  if (!storage.ok()) return Fail(kExitUsage, "db: " + storage.status().message());
+  if (const Status bound = (*storage)->BindLogId(config.log_id); !bound.ok()) {
+    return Fail(kExitUsage, "db: " + bound.message());
+  }
+  auto scanned = ScanLog(**storage, config.log_id, /*find_all=*/false);
+  if (!scanned.ok()) return Fail(kExitUsage, "db: " + scanned.status().message());
+  if (!scanned->problems.empty()) {
+    return Fail(kExitBrokenLog, BrokenLine(config.log_id, scanned->problems.front()) +
+                                    " (cairnd --repair-report lists every problem)");
+  }
+
+  SequencerOptions sequencer_options;
+  sequencer_options.log_id = config.log_id;
+  sequencer_options.log_key = *node_key;
+  sequencer_options.custody.receipt_tolerance = config.receipt_tolerance;
+  Sequencer sequencer(**storage, *registry, clock, std::move(sequencer_options), scanned->leaves);
+  const AppendValidator validator(
+      *registry, clock,
+      std::set<std::string>(config.participants.begin(), config.participants.end()));
+  LedgerService service(**storage, sequencer, validator, config.log_id);
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(config.listen, grpc::InsecureServerCredentials(), &port);
+  builder.SetMaxReceiveMessageSize(static_cast<int>(config.max_message_bytes));
+  builder.SetMaxSendMessageSize(static_cast<int>(config.max_message_bytes));
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || (port == 0 && config.listen.rfind("unix:", 0) != 0)) {
+    sequencer.Stop();
+    return Fail(kExitUsage, "listen: cannot listen on " + config.listen);
+  }
+  const std::string address = BoundAddress(config.listen, port);
+  LogFields(spdlog::level::info, {{"msg", "serving"},
+                                  {"log_id", config.log_id},
+                                  {"entries", sequencer.size()},
+                                  {"address", address},
+                                  {"participants", config.participants}});
+  std::cout << "cairnd: serving log " << config.log_id << " (" << sequencer.size()
+            << " entries) on " << address << std::endl;
+
+  std::thread stopper([&] {
+    int signal_number = 0;
+    sigwait(&stop_signals, &signal_number);
+    LogFields(spdlog::level::info, {{"msg", "stopping"}, {"signal", strsignal(signal_number)}});
+    if (auto* health = server->GetHealthCheckService()) health->SetServingStatus(false);
+    // Let running handlers answer (up to the deadline), then shut down at once: waiting the
+    // whole deadline would only wait for idle clients to notice GOAWAY.
+    service.StopAccepting();
+    const bool idle = service.WaitUntilIdle(std::chrono::steady_clock::now() + kShutdownDeadline);
+    if (!idle) LogFields(spdlog::level::warn, {{"msg", "cancelling requests still running"}});
+    server->Shutdown(std::chrono::system_clock::now());
+  });
+  server->Wait();
+  stopper.join();
+  sequencer.Stop();  // answers anything still queued, then joins the writer
+  LogFields(spdlog::level::info, {{"msg", "stopped"}, {"entries", sequencer.size()}});
+  return kExitOk;
+}
+
+int Main(int argc, char** argv) {
+  // Blocked before any thread starts, so every thread (gRPC's included) inherits the mask and
+  // only the stopper's sigwait receives them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  CLI::App app("", "cairnd");
+  NodeFlags flags;
+  AddNodeFlags(app, flags);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);  // prints help, or the error
+    return code == 0 ? kExitOk : kExitUsage;
+  }
+  auto config = ResolveConfig(flags);
+  if (!config.ok()) return Fail(kExitUsage, config.status().message());
+
+  InstallJsonLogger(config->log_level);
+  gpr_set_log_function(GrpcLogToJson);
+
+  if (flags.repair_report) return RepairReport(*config);
+  return Serve(*config, stop_signals);
+}
+
+}  // namespace
+}  // namespace cairn::node
+
+int main(int argc, char** argv) { return cairn::node::Main(argc, argv); }

@@ -1,0 +1,91 @@
+// cairnd's configuration: defaults, overlaid by a TOML file, overlaid by command-line flags.
+//
+//   listen                   = "127.0.0.1:7400"   gRPC address; port 0 picks a free port
+//   db                       = "node.db"          SQLite database (created when absent)
+//   log_id                   = "demo-log"         [a-z0-9-]{2,40}; must be in the registry
+//   node_key                 = "keys/demo-log.key" the log's checkpoint signing key file
+//   node_key_passphrase_file = "..."              optional, for a sealed node_key
+//   registry                 = "registry.json"    the consortium trust registry file
+//   participants             = ["pk-fwo", ...]    participant ids this node hosts
+//   max_message_bytes        = 4194304            largest gRPC message received or sent
+//   receipt_tolerance        = 0.005              receipt may exceed a dispatch by this fraction
+//   log_level                = "info"             trace, debug, info, warn, error, critical, off
+//
+// Relative paths in the file resolve against the file's directory; relative paths given as flags
+// resolve against the working directory. Unknown keys in the file are errors (a typo must not
+// silently fall back to a default). Pure values and functions; thread-compatible.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace cairn::node {
+
+inline constexpr char kDefaultListen[] = "127.0.0.1:7400";
+inline constexpr uint64_t kDefaultMaxMessageBytes = 4 * 1024 * 1024;
+inline constexpr double kDefaultReceiptTolerance = 0.005;
+
+struct NodeConfig {
+  std::string listen = kDefaultListen;
+  std::string db;
+  std::string log_id;
+  std::string node_key;
+  std::string node_key_passphrase_file;  // empty: the key file is not sealed
+  std::string registry;
+  std::vector<std::string> participants;
+  uint64_t max_message_bytes = kDefaultMaxMessageBytes;
+  double receipt_tolerance = kDefaultReceiptTolerance;
+  std::string log_level = "info";
+};
+
+// The command line: the config file, overrides for every key, and modes.
+struct NodeFlags {
+  std::string config_path;
+  bool repair_report = false;
+
+  // Overrides; each applies only when its option was given.
+  std::string listen, db, log_id, node_key, node_key_passphrase_file, registry, log_level;
+  std::vector<std::string> participants;
+  uint64_t max_message_bytes = 0;
+  double receipt_tolerance = 0;
+
+  // The options, to ask whether each was given. Set by AddNodeFlags; owned by the CLI::App.
+  CLI::Option* listen_opt = nullptr;
+  CLI::Option* db_opt = nullptr;
+  CLI::Option* log_id_opt = nullptr;
+  CLI::Option* node_key_opt = nullptr;
+  CLI::Option* passphrase_opt = nullptr;
+  CLI::Option* registry_opt = nullptr;
+  CLI::Option* participants_opt = nullptr;
+  CLI::Option* max_message_opt = nullptr;
+  CLI::Option* tolerance_opt = nullptr;
+  CLI::Option* log_level_opt = nullptr;
+};
+
+// Adds cairnd's flags, with help text documenting the file's keys, to `app`. `flags` must remain
+// live while `app` parses.
+void AddNodeFlags(CLI::App& app, NodeFlags& flags);
+
+// Overlays the keys of TOML `text` on `config`. `source` names the text in errors ("node.toml");
+// relative paths resolve against `base_dir`. INVALID_ARGUMENT "<source>:<line>:<col>: ..." for a
+// syntax error, "<source>: <key>: got ..., want ..." for a wrong type or value, or an unknown key.
+Status ApplyConfigToml(std::string_view text, const std::string& source,
+                       const std::string& base_dir, NodeConfig& config);
+
+// Reads the file at `path` and applies it as ApplyConfigToml does. INVALID_ARGUMENT when it
+// cannot be read.
+Status ApplyConfigFile(const std::string& path, NodeConfig& config);
+
+// Checks every value: required keys present, ids well-formed, numbers in range. INVALID_ARGUMENT
+// naming the key and the rule, e.g. "log_id: got \"Demo\", want [a-z0-9-]{2,40}".
+Status ValidateConfig(const NodeConfig& config);
+
+// Defaults, then the file named by --config (if any), then the flags given; then validated.
+Result<NodeConfig> ResolveConfig(const NodeFlags& flags);
+
+}  // namespace cairn::node

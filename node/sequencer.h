@@ -1,0 +1,200 @@
+// The append path: stateless checks, the single writer with group commit, and the signed tree.
+//
+//   AppendValidator  stateless checks of one SignedEvent (parse, schema, signature and authority,
+//                    hosted author). Immutable; runs in the gRPC handler threads, in parallel.
+//   Sequencer        owns the writer thread. Handlers Submit() checked events and wait on the
+//                    future; the writer takes everything queued, runs each request in its own
+//                    SAVEPOINT of one transaction (custody checks see earlier requests' writes),
+//                    COMMITs once, and only then extends the Merkle tree, signs one checkpoint and
+//                    answers every caller. Nothing is acknowledged before COMMIT, and the database
+//                    runs synchronous=FULL, so an acknowledged append survives kill -9.
+//   ScanLog          the startup integrity check that rebuilds the tree from the stored entries.
+//   MerkleCache      every perfect-subtree hash of the log in memory, for inclusion proofs.
+//
+// Threading: Submit(), LatestCheckpoint() and size() are safe from any thread. The writer thread
+// is the only user of the Storage's writer connection and of the tree while the Sequencer runs.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cairn/v1/event.pb.h"
+#include "cairn/v1/log.pb.h"
+#include "common/clock.h"
+#include "common/crypto.h"
+#include "common/status.h"
+#include "keys/key_file.h"
+#include "keys/registry.h"
+#include "ledger/custody.h"
+#include "ledger/event.h"
+#include "ledger/merkle.h"
+#include "ledger/proofs.h"
+#include "node/storage.h"
+
+namespace cairn::node {
+
+// Stateless checks of an event before it is queued for the writer.
+class AppendValidator {
+ public:
+  // `registry` and `clock` must remain live while the validator is in use.
+  AppendValidator(const keys::TrustRegistry& registry, const Clock& clock,
+                  std::set<std::string> hosted_participants);
+
+  // Parses the body (INVALID_ARGUMENT), checks the schema against the clock (INVALID_ARGUMENT),
+  // the signature and the author's key and roles (UNAUTHENTICATED, PERMISSION_DENIED), and that
+  // this node hosts the author (PERMISSION_DENIED "author X is not hosted by this node (hosts:
+  // ...)"). Returns the parsed event on success. Thread-safe.
+  Result<ledger::ParsedEvent> Check(cairn::v1::SignedEvent event) const;
+
+  const std::set<std::string>& hosted_participants() const { return hosted_; }
+
+ private:
+  const keys::TrustRegistry& registry_;
+  const Clock& clock_;
+  const std::set<std::string> hosted_;
+  const std::string hosts_text_;  // "a, b, c" for errors
+};
+
+// All perfect-subtree hashes of a growing log (about 2 hashes per leaf: 64 MB at 1M entries),
+// so that Subtree() is O(1) and an inclusion proof is O(log n). Not thread-safe.
+class MerkleCache final : public ledger::SubtreeSource {
+ public:
+  void Append(const Hash& leaf_hash);
+  uint64_t size() const { return levels_.empty() ? 0 : levels_[0].size(); }
+  // The leaf (level 0) or perfect subtree hash; INVALID_ARGUMENT when that subtree is not complete.
+  Result<Hash> Subtree(uint32_t level, uint64_t index) override;
+  // Drops every leaf from `size` on (and the subtrees covering them).
+  void Truncate(uint64_t size);
+
+ private:
+  std::vector<std::vector<Hash>> levels_;  // levels_[k][i] covers leaves [i << k, (i + 1) << k)
+};
+
+// One problem found in the stored log.
+struct LogProblem {
+  uint64_t index = 0;
+  std::string what;
+};
+
+// What ScanLog found.
+struct ScannedLog {
+  std::vector<Hash> leaves;  // leaf hashes in order (the log up to the first problem)
+  std::vector<LogProblem> problems;
+};
+
+// Reads every stored entry in index order and checks: the index is the next one; the bytes parse
+// as a LogEntry; its index and log_id are right; prev_entry_hash is the previous leaf hash (32
+// zero bytes for index 0); the stored leaf_hash is SHA-256(0x00 || entry); the stored event_id is
+// EventId(body) and event_key its prefix. Stops at the first problem unless `find_all`. Errors
+// only when storage cannot be read; a broken log is a ScannedLog with problems.
+Result<ScannedLog> ScanLog(Storage& storage, const std::string& log_id, bool find_all);
+
+// One event of a request as the caller is answered.
+struct AppendedEvent {
+  std::string event_id_hex;
+  uint64_t index = 0;
+  std::string entry;  // serialized LogEntry exactly as stored
+  bool duplicate = false;
+  std::vector<Hash> inclusion;  // path of the entry in the tree of `checkpoint`
+};
+
+// The answer to one request (one event, or one batch in order).
+struct AppendOutcome {
+  std::vector<AppendedEvent> events;
+  uint64_t tree_size = 0;
+  cairn::v1::SignedCheckpoint checkpoint;  // covers every event above
+};
+
+struct SequencerOptions {
+  std::string log_id;
+  keys::SigningKey log_key;  // signs checkpoints
+  ledger::CustodyOptions custody;
+  // Most events committed in one transaction; more stay queued for the next one.
+  size_t max_group_events = 4096;
+};
+
+class Sequencer {
+ public:
+  // Starts the writer thread over a log whose stored leaves are `leaves` (from ScanLog) and signs
+  // a checkpoint of it. `storage`, `registry` and `clock` must remain live until the Sequencer is
+  // destroyed; from now on the writer thread alone uses the storage's writer connection.
+  Sequencer(Storage& storage, const keys::TrustRegistry& registry, const Clock& clock,
+            SequencerOptions options, const std::vector<Hash>& leaves);
+  // Stop()s.
+  ~Sequencer();
+  Sequencer(const Sequencer&) = delete;
+  Sequencer& operator=(const Sequencer&) = delete;
+
+  // Queues one event (already through AppendValidator). The future yields the entry, or the
+  // rule it breaks (nothing written), or UNAVAILABLE once stopping, or INTERNAL when the commit
+  // failed.
+  std::future<Result<AppendOutcome>> Submit(ledger::ParsedEvent event);
+  // Queues events to append in order, all or nothing; an error is prefixed "events[i]: ". An
+  // event already in the log (or earlier in the batch) is answered as a duplicate.
+  std::future<Result<AppendOutcome>> SubmitBatch(std::vector<ledger::ParsedEvent> events);
+
+  // The latest signed checkpoint. Thread-safe.
+  cairn::v1::SignedCheckpoint LatestCheckpoint() const;
+  // Entries committed and in the tree. Thread-safe.
+  uint64_t size() const { return size_.load(); }
+
+  // Stops accepting, answers everything already queued, and joins the writer. Idempotent.
+  void Stop();
+
+ private:
+  struct Request {
+    std::vector<ledger::ParsedEvent> events;
+    bool batch = false;
+    std::promise<Result<AppendOutcome>> promise;
+  };
+  // A request's result while its group is being written.
+  struct Pending {
+    Status status;
+    std::vector<AppendedEvent> events;
+  };
+
+  std::future<Result<AppendOutcome>> Enqueue(std::vector<ledger::ParsedEvent> events, bool batch);
+  void WriterLoop();
+  // Writes one group in one transaction and answers every request in it.
+  void WriteGroup(std::vector<Request>& group);
+  // Appends the events of one request inside the open transaction, advancing `next_index` and
+  // `prev_leaf` and adding new leaves to `new_leaves`. On failure the caller rolls back.
+  Status WriteRequest(Request& request, int64_t appended_at, uint64_t& next_index, Hash& prev_leaf,
+                      std::vector<Hash>& new_leaves, Pending& pending);
+  cairn::v1::SignedCheckpoint SignTree(int64_t now);
+
+  Storage& storage_;
+  const keys::TrustRegistry& registry_;
+  const Clock& clock_;
+  const SequencerOptions options_;
+
+  // Writer thread only (before the thread starts: the constructor).
+  ledger::CompactRange tree_;
+  MerkleCache cache_;
+  Hash last_leaf_{};
+  bool poisoned_ = false;  // a failed commit left storage and memory possibly out of step
+
+  std::atomic<uint64_t> size_{0};
+
+  mutable std::mutex checkpoint_mutex_;
+  cairn::v1::SignedCheckpoint checkpoint_;  // GUARDED_BY(checkpoint_mutex_)
+
+  std::mutex queue_mutex_;
+  std::condition_variable queue_cv_;
+  std::deque<Request> queue_;  // GUARDED_BY(queue_mutex_)
+  bool stopping_ = false;      // GUARDED_BY(queue_mutex_)
+
+  std::once_flag stop_once_;
+  std::thread writer_;
+};
+
+}  // namespace cairn::node

@@ -1,0 +1,358 @@
+#include "node/service.h"
+
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <limits>
+#include <thread>
+#include <utility>
+
+#include "common/clock.h"
+#include "ledger/validate.h"
+#include "node/grpc_status.h"
+
+namespace cairn::node {
+
+// ---------------------------------------------------------------------------------------------
+// Logging
+
+void JsonLogFormatter::format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) {
+  const int64_t micros =
+      std::chrono::duration_cast<std::chrono::microseconds>(msg.time.time_since_epoch()).count();
+  nlohmann::ordered_json head = {{"ts", FormatTime(micros)},
+                         {"level", std::string(spdlog::level::to_string_view(msg.level).data(),
+                                               spdlog::level::to_string_view(msg.level).size())}};
+  std::string line = head.dump();
+  const std::string_view payload(msg.payload.data(), msg.payload.size());
+  if (payload.size() >= 2 && payload.front() == '{' && payload.back() == '}') {
+    // A JSON object from LogFields: splice its fields after ts and level.
+    line.pop_back();
+    if (payload.size() > 2) {
+      line += ',';
+      line.append(payload.substr(1));
+    } else {
+      line += '}';
+    }
+  } else {
+    nlohmann::json text = std::string(payload);
+    line.pop_back();
+    line += ",\"msg\":" + text.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "}";
+  }
+  line += '\n';
+  dest.append(line.data(), line.data() + line.size());
+}
+
+std::unique_ptr<spdlog::formatter> JsonLogFormatter::clone() const {
+  return std::make_unique<JsonLogFormatter>();
+}
+
+void InstallJsonLogger(const std::string& level) {
+  auto logger = spdlog::stderr_logger_mt("cairnd");
+  logger->set_formatter(std::make_unique<JsonLogFormatter>());
+  logger->set_level(spdlog::level::from_str(level));
+  logger->flush_on(spdlog::level::trace);
+  spdlog::set_default_logger(std::move(logger));
+}
+
+void LogFields(spdlog::level::level_enum level, const nlohmann::ordered_json& fields) {
+  if (!spdlog::should_log(level)) return;
+  spdlog::log(level, "{}", fields.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
+}
+
+namespace {
+
+const char* GrpcCodeName(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::OK:
+      return "OK";
+    case grpc::StatusCode::CANCELLED:
+      return "CANCELLED";
+    case grpc::StatusCode::UNKNOWN:
+      return "UNKNOWN";
+    case grpc::StatusCode::INVALID_ARGUMENT:
+      return "INVALID_ARGUMENT";
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return "DEADLINE_EXCEEDED";
+    case grpc::StatusCode::NOT_FOUND:
+      return "NOT_FOUND";
+    case grpc::StatusCode::ALREADY_EXISTS:
+      return "ALREADY_EXISTS";
+    case grpc::StatusCode::PERMISSION_DENIED:
+      return "PERMISSION_DENIED";
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      return "RESOURCE_EXHAUSTED";
+    case grpc::StatusCode::FAILED_PRECONDITION:
+      return "FAILED_PRECONDITION";
+    case grpc::StatusCode::ABORTED:
+      return "ABORTED";
+    case grpc::StatusCode::OUT_OF_RANGE:
+      return "OUT_OF_RANGE";
+    case grpc::StatusCode::UNIMPLEMENTED:
+      return "UNIMPLEMENTED";
+    case grpc::StatusCode::INTERNAL:
+      return "INTERNAL";
+    case grpc::StatusCode::UNAVAILABLE:
+      return "UNAVAILABLE";
+    case grpc::StatusCode::DATA_LOSS:
+      return "DATA_LOSS";
+    case grpc::StatusCode::UNAUTHENTICATED:
+      return "UNAUTHENTICATED";
+    default:
+      return "UNKNOWN";
+  }
+}
+
+// One log line per request, written when the handler returns through Finish().
+class RequestLog {
+ public:
+  RequestLog(const char* method, grpc::ServerContext* context)
+      : start_(std::chrono::steady_clock::now()), fields_({{"msg", "request"}, {"method", method}}) {
+    if (context != nullptr) fields_["peer"] = context->peer();
+  }
+  RequestLog(const RequestLog&) = delete;
+  RequestLog& operator=(const RequestLog&) = delete;
+
+  void Set(const char* key, nlohmann::ordered_json value) { fields_[key] = std::move(value); }
+
+  grpc::Status Finish(grpc::Status status) {
+    const auto elapsed = std::chrono::steady_clock::now() - start_;
+    fields_["code"] = GrpcCodeName(status.error_code());
+    if (!status.ok()) fields_["error"] = status.error_message();
+    fields_["duration_us"] =
+        std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count();
+    spdlog::level::level_enum level = spdlog::level::info;
+    switch (status.error_code()) {
+      case grpc::StatusCode::OK:
+        break;
+      case grpc::StatusCode::INTERNAL:
+      case grpc::StatusCode::DATA_LOSS:
+      case grpc::StatusCode::UNKNOWN:
+        level = spdlog::level::err;
+        break;
+      default:
+        level = spdlog::level::warn;
+    }
+    LogFields(level, fields_);
+    return status;
+  }
+  grpc::Status Finish(const Status& status) { return Finish(ToGrpcStatus(status)); }
+
+ private:
+  const std::chrono::steady_clock::time_point start_;
+  nlohmann::ordered_json fields_;
+};
+
+void FillAppendResponse(const AppendedEvent& event, const AppendOutcome& outcome,
+                        cairn::v1::AppendResponse* response) {
+  response->set_event_id(event.event_id_hex);
+  response->set_index(event.index);
+  response->set_entry(event.entry);
+  response->set_duplicate(event.duplicate);
+  *response->mutable_checkpoint() = outcome.checkpoint;
+  auto* inclusion = response->mutable_inclusion();
+  inclusion->set_leaf_index(event.index);
+  inclusion->set_tree_size(outcome.tree_size);
+  for (const Hash& h : event.inclusion) inclusion->add_hashes(HashToString(h));
+}
+
+// The id of a body as far as it can be told before parsing; empty for an empty body.
+std::string IdForLog(const cairn::v1::SignedEvent& event) {
+  if (event.body().empty()) return {};
+  return ToHex(ledger::EventId(event.body()));
+}
+
+std::string Shown(const std::string& s) {
+  return s.size() > 80 ? s.substr(0, 80) + "..." : s;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// LedgerService
+
+LedgerService::LedgerService(Storage& storage, Sequencer& sequencer,
+                             const AppendValidator& validator, std::string log_id)
+    : storage_(storage),
+      sequencer_(sequencer),
+      validator_(validator),
+      log_id_(std::move(log_id)) {}
+
+LedgerService::InFlight::InFlight(LedgerService& service) : service_(service) {
+  // Counted before the flag is read, so WaitUntilIdle either sees this handler or the handler
+  // sees the flag.
+  service_.in_flight_.fetch_add(1);
+  admitted_ = !service_.stopping_.load();
+}
+
+LedgerService::InFlight::~InFlight() { service_.in_flight_.fetch_sub(1); }
+
+void LedgerService::StopAccepting() { stopping_.store(true); }
+
+bool LedgerService::WaitUntilIdle(std::chrono::steady_clock::time_point deadline) const {
+  while (in_flight_.load() > 0) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
+}
+
+grpc::Status LedgerService::Append(grpc::ServerContext* context,
+                                   const cairn::v1::AppendRequest* request,
+                                   cairn::v1::AppendResponse* response) {
+  RequestLog log("Append", context);
+  const InFlight in_flight(*this);
+  if (!in_flight.admitted()) return log.Finish(Unavailable("cairnd is shutting down"));
+  if (!request->has_event()) return log.Finish(InvalidArgument("AppendRequest.event: required"));
+  if (const std::string id = IdForLog(request->event()); !id.empty()) log.Set("event_id", id);
+  auto parsed = validator_.Check(request->event());
+  if (!parsed.ok()) return log.Finish(parsed.status());
+  auto outcome = sequencer_.Submit(std::move(parsed).value()).get();
+  if (!outcome.ok()) return log.Finish(outcome.status());
+  const AppendedEvent& event = outcome->events.front();
+  FillAppendResponse(event, *outcome, response);
+  log.Set("index", event.index);
+  log.Set("duplicate", event.duplicate);
+  return log.Finish(grpc::Status::OK);
+}
+
+grpc::Status LedgerService::AppendBatch(grpc::ServerContext* context,
+                                        const cairn::v1::AppendBatchRequest* request,
+                                        cairn::v1::AppendBatchResponse* response) {
+  RequestLog log("AppendBatch", context);
+  const InFlight in_flight(*this);
+  if (!in_flight.admitted()) return log.Finish(Unavailable("cairnd is shutting down"));
+  const int n = request->events_size();
+  log.Set("events", n);
+  if (n == 0) return log.Finish(InvalidArgument("AppendBatchRequest.events: got 0, want >= 1"));
+  if (n > kMaxBatchEvents) {
+    return log.Finish(InvalidArgument("AppendBatchRequest.events: got " + std::to_string(n) +
+                                      ", want <= " + std::to_string(kMaxBatchEvents)));
+  }
+  std::vector<ledger::ParsedEvent> events;
+  events.reserve(n);
+  for (int i = 0; i < n; ++i) {
+    auto parsed = validator_.Check(request->events(i));
+    if (!parsed.ok()) {
+      if (const std::string id = IdForLog(request->events(i)); !id.empty()) log.Set("event_id", id);
+      return log.Finish(parsed.status().WithPrefix("events[" + std::to_string(i) + "]"));
+    }
+    events.push_back(std::move(parsed).value());
+  }
+  auto outcome = sequencer_.SubmitBatch(std::move(events)).get();
+  if (!outcome.ok()) return log.Finish(outcome.status());
+  for (const AppendedEvent& event : outcome->events) {
+    FillAppendResponse(event, *outcome, response->add_results());
+  }
+  *response->mutable_checkpoint() = outcome->checkpoint;
+  log.Set("index", outcome->events.front().index);
+  log.Set("tree_size", outcome->tree_size);
+  return log.Finish(grpc::Status::OK);
+}
+
+grpc::Status LedgerService::GetEvent(grpc::ServerContext* context,
+                                     const cairn::v1::GetEventRequest* request,
+                                     cairn::v1::GetEventResponse* response) {
+  RequestLog log("GetEvent", context);
+  const InFlight in_flight(*this);
+  if (!in_flight.admitted()) return log.Finish(Unavailable("cairnd is shutting down"));
+  const std::string& hex = request->event_id();
+  auto bytes = FromHex(hex);
+  if (!bytes.ok() || bytes->size() != 32) {
+    return log.Finish(InvalidArgument("GetEventRequest.event_id: got \"" + Shown(hex) +
+                                      "\", want 64 hex characters"));
+  }
+  Hash id{};
+  std::memcpy(id.data(), bytes->data(), id.size());
+  const std::string id_hex = ToHex(id);
+  log.Set("event_id", id_hex);
+  auto found = storage_.FindEntry(id);
+  if (!found.ok()) return log.Finish(found.status());
+  if (!found->has_value()) {
+    return log.Finish(NotFound("event " + id_hex + " is not in log " + log_id_));
+  }
+  response->set_event_id(id_hex);
+  response->set_index((*found)->index);
+  response->set_entry(std::move((*found)->entry));
+  log.Set("index", response->index());
+  return log.Finish(grpc::Status::OK);
+}
+
+grpc::Status LedgerService::GetEntries(grpc::ServerContext* context,
+                                       const cairn::v1::GetEntriesRequest* request,
+                                       grpc::ServerWriter<cairn::v1::EntryRecord>* writer) {
+  // Pages of at most this many bytes are read under the reader lock, then written without it.
+  constexpr size_t kPageBytes = 1 << 20;
+  RequestLog log("GetEntries", context);
+  const InFlight in_flight(*this);
+  if (!in_flight.admitted()) return log.Finish(Unavailable("cairnd is shutting down"));
+  log.Set("start", request->start());
+  log.Set("limit", request->limit());
+  auto size = storage_.Size();
+  if (!size.ok()) return log.Finish(size.status());
+  const uint64_t start = request->start();
+  uint64_t end = *size;  // the log as it is now; entries appended meanwhile are not sent
+  if (request->limit() > 0 && request->limit() < end - std::min(start, end)) {
+    end = start + request->limit();
+  }
+  uint64_t sent = 0;
+  for (uint64_t next = start; next < end;) {
+    if (context != nullptr && context->IsCancelled()) {
+      log.Set("sent", sent);
+      return log.Finish(grpc::Status(grpc::StatusCode::CANCELLED, "client cancelled"));
+    }
+    auto page = storage_.ReadEntries(next, end, kPageBytes);
+    if (!page.ok()) return log.Finish(page.status());
+    if (page->empty()) break;
+    for (StoredEntry& stored : *page) {
+      cairn::v1::EntryRecord record;
+      record.set_index(stored.index);
+      record.set_entry(std::move(stored.entry));
+      if (!writer->Write(record)) {
+        log.Set("sent", sent);
+        return log.Finish(grpc::Status(grpc::StatusCode::CANCELLED, "stream closed by client"));
+      }
+      ++sent;
+      next = stored.index + 1;
+    }
+  }
+  log.Set("sent", sent);
+  return log.Finish(grpc::Status::OK);
+}
+
+grpc::Status LedgerService::GetCheckpoint(grpc::ServerContext* context,
+                                          const cairn::v1::GetCheckpointRequest* /*request*/,
+                                          cairn::v1::SignedCheckpoint* response) {
+  RequestLog log("GetCheckpoint", context);
+  const InFlight in_flight(*this);
+  if (!in_flight.admitted()) return log.Finish(Unavailable("cairnd is shutting down"));
+  *response = sequencer_.LatestCheckpoint();
+  log.Set("tree_size", sequencer_.size());
+  return log.Finish(grpc::Status::OK);
+}
+
+grpc::Status LedgerService::GetLot(grpc::ServerContext* context,
+                                   const cairn::v1::GetLotRequest* request,
+                                   cairn::v1::LotState* response) {
+  RequestLog log("GetLot", context);
+  const InFlight in_flight(*this);
+  if (!in_flight.admitted()) return log.Finish(Unavailable("cairnd is shutting down"));
+  const std::string& lot_id = request->lot_id();
+  if (lot_id.empty()) return log.Finish(InvalidArgument("GetLotRequest.lot_id: required"));
+  if (!ledger::IsLotId(lot_id)) {
+    return log.Finish(InvalidArgument("GetLotRequest.lot_id: got \"" + Shown(lot_id) +
+                                      "\", want <participant>:<code>"));
+  }
+  log.Set("lot_id", lot_id);
+  auto state = storage_.GetLotState(lot_id);
+  if (!state.ok()) return log.Finish(state.status());
+  if (!state->has_value()) {
+    return log.Finish(NotFound("lot " + lot_id + " is not known to log " + log_id_));
+  }
+  *response = std::move(**state);
+  return log.Finish(grpc::Status::OK);
+}
+
+}  // namespace cairn::node

@@ -1,0 +1,93 @@
+// LedgerService: the cairn.v1.Ledger gRPC service, and cairnd's JSON-lines logging.
+//
+// Appends run the stateless checks in the handler thread (AppendValidator), then wait for the
+// sequencer's writer; reads go to the storage's reader connection. Every request writes one JSON
+// log line to stderr: {"ts", "level", "msg", "method", "code", "event_id"/"index" when known,
+// "duration_us", "error" when refused}. Handlers are called concurrently by gRPC's thread pool;
+// the service holds no state of its own.
+#pragma once
+
+#include <spdlog/formatter.h>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "cairn/v1/ledger.grpc.pb.h"
+#include "node/sequencer.h"
+#include "node/storage.h"
+
+namespace cairn::node {
+
+// Most events in one AppendBatch.
+inline constexpr int kMaxBatchEvents = 1000;
+
+class LedgerService final : public cairn::v1::Ledger::Service {
+ public:
+  // `storage`, `sequencer` and `validator` must remain live while the service is registered.
+  LedgerService(Storage& storage, Sequencer& sequencer, const AppendValidator& validator,
+                std::string log_id);
+
+  grpc::Status Append(grpc::ServerContext* context, const cairn::v1::AppendRequest* request,
+                      cairn::v1::AppendResponse* response) override;
+  grpc::Status AppendBatch(grpc::ServerContext* context,
+                           const cairn::v1::AppendBatchRequest* request,
+                           cairn::v1::AppendBatchResponse* response) override;
+  grpc::Status GetEvent(grpc::ServerContext* context, const cairn::v1::GetEventRequest* request,
+                        cairn::v1::GetEventResponse* response) override;
+  grpc::Status GetEntries(grpc::ServerContext* context, const cairn::v1::GetEntriesRequest* request,
+                          grpc::ServerWriter<cairn::v1::EntryRecord>* writer) override;
+  grpc::Status GetCheckpoint(grpc::ServerContext* context,
+                             const cairn::v1::GetCheckpointRequest* request,
+                             cairn::v1::SignedCheckpoint* response) override;
+  grpc::Status GetLot(grpc::ServerContext* context, const cairn::v1::GetLotRequest* request,
+                      cairn::v1::LotState* response) override;
+
+  // Graceful stop, first half: from now on every new request is answered UNAVAILABLE. Thread-safe.
+  void StopAccepting();
+  // Waits until no handler is running or `deadline` passes; true when idle. Call after
+  // StopAccepting(), before grpc::Server::Shutdown(), so that Shutdown need not wait for idle
+  // client connections to close (an idle sync client notices GOAWAY only on its 5 s backup poll).
+  bool WaitUntilIdle(std::chrono::steady_clock::time_point deadline) const;
+
+ private:
+  // Counts a running handler; not admitted once stopping.
+  class InFlight {
+   public:
+    explicit InFlight(LedgerService& service);
+    ~InFlight();
+    InFlight(const InFlight&) = delete;
+    InFlight& operator=(const InFlight&) = delete;
+    bool admitted() const { return admitted_; }
+
+   private:
+    LedgerService& service_;
+    bool admitted_;
+  };
+
+  Storage& storage_;
+  Sequencer& sequencer_;
+  const AppendValidator& validator_;
+  const std::string log_id_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<int> in_flight_{0};
+};
+
+// An spdlog formatter writing one JSON object per line: {"ts": RFC 3339 UTC, "level": ..., then
+// the fields of a payload that is a JSON object (see LogFields), or "msg": the payload}.
+class JsonLogFormatter final : public spdlog::formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override;
+  std::unique_ptr<spdlog::formatter> clone() const override;
+};
+
+// Makes the default spdlog logger write JSON lines to stderr at `level` ("info", ...).
+void InstallJsonLogger(const std::string& level);
+
+// Logs `fields` (which should carry "msg") as one JSON line. Invalid UTF-8 is replaced, never
+// thrown.
+void LogFields(spdlog::level::level_enum level, const nlohmann::ordered_json& fields);
+
+}  // namespace cairn::node

@@ -1,0 +1,898 @@
+#include "node/storage.h"
+
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <limits>
+#include <utility>
+
+namespace cairn::node {
+
+void CloseSqlite::operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+void FinalizeSqlite::operator()(sqlite3_stmt* stmt) const { sqlite3_finalize(stmt); }
+
+int64_t EventKey(std::string_view event_id_bytes) {
+  uint64_t key = 0;
+  for (size_t i = 0; i < 8 && i < event_id_bytes.size(); ++i) {
+    key = (key << 8) | static_cast<uint8_t>(event_id_bytes[i]);
+  }
+  return static_cast<int64_t>(key);
+}
+
+int64_t EventKey(const Hash& event_id) { return EventKey(AsView(event_id)); }
+
+namespace {
+
+constexpr int64_t kMaxInt64 = std::numeric_limits<int64_t>::max();
+
+Status SqliteError(sqlite3* db, std::string_view what) {
+  return Internal("SQLite: " + std::string(what) + ": " + sqlite3_errmsg(db));
+}
+
+// Binds parameters to a prepared statement, steps it and reads columns; resets the statement and
+// clears its bindings when it goes out of scope so the statement can be reused.
+class Query {
+ public:
+  Query(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  ~Query() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+  Query(const Query&) = delete;
+  Query& operator=(const Query&) = delete;
+
+  Query& Int(int64_t value) { return Check(sqlite3_bind_int64(stmt_, ++param_, value)); }
+  Query& Text(std::string_view value) {
+    return Check(sqlite3_bind_text64(stmt_, ++param_, value.data(), value.size(),
+                                     SQLITE_TRANSIENT, SQLITE_UTF8));
+  }
+  // An empty blob binds as a zero-length blob, never as NULL.
+  Query& Blob(std::string_view value) {
+    static const char kEmpty = 0;
+    return Check(sqlite3_bind_blob64(stmt_, ++param_, value.empty() ? &kEmpty : value.data(),
+                                     value.size(), SQLITE_TRANSIENT));
+  }
+
+  // Steps once: true with a row, false when done.
+  Result<bool> Next() {
+    if (!bind_status_.ok()) return bind_status_;
+    const int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    return SqliteError(db_, sqlite3_sql(stmt_));
+  }
+  // Steps a statement that returns no rows.
+  Status Run() {
+    CAIRN_ASSIGN_OR_RETURN(const bool row, Next());
+    if (row) return Internal(std::string("SQLite: unexpected row from ") + sqlite3_sql(stmt_));
+    return Status::Ok();
+  }
+
+  int64_t ColumnInt(int i) const { return sqlite3_column_int64(stmt_, i); }
+  bool ColumnIsNull(int i) const { return sqlite3_column_type(stmt_, i) == SQLITE_NULL; }
+  std::string ColumnText(int i) const {
+    const auto* p = sqlite3_column_text(stmt_, i);
+    const int n = sqlite3_column_bytes(stmt_, i);
+    return p == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(p), n);
+  }
+  std::string ColumnBlob(int i) const {
+    const void* p = sqlite3_column_blob(stmt_, i);
+    const int n = sqlite3_column_bytes(stmt_, i);
+    return p == nullptr ? std::string() : std::string(static_cast<const char*>(p), n);
+  }
+
+ private:
+  Query& Check(int rc) {
+    if (rc != SQLITE_OK && bind_status_.ok()) {
+      bind_status_ = SqliteError(db_, std::string("binding ") + sqlite3_sql(stmt_));
+    }
+    return *this;
+  }
+
+  sqlite3* const db_;
+  sqlite3_stmt* const stmt_;
+  int param_ = 0;
+  Status bind_status_;
+};
+
+Result<SqliteStmt> Prepare(sqlite3* db, const char* sql) {
+  sqlite3_stmt* raw = nullptr;
+  const int rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &raw, nullptr);
+  SqliteStmt stmt(raw);  // owned before the result is checked
+  if (rc != SQLITE_OK) return SqliteError(db, std::string("preparing ") + sql);
+  return stmt;
+}
+
+Result<SqliteDb> OpenConnection(const std::string& path, bool read_only, int busy_timeout_ms) {
+  sqlite3* raw = nullptr;
+  const int flags = read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  const int rc = sqlite3_open_v2(path.c_str(), &raw, flags | SQLITE_OPEN_NOFOLLOW, nullptr);
+  SqliteDb db(raw);  // owned before the result is checked, so a failed open still closes
+  if (rc != SQLITE_OK) {
+    return Internal("cannot open database " + path + ": " +
+                    (raw != nullptr ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
+  }
+  sqlite3_extended_result_codes(db.get(), 1);
+  sqlite3_busy_timeout(db.get(), busy_timeout_ms);
+  return db;
+}
+
+StoredEntry ReadEntryRow(const Query& q) {
+  StoredEntry e;
+  e.index = static_cast<uint64_t>(q.ColumnInt(0));
+  e.event_key = q.ColumnInt(1);
+  e.event_id = q.ColumnBlob(2);
+  e.leaf_hash = q.ColumnBlob(3);
+  e.entry = q.ColumnBlob(4);
+  return e;
+}
+
+Result<Hash> ParseEventIdHex(const std::string& hex) {
+  if (!IsLowerHex(hex, 32)) return InvalidArgument("event id: want 64 lowercase hex characters");
+  auto bytes = FromHex(hex);
+  if (!bytes.ok()) return bytes.status();
+  Hash id{};
+  std::memcpy(id.data(), bytes->data(), id.size());
+  return id;
+}
+
+// The composition the event declares for a lot it creates, or nullptr.
+const google::protobuf::Map<std::string, uint32_t>* CompositionOf(const cairn::v1::EventBody& body,
+                                                                  const std::string& lot_id) {
+  if (body.has_extraction() && body.extraction().lot_id() == lot_id) {
+    return &body.extraction().composition_ppm();
+  }
+  if (body.has_transformation()) {
+    for (const auto& out : body.transformation().outputs()) {
+      if (out.lot_id() == lot_id) return &out.composition_ppm();
+    }
+  }
+  return nullptr;
+}
+
+Status CheckMass(uint64_t mass_g, const std::string& what) {
+  if (mass_g > static_cast<uint64_t>(kMaxInt64)) {
+    return FailedPrecondition(what + ": got " + std::to_string(mass_g) + " g, want <= 2^63-1 g");
+  }
+  return Status::Ok();
+}
+
+constexpr const char* kEntryColumns = "idx, event_key, event_id, leaf_hash, entry";
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Statements: every SQL string of the node lives below.
+
+struct Storage::WriterStatements {
+  SqliteStmt begin, commit, rollback, savepoint, release, rollback_to;
+  SqliteStmt get_meta, put_meta;
+  SqliteStmt insert_entry, find_entry, size;
+  SqliteStmt find_lot, insert_lot, add_consumed, add_loss;
+  SqliteStmt get_holding, put_holding, delete_holding;
+  SqliteStmt insert_shipment, insert_shipment_lot, find_shipment, find_shipment_lots;
+  SqliteStmt close_shipment, set_received;
+};
+
+struct Storage::ReaderStatements {
+  SqliteStmt find_entry, size, read_range, scan, leaves;
+  SqliteStmt lot, lot_holdings, lot_in_transit;
+};
+
+namespace {
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE meta(
+  key TEXT PRIMARY KEY,
+  value BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE entries(
+  idx INTEGER PRIMARY KEY,
+  event_key INTEGER NOT NULL,
+  event_id BLOB NOT NULL,
+  leaf_hash BLOB NOT NULL,
+  entry BLOB NOT NULL
+);
+CREATE INDEX entries_by_event_key ON entries(event_key);
+CREATE TABLE lots(
+  lot_id TEXT PRIMARY KEY,
+  creator TEXT NOT NULL,
+  material TEXT NOT NULL,
+  created_mass_g INTEGER NOT NULL,
+  created_idx INTEGER NOT NULL,
+  composition BLOB NOT NULL,
+  consumed_g INTEGER NOT NULL,
+  transit_loss_g INTEGER NOT NULL
+);
+CREATE TABLE holdings(
+  lot_id TEXT NOT NULL,
+  holder TEXT NOT NULL,
+  mass_g INTEGER NOT NULL CHECK (mass_g > 0),
+  PRIMARY KEY (lot_id, holder)
+) WITHOUT ROWID;
+CREATE TABLE shipments(
+  dispatch_idx INTEGER PRIMARY KEY,
+  sender TEXT NOT NULL,
+  recipient TEXT NOT NULL,
+  received_idx INTEGER
+);
+CREATE TABLE shipment_lots(
+  dispatch_idx INTEGER NOT NULL,
+  lot_id TEXT NOT NULL,
+  mass_g INTEGER NOT NULL,
+  received_g INTEGER,
+  PRIMARY KEY (dispatch_idx, lot_id)
+) WITHOUT ROWID;
+CREATE INDEX shipment_lots_by_lot ON shipment_lots(lot_id);
+)sql";
+
+}  // namespace
+
+Status Storage::PrepareStatements() {
+  auto w = std::make_unique<WriterStatements>();
+  sqlite3* const wdb = writer_db_.get();
+  const std::string find_entry =
+      std::string("SELECT ") + kEntryColumns + " FROM entries WHERE event_key = ?";
+  struct Item {
+    SqliteStmt* stmt;
+    std::string sql;
+  };
+  const std::vector<Item> writer_items = {
+      {&w->begin, "BEGIN IMMEDIATE"},
+      {&w->commit, "COMMIT"},
+      {&w->rollback, "ROLLBACK"},
+      {&w->savepoint, "SAVEPOINT request"},
+      {&w->release, "RELEASE request"},
+      {&w->rollback_to, "ROLLBACK TO request"},
+      {&w->get_meta, "SELECT value FROM meta WHERE key = ?"},
+      {&w->put_meta, "INSERT INTO meta(key, value) VALUES (?, ?)"},
+      {&w->insert_entry,
+       "INSERT INTO entries(idx, event_key, event_id, leaf_hash, entry) VALUES (?, ?, ?, ?, ?)"},
+      {&w->find_entry, find_entry},
+      {&w->size, "SELECT COALESCE(MAX(idx) + 1, 0) FROM entries"},
+      {&w->find_lot,
+       "SELECT l.creator, l.material, l.created_mass_g, e.event_id FROM lots l "
+       "JOIN entries e ON e.idx = l.created_idx WHERE l.lot_id = ?"},
+      {&w->insert_lot,
+       "INSERT INTO lots(lot_id, creator, material, created_mass_g, created_idx, composition, "
+       "consumed_g, transit_loss_g) VALUES (?, ?, ?, ?, ?, ?, 0, 0)"},
+      {&w->add_consumed, "UPDATE lots SET consumed_g = consumed_g + ? WHERE lot_id = ?"},
+      {&w->add_loss, "UPDATE lots SET transit_loss_g = transit_loss_g + ? WHERE lot_id = ?"},
+      {&w->get_holding, "SELECT mass_g FROM holdings WHERE lot_id = ? AND holder = ?"},
+      {&w->put_holding,
+       "INSERT INTO holdings(lot_id, holder, mass_g) VALUES (?, ?, ?) "
+       "ON CONFLICT (lot_id, holder) DO UPDATE SET mass_g = excluded.mass_g"},
+      {&w->delete_holding, "DELETE FROM holdings WHERE lot_id = ? AND holder = ?"},
+      {&w->insert_shipment,
+       "INSERT INTO shipments(dispatch_idx, sender, recipient, received_idx) "
+       "VALUES (?, ?, ?, NULL)"},
+      {&w->insert_shipment_lot,
+       "INSERT INTO shipment_lots(dispatch_idx, lot_id, mass_g, received_g) "
+       "VALUES (?, ?, ?, NULL)"},
+      {&w->find_shipment,
+       "SELECT sender, recipient, received_idx FROM shipments WHERE dispatch_idx = ?"},
+      {&w->find_shipment_lots, "SELECT lot_id, mass_g FROM shipment_lots WHERE dispatch_idx = ?"},
+      {&w->close_shipment,
+       "UPDATE shipments SET received_idx = ? WHERE dispatch_idx = ? AND received_idx IS NULL"},
+      {&w->set_received,
+       "UPDATE shipment_lots SET received_g = ? WHERE dispatch_idx = ? AND lot_id = ?"},
+  };
+  for (const auto& item : writer_items) {
+    CAIRN_ASSIGN_OR_RETURN(*item.stmt, Prepare(wdb, item.sql.c_str()));
+  }
+
+  auto r = std::make_unique<ReaderStatements>();
+  sqlite3* const rdb = reader_db_.get();
+  const std::vector<Item> reader_items = {
+      {&r->find_entry, find_entry},
+      {&r->size, "SELECT COALESCE(MAX(idx) + 1, 0) FROM entries"},
+      {&r->read_range, std::string("SELECT ") + kEntryColumns +
+                           " FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx"},
+      {&r->scan, std::string("SELECT ") + kEntryColumns + " FROM entries ORDER BY idx"},
+      {&r->leaves, "SELECT leaf_hash FROM entries ORDER BY idx"},
+      {&r->lot,
+       "SELECT l.creator, l.material, l.created_mass_g, e.event_id, l.composition, l.consumed_g, "
+       "l.transit_loss_g FROM lots l JOIN entries e ON e.idx = l.created_idx WHERE l.lot_id = ?"},
+      {&r->lot_holdings,
+       "SELECT holder, mass_g FROM holdings WHERE lot_id = ? AND mass_g > 0 ORDER BY holder"},
+      {&r->lot_in_transit,
+       "SELECT e.event_id, s.sender, s.recipient, sl.mass_g FROM shipment_lots sl "
+       "JOIN shipments s ON s.dispatch_idx = sl.dispatch_idx "
+       "JOIN entries e ON e.idx = sl.dispatch_idx "
+       "WHERE sl.lot_id = ? AND s.received_idx IS NULL ORDER BY sl.dispatch_idx"},
+  };
+  for (const auto& item : reader_items) {
+    CAIRN_ASSIGN_OR_RETURN(*item.stmt, Prepare(rdb, item.sql.c_str()));
+  }
+  writer_ = std::move(w);
+  std::lock_guard<std::mutex> lock(read_mutex_);
+  reader_ = std::move(r);
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Opening.
+
+Storage::Storage(PrivateTag, std::string path, StorageOptions options)
+    : path_(std::move(path)), options_(options) {}
+
+Storage::~Storage() {
+  // Statements before their connections.
+  writer_.reset();
+  {
+    std::lock_guard<std::mutex> lock(read_mutex_);
+    reader_.reset();
+    reader_db_.reset();
+  }
+  writer_db_.reset();
+  if (lock_fd_ >= 0) close(lock_fd_);  // releases the flock
+}
+
+Result<std::unique_ptr<Storage>> Storage::Open(const std::string& path,
+                                               const StorageOptions& options) {
+  if (path.empty()) return InvalidArgument("database path: required");
+  auto storage = std::make_unique<Storage>(PrivateTag{}, path, options);
+  CAIRN_RETURN_IF_ERROR(storage->Initialize());
+  return storage;
+}
+
+Status Storage::Exec(const char* sql) {
+  char* error = nullptr;
+  const int rc = sqlite3_exec(writer_db_.get(), sql, nullptr, nullptr, &error);
+  if (rc != SQLITE_OK) {
+    std::string message = error != nullptr ? error : sqlite3_errstr(rc);
+    sqlite3_free(error);
+    return Internal("SQLite: " + message);
+  }
+  return Status::Ok();
+}
+
+Status Storage::Initialize() {
+  if (!options_.read_only) {
+    const std::string lock_path = path_ + ".lock";
+    lock_fd_ = open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (lock_fd_ < 0) {
+      return Internal("cannot open lock file " + lock_path + ": " + std::strerror(errno));
+    }
+    if (flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+      return FailedPrecondition("database " + path_ + " is in use by another process (" +
+                                lock_path + " is locked)");
+    }
+  }
+  CAIRN_ASSIGN_OR_RETURN(writer_db_,
+                         OpenConnection(path_, options_.read_only, options_.busy_timeout_ms));
+  if (!options_.read_only) {
+    // WAL lets the reader connection read while the writer writes; FULL fsyncs the WAL on every
+    // commit, so an acknowledged append survives power loss.
+    sqlite3_stmt* raw = nullptr;
+    if (sqlite3_prepare_v2(writer_db_.get(), "PRAGMA journal_mode=WAL", -1, &raw, nullptr) !=
+        SQLITE_OK) {
+      return SqliteError(writer_db_.get(), "PRAGMA journal_mode");
+    }
+    SqliteStmt pragma(raw);
+    std::string mode;
+    if (sqlite3_step(raw) == SQLITE_ROW) {
+      mode = reinterpret_cast<const char*>(sqlite3_column_text(raw, 0));
+    }
+    if (mode != "wal") {
+      return Internal("cannot put database " + path_ + " in WAL mode (journal mode is \"" + mode +
+                      "\")");
+    }
+    CAIRN_RETURN_IF_ERROR(Exec("PRAGMA synchronous=FULL"));
+  }
+  CAIRN_RETURN_IF_ERROR(CreateOrCheckSchema());
+  {
+    std::lock_guard<std::mutex> lock(read_mutex_);
+    CAIRN_ASSIGN_OR_RETURN(reader_db_,
+                           OpenConnection(path_, /*read_only=*/true, options_.busy_timeout_ms));
+  }
+  return PrepareStatements();
+}
+
+Status Storage::CreateOrCheckSchema() {
+  if (!options_.read_only) CAIRN_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+  auto finish = [&](Status status) {
+    if (!options_.read_only) {
+      if (status.ok()) return Exec("COMMIT");
+      (void)Exec("ROLLBACK");
+    }
+    return status;
+  };
+  int64_t version = -1;
+  int64_t tables = -1;
+  {
+    CAIRN_ASSIGN_OR_RETURN(SqliteStmt v, Prepare(writer_db_.get(), "PRAGMA user_version"));
+    Query q(writer_db_.get(), v.get());
+    auto row = q.Next();
+    if (!row.ok() || !*row) return finish(row.ok() ? Internal("no user_version") : row.status());
+    version = q.ColumnInt(0);
+  }
+  {
+    CAIRN_ASSIGN_OR_RETURN(
+        SqliteStmt t,
+        Prepare(writer_db_.get(), "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'"));
+    Query q(writer_db_.get(), t.get());
+    auto row = q.Next();
+    if (!row.ok() || !*row) return finish(row.ok() ? Internal("no table count") : row.status());
+    tables = q.ColumnInt(0);
+  }
+  if (version == kSchemaVersion) return finish(Status::Ok());
+  if (version > kSchemaVersion) {
+    return finish(FailedPrecondition("database " + path_ + " has schema version " +
+                                     std::to_string(version) + "; this cairnd knows version " +
+                                     std::to_string(kSchemaVersion)));
+  }
+  if (version != 0 || tables != 0) {
+    return finish(FailedPrecondition("database " + path_ +
+                                     " is not a cairn database (it has tables but schema version " +
+                                     std::to_string(version) + ")"));
+  }
+  if (options_.read_only) {
+    return FailedPrecondition("database " + path_ + " is empty (no cairn schema)");
+  }
+  Status created = Exec(kSchema);
+  if (created.ok()) {
+    created = Exec(("PRAGMA user_version = " + std::to_string(kSchemaVersion)).c_str());
+  }
+  return finish(created);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Identity.
+
+Result<std::optional<std::string>> Storage::StoredLogId() {
+  Query q(writer_db_.get(), writer_->get_meta.get());
+  q.Text("log_id");
+  CAIRN_ASSIGN_OR_RETURN(const bool row, q.Next());
+  if (!row) return std::optional<std::string>();
+  return std::optional<std::string>(q.ColumnBlob(0));
+}
+
+Status Storage::BindLogId(const std::string& log_id) {
+  CAIRN_ASSIGN_OR_RETURN(auto stored, StoredLogId());
+  if (stored) {
+    if (*stored != log_id) {
+      return FailedPrecondition("database " + path_ + " belongs to log " + *stored + ", not " +
+                                log_id);
+    }
+    return Status::Ok();
+  }
+  if (options_.read_only) {
+    return FailedPrecondition("database " + path_ + " has no log id (never served a log)");
+  }
+  Query q(writer_db_.get(), writer_->put_meta.get());
+  q.Text("log_id").Blob(log_id);
+  return q.Run();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Transactions.
+
+Storage::Transaction::Transaction(Transaction&& other) noexcept : storage_(other.storage_) {
+  other.storage_ = nullptr;
+}
+
+Storage::Transaction::~Transaction() {
+  if (storage_ == nullptr) return;
+  if (storage_->InTransaction()) {
+    Query q(storage_->writer_db_.get(), storage_->writer_->rollback.get());
+    (void)q.Run();  // nothing more to do if even the rollback fails
+  }
+}
+
+Status Storage::Transaction::Commit() {
+  if (storage_ == nullptr) return Internal("commit: no open transaction");
+  Storage* storage = storage_;
+  if (!storage->InTransaction()) {
+    return Internal("commit: SQLite already rolled the transaction back after an earlier error");
+  }
+  Status status;
+  {
+    Query q(storage->writer_db_.get(), storage->writer_->commit.get());
+    status = q.Run();
+  }
+  if (status.ok()) storage_ = nullptr;  // otherwise the destructor rolls back
+  return status;
+}
+
+Result<Storage::Transaction> Storage::Begin() {
+  Query q(writer_db_.get(), writer_->begin.get());
+  CAIRN_RETURN_IF_ERROR(q.Run());
+  return Transaction(this);
+}
+
+bool Storage::InTransaction() const { return sqlite3_get_autocommit(writer_db_.get()) == 0; }
+
+Storage::Savepoint::Savepoint(Savepoint&& other) noexcept : storage_(other.storage_) {
+  other.storage_ = nullptr;
+}
+
+Storage::Savepoint::~Savepoint() {
+  if (storage_ != nullptr) (void)Rollback();
+}
+
+Status Storage::Savepoint::Release() {
+  if (storage_ == nullptr) return Internal("savepoint: already ended");
+  Storage* storage = std::exchange(storage_, nullptr);
+  Query q(storage->writer_db_.get(), storage->writer_->release.get());
+  return q.Run();
+}
+
+Status Storage::Savepoint::Rollback() {
+  if (storage_ == nullptr) return Internal("savepoint: already ended");
+  Storage* storage = std::exchange(storage_, nullptr);
+  if (!storage->InTransaction()) {
+    return Internal("savepoint: SQLite already rolled the transaction back after an error");
+  }
+  {
+    Query q(storage->writer_db_.get(), storage->writer_->rollback_to.get());
+    CAIRN_RETURN_IF_ERROR(q.Run());
+  }
+  Query q(storage->writer_db_.get(), storage->writer_->release.get());
+  return q.Run();
+}
+
+Result<Storage::Savepoint> Storage::BeginSavepoint() {
+  if (!InTransaction()) return Internal("savepoint: no open transaction");
+  Query q(writer_db_.get(), writer_->savepoint.get());
+  CAIRN_RETURN_IF_ERROR(q.Run());
+  return Savepoint(this);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writes.
+
+Status Storage::InsertEntry(uint64_t index, const Hash& event_id, const Hash& leaf_hash,
+                            std::string_view entry_bytes) {
+  if (index > static_cast<uint64_t>(kMaxInt64)) return Internal("entry index out of range");
+  Query q(writer_db_.get(), writer_->insert_entry.get());
+  q.Int(static_cast<int64_t>(index))
+      .Int(EventKey(event_id))
+      .Blob(AsView(event_id))
+      .Blob(AsView(leaf_hash))
+      .Blob(entry_bytes);
+  return q.Run();
+}
+
+Status Storage::AddHolding(const std::string& lot_id, const std::string& holder, int64_t delta) {
+  CAIRN_ASSIGN_OR_RETURN(const uint64_t held, Holding(lot_id, holder));
+  const auto current = static_cast<int64_t>(held);  // stored values are <= INT64_MAX
+  int64_t next = 0;
+  if (__builtin_add_overflow(current, delta, &next)) {
+    return FailedPrecondition("holding of lot " + lot_id + " by " + holder +
+                              " would exceed 2^63-1 g");
+  }
+  if (next < 0) {
+    return FailedPrecondition("holding of lot " + lot_id + " by " + holder + " would go from " +
+                              std::to_string(current) + " g to " + std::to_string(next) + " g");
+  }
+  if (next == 0) {
+    Query q(writer_db_.get(), writer_->delete_holding.get());
+    q.Text(lot_id).Text(holder);
+    return q.Run();
+  }
+  Query q(writer_db_.get(), writer_->put_holding.get());
+  q.Text(lot_id).Text(holder).Int(next);
+  return q.Run();
+}
+
+Status Storage::ApplyEffects(const ledger::ParsedEvent& event, uint64_t index,
+                             const ledger::CustodyEffects& effects) {
+  const auto idx = static_cast<int64_t>(index);
+  for (const auto& lot : effects.new_lots) {
+    CAIRN_RETURN_IF_ERROR(CheckMass(lot.created_mass_g, "lot " + lot.lot_id + " mass"));
+    cairn::v1::LotState composition;
+    if (const auto* declared = CompositionOf(event.body, lot.lot_id)) {
+      *composition.mutable_composition_ppm() = *declared;
+    }
+    Query q(writer_db_.get(), writer_->insert_lot.get());
+    q.Text(lot.lot_id)
+        .Text(lot.creator)
+        .Text(lot.material)
+        .Int(static_cast<int64_t>(lot.created_mass_g))
+        .Int(idx)
+        .Blob(composition.SerializeAsString());
+    CAIRN_RETURN_IF_ERROR(q.Run());
+  }
+  for (const auto& [lot_id, holder, delta] : effects.holding_changes) {
+    CAIRN_RETURN_IF_ERROR(AddHolding(lot_id, holder, delta));
+  }
+  if (effects.new_shipment) {
+    const auto& shipment = *effects.new_shipment;
+    {
+      Query q(writer_db_.get(), writer_->insert_shipment.get());
+      q.Int(idx).Text(shipment.sender).Text(shipment.recipient);
+      CAIRN_RETURN_IF_ERROR(q.Run());
+    }
+    for (const auto& [lot_id, mass_g] : shipment.lots) {
+      CAIRN_RETURN_IF_ERROR(CheckMass(mass_g, "shipment of lot " + lot_id));
+      Query q(writer_db_.get(), writer_->insert_shipment_lot.get());
+      q.Int(idx).Text(lot_id).Int(static_cast<int64_t>(mass_g));
+      CAIRN_RETURN_IF_ERROR(q.Run());
+    }
+  }
+  if (effects.closed_shipment) {
+    CAIRN_ASSIGN_OR_RETURN(const auto dispatch_idx, EntryIndexForWrite(*effects.closed_shipment));
+    if (!dispatch_idx) {
+      return FailedPrecondition("receipt closes dispatch " + *effects.closed_shipment +
+                                ", which is not in the log");
+    }
+    const auto didx = static_cast<int64_t>(*dispatch_idx);
+    {
+      Query q(writer_db_.get(), writer_->close_shipment.get());
+      q.Int(idx).Int(didx);
+      CAIRN_RETURN_IF_ERROR(q.Run());
+      if (sqlite3_changes(writer_db_.get()) != 1) {
+        return AlreadyExists("dispatch " + *effects.closed_shipment + " was already received");
+      }
+    }
+    // Every lot of the shipment gets its received mass; a lot not received gets 0.
+    std::vector<std::string> shipment_lots;
+    {
+      Query q(writer_db_.get(), writer_->find_shipment_lots.get());
+      q.Int(didx);
+      while (true) {
+        CAIRN_ASSIGN_OR_RETURN(const bool row, q.Next());
+        if (!row) break;
+        shipment_lots.push_back(q.ColumnText(0));
+      }
+    }
+    for (const auto& lot_id : shipment_lots) {
+      const auto it = effects.received.find(lot_id);
+      const uint64_t got = it == effects.received.end() ? 0 : it->second;
+      CAIRN_RETURN_IF_ERROR(CheckMass(got, "receipt of lot " + lot_id));
+      Query q(writer_db_.get(), writer_->set_received.get());
+      q.Int(static_cast<int64_t>(got)).Int(didx).Text(lot_id);
+      CAIRN_RETURN_IF_ERROR(q.Run());
+    }
+  }
+  auto add_counter = [&](sqlite3_stmt* stmt, const std::map<std::string, uint64_t>& amounts,
+                         const char* what) -> Status {
+    for (const auto& [lot_id, mass_g] : amounts) {
+      CAIRN_RETURN_IF_ERROR(CheckMass(mass_g, std::string(what) + " of lot " + lot_id));
+      Query q(writer_db_.get(), stmt);
+      q.Int(static_cast<int64_t>(mass_g)).Text(lot_id);
+      CAIRN_RETURN_IF_ERROR(q.Run());
+      if (sqlite3_changes(writer_db_.get()) != 1) {
+        return FailedPrecondition(std::string(what) + " of unknown lot " + lot_id);
+      }
+    }
+    return Status::Ok();
+  };
+  CAIRN_RETURN_IF_ERROR(add_counter(writer_->add_consumed.get(), effects.consumed, "consumption"));
+  CAIRN_RETURN_IF_ERROR(add_counter(writer_->add_loss.get(), effects.lost, "transit loss"));
+  return Status::Ok();
+}
+
+Result<std::optional<StoredEntry>> Storage::FindEntryWith(sqlite3* db, sqlite3_stmt* stmt,
+                                                          const Hash& event_id) {
+  Query q(db, stmt);
+  q.Int(EventKey(event_id));
+  const std::string_view wanted = AsView(event_id);
+  while (true) {
+    CAIRN_ASSIGN_OR_RETURN(const bool row, q.Next());
+    if (!row) return std::optional<StoredEntry>();
+    // event_key is only a prefix: compare the whole id.
+    if (q.ColumnBlob(2) == wanted) return std::optional<StoredEntry>(ReadEntryRow(q));
+  }
+}
+
+Result<std::optional<StoredEntry>> Storage::FindEntryForWrite(const Hash& event_id) {
+  return FindEntryWith(writer_db_.get(), writer_->find_entry.get(), event_id);
+}
+
+Result<uint64_t> Storage::SizeForWrite() {
+  Query q(writer_db_.get(), writer_->size.get());
+  CAIRN_ASSIGN_OR_RETURN(const bool row, q.Next());
+  if (!row) return Internal("SQLite: no row from size query");
+  return static_cast<uint64_t>(q.ColumnInt(0));
+}
+
+Result<std::optional<uint64_t>> Storage::EntryIndexForWrite(const std::string& event_id_hex) {
+  auto id = ParseEventIdHex(event_id_hex);
+  if (!id.ok()) return std::optional<uint64_t>();  // a malformed id names no event
+  CAIRN_ASSIGN_OR_RETURN(auto entry, FindEntryForWrite(*id));
+  if (!entry) return std::optional<uint64_t>();
+  return std::optional<uint64_t>(entry->index);
+}
+
+// ---------------------------------------------------------------------------------------------
+// CustodyView.
+
+Result<bool> Storage::HasEvent(const std::string& event_id_hex) {
+  CAIRN_ASSIGN_OR_RETURN(const auto index, EntryIndexForWrite(event_id_hex));
+  return index.has_value();
+}
+
+Result<std::optional<cairn::v1::EventBody>> Storage::FindEventBody(
+    const std::string& event_id_hex) {
+  auto id = ParseEventIdHex(event_id_hex);
+  if (!id.ok()) return std::optional<cairn::v1::EventBody>();
+  CAIRN_ASSIGN_OR_RETURN(auto stored, FindEntryForWrite(*id));
+  if (!stored) return std::optional<cairn::v1::EventBody>();
+  cairn::v1::LogEntry entry;
+  cairn::v1::EventBody body;
+  if (!entry.ParseFromString(stored->entry) || !body.ParseFromString(entry.event().body())) {
+    return DataLoss("entry " + std::to_string(stored->index) + " does not parse");
+  }
+  return std::optional<cairn::v1::EventBody>(std::move(body));
+}
+
+Result<std::optional<ledger::LotRecord>> Storage::FindLot(const std::string& lot_id) {
+  Query q(writer_db_.get(), writer_->find_lot.get());
+  q.Text(lot_id);
+  CAIRN_ASSIGN_OR_RETURN(const bool row, q.Next());
+  if (!row) return std::optional<ledger::LotRecord>();
+  ledger::LotRecord lot;
+  lot.lot_id = lot_id;
+  lot.creator = q.ColumnText(0);
+  lot.material = q.ColumnText(1);
+  lot.created_mass_g = static_cast<uint64_t>(q.ColumnInt(2));
+  lot.created_by_event_id = ToHex(q.ColumnBlob(3));
+  return std::optional<ledger::LotRecord>(std::move(lot));
+}
+
+Result<uint64_t> Storage::Holding(const std::string& lot_id, const std::string& holder) {
+  Query q(writer_db_.get(), writer_->get_holding.get());
+  q.Text(lot_id).Text(holder);
+  CAIRN_ASSIGN_OR_RETURN(const bool row, q.Next());
+  if (!row) return uint64_t{0};
+  return static_cast<uint64_t>(q.ColumnInt(0));
+}
+
+Result<std::optional<ledger::ShipmentRecord>> Storage::FindShipment(
+    const std::string& dispatch_id_hex) {
+  CAIRN_ASSIGN_OR_RETURN(const auto dispatch_idx, EntryIndexForWrite(dispatch_id_hex));
+  if (!dispatch_idx) return std::optional<ledger::ShipmentRecord>();
+  const auto didx = static_cast<int64_t>(*dispatch_idx);
+  ledger::ShipmentRecord shipment;
+  {
+    Query q(writer_db_.get(), writer_->find_shipment.get());
+    q.Int(didx);
+    CAIRN_ASSIGN_OR_RETURN(const bool row, q.Next());
+    if (!row) return std::optional<ledger::ShipmentRecord>();  // the event is not a dispatch
+    shipment.dispatch_event_id = dispatch_id_hex;
+    shipment.sender = q.ColumnText(0);
+    shipment.recipient = q.ColumnText(1);
+    shipment.received = !q.ColumnIsNull(2);
+  }
+  Query q(writer_db_.get(), writer_->find_shipment_lots.get());
+  q.Int(didx);
+  while (true) {
+    CAIRN_ASSIGN_OR_RETURN(const bool row, q.Next());
+    if (!row) break;
+    shipment.lots[q.ColumnText(0)] = static_cast<uint64_t>(q.ColumnInt(1));
+  }
+  return std::optional<ledger::ShipmentRecord>(std::move(shipment));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reads.
+
+Result<std::optional<StoredEntry>> Storage::FindEntry(const Hash& event_id) {
+  std::lock_guard<std::mutex> lock(read_mutex_);
+  return FindEntryWith(reader_db_.get(), reader_->find_entry.get(), event_id);
+}
+
+Result<std::vector<StoredEntry>> Storage::ReadEntries(uint64_t start, uint64_t end,
+                                                      size_t max_bytes) {
+  std::vector<StoredEntry> entries;
+  const auto clamp = [](uint64_t v) { return static_cast<int64_t>(std::min<uint64_t>(v, kMaxInt64)); };
+  if (start >= end) return entries;
+  std::lock_guard<std::mutex> lock(read_mutex_);
+  Query q(reader_db_.get(), reader_->read_range.get());
+  q.Int(clamp(start)).Int(clamp(end));
+  size_t bytes = 0;
+  while (bytes < max_bytes) {
+    CAIRN_ASSIGN_OR_RETURN(const bool row, q.Next());
+    if (!row) break;
+    entries.push_back(ReadEntryRow(q));
+    bytes += entries.back().entry.size();
+  }
+  return entries;
+}
+
+Result<uint64_t> Storage::Size() {
+  std::lock_guard<std::mutex> lock(read_mutex_);
+  Query q(reader_db_.get(), reader_->size.get());
+  CAIRN_ASSIGN_OR_RETURN(const bool row, q.Next());
+  if (!row) return Internal("SQLite: no row from size query");
+  return static_cast<uint64_t>(q.ColumnInt(0));
+}
+
+Result<std::optional<cairn::v1::LotState>> Storage::GetLotState(const std::string& lot_id) {
+  std::lock_guard<std::mutex> lock(read_mutex_);
+  sqlite3* const db = reader_db_.get();
+  cairn::v1::LotState state;
+  // One read transaction so that the lot, its holdings and its shipments are one snapshot.
+  char* error = nullptr;
+  if (sqlite3_exec(db, "BEGIN", nullptr, nullptr, &error) != SQLITE_OK) {
+    sqlite3_free(error);
+    return SqliteError(db, "BEGIN");
+  }
+  struct EndRead {
+    sqlite3* db;
+    ~EndRead() { sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr); }
+  } end_read{db};
+  {
+    Query q(db, reader_->lot.get());
+    q.Text(lot_id);
+    CAIRN_ASSIGN_OR_RETURN(const bool row, q.Next());
+    if (!row) return std::optional<cairn::v1::LotState>();
+    cairn::v1::LotState composition;
+    if (!composition.ParseFromString(q.ColumnBlob(4))) {
+      return DataLoss("lot " + lot_id + ": stored composition does not parse");
+    }
+    state.set_lot_id(lot_id);
+    state.set_creator(q.ColumnText(0));
+    state.set_material(q.ColumnText(1));
+    state.set_created_mass_g(static_cast<uint64_t>(q.ColumnInt(2)));
+    state.set_created_by_event_id(ToHex(q.ColumnBlob(3)));
+    *state.mutable_composition_ppm() = composition.composition_ppm();
+    state.set_consumed_mass_g(static_cast<uint64_t>(q.ColumnInt(5)));
+    state.set_transit_loss_mass_g(static_cast<uint64_t>(q.ColumnInt(6)));
+  }
+  uint64_t remaining = 0;
+  {
+    Query q(db, reader_->lot_holdings.get());
+    q.Text(lot_id);
+    while (true) {
+      CAIRN_ASSIGN_OR_RETURN(const bool row, q.Next());
+      if (!row) break;
+      auto* holding = state.add_holdings();
+      holding->set_holder(q.ColumnText(0));
+      holding->set_mass_g(static_cast<uint64_t>(q.ColumnInt(1)));
+      remaining += holding->mass_g();
+    }
+  }
+  {
+    Query q(db, reader_->lot_in_transit.get());
+    q.Text(lot_id);
+    while (true) {
+      CAIRN_ASSIGN_OR_RETURN(const bool row, q.Next());
+      if (!row) break;
+      auto* transit = state.add_in_transit();
+      transit->set_dispatch_event_id(ToHex(q.ColumnBlob(0)));
+      transit->set_sender(q.ColumnText(1));
+      transit->set_recipient(q.ColumnText(2));
+      transit->set_mass_g(static_cast<uint64_t>(q.ColumnInt(3)));
+      remaining += transit->mass_g();
+    }
+  }
+  state.set_remaining_mass_g(remaining);
+  return std::optional<cairn::v1::LotState>(std::move(state));
+}
+
+Status Storage::ScanEntries(const std::function<Status(const StoredEntry&)>& visit) {
+  std::lock_guard<std::mutex> lock(read_mutex_);
+  Query q(reader_db_.get(), reader_->scan.get());
+  while (true) {
+    CAIRN_ASSIGN_OR_RETURN(const bool row, q.Next());
+    if (!row) return Status::Ok();
+    CAIRN_RETURN_IF_ERROR(visit(ReadEntryRow(q)));
+  }
+}
+
+Result<std::vector<Hash>> Storage::LeafHashes() {
+  std::lock_guard<std::mutex> lock(read_mutex_);
+  Query q(reader_db_.get(), reader_->leaves.get());
+  std::vector<Hash> leaves;
+  while (true) {
+    CAIRN_ASSIGN_OR_RETURN(const bool row, q.Next());
+    if (!row) return leaves;
+    const std::string leaf = q.ColumnBlob(0);
+    if (leaf.size() != 32) {
+      return DataLoss("entry " + std::to_string(leaves.size()) + ": stored leaf hash has " +
+                      std::to_string(leaf.size()) + " bytes, want 32");
+    }
+    Hash h{};
+    std::memcpy(h.data(), leaf.data(), h.size());
+    leaves.push_back(h);
+  }
+}
+
+}  // namespace cairn::node

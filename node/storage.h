@@ -1,0 +1,225 @@
+// Storage: the node's SQLite database — the log's entries and the custody state they imply.
+//
+// One database file in WAL mode with synchronous=FULL, so a committed transaction survives kill -9
+// and power loss. Two connections:
+//   - the writer connection belongs to one thread at a time (the sequencer's writer thread once it
+//     runs). Transactions, savepoints, inserts, effects and the CustodyView methods use it, so the
+//     custody checks see the writes of the open transaction.
+//   - the reader connection serves the RPC reads (FindEntry, ReadEntries, GetLotState, Size,
+//     ScanEntries) from any thread; a mutex serializes them. WAL lets it read committed data while
+//     the writer writes.
+// Entries are stored as the exact bytes the sequencer serialized, never re-serialized. A lock file
+// (<db>.lock) keeps a second cairnd from opening the same database for writing.
+//
+// Schema (version 1, in PRAGMA user_version):
+//   meta(key, value)                           log_id
+//   entries(idx PK, event_key, event_id, leaf_hash, entry)
+//                                              event_key = first 8 bytes of the event id as a
+//                                              signed int64, NON-unique index; the full id is
+//                                              compared after the lookup (random 32-byte keys in
+//                                              a B-tree slow appends down at 1M rows)
+//   lots(lot_id PK, creator, material, created_mass_g, created_idx, composition,
+//        consumed_g, transit_loss_g)
+//   holdings(lot_id, holder, mass_g) WITHOUT ROWID; rows that reach 0 g are deleted
+//   shipments(dispatch_idx PK, sender, recipient, received_idx NULL while in transit)
+//   shipment_lots(dispatch_idx, lot_id, mass_g, received_g) WITHOUT ROWID, index on lot_id
+// Shipments are keyed by the dispatch's entry index, not its event id, for the same reason as
+// event_key; the event id is found through entries.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cairn/v1/ledger.pb.h"
+#include "common/crypto.h"
+#include "common/status.h"
+#include "ledger/custody.h"
+#include "ledger/event.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace cairn::node {
+
+inline constexpr int kSchemaVersion = 1;
+
+// One stored entry, as read back.
+struct StoredEntry {
+  uint64_t index = 0;
+  int64_t event_key = 0;
+  std::string event_id;   // 32 raw bytes as stored
+  std::string leaf_hash;  // 32 raw bytes as stored
+  std::string entry;      // serialized LogEntry, verbatim
+};
+
+// The first 8 bytes of an event id, big-endian, as a signed 64-bit integer.
+int64_t EventKey(const Hash& event_id);
+int64_t EventKey(std::string_view event_id_bytes);
+
+struct StorageOptions {
+  // Opens an existing database without writing anything: no schema creation, no lock file, and
+  // every write fails. For `cairnd --repair-report`.
+  bool read_only = false;
+  // How long a connection waits for a lock held by another connection.
+  int busy_timeout_ms = 5000;
+};
+
+struct CloseSqlite {
+  void operator()(sqlite3* db) const;
+};
+struct FinalizeSqlite {
+  void operator()(sqlite3_stmt* stmt) const;
+};
+using SqliteDb = std::unique_ptr<sqlite3, CloseSqlite>;
+using SqliteStmt = std::unique_ptr<sqlite3_stmt, FinalizeSqlite>;
+
+class Storage final : public ledger::CustodyView {
+ public:
+  // Opens (creating when absent, unless read-only) the database at `path`, sets WAL and
+  // synchronous=FULL, creates or checks the schema and prepares every statement. Errors:
+  // INTERNAL when SQLite cannot open or prepare, FAILED_PRECONDITION when the schema version is
+  // not one this build knows or another process holds the database.
+  static Result<std::unique_ptr<Storage>> Open(const std::string& path,
+                                               const StorageOptions& options = {});
+  ~Storage() override;
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+
+  const std::string& path() const { return path_; }
+
+  // ---- Identity (writer connection) ----
+
+  // Records `log_id` as this database's log on first use; afterwards checks it. FAILED_PRECONDITION
+  // "database <path> belongs to log <a>, not <b>" on a mismatch. Read-only storage only checks
+  // (FAILED_PRECONDITION when no log id is stored).
+  Status BindLogId(const std::string& log_id);
+  // The stored log id, or nullopt for a fresh database.
+  Result<std::optional<std::string>> StoredLogId();
+
+  // ---- Writes (writer connection; one thread) ----
+
+  // A transaction on the writer connection that rolls back in its destructor unless committed.
+  // The Storage must outlive it. Move-only.
+  class Transaction {
+   public:
+    Transaction(Transaction&& other) noexcept;
+    Transaction& operator=(Transaction&&) = delete;
+    Transaction(const Transaction&) = delete;
+    ~Transaction();
+    // COMMIT. On failure the transaction is rolled back (by SQLite or by the destructor).
+    Status Commit();
+
+   private:
+    friend class Storage;
+    explicit Transaction(Storage* storage) : storage_(storage) {}
+    Storage* storage_;  // nullptr once committed or moved from
+  };
+
+  // A savepoint inside the open transaction: rolls back to it and releases it in its destructor
+  // unless Release() or Rollback() was called. The Storage must outlive it. Move-only.
+  class Savepoint {
+   public:
+    Savepoint(Savepoint&& other) noexcept;
+    Savepoint& operator=(Savepoint&&) = delete;
+    Savepoint(const Savepoint&) = delete;
+    ~Savepoint();
+    // Keeps the writes made since the savepoint (they commit with the transaction).
+    Status Release();
+    // Undoes the writes made since the savepoint; the transaction stays open.
+    Status Rollback();
+
+   private:
+    friend class Storage;
+    explicit Savepoint(Storage* storage) : storage_(storage) {}
+    Storage* storage_;  // nullptr once released, rolled back or moved from
+  };
+
+  // BEGIN IMMEDIATE. INTERNAL when SQLite refuses (e.g. a transaction is already open).
+  Result<Transaction> Begin();
+  // SAVEPOINT inside the open transaction. Savepoints do not nest.
+  Result<Savepoint> BeginSavepoint();
+  // Whether a transaction is open on the writer connection. SQLite ends a transaction by itself
+  // after some errors (disk full, I/O error); the sequencer checks this before trusting a savepoint.
+  bool InTransaction() const;
+
+  // Inserts the entry at `index`. INTERNAL on a SQLite error (including an index already used).
+  Status InsertEntry(uint64_t index, const Hash& event_id, const Hash& leaf_hash,
+                     std::string_view entry_bytes);
+  // Applies what CheckAndPlanCustody planned for `event`, appended at `index`: new lots (with the
+  // composition declared in the event), holding changes, the shipment opened by a dispatch or
+  // closed by a receipt, consumption and transit loss. FAILED_PRECONDITION when a holding would go
+  // negative or overflow (the plan contradicts the state), INTERNAL on a SQLite error.
+  Status ApplyEffects(const ledger::ParsedEvent& event, uint64_t index,
+                      const ledger::CustodyEffects& effects);
+  // The entry holding `event_id`, seen from the writer connection (including the open
+  // transaction's writes), or nullopt.
+  Result<std::optional<StoredEntry>> FindEntryForWrite(const Hash& event_id);
+  // Number of entries, seen from the writer connection.
+  Result<uint64_t> SizeForWrite();
+
+  // ---- CustodyView (writer connection) ----
+  Result<bool> HasEvent(const std::string& event_id_hex) override;
+  Result<std::optional<cairn::v1::EventBody>> FindEventBody(
+      const std::string& event_id_hex) override;
+  Result<std::optional<ledger::LotRecord>> FindLot(const std::string& lot_id) override;
+  Result<uint64_t> Holding(const std::string& lot_id, const std::string& holder) override;
+  Result<std::optional<ledger::ShipmentRecord>> FindShipment(
+      const std::string& dispatch_id_hex) override;
+
+  // ---- Reads (reader connection; any thread) ----
+
+  // The committed entry holding `event_id`, or nullopt.
+  Result<std::optional<StoredEntry>> FindEntry(const Hash& event_id);
+  // Committed entries with start <= index < end in order, stopping early once the entries read
+  // exceed `max_bytes` in total (at least one entry is returned when any is in range).
+  Result<std::vector<StoredEntry>> ReadEntries(uint64_t start, uint64_t end, size_t max_bytes);
+  // Number of committed entries (the highest index + 1).
+  Result<uint64_t> Size();
+  // The state of a lot: holdings, in transit, consumed, lost, remaining = held + in transit,
+  // composition. nullopt for an unknown lot.
+  Result<std::optional<cairn::v1::LotState>> GetLotState(const std::string& lot_id);
+  // Calls `visit` for every committed entry in index order; stops at (and returns) the first
+  // error `visit` returns. Holds the reader lock throughout.
+  Status ScanEntries(const std::function<Status(const StoredEntry&)>& visit);
+  // Every stored leaf hash in index order.
+  Result<std::vector<Hash>> LeafHashes();
+
+ private:
+  struct WriterStatements;  // defined in storage.cc
+  struct ReaderStatements;
+  struct PrivateTag {};
+
+ public:
+  // Use Open().
+  Storage(PrivateTag, std::string path, StorageOptions options);
+
+ private:
+  Status Initialize();
+  Status CreateOrCheckSchema();
+  Status PrepareStatements();
+  Status Exec(const char* sql);
+  Result<std::optional<StoredEntry>> FindEntryWith(sqlite3* db, sqlite3_stmt* stmt,
+                                                   const Hash& event_id);
+  Result<std::optional<uint64_t>> EntryIndexForWrite(const std::string& event_id_hex);
+  Status AddHolding(const std::string& lot_id, const std::string& holder, int64_t delta);
+
+  const std::string path_;
+  const StorageOptions options_;
+  int lock_fd_ = -1;  // flock on <db>.lock; -1 when read-only
+
+  // Writer connection: used by one thread at a time (the caller serializes).
+  SqliteDb writer_db_;
+  std::unique_ptr<WriterStatements> writer_;
+
+  std::mutex read_mutex_;
+  SqliteDb reader_db_;                        // GUARDED_BY(read_mutex_)
+  std::unique_ptr<ReaderStatements> reader_;  // GUARDED_BY(read_mutex_)
+};
+
+}  // namespace cairn::node

@@ -1,0 +1,427 @@
+// The append path against a real SQLite file: group commit, idempotence, all-or-nothing batches,
+// the startup integrity scan, and the stateless checks.
+#include "node/sequencer.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <random>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "common/clock.h"
+#include "ledger/log_verifier.h"
+#include "ledger/merkle.h"
+#include "ledger/proofs.h"
+#include "tests/unit/test_world.h"
+
+namespace cairn::node {
+namespace {
+
+using cairn::testing::DispatchOf;
+using cairn::testing::kTestNow;
+using cairn::testing::PakistanExtraction;
+using cairn::testing::ReceiptOf;
+
+constexpr char kLog[] = "demo-log";
+constexpr char kLot[] = "pk-fwo:CHG-2025-0001";
+
+class SequencerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl =
+        (std::filesystem::temp_directory_path() / "cairn-sequencer-test-XXXXXX").string();
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+    path_ = dir_ + "/node.db";
+    Start();
+  }
+  void TearDown() override {
+    Shutdown();
+    std::filesystem::remove_all(dir_);
+  }
+
+  // Opens storage, scans it and starts a sequencer, as cairnd does.
+  void Start() {
+    auto opened = Storage::Open(path_);
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    storage_ = std::move(opened).value();
+    ASSERT_TRUE(storage_->BindLogId(kLog).ok());
+    auto scanned = ScanLog(*storage_, kLog, /*find_all=*/false);
+    ASSERT_TRUE(scanned.ok());
+    ASSERT_TRUE(scanned->problems.empty()) << scanned->problems.front().what;
+    SequencerOptions options;
+    options.log_id = kLog;
+    const auto& k = world_.log_key();
+    options.log_key = {kLog, k.key_id, k.public_key, k.secret_key};
+    sequencer_ =
+        std::make_unique<Sequencer>(*storage_, world_.trust(), clock_, options, scanned->leaves);
+  }
+  void Shutdown() {
+    sequencer_.reset();
+    storage_.reset();
+  }
+
+  Result<AppendOutcome> Append(const cairn::v1::EventBody& body) {
+    return sequencer_->Submit(world_.Sign(body)).get();
+  }
+  Result<AppendOutcome> AppendBatch(const std::vector<cairn::v1::EventBody>& bodies) {
+    std::vector<ledger::ParsedEvent> events;
+    for (const auto& body : bodies) events.push_back(world_.Sign(body));
+    return sequencer_->SubmitBatch(std::move(events)).get();
+  }
+
+  // The checkpoint, verified against the registry's key for the log.
+  cairn::v1::Checkpoint VerifiedCheckpoint(const cairn::v1::SignedCheckpoint& signed_checkpoint) {
+    auto checkpoint = ledger::VerifyCheckpoint(signed_checkpoint, world_.trust());
+    EXPECT_TRUE(checkpoint.ok()) << checkpoint.status().ToString();
+    return checkpoint.ok() ? *checkpoint : cairn::v1::Checkpoint();
+  }
+
+  void RawExec(const std::string& sql) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    char* error = nullptr;
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK)
+        << (error ? error : "");
+    sqlite3_free(error);
+    sqlite3_close(db);
+  }
+
+  cairn::testing::TestWorld world_;
+  FixedClock clock_{kTestNow};
+  std::string dir_;
+  std::string path_;
+  std::unique_ptr<Storage> storage_;
+  std::unique_ptr<Sequencer> sequencer_;
+};
+
+TEST_F(SequencerTest, SignsACheckpointOfTheEmptyLogAtStart) {
+  const auto checkpoint = VerifiedCheckpoint(sequencer_->LatestCheckpoint());
+  EXPECT_EQ(checkpoint.log_id(), kLog);
+  EXPECT_EQ(checkpoint.size(), 0u);
+  EXPECT_EQ(checkpoint.root_hash(), HashToString(ledger::EmptyRoot()));
+  EXPECT_EQ(ToMicros(checkpoint.timestamp()), kTestNow);
+}
+
+TEST_F(SequencerTest, AppendAnswersWithEntryCheckpointAndInclusionProof) {
+  auto first = Append(PakistanExtraction());
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  auto second = Append(PakistanExtraction("pk-fwo:CHG-2"));
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  const AppendedEvent& event = second->events.at(0);
+  EXPECT_EQ(event.index, 1u);
+  EXPECT_FALSE(event.duplicate);
+
+  cairn::v1::LogEntry entry;
+  ASSERT_TRUE(entry.ParseFromString(event.entry));
+  EXPECT_EQ(entry.log_id(), kLog);
+  EXPECT_EQ(entry.index(), 1u);
+  EXPECT_EQ(entry.prev_entry_hash(), HashToString(ledger::LeafHash(first->events[0].entry)));
+  EXPECT_EQ(ToMicros(entry.appended_at()), kTestNow);
+
+  const auto checkpoint = VerifiedCheckpoint(second->checkpoint);
+  EXPECT_EQ(checkpoint.size(), 2u);
+  Hash root{};
+  std::copy(checkpoint.root_hash().begin(), checkpoint.root_hash().end(), root.begin());
+  EXPECT_TRUE(ledger::VerifyInclusion(ledger::LeafHash(event.entry), 1, 2, event.inclusion, root));
+  EXPECT_EQ(sequencer_->size(), 2u);
+}
+
+TEST_F(SequencerTest, EightConcurrentSubmittersGetConsecutiveIndexesAndALinkedChain) {
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 25;
+  std::mutex mu;
+  std::set<uint64_t> indexes;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        const std::string lot = "pk-fwo:T" + std::to_string(t) + "-" + std::to_string(i);
+        auto outcome = Append(PakistanExtraction(lot, 1'000'000));
+        if (!outcome.ok()) {
+          ++failures;
+          continue;
+        }
+        // The proof verifies against the checkpoint the caller was handed.
+        cairn::v1::Checkpoint checkpoint;
+        checkpoint.ParseFromString(outcome->checkpoint.checkpoint());
+        Hash root{};
+        std::copy(checkpoint.root_hash().begin(), checkpoint.root_hash().end(), root.begin());
+        const AppendedEvent& e = outcome->events[0];
+        if (!ledger::VerifyInclusion(ledger::LeafHash(e.entry), e.index, checkpoint.size(),
+                                     e.inclusion, root)) {
+          ++failures;
+        }
+        std::lock_guard<std::mutex> lock(mu);
+        indexes.insert(e.index);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  constexpr uint64_t kTotal = kThreads * kPerThread;
+  EXPECT_EQ(failures.load(), 0);
+  ASSERT_EQ(indexes.size(), kTotal);
+  EXPECT_EQ(*indexes.begin(), 0u);
+  EXPECT_EQ(*indexes.rbegin(), kTotal - 1);
+
+  // Every stored entry links to the one before, and the tree matches the signed checkpoint.
+  auto entries = storage_->ReadEntries(0, kTotal, SIZE_MAX);
+  ASSERT_TRUE(entries.ok());
+  ASSERT_EQ(entries->size(), kTotal);
+  Hash prev{};
+  std::vector<Hash> leaves;
+  for (const StoredEntry& stored : *entries) {
+    cairn::v1::LogEntry entry;
+    ASSERT_TRUE(entry.ParseFromString(stored.entry));
+    EXPECT_EQ(entry.index(), stored.index);
+    EXPECT_EQ(entry.prev_entry_hash(), HashToString(prev)) << "at " << stored.index;
+    prev = ledger::LeafHash(stored.entry);
+    leaves.push_back(prev);
+  }
+  const auto checkpoint = VerifiedCheckpoint(sequencer_->LatestCheckpoint());
+  EXPECT_EQ(checkpoint.size(), kTotal);
+  EXPECT_EQ(checkpoint.root_hash(), HashToString(ledger::RootOf(leaves)));
+
+  // An auditor's verifier agrees.
+  ledger::LogVerifier verifier(kLog, world_.trust());
+  for (const StoredEntry& stored : *entries) ASSERT_TRUE(verifier.Add(stored.index, stored.entry));
+  const ledger::LogVerdict verdict = verifier.Finish(sequencer_->LatestCheckpoint());
+  EXPECT_FALSE(verdict.bad_index.has_value()) << verdict.problem.ToString();
+}
+
+TEST_F(SequencerTest, ReappendingTheSameEventReturnsTheSameEntryAsDuplicate) {
+  const ledger::ParsedEvent event = world_.Sign(PakistanExtraction());
+  auto first = sequencer_->Submit(event).get();
+  ASSERT_TRUE(first.ok());
+  auto second = sequencer_->Submit(event).get();
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  EXPECT_FALSE(first->events[0].duplicate);
+  EXPECT_TRUE(second->events[0].duplicate);
+  EXPECT_EQ(second->events[0].index, first->events[0].index);
+  EXPECT_EQ(second->events[0].entry, first->events[0].entry);
+  EXPECT_EQ(sequencer_->size(), 1u);
+  EXPECT_EQ(*storage_->Size(), 1u);
+}
+
+TEST_F(SequencerTest, AnEventRepeatedInOneBatchIsWrittenOnce) {
+  // Signed once: a protobuf map may serialize in another order from a copy of the body.
+  const ledger::ParsedEvent event = world_.Sign(PakistanExtraction());
+  auto outcome = sequencer_->SubmitBatch({event, event}).get();
+  ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+  ASSERT_EQ(outcome->events.size(), 2u);
+  EXPECT_FALSE(outcome->events[0].duplicate);
+  EXPECT_TRUE(outcome->events[1].duplicate);
+  EXPECT_EQ(outcome->events[1].index, 0u);
+  EXPECT_EQ(sequencer_->size(), 1u);
+}
+
+TEST_F(SequencerTest, BatchAppliesInOrderSoALaterEventMayUseAnEarlierOne) {
+  const ledger::ParsedEvent extraction = world_.Sign(PakistanExtraction());
+  const ledger::ParsedEvent dispatch =
+      world_.Sign(DispatchOf("pk-fwo", "us-usm", kLot, 20'000'000));
+  auto outcome = sequencer_->SubmitBatch({extraction, dispatch}).get();
+  ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+  EXPECT_EQ(outcome->events[1].index, 1u);
+  EXPECT_EQ(VerifiedCheckpoint(outcome->checkpoint).size(), 2u);
+  auto receipt = Append(ReceiptOf("us-usm", dispatch.id_hex, kLot, 20'000'000));
+  EXPECT_TRUE(receipt.ok()) << receipt.status().ToString();
+}
+
+TEST_F(SequencerTest, AFailingEventInABatchWritesNothing) {
+  auto outcome = AppendBatch({PakistanExtraction(),
+                              DispatchOf("pk-fwo", "us-usm", kLot, 30'000'000)});  // too much
+  ASSERT_FALSE(outcome.ok());
+  EXPECT_EQ(outcome.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(outcome.status().message().rfind("events[1]: ", 0), 0u) << outcome.status().message();
+  EXPECT_EQ(sequencer_->size(), 0u);
+  EXPECT_EQ(*storage_->Size(), 0u);
+  EXPECT_FALSE(storage_->FindLot(kLot)->has_value());
+  EXPECT_EQ(VerifiedCheckpoint(sequencer_->LatestCheckpoint()).size(), 0u);
+
+  // The same extraction alone then lands at index 0.
+  auto alone = Append(PakistanExtraction());
+  ASSERT_TRUE(alone.ok());
+  EXPECT_EQ(alone->events[0].index, 0u);
+}
+
+TEST_F(SequencerTest, ARefusedRequestDoesNotSpoilTheOthersQueuedWithIt) {
+  // Queued back to back, these usually share one group commit; either way each is answered alone.
+  auto good1 = sequencer_->Submit(world_.Sign(PakistanExtraction("pk-fwo:G1")));
+  auto bad = sequencer_->Submit(world_.Sign(DispatchOf("pk-fwo", "us-usm", "pk-fwo:NOPE", 5)));
+  auto good2 = sequencer_->Submit(world_.Sign(PakistanExtraction("pk-fwo:G2")));
+  auto r1 = good1.get(), rb = bad.get(), r2 = good2.get();
+  ASSERT_TRUE(r1.ok()) << r1.status().ToString();
+  ASSERT_TRUE(r2.ok()) << r2.status().ToString();
+  EXPECT_EQ(rb.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(r1->events[0].index, 0u);
+  EXPECT_EQ(r2->events[0].index, 1u);
+  EXPECT_EQ(*storage_->Size(), 2u);
+}
+
+TEST_F(SequencerTest, LotCreatedTwiceIsRefusedWithAlreadyExists) {
+  ASSERT_TRUE(Append(PakistanExtraction()).ok());
+  auto again = Append(PakistanExtraction(kLot, 1));
+  EXPECT_EQ(again.status().code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(sequencer_->size(), 1u);
+}
+
+TEST_F(SequencerTest, RestartRebuildsTheSameTreeFromStorage) {
+  for (int i = 0; i < 7; ++i) {
+    ASSERT_TRUE(Append(PakistanExtraction("pk-fwo:R" + std::to_string(i))).ok());
+  }
+  const auto before = VerifiedCheckpoint(sequencer_->LatestCheckpoint());
+  Shutdown();
+  Start();
+  const auto after = VerifiedCheckpoint(sequencer_->LatestCheckpoint());
+  EXPECT_EQ(after.size(), 7u);
+  EXPECT_EQ(after.root_hash(), before.root_hash());
+  auto next = Append(PakistanExtraction("pk-fwo:R7"));
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(next->events[0].index, 7u);
+}
+
+TEST_F(SequencerTest, StopAnswersQueuedRequestsThenRefusesNewOnes) {
+  std::vector<std::future<Result<AppendOutcome>>> futures;
+  for (int i = 0; i < 20; ++i) {
+    futures.push_back(
+        sequencer_->Submit(world_.Sign(PakistanExtraction("pk-fwo:S" + std::to_string(i)))));
+  }
+  sequencer_->Stop();
+  for (auto& f : futures) EXPECT_TRUE(f.get().ok());
+  auto late = sequencer_->Submit(world_.Sign(PakistanExtraction("pk-fwo:LATE"))).get();
+  EXPECT_EQ(late.status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(*storage_->Size(), 20u);
+}
+
+TEST_F(SequencerTest, ScanLogFindsATamperedEntry) {
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_TRUE(Append(PakistanExtraction("pk-fwo:X" + std::to_string(i))).ok());
+  }
+  Shutdown();
+  // Flip a byte of entry 1 (in its signature, so it still parses).
+  RawExec(
+      "UPDATE entries SET entry = substr(entry, 1, length(entry) - 1) || "
+      "x'00' WHERE idx = 1");
+  auto opened = Storage::Open(path_);
+  ASSERT_TRUE(opened.ok());
+  storage_ = std::move(opened).value();
+
+  auto first = ScanLog(*storage_, kLog, /*find_all=*/false);
+  ASSERT_TRUE(first.ok());
+  ASSERT_EQ(first->problems.size(), 1u);
+  EXPECT_EQ(first->problems[0].index, 1u);
+  EXPECT_NE(first->problems[0].what.find("leaf_hash"), std::string::npos)
+      << first->problems[0].what;
+  EXPECT_EQ(first->leaves.size(), 1u);
+
+  // The full report also names the broken link from entry 2.
+  auto all = ScanLog(*storage_, kLog, /*find_all=*/true);
+  ASSERT_TRUE(all.ok());
+  bool link_reported = false;
+  for (const auto& p : all->problems) {
+    link_reported |= p.index == 2 && p.what.find("prev_entry_hash") != std::string::npos;
+  }
+  EXPECT_TRUE(link_reported);
+}
+
+TEST_F(SequencerTest, ScanLogFindsAMissingEntryAndAForeignLogId) {
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(Append(PakistanExtraction("pk-fwo:M" + std::to_string(i))).ok());
+  }
+  Shutdown();
+  RawExec("DELETE FROM entries WHERE idx = 1");
+  auto opened = Storage::Open(path_);
+  ASSERT_TRUE(opened.ok());
+  storage_ = std::move(opened).value();
+  auto scanned = ScanLog(*storage_, kLog, /*find_all=*/false);
+  ASSERT_TRUE(scanned.ok());
+  ASSERT_EQ(scanned->problems.size(), 1u);
+  EXPECT_EQ(scanned->problems[0].index, 1u);
+  EXPECT_NE(scanned->problems[0].what.find("missing"), std::string::npos);
+
+  auto foreign = ScanLog(*storage_, "other-log", /*find_all=*/false);
+  ASSERT_TRUE(foreign.ok());
+  ASSERT_FALSE(foreign->problems.empty());
+  EXPECT_EQ(foreign->problems[0].index, 0u);
+  EXPECT_NE(foreign->problems[0].what.find("LogEntry.log_id"), std::string::npos);
+}
+
+TEST(MerkleCacheTest, InclusionProofsVerifyForEveryLeafOfEverySize) {
+  std::vector<Hash> leaves;
+  MerkleCache cache;
+  for (int n = 1; n <= 33; ++n) {
+    leaves.push_back(Sha256("leaf " + std::to_string(n)));
+    cache.Append(leaves.back());
+    const Hash root = ledger::RootOf(leaves);
+    for (uint64_t i = 0; i < leaves.size(); ++i) {
+      auto proof = ledger::InclusionProof(cache, i, leaves.size());
+      ASSERT_TRUE(proof.ok()) << proof.status().ToString();
+      EXPECT_TRUE(ledger::VerifyInclusion(leaves[i], i, leaves.size(), *proof, root))
+          << "leaf " << i << " of " << leaves.size();
+    }
+  }
+  cache.Truncate(5);
+  EXPECT_EQ(cache.size(), 5u);
+  leaves.resize(5);
+  auto proof = ledger::InclusionProof(cache, 4, 5);
+  ASSERT_TRUE(proof.ok());
+  EXPECT_TRUE(ledger::VerifyInclusion(leaves[4], 4, 5, *proof, ledger::RootOf(leaves)));
+}
+
+class AppendValidatorTest : public ::testing::Test {
+ protected:
+  cairn::testing::TestWorld world_;
+  FixedClock clock_{kTestNow};
+  AppendValidator validator_{world_.trust(), clock_, {"pk-fwo", "us-usm"}};
+
+  cairn::v1::SignedEvent Signed(const cairn::v1::EventBody& body) {
+    const auto& k = world_.key(body.author());
+    return ledger::SignEvent(body.SerializeAsString(), k.key_id, k.secret_key);
+  }
+};
+
+TEST_F(AppendValidatorTest, AcceptsAValidEventOfAHostedAuthor) {
+  auto parsed = validator_.Check(Signed(PakistanExtraction()));
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(parsed->body.extraction().lot_id(), kLot);
+}
+
+TEST_F(AppendValidatorTest, RefusesAnAuthorThisNodeDoesNotHost) {
+  auto body = ReceiptOf("jp-magnets", std::string(64, 'a'), kLot, 5);
+  auto refused = validator_.Check(Signed(body));
+  EXPECT_EQ(refused.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(refused.status().message(),
+            "author jp-magnets is not hosted by this node (hosts: pk-fwo, us-usm)");
+}
+
+TEST_F(AppendValidatorTest, RefusesRandomAndTruncatedBodiesAsInvalidArgument) {
+  std::mt19937 rng(7);
+  for (int round = 0; round < 200; ++round) {
+    auto event = Signed(PakistanExtraction());
+    std::string body(1 + rng() % 600, '\0');
+    for (char& c : body) c = static_cast<char>(rng());
+    if (round % 2 == 0) body = event.body().substr(0, rng() % event.body().size());
+    event.set_body(body);
+    auto refused = validator_.Check(event);
+    ASSERT_FALSE(refused.ok()) << "round " << round;
+    EXPECT_TRUE(refused.status().code() == StatusCode::kInvalidArgument ||
+                refused.status().code() == StatusCode::kUnauthenticated)
+        << refused.status().ToString();
+  }
+}
+
+TEST_F(AppendValidatorTest, RefusesAForgedSignature) {
+  auto event = Signed(PakistanExtraction());
+  std::string signature = event.signature();
+  signature[3] ^= 1;
+  event.set_signature(signature);
+  EXPECT_EQ(validator_.Check(event).status().code(), StatusCode::kUnauthenticated);
+}
+
+}  // namespace
+}  // namespace cairn::node
