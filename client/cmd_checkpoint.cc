@@ -1,4 +1,6 @@
 // cairn checkpoint: the node's latest signed checkpoint, checked against the registry.
+#include <google/protobuf/util/json_util.h>
+
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -9,6 +11,7 @@
 #include "common/clock.h"
 #include "keys/registry.h"
 #include "ledger/log_verifier.h"
+#include "ledger/proofs.h"
 
 namespace cairn::client {
 namespace {
@@ -17,8 +20,56 @@ struct CheckpointOptions {
   NodeOptions node;
   std::string registry;
   std::string out;
+  std::string consistent_with;
   bool json = false;
 };
+
+Result<cairn::v1::SignedCheckpoint> ReadSavedCheckpoint(const std::string& path) {
+  CAIRN_ASSIGN_OR_RETURN(const std::string text, ReadFileOrStdin(path));
+  cairn::v1::SignedCheckpoint saved;
+  const size_t first = text.find_first_not_of(" \t\r\n");
+  if (first != std::string::npos && text[first] == '{') {
+    if (!google::protobuf::util::JsonStringToMessage(text, &saved).ok()) {
+      return InvalidArgument(path + ": not a cairn.v1.SignedCheckpoint in protobuf JSON");
+    }
+  } else if (!saved.ParseFromString(text)) {
+    return InvalidArgument(path + ": not a cairn.v1.SignedCheckpoint");
+  }
+  return saved;
+}
+
+// Proves the saved checkpoint's tree is a prefix of the current one. DATA_LOSS when it is not:
+// the log was rewritten, truncated or forked after the saved checkpoint was signed.
+Status CheckConsistency(NodeClient& client, const cairn::v1::Checkpoint& saved,
+                        const cairn::v1::Checkpoint& now) {
+  if (saved.log_id() != now.log_id()) {
+    return InvalidArgument("saved checkpoint is of log " + saved.log_id() + ", node serves log " +
+                           now.log_id());
+  }
+  if (saved.size() > now.size()) {
+    return DataLoss("log shrank: saved checkpoint has " + std::to_string(saved.size()) +
+                    " entries, the node's has " + std::to_string(now.size()));
+  }
+  cairn::v1::GetConsistencyProofRequest request;
+  request.set_old_size(saved.size());
+  request.set_new_size(now.size());
+  cairn::v1::GetConsistencyProofResponse response;
+  grpc::ClientContext context;
+  client.Prepare(context);
+  const grpc::Status s = client.stub().GetConsistencyProof(&context, request, &response);
+  if (!s.ok()) return client.FromGrpc(s);
+  CAIRN_ASSIGN_OR_RETURN(
+      auto path, ledger::HashesFromProto(response.proof().hashes(), "ConsistencyProof.hashes"));
+  CAIRN_ASSIGN_OR_RETURN(Hash old_root, ledger::HashFromBytes(saved.root_hash(), "saved root"));
+  CAIRN_ASSIGN_OR_RETURN(Hash new_root, ledger::HashFromBytes(now.root_hash(), "current root"));
+  if (!ledger::VerifyConsistency(saved.size(), now.size(), old_root, new_root, path)) {
+    return DataLoss("the log of size " + std::to_string(now.size()) + " (root " + ToHex(new_root) +
+                    ") does not extend the saved checkpoint of size " +
+                    std::to_string(saved.size()) + " (root " + ToHex(old_root) +
+                    "): entries before it were changed");
+  }
+  return Status::Ok();
+}
 
 int Run(const CheckpointOptions& opt) {
   NodeClient client(opt.node);
@@ -31,8 +82,13 @@ int Run(const CheckpointOptions& opt) {
     std::cerr << "cairn checkpoint: " << client.FromGrpc(s).ToString() << "\n";
     return kExitUsage;
   }
+  if (!opt.consistent_with.empty() && opt.registry.empty()) {
+    std::cerr << "cairn checkpoint: --consistent-with needs --registry\n";
+    return kExitUsage;
+  }
   cairn::v1::Checkpoint checkpoint;
   std::string verified = "not checked (no --registry)";
+  std::string consistency;
   if (!opt.registry.empty()) {
     auto registry = keys::TrustRegistry::Load(opt.registry);
     if (!registry.ok()) {
@@ -43,6 +99,34 @@ int Run(const CheckpointOptions& opt) {
     if (!checked.ok()) return ReportError("checkpoint", checked.status());
     checkpoint = *checked;
     verified = "signature verified against registry version " + std::to_string(registry->version());
+    if (!opt.consistent_with.empty()) {
+      auto saved_signed = ReadSavedCheckpoint(opt.consistent_with);
+      if (!saved_signed.ok()) {
+        std::cerr << "cairn checkpoint: " << saved_signed.status().message() << "\n";
+        return kExitUsage;
+      }
+      auto saved = ledger::VerifyCheckpoint(*saved_signed, *registry);
+      if (!saved.ok()) {
+        return ReportError("checkpoint", saved.status().WithPrefix(opt.consistent_with));
+      }
+      const Status consistent = CheckConsistency(client, *saved, checkpoint);
+      if (!consistent.ok()) {
+        if (opt.json) {
+          std::cout << nlohmann::json({{"consistent", false},
+                                       {"saved_size", saved->size()},
+                                       {"size", checkpoint.size()},
+                                       {"problem", consistent.message()}})
+                           .dump(2)
+                    << "\n";
+        } else {
+          std::cout << "INCONSISTENT: " << consistent.message() << "\n";
+        }
+        return consistent.code() == StatusCode::kDataLoss ? kExitIntegrity
+                                                          : ReportError("checkpoint", consistent);
+      }
+      consistency = "the saved checkpoint of size " + std::to_string(saved->size()) +
+                    " is a prefix of this one (RFC 9162 consistency proof checked)";
+    }
   } else if (!checkpoint.ParseFromString(signed_checkpoint.checkpoint())) {
     return ReportError("checkpoint", DataLoss("node sent a checkpoint that does not parse"));
   }
@@ -62,6 +146,7 @@ int Run(const CheckpointOptions& opt) {
                         {"key_id", signed_checkpoint.key_id()},
                         {"signature", ToHex(signed_checkpoint.signature())},
                         {"verified", !opt.registry.empty()}};
+    if (!consistency.empty()) j["consistent"] = true;
     std::cout << j.dump(2) << "\n";
     return kExitOk;
   }
@@ -71,6 +156,7 @@ int Run(const CheckpointOptions& opt) {
             << "timestamp  " << FormatTime(ToMicros(checkpoint.timestamp())) << "\n"
             << "key        " << signed_checkpoint.key_id() << "\n"
             << "signature  " << verified << "\n";
+  if (!consistency.empty()) std::cout << "consistent " << consistency << "\n";
   return kExitOk;
 }
 
@@ -85,6 +171,9 @@ void AddCheckpointCommand(CLI::App& root, Runner* selected) {
   AddNodeOptions(*cmd, opt->node);
   cmd->add_option("--registry", opt->registry, "registry file to check the signature against");
   cmd->add_option("-o,--out", opt->out, "also save the signed checkpoint (JSON) to this file");
+  cmd->add_option("--consistent-with", opt->consistent_with,
+                  "a checkpoint saved earlier (-o): prove it is a prefix of today's log "
+                  "(exit 1 if not)");
   cmd->add_flag("--json", opt->json, "print as JSON");
   cmd->callback([opt, selected] { *selected = [opt] { return Run(*opt); }; });
 }

@@ -48,5 +48,6 @@ void AddLotCommand(CLI::App& root, Runner* selected);
 void AddCheckpointCommand(CLI::App& root, Runner* selected);
 void AddVerifyCommand(CLI::App& root, Runner* selected);
 void AddBenchCommand(CLI::App& root, Runner* selected);
+void AddProveCommand(CLI::App& root, Runner* selected);
 
 }  // namespace cairn::client

@@ -55,6 +55,7 @@ int main(int argc, char** argv) {
   AddCheckpointCommand(app, &selected);
   AddVerifyCommand(app, &selected);
   AddBenchCommand(app, &selected);
+  AddProveCommand(app, &selected);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {

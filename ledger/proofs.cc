@@ -159,4 +159,28 @@ bool VerifyConsistency(uint64_t old_size, uint64_t new_size, const Hash& old_roo
   return fr == old_root && sr == new_root && sn == 0;
 }
 
+Result<Hash> HashFromBytes(std::string_view bytes, const std::string& field) {
+  if (bytes.size() != 32) {
+    return InvalidArgument(field + ": got " + std::to_string(bytes.size()) + " bytes, want 32");
+  }
+  Hash h{};
+  std::copy(bytes.begin(), bytes.end(), h.begin());
+  return h;
+}
+
+Result<std::vector<Hash>> HashesFromProto(
+    const google::protobuf::RepeatedPtrField<std::string>& hashes, const std::string& field) {
+  if (hashes.size() > 64) {
+    return InvalidArgument(field + ": got " + std::to_string(hashes.size()) +
+                           " hashes, want <= 64");
+  }
+  std::vector<Hash> out;
+  out.reserve(hashes.size());
+  for (int i = 0; i < hashes.size(); ++i) {
+    CAIRN_ASSIGN_OR_RETURN(Hash h, HashFromBytes(hashes[i], field + "[" + std::to_string(i) + "]"));
+    out.push_back(h);
+  }
+  return out;
+}
+
 }  // namespace cairn::ledger

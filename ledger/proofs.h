@@ -5,7 +5,11 @@
 // interior hashes, or leaves in memory). Verification is pure and thread-safe.
 #pragma once
 
+#include <google/protobuf/repeated_ptr_field.h>
+
 #include <cstdint>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/crypto.h"
@@ -52,5 +56,12 @@ bool VerifyInclusion(const Hash& leaf_hash, uint64_t index, uint64_t size,
 // needs an empty proof.
 bool VerifyConsistency(uint64_t old_size, uint64_t new_size, const Hash& old_root,
                        const Hash& new_root, const std::vector<Hash>& proof);
+
+// A 32-byte hash from raw bytes; INVALID_ARGUMENT naming `field` when the length is wrong.
+Result<Hash> HashFromBytes(std::string_view bytes, const std::string& field);
+// The hashes of a proof message; INVALID_ARGUMENT when one is not 32 bytes or there are more
+// than 64 (no tree of 2^64 leaves needs more).
+Result<std::vector<Hash>> HashesFromProto(
+    const google::protobuf::RepeatedPtrField<std::string>& hashes, const std::string& field);
 
 }  // namespace cairn::ledger

@@ -1,11 +1,12 @@
 #include "node/config.h"
 
+#include <toml++/toml.h>
+
 #include <climits>
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
-#include <toml++/toml.h>
 
 #include "ledger/validate.h"
 
@@ -19,7 +20,7 @@ constexpr uint64_t kMinMessageBytes = 128 * 1024;  // an event body may be 64 Ki
 constexpr uint64_t kMaxMessageBytes = INT_MAX;     // gRPC takes an int
 
 const std::set<std::string>& LogLevels() {
-  static const std::set<std::string> levels = {"trace", "debug", "info",    "warn",
+  static const std::set<std::string> levels = {"trace", "debug",    "info", "warn",
                                                "error", "critical", "off"};
   return levels;
 }
@@ -89,8 +90,8 @@ void AddNodeFlags(CLI::App& app, NodeFlags& flags) {
   flags.log_id_opt = app.add_option("--log-id", flags.log_id,
                                     "id of the log this node runs, [a-z0-9-]{2,40}, as listed in "
                                     "the registry");
-  flags.node_key_opt = app.add_option("--node-key", flags.node_key,
-                                      "key file of the log's checkpoint signing key");
+  flags.node_key_opt =
+      app.add_option("--node-key", flags.node_key, "key file of the log's checkpoint signing key");
   flags.passphrase_opt =
       app.add_option("--node-key-passphrase-file", flags.node_key_passphrase_file,
                      "file whose first line is the passphrase of a sealed node key");
@@ -166,8 +167,8 @@ Status ApplyConfigToml(std::string_view text, const std::string& source,
       for (size_t i = 0; i < array->size(); ++i) {
         const toml::node& item = *array->get(i);
         if (!item.is_string()) {
-          return InvalidArgument(Where(source, key + "[" + std::to_string(i) + "]", item) +
-                                 "got " + TypeName(item) + ", want a string");
+          return InvalidArgument(Where(source, key + "[" + std::to_string(i) + "]", item) + "got " +
+                                 TypeName(item) + ", want a string");
         }
         config.participants.push_back(*item.value<std::string>());
       }

@@ -103,13 +103,12 @@ int Serve(const NodeConfig& config, const sigset_t& stop_signals) {
   const cairn::v1::LogOperator* log = registry->FindLog(config.log_id);
   if (log == nullptr) {
     return Fail(kExitUsage, "log_id: log " + config.log_id + " is not in registry version " +
-                                std::to_string(registry->version()) + " (" + config.registry +
-                                ")");
+                                std::to_string(registry->version()) + " (" + config.registry + ")");
   }
   for (size_t i = 0; i < config.participants.size(); ++i) {
     if (registry->FindParticipant(config.participants[i]) == nullptr) {
-      return Fail(kExitUsage, "participants[" + std::to_string(i) + "]: " +
-                                  config.participants[i] + " is not in registry version " +
+      return Fail(kExitUsage, "participants[" + std::to_string(i) + "]: " + config.participants[i] +
+                                  " is not in registry version " +
                                   std::to_string(registry->version()));
     }
   }
@@ -125,7 +124,8 @@ int Serve(const NodeConfig& config, const sigset_t& stop_signals) {
   bool listed = false;
   std::string log_keys;
   for (const auto& key : log->keys()) {
-    listed = listed || (key.key_id() == node_key->key_id && key.public_key() == node_key->public_key);
+    listed =
+        listed || (key.key_id() == node_key->key_id && key.public_key() == node_key->public_key);
     log_keys += (log_keys.empty() ? "" : ", ") + key.key_id();
   }
   if (!listed) {
@@ -152,6 +152,7 @@ int Serve(const NodeConfig& config, const sigset_t& stop_signals) {
   sequencer_options.log_key = *node_key;
   sequencer_options.custody.receipt_tolerance = config.receipt_tolerance;
   Sequencer sequencer(**storage, *registry, clock, std::move(sequencer_options), scanned->leaves);
+  std::vector<Hash>().swap(scanned->leaves);  // the sequencer keeps its own copy
   const AppendValidator validator(
       *registry, clock,
       std::set<std::string>(config.participants.begin(), config.participants.end()));
@@ -161,6 +162,9 @@ int Serve(const NodeConfig& config, const sigset_t& stop_signals) {
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int port = 0;
+  // gRPC sets SO_REUSEPORT by default: a second cairnd on the same address would then share the
+  // traffic silently instead of failing to start.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.AddListeningPort(config.listen, grpc::InsecureServerCredentials(), &port);
   builder.SetMaxReceiveMessageSize(static_cast<int>(config.max_message_bytes));
   builder.SetMaxSendMessageSize(static_cast<int>(config.max_message_bytes));

@@ -1,15 +1,14 @@
 #include "node/sequencer.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
+#include <chrono>
 #include <cstring>
+#include <nlohmann/json.hpp>
 #include <utility>
 
 #include "ledger/validate.h"
-
-#include <spdlog/spdlog.h>
-
-#include <chrono>
-#include <nlohmann/json.hpp>
 
 namespace cairn::node {
 
@@ -133,9 +132,9 @@ Result<ScannedLog> ScanLog(Storage& storage, const std::string& log_id, bool fin
   bool stopped = false;
   const Status scan = storage.ScanEntries([&](const StoredEntry& stored) -> Status {
     if (stored.index != expected) {
-      scanned.problems.push_back(
-          {expected, "entry " + std::to_string(expected) + " is missing (the next stored entry is " +
-                         std::to_string(stored.index) + ")"});
+      scanned.problems.push_back({expected, "entry " + std::to_string(expected) +
+                                                " is missing (the next stored entry is " +
+                                                std::to_string(stored.index) + ")"});
       if (!find_all) {
         stopped = true;
         return Internal("stop");
@@ -232,9 +231,8 @@ void Sequencer::WriterLoop() {
       queue_cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;  // stopping, and everything queued has been answered
       size_t events = 0;
-      while (!queue_.empty() &&
-             (group.empty() ||
-              events + queue_.front().events.size() <= options_.max_group_events)) {
+      while (!queue_.empty() && (group.empty() || events + queue_.front().events.size() <=
+                                                      options_.max_group_events)) {
         events += queue_.front().events.size();
         group.push_back(std::move(queue_.front()));
         queue_.pop_front();
@@ -282,8 +280,8 @@ Status Sequencer::WriteRequest(Request& request, int64_t appended_at, uint64_t& 
                                     " is not in registry version " +
                                     std::to_string(registry_.version())));
     }
-    const Status key_valid = registry_.CheckKeyFor(
-        *key, event.body.author(), ToMicros(event.body.occurred_at()), appended_at);
+    const Status key_valid = registry_.CheckKeyFor(*key, event.body.author(),
+                                                   ToMicros(event.body.occurred_at()), appended_at);
     if (!key_valid.ok()) return refuse(key_valid);
 
     auto effects = ledger::CheckAndPlanCustody(event, storage_, options_.custody);
@@ -357,8 +355,8 @@ void Sequencer::WriteGroup(std::vector<Request>& group) {
       // This request alone is refused: undo its writes, keep the others'.
       const Status rolled_back = savepoint->Rollback();
       if (!rolled_back.ok()) {
-        fail_all(Internal(written.message() + "; then the rollback failed: " +
-                          rolled_back.message()));
+        fail_all(
+            Internal(written.message() + "; then the rollback failed: " + rolled_back.message()));
         return;
       }
       next_index = start_index;

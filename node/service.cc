@@ -22,9 +22,10 @@ namespace cairn::node {
 void JsonLogFormatter::format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) {
   const int64_t micros =
       std::chrono::duration_cast<std::chrono::microseconds>(msg.time.time_since_epoch()).count();
-  nlohmann::ordered_json head = {{"ts", FormatTime(micros)},
-                         {"level", std::string(spdlog::level::to_string_view(msg.level).data(),
-                                               spdlog::level::to_string_view(msg.level).size())}};
+  nlohmann::ordered_json head = {
+      {"ts", FormatTime(micros)},
+      {"level", std::string(spdlog::level::to_string_view(msg.level).data(),
+                            spdlog::level::to_string_view(msg.level).size())}};
   std::string line = head.dump();
   const std::string_view payload(msg.payload.data(), msg.payload.size());
   if (payload.size() >= 2 && payload.front() == '{' && payload.back() == '}') {
@@ -59,7 +60,8 @@ void InstallJsonLogger(const std::string& level) {
 
 void LogFields(spdlog::level::level_enum level, const nlohmann::ordered_json& fields) {
   if (!spdlog::should_log(level)) return;
-  spdlog::log(level, "{}", fields.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
+  spdlog::log(level, "{}",
+              fields.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
 }
 
 namespace {
@@ -109,7 +111,8 @@ const char* GrpcCodeName(grpc::StatusCode code) {
 class RequestLog {
  public:
   RequestLog(const char* method, grpc::ServerContext* context)
-      : start_(std::chrono::steady_clock::now()), fields_({{"msg", "request"}, {"method", method}}) {
+      : start_(std::chrono::steady_clock::now()),
+        fields_({{"msg", "request"}, {"method", method}}) {
     if (context != nullptr) fields_["peer"] = context->peer();
   }
   RequestLog(const RequestLog&) = delete;
@@ -121,8 +124,7 @@ class RequestLog {
     const auto elapsed = std::chrono::steady_clock::now() - start_;
     fields_["code"] = GrpcCodeName(status.error_code());
     if (!status.ok()) fields_["error"] = status.error_message();
-    fields_["duration_us"] =
-        std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count();
+    fields_["duration_us"] = std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count();
     spdlog::level::level_enum level = spdlog::level::info;
     switch (status.error_code()) {
       case grpc::StatusCode::OK:
@@ -164,9 +166,7 @@ std::string IdForLog(const cairn::v1::SignedEvent& event) {
   return ToHex(ledger::EventId(event.body()));
 }
 
-std::string Shown(const std::string& s) {
-  return s.size() > 80 ? s.substr(0, 80) + "..." : s;
-}
+std::string Shown(const std::string& s) { return s.size() > 80 ? s.substr(0, 80) + "..." : s; }
 
 }  // namespace
 
@@ -175,10 +175,7 @@ std::string Shown(const std::string& s) {
 
 LedgerService::LedgerService(Storage& storage, Sequencer& sequencer,
                              const AppendValidator& validator, std::string log_id)
-    : storage_(storage),
-      sequencer_(sequencer),
-      validator_(validator),
-      log_id_(std::move(log_id)) {}
+    : storage_(storage), sequencer_(sequencer), validator_(validator), log_id_(std::move(log_id)) {}
 
 LedgerService::InFlight::InFlight(LedgerService& service) : service_(service) {
   // Counted before the flag is read, so WaitUntilIdle either sees this handler or the handler

@@ -47,8 +47,8 @@ class Query {
 
   Query& Int(int64_t value) { return Check(sqlite3_bind_int64(stmt_, ++param_, value)); }
   Query& Text(std::string_view value) {
-    return Check(sqlite3_bind_text64(stmt_, ++param_, value.data(), value.size(),
-                                     SQLITE_TRANSIENT, SQLITE_UTF8));
+    return Check(sqlite3_bind_text64(stmt_, ++param_, value.data(), value.size(), SQLITE_TRANSIENT,
+                                     SQLITE_UTF8));
   }
   // An empty blob binds as a zero-length blob, never as NULL.
   Query& Blob(std::string_view value) {
@@ -781,7 +781,9 @@ Result<std::optional<StoredEntry>> Storage::FindEntry(const Hash& event_id) {
 Result<std::vector<StoredEntry>> Storage::ReadEntries(uint64_t start, uint64_t end,
                                                       size_t max_bytes) {
   std::vector<StoredEntry> entries;
-  const auto clamp = [](uint64_t v) { return static_cast<int64_t>(std::min<uint64_t>(v, kMaxInt64)); };
+  const auto clamp = [](uint64_t v) {
+    return static_cast<int64_t>(std::min<uint64_t>(v, kMaxInt64));
+  };
   if (start >= end) return entries;
   std::lock_guard<std::mutex> lock(read_mutex_);
   Query q(reader_db_.get(), reader_->read_range.get());

@@ -145,7 +145,8 @@ class Storage final : public ledger::CustodyView {
   // SAVEPOINT inside the open transaction. Savepoints do not nest.
   Result<Savepoint> BeginSavepoint();
   // Whether a transaction is open on the writer connection. SQLite ends a transaction by itself
-  // after some errors (disk full, I/O error); the sequencer checks this before trusting a savepoint.
+  // after some errors (disk full, I/O error); the sequencer checks this before trusting a
+  // savepoint.
   bool InTransaction() const;
 
   // Inserts the entry at `index`. INTERNAL on a SQLite error (including an index already used).

@@ -233,8 +233,8 @@ TEST_F(SequencerTest, BatchAppliesInOrderSoALaterEventMayUseAnEarlierOne) {
 }
 
 TEST_F(SequencerTest, AFailingEventInABatchWritesNothing) {
-  auto outcome = AppendBatch({PakistanExtraction(),
-                              DispatchOf("pk-fwo", "us-usm", kLot, 30'000'000)});  // too much
+  auto outcome = AppendBatch(
+      {PakistanExtraction(), DispatchOf("pk-fwo", "us-usm", kLot, 30'000'000)});  // too much
   ASSERT_FALSE(outcome.ok());
   EXPECT_EQ(outcome.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_EQ(outcome.status().message().rfind("events[1]: ", 0), 0u) << outcome.status().message();

@@ -253,11 +253,17 @@ TEST_F(StorageTest, EffectsMoveHoldingsThroughDispatchReceiptAndTransformation) 
   EXPECT_EQ(s.consumed_mass_g(), 7'900'000u);
   EXPECT_EQ(s.transit_loss_mass_g(), 100'000u);
   EXPECT_EQ(s.remaining_mass_g(), 12'000'000u);
-  EXPECT_EQ(s.composition_ppm().at("Nd"), 120000u);
+  // The composition is the one the creating event declared.
+  EXPECT_EQ(s.composition_ppm().at("Nd"),
+            PakistanExtraction().extraction().composition_ppm().at("Nd"));
 
   auto oxide = storage_->GetLotState("us-usm:NDPR-1");
   ASSERT_TRUE(oxide.ok() && oxide->has_value());
-  EXPECT_EQ((*oxide)->composition_ppm().at("Pr"), 210000u);
+  EXPECT_EQ((*oxide)->composition_ppm().at("Pr"), Separation("us-usm", kLot, 1, "us-usm:NDPR-1", 1)
+                                                      .transformation()
+                                                      .outputs(0)
+                                                      .composition_ppm()
+                                                      .at("Pr"));
   auto unknown = storage_->GetLotState("pk-fwo:NOPE");
   ASSERT_TRUE(unknown.ok());
   EXPECT_FALSE(unknown->has_value());
