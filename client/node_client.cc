@@ -28,6 +28,8 @@ Status NodeClient::FromGrpc(const grpc::Status& status) const {
       return InvalidArgument(m);
     case grpc::StatusCode::NOT_FOUND:
       return NotFound(m);
+    case grpc::StatusCode::OUT_OF_RANGE:
+      return Status(StatusCode::kOutOfRange, m);
     case grpc::StatusCode::ALREADY_EXISTS:
       return AlreadyExists(m);
     case grpc::StatusCode::PERMISSION_DENIED:

@@ -10,6 +10,8 @@ const char* StatusCodeName(StatusCode code) {
       return "INVALID_ARGUMENT";
     case StatusCode::kNotFound:
       return "NOT_FOUND";
+    case StatusCode::kOutOfRange:
+      return "OUT_OF_RANGE";
     case StatusCode::kAlreadyExists:
       return "ALREADY_EXISTS";
     case StatusCode::kPermissionDenied:

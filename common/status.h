@@ -16,6 +16,7 @@ enum class StatusCode {
   kOk = 0,
   kInvalidArgument,     // malformed input, schema rule broken
   kNotFound,            // no such event, lot or entry
+  kOutOfRange,          // an index or tree size beyond the log
   kAlreadyExists,       // lot created twice, dispatch received twice
   kPermissionDenied,    // key not valid for the author now, role does not permit, not hosted
   kUnauthenticated,     // signature does not verify, key unknown

@@ -10,6 +10,8 @@ grpc::StatusCode ToGrpcCode(StatusCode code) {
       return grpc::StatusCode::INVALID_ARGUMENT;
     case StatusCode::kNotFound:
       return grpc::StatusCode::NOT_FOUND;
+    case StatusCode::kOutOfRange:
+      return grpc::StatusCode::OUT_OF_RANGE;
     case StatusCode::kAlreadyExists:
       return grpc::StatusCode::ALREADY_EXISTS;
     case StatusCode::kPermissionDenied:

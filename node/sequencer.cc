@@ -378,9 +378,12 @@ void Sequencer::WriteGroup(std::vector<Request>& group) {
   }
 
   // Durable: now extend the tree, sign, and answer.
-  for (const Hash& leaf : new_leaves) {
-    tree_.Append(leaf);
-    cache_.Append(leaf);
+  {
+    std::unique_lock<std::shared_mutex> lock(cache_mutex_);
+    for (const Hash& leaf : new_leaves) {
+      tree_.Append(leaf);
+      cache_.Append(leaf);
+    }
   }
   cairn::v1::SignedCheckpoint checkpoint;
   if (!new_leaves.empty()) {
@@ -420,6 +423,26 @@ void Sequencer::WriteGroup(std::vector<Request>& group) {
     }
     group[r].promise.set_value(std::move(outcome));
   }
+}
+
+Result<std::vector<Hash>> Sequencer::InclusionProof(uint64_t index, uint64_t tree_size) {
+  if (tree_size > size()) {
+    return Status(StatusCode::kOutOfRange, "tree_size: got " + std::to_string(tree_size) +
+                                               ", the log has " + std::to_string(size()) +
+                                               " entries");
+  }
+  std::shared_lock<std::shared_mutex> lock(cache_mutex_);
+  return ledger::InclusionProof(cache_, index, tree_size);
+}
+
+Result<std::vector<Hash>> Sequencer::ConsistencyProof(uint64_t old_size, uint64_t new_size) {
+  if (new_size > size()) {
+    return Status(StatusCode::kOutOfRange, "new_size: got " + std::to_string(new_size) +
+                                               ", the log has " + std::to_string(size()) +
+                                               " entries");
+  }
+  std::shared_lock<std::shared_mutex> lock(cache_mutex_);
+  return ledger::ConsistencyProof(cache_, old_size, new_size);
 }
 
 }  // namespace cairn::node

@@ -23,6 +23,7 @@
 #include <memory>
 #include <mutex>
 #include <set>
+#include <shared_mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -147,6 +148,13 @@ class Sequencer {
   // Entries committed and in the tree. Thread-safe.
   uint64_t size() const { return size_.load(); }
 
+  // RFC 9162 inclusion proof of leaf `index` in the tree of `tree_size` leaves, and consistency
+  // proof between two sizes, from the subtree cache: O(log n). OUT_OF_RANGE when a size is beyond
+  // the committed log, INVALID_ARGUMENT when index >= tree_size or old_size > new_size.
+  // Thread-safe.
+  Result<std::vector<Hash>> InclusionProof(uint64_t index, uint64_t tree_size);
+  Result<std::vector<Hash>> ConsistencyProof(uint64_t old_size, uint64_t new_size);
+
   // Stops accepting, answers everything already queued, and joins the writer. Idempotent.
   void Stop();
 
@@ -179,7 +187,9 @@ class Sequencer {
 
   // Writer thread only (before the thread starts: the constructor).
   ledger::CompactRange tree_;
-  MerkleCache cache_;
+  // Written by the writer thread under a unique lock; read by proof requests under a shared one.
+  std::shared_mutex cache_mutex_;
+  MerkleCache cache_;  // GUARDED_BY(cache_mutex_) for writes
   Hash last_leaf_{};
   bool poisoned_ = false;  // a failed commit left storage and memory possibly out of step
 

@@ -352,4 +352,106 @@ grpc::Status LedgerService::GetLot(grpc::ServerContext* context,
   return log.Finish(grpc::Status::OK);
 }
 
+namespace {
+
+// The size of a signed checkpoint (the node's own, so it parses).
+uint64_t CheckpointSize(const cairn::v1::SignedCheckpoint& signed_checkpoint) {
+  cairn::v1::Checkpoint checkpoint;
+  checkpoint.ParseFromString(signed_checkpoint.checkpoint());
+  return checkpoint.size();
+}
+
+void SetHashes(const std::vector<Hash>& hashes,
+               google::protobuf::RepeatedPtrField<std::string>* out) {
+  for (const Hash& h : hashes) out->Add(HashToString(h));
+}
+
+}  // namespace
+
+grpc::Status LedgerService::GetInclusionProof(grpc::ServerContext* context,
+                                              const cairn::v1::GetInclusionProofRequest* request,
+                                              cairn::v1::GetInclusionProofResponse* response) {
+  RequestLog log("GetInclusionProof", context);
+  const InFlight in_flight(*this);
+  if (!in_flight.admitted()) return log.Finish(Unavailable("cairnd is shutting down"));
+  uint64_t tree_size = request->tree_size();
+  if (tree_size == 0) {
+    *response->mutable_checkpoint() = sequencer_.LatestCheckpoint();
+    tree_size = CheckpointSize(response->checkpoint());
+  }
+  std::optional<StoredEntry> stored;
+  if (request->leaf_case() == cairn::v1::GetInclusionProofRequest::kEventId) {
+    const std::string& hex = request->event_id();
+    auto bytes = FromHex(hex);
+    if (!bytes.ok() || bytes->size() != 32) {
+      return log.Finish(InvalidArgument("GetInclusionProofRequest.event_id: got \"" + Shown(hex) +
+                                        "\", want 64 hex characters"));
+    }
+    Hash id{};
+    std::memcpy(id.data(), bytes->data(), id.size());
+    log.Set("event_id", ToHex(id));
+    auto found = storage_.FindEntry(id);
+    if (!found.ok()) return log.Finish(found.status());
+    if (!found->has_value()) {
+      return log.Finish(NotFound("event " + ToHex(id) + " is not in log " + log_id_));
+    }
+    stored = std::move(*found);
+  } else if (request->leaf_case() == cairn::v1::GetInclusionProofRequest::kLeafIndex) {
+    const uint64_t index = request->leaf_index();
+    if (index >= tree_size) {
+      return log.Finish(Status(StatusCode::kOutOfRange,
+                               "GetInclusionProofRequest.leaf_index: got " + std::to_string(index) +
+                                   ", want < tree size " + std::to_string(tree_size)));
+    }
+    auto page = storage_.ReadEntries(index, index + 1, 1);
+    if (!page.ok()) return log.Finish(page.status());
+    if (page->empty()) return log.Finish(NotFound("entry " + std::to_string(index) + " not found"));
+    stored = std::move(page->front());
+  } else {
+    return log.Finish(
+        InvalidArgument("GetInclusionProofRequest.leaf: event_id or leaf_index required"));
+  }
+  log.Set("index", stored->index);
+  log.Set("tree_size", tree_size);
+  if (stored->index >= tree_size) {
+    return log.Finish(Status(StatusCode::kOutOfRange, "entry " + std::to_string(stored->index) +
+                                                          " is not in the tree of size " +
+                                                          std::to_string(tree_size)));
+  }
+  auto proof = sequencer_.InclusionProof(stored->index, tree_size);
+  if (!proof.ok()) return log.Finish(proof.status());
+  response->set_leaf_index(stored->index);
+  response->set_entry(std::move(stored->entry));
+  response->mutable_proof()->set_leaf_index(stored->index);
+  response->mutable_proof()->set_tree_size(tree_size);
+  SetHashes(*proof, response->mutable_proof()->mutable_hashes());
+  return log.Finish(grpc::Status::OK);
+}
+
+grpc::Status LedgerService::GetConsistencyProof(
+    grpc::ServerContext* context, const cairn::v1::GetConsistencyProofRequest* request,
+    cairn::v1::GetConsistencyProofResponse* response) {
+  RequestLog log("GetConsistencyProof", context);
+  const InFlight in_flight(*this);
+  if (!in_flight.admitted()) return log.Finish(Unavailable("cairnd is shutting down"));
+  uint64_t new_size = request->new_size();
+  if (new_size == 0) {
+    *response->mutable_checkpoint() = sequencer_.LatestCheckpoint();
+    new_size = CheckpointSize(response->checkpoint());
+  }
+  log.Set("old_size", request->old_size());
+  log.Set("new_size", new_size);
+  if (request->old_size() > new_size) {
+    return log.Finish(InvalidArgument("GetConsistencyProofRequest.old_size: got " +
+                                      std::to_string(request->old_size()) +
+                                      ", want <= " + std::to_string(new_size)));
+  }
+  auto proof = sequencer_.ConsistencyProof(request->old_size(), new_size);
+  if (!proof.ok()) return log.Finish(proof.status());
+  response->mutable_proof()->set_old_size(request->old_size());
+  response->mutable_proof()->set_new_size(new_size);
+  SetHashes(*proof, response->mutable_proof()->mutable_hashes());
+  return log.Finish(grpc::Status::OK);
+}
+
 }  // namespace cairn::node

@@ -44,6 +44,12 @@ class LedgerService final : public cairn::v1::Ledger::Service {
                              cairn::v1::SignedCheckpoint* response) override;
   grpc::Status GetLot(grpc::ServerContext* context, const cairn::v1::GetLotRequest* request,
                       cairn::v1::LotState* response) override;
+  grpc::Status GetInclusionProof(grpc::ServerContext* context,
+                                 const cairn::v1::GetInclusionProofRequest* request,
+                                 cairn::v1::GetInclusionProofResponse* response) override;
+  grpc::Status GetConsistencyProof(grpc::ServerContext* context,
+                                   const cairn::v1::GetConsistencyProofRequest* request,
+                                   cairn::v1::GetConsistencyProofResponse* response) override;
 
   // Graceful stop, first half: from now on every new request is answered UNAVAILABLE. Thread-safe.
   void StopAccepting();

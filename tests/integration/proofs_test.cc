@@ -1,0 +1,180 @@
+// Proofs anyone can check, and tamper evidence, against real cairnd processes.
+#include "ledger/proofs.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <nlohmann/json.hpp>
+
+#include "ledger/event.h"
+#include "tests/integration/harness.h"
+#include "tests/unit/test_world.h"
+
+namespace cairn::itest {
+namespace {
+
+using cairn::testing::PakistanExtraction;
+
+class ProofsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(InitCrypto().ok());
+    world_ = std::make_unique<World>(dir_);
+    world_->StartNode();
+  }
+
+  // Appends `n` extractions with lot codes prefix-0.. and returns their event ids.
+  std::vector<std::string> AppendExtractions(int n, const std::string& prefix) {
+    auto stub = world_->Stub();
+    const auto& k = world_->key("pk-fwo");
+    std::vector<std::string> ids;
+    for (int i = 0; i < n; ++i) {
+      cairn::v1::AppendRequest request;
+      *request.mutable_event() = ledger::SignEvent(
+          PakistanExtraction("pk-fwo:" + prefix + "-" + std::to_string(i), 1'000'000 + i)
+              .SerializeAsString(),
+          k.key_id, k.secret_key);
+      cairn::v1::AppendResponse response;
+      grpc::ClientContext context;
+      SetDeadline(context);
+      const grpc::Status s = stub->Append(&context, request, &response);
+      EXPECT_TRUE(s.ok()) << s.error_message();
+      ids.push_back(response.event_id());
+    }
+    return ids;
+  }
+
+  RunResult CairnOnNode(std::vector<std::string> args) {
+    args.push_back("--node");
+    args.push_back(world_->node().address());
+    args.push_back("--registry");
+    args.push_back(world_->registry_path());
+    return Cairn(args);
+  }
+
+  // Runs SQL on the stopped node's database.
+  void Sql(const std::string& sql) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(world_->db_path().c_str(), &db), SQLITE_OK);
+    char* error = nullptr;
+    const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
+    const std::string message = error ? error : "";
+    sqlite3_free(error);
+    sqlite3_close(db);
+    ASSERT_EQ(rc, SQLITE_OK) << message;
+  }
+
+  // Flips the lowest bit of byte `offset` of entry `index`'s stored bytes.
+  void FlipEntryByte(uint64_t index, int offset) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(world_->db_path().c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* read = nullptr;
+    sqlite3_prepare_v2(db, "SELECT entry FROM entries WHERE idx = ?", -1, &read, nullptr);
+    sqlite3_bind_int64(read, 1, static_cast<int64_t>(index));
+    ASSERT_EQ(sqlite3_step(read), SQLITE_ROW);
+    std::string bytes(static_cast<const char*>(sqlite3_column_blob(read, 0)),
+                      sqlite3_column_bytes(read, 0));
+    sqlite3_finalize(read);
+    bytes[offset] ^= 1;
+    sqlite3_stmt* write = nullptr;
+    sqlite3_prepare_v2(db, "UPDATE entries SET entry = ? WHERE idx = ?", -1, &write, nullptr);
+    sqlite3_bind_blob(write, 1, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
+    sqlite3_bind_int64(write, 2, static_cast<int64_t>(index));
+    EXPECT_EQ(sqlite3_step(write), SQLITE_DONE);
+    sqlite3_finalize(write);
+    sqlite3_close(db);
+  }
+
+  TempDir dir_;
+  std::unique_ptr<World> world_;
+};
+
+TEST_F(ProofsTest, AppendReturnsAnInclusionProofThatVerifies) {
+  auto stub = world_->Stub();
+  const auto& k = world_->key("pk-fwo");
+  AppendExtractions(6, "A");
+  cairn::v1::AppendRequest request;
+  *request.mutable_event() = ledger::SignEvent(
+      PakistanExtraction("pk-fwo:LAST").SerializeAsString(), k.key_id, k.secret_key);
+  cairn::v1::AppendResponse response;
+  grpc::ClientContext context;
+  SetDeadline(context);
+  ASSERT_TRUE(stub->Append(&context, request, &response).ok());
+  cairn::v1::Checkpoint checkpoint;
+  ASSERT_TRUE(checkpoint.ParseFromString(response.checkpoint().checkpoint()));
+  std::vector<Hash> path;
+  for (const auto& h : response.inclusion().hashes()) {
+    Hash x{};
+    std::copy(h.begin(), h.end(), x.begin());
+    path.push_back(x);
+  }
+  Hash root{};
+  std::copy(checkpoint.root_hash().begin(), checkpoint.root_hash().end(), root.begin());
+  EXPECT_EQ(response.index(), 6u);
+  EXPECT_EQ(checkpoint.size(), 7u);
+  EXPECT_EQ(path.size(), 2u);  // MTH(D[4:6]) and MTH(D[0:4])
+  EXPECT_TRUE(ledger::VerifyInclusion(ledger::LeafHash(response.entry()), 6, 7, path, root));
+  path[1][0] ^= 1;
+  EXPECT_FALSE(ledger::VerifyInclusion(ledger::LeafHash(response.entry()), 6, 7, path, root));
+}
+
+TEST_F(ProofsTest, ProveChecksEveryEntryAgainstTheSignedCheckpoint) {
+  const auto ids = AppendExtractions(11, "P");
+  for (const std::string& id : ids) {
+    const RunResult r = CairnOnNode({"prove", id, "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["proved"], true);
+    EXPECT_EQ(j["tree_size"], 11);
+  }
+  const RunResult missing = CairnOnNode({"prove", std::string(64, 'a')});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.err.find("NOT_FOUND"), std::string::npos) << missing.err;
+}
+
+TEST_F(ProofsTest, SavedCheckpointIsProvedAPrefixOfTodaysLog) {
+  AppendExtractions(5, "C");
+  const std::string saved = dir_ / "checkpoint-5.json";
+  ASSERT_EQ(CairnOnNode({"checkpoint", "-o", saved}).exit_code, 0);
+  AppendExtractions(9, "D");
+  const RunResult r = CairnOnNode({"checkpoint", "--consistent-with", saved, "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["consistent"], true);
+  EXPECT_EQ(j["size"], 14);
+}
+
+TEST_F(ProofsTest, TruncatedAndReappendedLogIsCaughtByASavedCheckpoint) {
+  AppendExtractions(8, "T");
+  const std::string saved = dir_ / "checkpoint-8.json";
+  ASSERT_EQ(CairnOnNode({"checkpoint", "-o", saved}).exit_code, 0);
+  ASSERT_EQ(world_->node().Terminate(), 0);
+  // Rewrite history: drop entries 5..7 and append different events in their place.
+  Sql("DELETE FROM entries WHERE idx >= 5");
+  std::string error;
+  ASSERT_TRUE(world_->node().Start(world_->config_path(), &error)) << error;
+  AppendExtractions(6, "REWRITTEN");
+  // The rewritten log is internally consistent...
+  EXPECT_EQ(CairnOnNode({"verify", "--log"}).exit_code, 0);
+  // ...but not an extension of what was signed before.
+  const RunResult r = CairnOnNode({"checkpoint", "--consistent-with", saved});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("INCONSISTENT"), std::string::npos) << r.out;
+}
+
+TEST_F(ProofsTest, NodeRefusesToServeALogWithAFlippedByte) {
+  AppendExtractions(6, "F");
+  ASSERT_EQ(world_->node().Terminate(), 0);
+  // Flip one byte inside entry 3's stored bytes (in the event body's mass).
+  FlipEntryByte(3, 80);
+  std::string error;
+  EXPECT_FALSE(world_->node().Start(world_->config_path(), &error));
+  EXPECT_NE(error.find("broken at index 3"), std::string::npos) << error;
+  const RunResult report =
+      RunProcess({CAIRND_PATH, "--config", world_->config_path(), "--repair-report"});
+  EXPECT_NE(report.exit_code, 0);
+  EXPECT_NE((report.out + report.err).find("3"), std::string::npos) << report.out << report.err;
+}
+
+}  // namespace
+}  // namespace cairn::itest
