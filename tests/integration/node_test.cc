@@ -422,5 +422,36 @@ TEST_F(NodeTest, MalformedInputGetsAClearErrorAndChangesNothing) {
   EXPECT_EQ(VerifyLog().exit_code, 0);
 }
 
+// grpc.health.v1.Health/Check through a generic stub: an empty HealthCheckRequest (overall
+// health) answered by HealthCheckResponse{status: SERVING}, which serializes as 08 01.
+TEST_F(NodeTest, AnswersGrpcHealthChecks) {
+  grpc::GenericStub generic(
+      grpc::CreateChannel(world_->node().address(), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  SetDeadline(context);
+  grpc::Slice empty("");
+  grpc::ByteBuffer request(&empty, 1), response;
+  std::mutex m;
+  std::condition_variable cv;
+  bool done = false;
+  grpc::Status status;
+  generic.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request,
+                    &response, [&](grpc::Status st) {
+                      std::lock_guard<std::mutex> lock(m);
+                      status = st;
+                      done = true;
+                      cv.notify_one();
+                    });
+  std::unique_lock<std::mutex> lock(m);
+  cv.wait(lock, [&] { return done; });
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  std::vector<grpc::Slice> slices;
+  ASSERT_TRUE(response.Dump(&slices).ok());
+  std::string bytes;
+  for (const auto& slice : slices)
+    bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+  EXPECT_EQ(bytes, std::string("\x08\x01", 2));  // status: SERVING
+}
+
 }  // namespace
 }  // namespace cairn::itest
