@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "common/crypto.h"
+#include "keys/file_descriptor.h"
 #include "keys/registry.h"
 
 namespace cairn::keys {
@@ -70,27 +71,6 @@ class WipeDocOnExit {
 
  private:
   json* const doc_;
-};
-
-std::string ErrnoText() { return std::strerror(errno); }
-
-class FileDescriptor {
- public:
-  explicit FileDescriptor(int fd) : fd_(fd) {}
-  ~FileDescriptor() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  FileDescriptor(const FileDescriptor&) = delete;
-  FileDescriptor& operator=(const FileDescriptor&) = delete;
-  int get() const { return fd_; }
-  bool Close() {
-    const int fd = fd_;
-    fd_ = -1;
-    return fd < 0 || ::close(fd) == 0;
-  }
-
- private:
-  int fd_;
 };
 
 // Reads a small file whole. `what` names it in errors ("key file", "passphrase file").

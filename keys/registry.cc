@@ -15,6 +15,7 @@
 
 #include "common/clock.h"
 #include "common/crypto.h"
+#include "keys/file_descriptor.h"
 
 namespace cairn::keys {
 namespace {
@@ -190,29 +191,6 @@ KeyRecord ToRecord(const PublicKey& k, const std::string& owner, bool is_log_key
   r.is_log_key = is_log_key;
   return r;
 }
-
-// Closes a file descriptor when it goes out of scope.
-class FileDescriptor {
- public:
-  explicit FileDescriptor(int fd) : fd_(fd) {}
-  ~FileDescriptor() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  FileDescriptor(const FileDescriptor&) = delete;
-  FileDescriptor& operator=(const FileDescriptor&) = delete;
-  int get() const { return fd_; }
-  // Closes now and reports whether close succeeded.
-  bool Close() {
-    const int fd = fd_;
-    fd_ = -1;
-    return fd < 0 || ::close(fd) == 0;
-  }
-
- private:
-  int fd_;
-};
-
-std::string ErrnoText() { return std::strerror(errno); }
 
 Result<std::string> ReadWholeFile(const std::string& path, size_t max_bytes) {
   FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));

@@ -3,31 +3,16 @@
 #include <gtest/gtest.h>
 
 #include "ledger/merkle.h"
+#include "tests/unit/rfc6962_vectors.h"
 
 namespace cairn::ledger {
 namespace {
 
-// Reference vectors of the RFC 6962 test tree: the eight leaves and the proofs published in the
-// Certificate Transparency and transparency-dev/merkle test suites
-// (certificate-transparency-go merkletree tests; transparency-dev/merkle testonly/reference_test
-// "inclusionProofs" and "consistencyProofs").
-const char* const kLeafData[] = {"",
-                                 "00",
-                                 "10",
-                                 "2021",
-                                 "3031",
-                                 "40414243",
-                                 "5051525354555657",
-                                 "606162636465666768696a6b6c6d6e6f"};
-const char* const kRoots[] = {"6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
-                              "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
-                              "aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77",
-                              "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
-                              "4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4",
-                              "76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef",
-                              "ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c",
-                              "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328"};
+using cairn::testing::kRfc6962LeafData;
+using cairn::testing::kRfc6962Roots;
 
+// Inclusion and consistency proofs of the RFC 6962 test tree as published in the same suites
+// (transparency-dev/merkle testonly "inclusionProofs" and "consistencyProofs").
 struct ProofVector {
   uint64_t a;  // leaf index, or old size
   uint64_t b;  // tree size, or new size
@@ -84,7 +69,8 @@ Hash H(const char* hex) {
 
 std::vector<Hash> Leaves() {
   std::vector<Hash> leaves;
-  for (const char* d : kLeafData) leaves.push_back(Sha256(std::string(1, '\0') + *FromHex(d)));
+  for (const char* d : kRfc6962LeafData)
+    leaves.push_back(Sha256(std::string(1, '\0') + *FromHex(d)));
   return leaves;
 }
 
@@ -102,7 +88,7 @@ TEST(ProofsTest, InclusionProofsMatchReferenceVectors) {
     ASSERT_TRUE(proof.ok());
     EXPECT_EQ(Hex(*proof), std::vector<std::string>(v.hashes.begin(), v.hashes.end()))
         << "leaf " << v.a << " of " << v.b;
-    EXPECT_TRUE(VerifyInclusion(leaves[v.a], v.a, v.b, *proof, H(kRoots[v.b - 1])));
+    EXPECT_TRUE(VerifyInclusion(leaves[v.a], v.a, v.b, *proof, H(kRfc6962Roots[v.b - 1])));
   }
 }
 
@@ -114,7 +100,8 @@ TEST(ProofsTest, ConsistencyProofsMatchReferenceVectors) {
     ASSERT_TRUE(proof.ok());
     EXPECT_EQ(Hex(*proof), std::vector<std::string>(v.hashes.begin(), v.hashes.end()))
         << v.a << " -> " << v.b;
-    EXPECT_TRUE(VerifyConsistency(v.a, v.b, H(kRoots[v.a - 1]), H(kRoots[v.b - 1]), *proof));
+    EXPECT_TRUE(
+        VerifyConsistency(v.a, v.b, H(kRfc6962Roots[v.a - 1]), H(kRfc6962Roots[v.b - 1]), *proof));
   }
 }
 
@@ -159,9 +146,9 @@ TEST(ProofsTest, RefusesOutOfRangeArguments) {
   LeafVectorSource source(leaves);
   EXPECT_FALSE(InclusionProof(source, 8, 8).ok());
   EXPECT_FALSE(ConsistencyProof(source, 5, 3).ok());
-  EXPECT_FALSE(VerifyInclusion(leaves[0], 8, 8, {}, H(kRoots[7])));
-  EXPECT_FALSE(VerifyConsistency(4, 4, H(kRoots[3]), H(kRoots[4]), {}));
-  EXPECT_TRUE(VerifyConsistency(0, 8, EmptyRoot(), H(kRoots[7]), {}));
+  EXPECT_FALSE(VerifyInclusion(leaves[0], 8, 8, {}, H(kRfc6962Roots[7])));
+  EXPECT_FALSE(VerifyConsistency(4, 4, H(kRfc6962Roots[3]), H(kRfc6962Roots[4]), {}));
+  EXPECT_TRUE(VerifyConsistency(0, 8, EmptyRoot(), H(kRfc6962Roots[7]), {}));
 }
 
 }  // namespace
