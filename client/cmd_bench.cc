@@ -89,7 +89,10 @@ int Run(const BenchOptions& opt) {
                                baseline);
   }
   auto key = keys::ReadSigningKey(opt.key_file, std::nullopt);
-  if (!key.ok()) return ReportError("bench", key.status());
+  if (!key.ok()) {
+    std::cerr << "cairn bench: " << key.status().message() << "\n";
+    return kExitUsage;
+  }
   // Pre-sign everything before the clock starts.
   std::mt19937_64 rng(std::random_device{}());
   const std::string run = fmt::format("{:012x}", rng() & 0xffffffffffffULL);

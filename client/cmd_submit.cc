@@ -110,17 +110,23 @@ int Run(const SubmitOptions& opt) {
   std::optional<keys::SigningKey> key;
   if (!opt.presigned) {
     if (opt.key_file.empty()) {
-      return ReportError("submit",
-                         InvalidArgument("--key is required (or --signed for pre-signed events)"));
+      std::cerr << "cairn submit: --key is required (or --signed for pre-signed events)\n";
+      return kExitUsage;
     }
     std::optional<std::string> passphrase;
     if (!opt.passphrase_file.empty()) {
       auto p = keys::ReadPassphraseFile(opt.passphrase_file);
-      if (!p.ok()) return ReportError("submit", p.status());
+      if (!p.ok()) {
+        std::cerr << "cairn submit: " << p.status().message() << "\n";
+        return kExitUsage;
+      }
       passphrase = *p;
     }
     auto k = keys::ReadSigningKey(opt.key_file, passphrase);
-    if (!k.ok()) return ReportError("submit", k.status());
+    if (!k.ok()) {
+      std::cerr << "cairn submit: " << k.status().message() << "\n";
+      return kExitUsage;
+    }
     key = std::move(k).value();
   }
   auto events = LoadEvents(opt, key);
