@@ -85,6 +85,21 @@ class ProofsTest : public ::testing::Test {
     sqlite3_close(db);
   }
 
+  // Restarting the node must fail naming `index` as the first broken entry; --repair-report
+  // must say the same and change nothing.
+  void ExpectRefusedAt(uint64_t index) {
+    std::string error;
+    EXPECT_FALSE(world_->node().Start(world_->config_path(), &error));
+    EXPECT_NE(error.find("broken at index " + std::to_string(index) + ":"), std::string::npos)
+        << error;
+    const RunResult report =
+        RunProcess({CAIRND_PATH, "--config", world_->config_path(), "--repair-report"});
+    EXPECT_NE(report.exit_code, 0);
+    EXPECT_NE((report.out + report.err).find(std::to_string(index)), std::string::npos)
+        << report.out << report.err;
+    EXPECT_FALSE(world_->node().Start(world_->config_path(), &error)) << "report repaired it";
+  }
+
   TempDir dir_;
   std::unique_ptr<World> world_;
 };
@@ -174,6 +189,59 @@ TEST_F(ProofsTest, NodeRefusesToServeALogWithAFlippedByte) {
       RunProcess({CAIRND_PATH, "--config", world_->config_path(), "--repair-report"});
   EXPECT_NE(report.exit_code, 0);
   EXPECT_NE((report.out + report.err).find("3"), std::string::npos) << report.out << report.err;
+}
+
+TEST_F(ProofsTest, NodeRefusesToServeALogWithADeletedEntry) {
+  AppendExtractions(6, "DEL");
+  ASSERT_EQ(world_->node().Terminate(), 0);
+  Sql("DELETE FROM entries WHERE idx = 2");
+  ExpectRefusedAt(2);
+}
+
+TEST_F(ProofsTest, NodeRefusesToServeALogWithTwoEntriesReordered) {
+  AppendExtractions(6, "ORD");
+  ASSERT_EQ(world_->node().Terminate(), 0);
+  // Swap every stored column of entries 2 and 3 except the index.
+  Sql("UPDATE entries SET idx = -1 WHERE idx = 2;"
+      "UPDATE entries SET idx = 2 WHERE idx = 3;"
+      "UPDATE entries SET idx = 3 WHERE idx = -1;");
+  ExpectRefusedAt(2);
+}
+
+TEST_F(ProofsTest, NodeRefusesToServeALogWithAnEventReplacedByAValidlySignedOne) {
+  AppendExtractions(6, "REP");
+  ASSERT_EQ(world_->node().Terminate(), 0);
+  // A forger with pk-fwo's key writes a different, validly signed extraction into entry 2 and
+  // keeps every stored column consistent with it: only the chain link of entry 3 gives it away.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(world_->db_path().c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* read = nullptr;
+  sqlite3_prepare_v2(db, "SELECT entry FROM entries WHERE idx = 2", -1, &read, nullptr);
+  ASSERT_EQ(sqlite3_step(read), SQLITE_ROW);
+  cairn::v1::LogEntry entry;
+  ASSERT_TRUE(entry.ParseFromArray(sqlite3_column_blob(read, 0), sqlite3_column_bytes(read, 0)));
+  sqlite3_finalize(read);
+  const auto& k = world_->key("pk-fwo");
+  *entry.mutable_event() = ledger::SignEvent(
+      PakistanExtraction("pk-fwo:REP-2", 9'000'000).SerializeAsString(), k.key_id, k.secret_key);
+  const std::string bytes = entry.SerializeAsString();
+  const Hash leaf = ledger::LeafHash(bytes);
+  const Hash id = ledger::EventId(entry.event().body());
+  int64_t key = 0;
+  for (int i = 0; i < 8; ++i) key = static_cast<int64_t>((static_cast<uint64_t>(key) << 8) | id[i]);
+  sqlite3_stmt* write = nullptr;
+  sqlite3_prepare_v2(db,
+                     "UPDATE entries SET entry = ?, leaf_hash = ?, event_id = ?, event_key = ? "
+                     "WHERE idx = 2",
+                     -1, &write, nullptr);
+  sqlite3_bind_blob(write, 1, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
+  sqlite3_bind_blob(write, 2, leaf.data(), 32, SQLITE_TRANSIENT);
+  sqlite3_bind_blob(write, 3, id.data(), 32, SQLITE_TRANSIENT);
+  sqlite3_bind_int64(write, 4, key);
+  ASSERT_EQ(sqlite3_step(write), SQLITE_DONE);
+  sqlite3_finalize(write);
+  sqlite3_close(db);
+  ExpectRefusedAt(3);
 }
 
 }  // namespace
