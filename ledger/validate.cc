@@ -315,13 +315,7 @@ bool HasAnyRole(const keys::TrustRegistry& registry, std::string_view who,
 
 }  // namespace
 
-bool IsParticipantId(std::string_view id) {
-  if (id.size() < 2 || id.size() > 40) return false;
-  for (char c : id) {
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
-  }
-  return true;
-}
+bool IsParticipantId(std::string_view id) { return keys::IsValidParticipantId(id); }
 
 bool IsLogId(std::string_view id) { return IsParticipantId(id); }
 
