@@ -4,6 +4,8 @@
 #include <sodium.h>
 
 #include <cstring>
+#include <initializer_list>
+#include <memory>
 
 namespace cairn {
 
@@ -14,15 +16,21 @@ Status InitCrypto() {
 
 namespace {
 
-Hash Sha256Parts(std::string_view a, std::string_view b) {
+struct DigestCtxDeleter {
+  void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
+};
+
+// SHA-256 of the concatenation of `parts`, with one digest context per thread reused across
+// calls: the Merkle and event-id paths hash millions of short inputs and should not allocate.
+Hash Sha256Parts(std::initializer_list<std::string_view> parts) {
+  thread_local const std::unique_ptr<EVP_MD_CTX, DigestCtxDeleter> ctx(EVP_MD_CTX_new());
   Hash out{};
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   unsigned int len = 0;
-  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
-  EVP_DigestUpdate(ctx, a.data(), a.size());
-  if (!b.empty()) EVP_DigestUpdate(ctx, b.data(), b.size());
-  EVP_DigestFinal_ex(ctx, out.data(), &len);
-  EVP_MD_CTX_free(ctx);
+  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
+  for (std::string_view part : parts) {
+    if (!part.empty()) EVP_DigestUpdate(ctx.get(), part.data(), part.size());
+  }
+  EVP_DigestFinal_ex(ctx.get(), out.data(), &len);
   return out;
 }
 
@@ -35,9 +43,13 @@ int HexValue(char c) {
 
 }  // namespace
 
-Hash Sha256(std::string_view data) { return Sha256Parts(data, {}); }
+Hash Sha256(std::string_view data) { return Sha256Parts({data}); }
 
-Hash Sha256Concat(std::string_view a, std::string_view b) { return Sha256Parts(a, b); }
+Hash Sha256Concat(std::string_view a, std::string_view b) { return Sha256Parts({a, b}); }
+
+Hash Sha256Concat(std::string_view a, std::string_view b, std::string_view c) {
+  return Sha256Parts({a, b, c});
+}
 
 std::string_view AsView(const Hash& h) {
   return {reinterpret_cast<const char*>(h.data()), h.size()};

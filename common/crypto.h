@@ -29,6 +29,7 @@ Status InitCrypto();
 Hash Sha256(std::string_view data);
 // SHA-256(a || b) without concatenating.
 Hash Sha256Concat(std::string_view a, std::string_view b);
+Hash Sha256Concat(std::string_view a, std::string_view b, std::string_view c);
 
 std::string_view AsView(const Hash& h);
 std::string HashToString(const Hash& h);  // 32 raw bytes

@@ -15,6 +15,7 @@
 
 #include "common/clock.h"
 #include "common/crypto.h"
+#include "common/reference_data.h"
 #include "keys/file_descriptor.h"
 
 namespace cairn::keys {
@@ -352,9 +353,10 @@ Status ValidateRegistryContents(const Registry& registry) {
     }
     if (p.legal_name().empty()) return InvalidArgument(field + ".legal_name: empty");
     const std::string& c = p.country();
-    if (c.size() != 2 || c[0] < 'A' || c[0] > 'Z' || c[1] < 'A' || c[1] > 'Z') {
-      return InvalidArgument(field + ".country: got " + Quoted(c) +
-                             ", want two upper-case letters (ISO 3166-1 alpha-2)");
+    if (!IsIsoCountry(c)) {
+      return InvalidArgument(
+          field + ".country: got " + Quoted(c) +
+          ", want two upper-case letters of an assigned ISO 3166-1 alpha-2 code, like \"PK\"");
     }
     if (p.roles_size() == 0) {
       return InvalidArgument(field + ".roles: empty, want at least one role");

@@ -89,12 +89,13 @@ Result<std::string> RegistrarForKey(const cairn::v1::Registry& signing_version,
                                     std::string_view key_id, int64_t issued_at_us);
 
 // Checks one registry version on its own: consortium set, version >= 1, participant ids
-// [a-z0-9-]{2,40} and unique, country two upper-case letters, legal name set, roles non-empty,
-// known and not repeated, every key 32 bytes with key_id == KeyIdOf(public_key) and a window that
-// is not empty, key ids unique across participants and logs, log ids well-formed and unique and
-// not a participant id, each log's operator a participant, 1 <= threshold <= number of
+// [a-z0-9-]{2,40} and unique, country an assigned ISO 3166-1 alpha-2 code, legal name set, roles
+// non-empty, known and not repeated, every key 32 bytes with key_id == KeyIdOf(public_key) and a
+// window that is not empty, key ids unique across participants and logs, log ids well-formed and
+// unique and not a participant id, each log's operator a participant, 1 <= threshold <= number of
 // registrars. INVALID_ARGUMENT naming the field, e.g.
-// "participants[2].country: got \"pk\", want two upper-case letters (ISO 3166-1 alpha-2)".
+// "participants[2].country: got \"pk\", want two upper-case letters of an assigned ISO 3166-1
+// alpha-2 code, like \"PK\"".
 Status ValidateRegistry(const cairn::v1::Registry& registry);
 // ValidateRegistry without the threshold rule: for drafts still being assembled, whose registrars
 // may not all have been added yet.

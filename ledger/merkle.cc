@@ -3,12 +3,8 @@
 namespace cairn::ledger {
 
 Hash HashChildren(const Hash& left, const Hash& right) {
-  std::string buf;
-  buf.reserve(65);
-  buf.push_back('\x01');
-  buf.append(AsView(left));
-  buf.append(AsView(right));
-  return Sha256(buf);
+  static constexpr char kNodePrefix[1] = {0x01};
+  return Sha256Concat(std::string_view(kNodePrefix, 1), AsView(left), AsView(right));
 }
 
 Hash EmptyRoot() { return Sha256(""); }

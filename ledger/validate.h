@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "cairn/v1/event.pb.h"
+#include "common/reference_data.h"
 #include "common/status.h"
 #include "keys/registry.h"
 #include "ledger/event.h"
@@ -38,8 +39,5 @@ bool IsLogId(std::string_view id);
 bool IsLotId(std::string_view id);
 // Participant part of a lot id ("pk-fwo" of "pk-fwo:CHG-1").
 std::string_view LotCreator(std::string_view lot_id);
-bool IsIsoCountry(std::string_view code);
-// Chemical symbol, or the grades "TREO" / "REO".
-bool IsElementOrGrade(std::string_view symbol);
 
 }  // namespace cairn::ledger

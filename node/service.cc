@@ -203,9 +203,13 @@ grpc::Status LedgerService::Append(grpc::ServerContext* context,
   const InFlight in_flight(*this);
   if (!in_flight.admitted()) return log.Finish(Unavailable("cairnd is shutting down"));
   if (!request->has_event()) return log.Finish(InvalidArgument("AppendRequest.event: required"));
-  if (const std::string id = IdForLog(request->event()); !id.empty()) log.Set("event_id", id);
   auto parsed = validator_.Check(request->event());
-  if (!parsed.ok()) return log.Finish(parsed.status());
+  if (!parsed.ok()) {
+    // The id is hashed here only for the log line; on success the parse has computed it.
+    if (const std::string id = IdForLog(request->event()); !id.empty()) log.Set("event_id", id);
+    return log.Finish(parsed.status());
+  }
+  log.Set("event_id", parsed->id_hex);
   auto outcome = sequencer_.Submit(std::move(parsed).value()).get();
   if (!outcome.ok()) return log.Finish(outcome.status());
   const AppendedEvent& event = outcome->events.front();

@@ -1,12 +1,12 @@
 // Reference lists the schema checks against: ISO 3166-1 alpha-2 country codes and chemical
 // element symbols.
+#include "common/reference_data.h"
+
 #include <algorithm>
 #include <array>
 #include <string_view>
 
-#include "ledger/validate.h"
-
-namespace cairn::ledger {
+namespace cairn {
 namespace {
 
 // ISO 3166-1 alpha-2, officially assigned codes (249), sorted.
@@ -50,4 +50,4 @@ bool IsElementOrGrade(std::string_view symbol) {
   return std::binary_search(kElements.begin(), kElements.end(), symbol);
 }
 
-}  // namespace cairn::ledger
+}  // namespace cairn
