@@ -1,14 +1,27 @@
-// cairn verify: checks what a node serves without trusting the node.
+// cairn verify: checks evidence without trusting the node that served it.
 //
-// --log walks the whole log: every entry's chain link, every signature against the registry
-// (key valid when the event occurred, not revoked when it was appended), every custody rule
-// replayed in memory, and the Merkle root against the node's signed checkpoint.
+// --log walks a node's whole log (verify_log.cc). --lot fetches a lot's evidence bundle from a
+// node and --bundle reads one from a file; both are then checked offline by
+// ledger::VerifyLineage — signatures against the auditor's registry, inclusion proofs, checkpoint
+// signatures, custody, mass balance, origin attribution and the policy — and reported with a
+// one-line verdict first. Exit codes as DESIGN.md: 0 verified and compliant, 1 integrity failure,
+// 2 usage or I/O error, 3 restricted source found, 4 lineage incomplete.
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <iostream>
 #include <memory>
+#include <nlohmann/json.hpp>
 
+#include "client/bundle_io.h"
 #include "client/command.h"
+#include "client/format.h"
+#include "client/lineage_view.h"
 #include "client/verify.h"
+#include "common/clock.h"
 #include "keys/registry.h"
+#include "ledger/lineage_verifier.h"
+#include "ledger/policy.h"
 
 namespace cairn::client {
 namespace {
@@ -17,16 +30,208 @@ struct VerifyOptions {
   NodeOptions node;
   std::string registry;
   bool log = false;
+  std::string lot;
+  std::string bundle;
+  std::string policy;
+  std::string as_of;
+  bool forward = false;
+  unsigned threads = 0;
   bool json = false;
 };
 
+const char* Verdict(int code) {
+  switch (code) {
+    case kExitOk:
+      return "VERIFIED";
+    case kExitIntegrity:
+      return "FAILED";
+    case kExitRestricted:
+      return "RESTRICTED";
+    case kExitIncomplete:
+      return "INCOMPLETE";
+    default:
+      return "ERROR";
+  }
+}
+
+std::string Percent(double share) { return fmt::format("{:.1f}%", share * 100.0); }
+
+nlohmann::json FindingJson(const ledger::Finding& f) {
+  return {{"severity", ledger::SeverityName(f.severity)},
+          {"check", f.check},
+          {"event_id", f.event_id},
+          {"lot_id", f.lot_id},
+          {"message", f.message}};
+}
+
+nlohmann::json ViolationJson(const ledger::Violation& v) {
+  return {{"rule", v.rule},           {"reason", v.reason},         {"element", v.element},
+          {"share", v.share},         {"max_share", v.max_share},   {"source", v.source},
+          {"source_lot", v.source_lot}, {"path", v.path_event_ids}};
+}
+
+std::string Headline(const ledger::LineageReport& report, const ledger::Policy* policy,
+                     const std::string& as_of) {
+  const int code = report.ExitCode();
+  std::string line = fmt::format("{}: lot {}", Verdict(code), report.lot_id);
+  size_t integrity = 0;
+  size_t incomplete = 0;
+  for (const auto& f : report.findings) {
+    integrity += f.severity == ledger::Severity::kIntegrity;
+    incomplete += f.severity == ledger::Severity::kIncomplete;
+  }
+  switch (code) {
+    case kExitOk:
+      line += fmt::format(" — {} events, {} lots; signatures, proofs, custody and mass hold",
+                          report.entries_checked, report.lineage_lots.size());
+      if (report.attribution) line += "; " + OriginSummary(*report.attribution);
+      if (policy != nullptr) {
+        line += fmt::format("; compliant with policy \"{}\" as of {}", policy->name, as_of);
+      }
+      break;
+    case kExitIntegrity:
+      line += fmt::format(" — {} integrity finding(s); the evidence proves nothing", integrity);
+      break;
+    case kExitRestricted: {
+      const ledger::Violation& worst = *std::max_element(
+          report.violations.begin(), report.violations.end(),
+          [](const auto& a, const auto& b) { return a.share < b.share; });
+      line += fmt::format(" — {} from a restricted source{} ({})", Percent(worst.share),
+                          worst.element.empty() ? "" : " (" + worst.element + ")", worst.reason);
+      break;
+    }
+    case kExitIncomplete:
+      line += fmt::format(" — lineage incomplete: {} gap(s)", incomplete);
+      break;
+  }
+  return line;
+}
+
+int VerifyBundle(const VerifyOptions& opt, const cairn::v1::EvidenceBundle& bundle,
+                 const keys::TrustRegistry& registry, const ledger::Policy* policy,
+                 int64_t as_of_us) {
+  ledger::LineageOptions options;
+  options.as_of_us = as_of_us;
+  options.policy = policy;
+  options.threads = opt.threads;
+  options.progress = [](size_t done, size_t total) {
+    std::cerr << "verify: " << done << "/" << total << " entries\n";
+  };
+  const ledger::LineageReport report = ledger::VerifyLineage(bundle, registry, options);
+  const int code = report.ExitCode();
+  const std::string as_of = FormatTime(as_of_us).substr(0, 10);
+  if (opt.json) {
+    nlohmann::json j = {{"verdict", Verdict(code)},
+                        {"exit_code", code},
+                        {"lot_id", report.lot_id},
+                        {"direction", report.direction == cairn::v1::TRACE_DIRECTION_FORWARD
+                                          ? "forward"
+                                          : "backward"},
+                        {"as_of", as_of},
+                        {"entries_checked", report.entries_checked},
+                        {"logs", report.logs},
+                        {"lots", report.lineage_lots.size()},
+                        {"registry_version", registry.version()},
+                        {"bundle_registry_version", bundle.registry_version()}};
+    if (policy != nullptr) j["policy"] = policy->name;
+    nlohmann::json findings = nlohmann::json::array();
+    for (const auto& f : report.findings) findings.push_back(FindingJson(f));
+    j["findings"] = findings;
+    if (report.attribution) j["attribution"] = AttributionJson(*report.attribution);
+    nlohmann::json violations = nlohmann::json::array();
+    for (const auto& v : report.violations) violations.push_back(ViolationJson(v));
+    j["violations"] = violations;
+    std::cout << j.dump(2) << "\n";
+    return code;
+  }
+  std::cout << Headline(report, policy, as_of) << "\n";
+  if (bundle.registry_version() > registry.version()) {
+    std::cout << "note: the bundle was built under registry version " << bundle.registry_version()
+              << "; yours is version " << registry.version() << "\n";
+  }
+  for (const ledger::Severity severity :
+       {ledger::Severity::kIntegrity, ledger::Severity::kIncomplete, ledger::Severity::kNote}) {
+    for (const auto& f : report.findings) {
+      if (f.severity != severity) continue;
+      std::cout << "  " << ledger::SeverityName(f.severity) << " [" << f.check << "] " << f.message
+                << "\n";
+    }
+  }
+  for (const auto& v : report.violations) {
+    std::cout << "  restricted: " << Percent(v.share)
+              << (v.element.empty() ? " of the lot's mass" : " of its " + v.element)
+              << " (max " << Percent(v.max_share) << ") — " << v.reason << "\n"
+              << "    source: " << v.source << "\n    path:";
+    for (const std::string& id : v.path_event_ids) std::cout << " " << id.substr(0, 12);
+    std::cout << "\n";
+  }
+  if (report.attribution) PrintAttribution(*report.attribution, std::cout);
+  return code;
+}
+
 int Run(const VerifyOptions& opt) {
-  if (!opt.log) {
-    std::cerr << "cairn verify: say what to verify: --log (lot and bundle verification are not "
-                 "built yet)\n";
+  const int modes = (opt.log ? 1 : 0) + (opt.lot.empty() ? 0 : 1) + (opt.bundle.empty() ? 0 : 1);
+  if (modes != 1) {
+    std::cerr << "cairn verify: say what to verify: exactly one of --log, --lot LOT_ID, --bundle "
+                 "FILE\n";
     return kExitUsage;
   }
-  return VerifyLog({opt.node, opt.registry, opt.json});
+  if (opt.log) return VerifyLog({opt.node, opt.registry, opt.json});
+  auto registry = keys::TrustRegistry::Load(opt.registry);
+  if (!registry.ok()) {
+    std::cerr << "cairn verify: " << registry.status().message() << "\n";
+    return kExitUsage;
+  }
+  std::optional<ledger::Policy> policy;
+  if (!opt.policy.empty()) {
+    auto text = ReadFileOrStdin(opt.policy);
+    if (!text.ok()) {
+      std::cerr << "cairn verify: " << text.status().message() << "\n";
+      return kExitUsage;
+    }
+    auto parsed = ledger::ParsePolicy(*text);
+    if (!parsed.ok()) {
+      std::cerr << "cairn verify: " << opt.policy << ": " << parsed.status().message() << "\n";
+      return kExitUsage;
+    }
+    policy = *std::move(parsed);
+  }
+  int64_t as_of_us = SystemClock().NowMicros();
+  if (!opt.as_of.empty()) {
+    auto date = ledger::ParseIsoDateUs(opt.as_of);
+    auto time = date ? Result<int64_t>(*date) : ParseTime(opt.as_of);
+    if (!time.ok()) {
+      std::cerr << "cairn verify: --as-of: got \"" << opt.as_of
+                << "\", want a date YYYY-MM-DD or an RFC 3339 time\n";
+      return kExitUsage;
+    }
+    as_of_us = *time;
+  }
+  cairn::v1::EvidenceBundle bundle;
+  if (!opt.lot.empty()) {
+    NodeClient client(opt.node);
+    auto fetched = FetchBundle(
+        client, opt.lot,
+        opt.forward ? cairn::v1::TRACE_DIRECTION_FORWARD : cairn::v1::TRACE_DIRECTION_BACKWARD);
+    if (!fetched.ok()) {
+      std::cerr << "cairn verify: " << fetched.status().ToString() << "\n";
+      return fetched.status().code() == StatusCode::kNotFound ? kExitIncomplete : kExitUsage;
+    }
+    bundle = *std::move(fetched);
+  } else {
+    auto read = ReadBundle(opt.bundle);
+    if (!read.ok() && read.status().code() == StatusCode::kInvalidArgument) {
+      // Bytes that are not a bundle are not evidence: an integrity failure, not a usage error.
+      std::cout << "FAILED: " << read.status().message() << "\n";
+      return kExitIntegrity;
+    }
+    if (!read.ok()) {
+      std::cerr << "cairn verify: " << read.status().message() << "\n";
+      return kExitUsage;
+    }
+    bundle = *std::move(read);
+  }
+  return VerifyBundle(opt, bundle, *registry, policy ? &*policy : nullptr, as_of_us);
 }
 
 }  // namespace
@@ -35,14 +240,24 @@ void AddVerifyCommand(CLI::App& root, Runner* selected) {
   auto opt = std::make_shared<VerifyOptions>();
   CLI::App* cmd = root.add_subcommand(
       "verify",
-      "Verify a node's log without trusting the node: chain links, signatures against the\n"
-      "registry, custody rules and the Merkle root against the signed checkpoint.\n"
-      "Exit 0 verified, 1 integrity failure (names the first bad entry), 2 usage or I/O error,\n"
-      "4 incomplete (a key the registry does not list).");
+      "Verify evidence without trusting the node. --log: a node's whole log (chain links,\n"
+      "signatures, custody, Merkle root against the signed checkpoint). --lot LOT_ID (fetched\n"
+      "from --node) or --bundle FILE (offline): a lot's lineage — signatures, inclusion proofs,\n"
+      "checkpoints, custody, per-element mass balance, origin attribution, and the --policy.\n"
+      "Exit 0 verified and compliant, 1 integrity failure, 2 usage or I/O error, 3 restricted\n"
+      "source found, 4 lineage incomplete (missing events, unknown keys); the first of 1, 3, 4\n"
+      "wins.");
   AddNodeOptions(*cmd, opt->node);
   cmd->add_flag("--log", opt->log, "verify the node's whole log");
-  cmd->add_option("--registry", opt->registry, "trust registry file")->required();
-  cmd->add_flag("--json", opt->json, "print the result as JSON");
+  cmd->add_option("--lot", opt->lot, "verify this lot's lineage, fetched from the node");
+  cmd->add_option("--bundle", opt->bundle, "verify an evidence bundle file offline (see export)");
+  cmd->add_option("--registry", opt->registry, "your trust registry file")->required();
+  cmd->add_option("--policy", opt->policy, "restricted-source policy (TOML)");
+  cmd->add_option("--as-of", opt->as_of,
+                  "date the policy's effective dates are compared with (default: today)");
+  cmd->add_flag("--forward", opt->forward, "with --lot: verify the lineage forward to products");
+  cmd->add_option("--threads", opt->threads, "signature-checking threads (default: all cores)");
+  cmd->add_flag("--json", opt->json, "print every finding as JSON");
   cmd->callback([opt, selected] { *selected = [opt] { return Run(*opt); }; });
 }
 

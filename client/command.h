@@ -49,5 +49,7 @@ void AddCheckpointCommand(CLI::App& root, Runner* selected);
 void AddVerifyCommand(CLI::App& root, Runner* selected);
 void AddBenchCommand(CLI::App& root, Runner* selected);
 void AddProveCommand(CLI::App& root, Runner* selected);
+void AddTraceCommand(CLI::App& root, Runner* selected);
+void AddExportCommand(CLI::App& root, Runner* selected);
 
 }  // namespace cairn::client

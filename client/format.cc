@@ -6,6 +6,7 @@
 #include "common/clock.h"
 #include "common/crypto.h"
 #include "ledger/event.h"
+#include "ledger/policy.h"
 
 namespace cairn::client {
 
@@ -24,23 +25,6 @@ std::string Lots(const google::protobuf::RepeatedPtrField<cairn::v1::LotMass>& l
     out += l.lot_id() + " " + FormatMass(l.mass_g());
   }
   return out;
-}
-
-const char* StageName(cairn::v1::Stage s) {
-  switch (s) {
-    case cairn::v1::STAGE_MINED:
-      return "mined";
-    case cairn::v1::STAGE_REFINED:
-      return "refined";
-    case cairn::v1::STAGE_SEPARATED:
-      return "separated";
-    case cairn::v1::STAGE_MELTED:
-      return "melted";
-    case cairn::v1::STAGE_PRODUCED:
-      return "produced";
-    default:
-      return "unspecified";
-  }
 }
 
 }  // namespace
@@ -111,5 +95,7 @@ nlohmann::json EntryJson(const DecodedEntry& e) {
           {"prev_entry_hash", ToHex(e.entry.prev_entry_hash())},
           {"body", nlohmann::json::parse(ToJson(e.body, false))}};
 }
+
+const char* StageName(cairn::v1::Stage s) { return ledger::StageWord(s); }
 
 }  // namespace cairn::client

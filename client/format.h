@@ -14,6 +14,9 @@ namespace cairn::client {
 // "20.000 t", "812.5 kg", "40 g": grams as people read them; exact integers stay in --json.
 std::string FormatMass(uint64_t grams);
 
+// "mined", "refined", "separated", "melted", "produced" (the DFARS stage words).
+const char* StageName(cairn::v1::Stage stage);
+
 // One line describing what an event says, e.g. "lot pk-fwo:CHG-1, 20.000 t REE concentrate,
 // Chagai (PK)".
 std::string Summarize(const cairn::v1::EventBody& body);

@@ -56,6 +56,8 @@ int main(int argc, char** argv) {
   AddVerifyCommand(app, &selected);
   AddBenchCommand(app, &selected);
   AddProveCommand(app, &selected);
+  AddTraceCommand(app, &selected);
+  AddExportCommand(app, &selected);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {

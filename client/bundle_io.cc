@@ -1,0 +1,90 @@
+#include "client/bundle_io.h"
+
+#include <google/protobuf/util/json_util.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include "common/clock.h"
+#include "ledger/event.h"
+
+namespace cairn::client {
+
+Result<cairn::v1::EvidenceBundle> FetchBundle(NodeClient& client, const std::string& lot_id,
+                                              cairn::v1::TraceDirection direction) {
+  cairn::v1::TraceRequest request;
+  request.set_lot_id(lot_id);
+  request.set_direction(direction);
+  grpc::ClientContext context;
+  client.Prepare(context);
+  auto reader = client.stub().Trace(&context, request);
+  cairn::v1::EvidenceBundle bundle;
+  cairn::v1::EvidenceBundle part;
+  while (reader->Read(&part)) bundle.MergeFrom(part);
+  const grpc::Status s = reader->Finish();
+  if (!s.ok()) return client.FromGrpc(s);
+  return bundle;
+}
+
+Result<cairn::v1::EvidenceBundle> ReadBundle(const std::string& path) {
+  auto read = ReadFileOrStdin(path);
+  if (!read.ok()) return NotFound(std::string(read.status().message()));
+  const std::string& bytes = *read;
+  cairn::v1::EvidenceBundle bundle;
+  const size_t first = bytes.find_first_not_of(" \t\r\n");
+  if (first != std::string::npos && bytes[first] == '{') {
+    const auto status = google::protobuf::util::JsonStringToMessage(bytes, &bundle);
+    if (!status.ok()) {
+      return InvalidArgument(path + ": not an evidence bundle in JSON: " +
+                             std::string(status.message()));
+    }
+    return bundle;
+  }
+  if (!bundle.ParseFromString(bytes)) {
+    return InvalidArgument(path + ": not an evidence bundle (binary protobuf or JSON)");
+  }
+  return bundle;
+}
+
+Status WriteBundle(const std::string& path, const cairn::v1::EvidenceBundle& bundle, bool json) {
+  std::string bytes;
+  if (json) {
+    bytes = ToJson(bundle) + "\n";
+  } else if (!bundle.SerializeToString(&bytes)) {
+    return Internal("bundle does not serialize");
+  }
+  const std::string temporary = path + ".tmp";
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    out.flush();
+    if (!out) return Internal("cannot write " + temporary);
+  }
+  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
+    std::remove(temporary.c_str());
+    return Internal("cannot rename " + temporary + " to " + path);
+  }
+  return Status();
+}
+
+ledger::LineageGraph GraphOfBundle(const cairn::v1::EvidenceBundle& bundle, size_t* skipped) {
+  ledger::LineageGraph graph;
+  size_t bad = 0;
+  for (const auto& bundled : bundle.entries()) {
+    cairn::v1::LogEntry entry;
+    if (!entry.ParseFromString(bundled.entry())) {
+      ++bad;
+      continue;
+    }
+    auto event = ledger::ParseSignedEvent(entry.event());
+    if (!event.ok()) {
+      ++bad;
+      continue;
+    }
+    graph.Add(*event, {entry.log_id(), entry.index(), ToMicros(entry.appended_at())});
+  }
+  if (skipped != nullptr) *skipped = bad;
+  return graph;
+}
+
+}  // namespace cairn::client

@@ -1,0 +1,259 @@
+#include "client/lineage_view.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <string>
+
+#include "client/format.h"
+
+namespace cairn::client {
+namespace {
+
+std::string Short(const std::string& event_id) { return event_id.substr(0, 12); }
+
+// How the lot came to be, in one phrase.
+std::string Origin(const ledger::LineageGraph& graph, const ledger::LineageLot& lot) {
+  if (lot.created_by < 0) return "created by an event not in the evidence";
+  const ledger::LineageEvent& event = graph.event(lot.created_by);
+  const cairn::v1::EventBody& body = event.body;
+  if (body.has_extraction()) {
+    const auto& site = body.extraction().site();
+    return fmt::format("mined at {} ({}{}{}) by {} [{}]", site.name(), site.country(),
+                       site.region().empty() ? "" : ", ", site.region(), body.author(),
+                       Short(event.id_hex));
+  }
+  const auto& t = body.transformation();
+  return fmt::format("{} at {} ({}) by {} [{}]", StageName(t.stage()), t.facility().name(),
+                     t.facility().country(), body.author(), Short(event.id_hex));
+}
+
+// Custody moves of the lot: "pk-fwo -> us-usm 25.000 t [dispatch], received 24.985 t [receipt]".
+std::vector<std::string> CustodyLines(const ledger::LineageGraph& graph,
+                                      const ledger::LineageLot& lot) {
+  std::vector<std::string> lines;
+  for (int e : lot.events) {
+    const ledger::LineageEvent& event = graph.event(e);
+    if (!event.body.has_dispatch()) continue;
+    const auto& dispatch = event.body.dispatch();
+    uint64_t sent = 0;
+    for (const auto& l : dispatch.lots()) {
+      if (l.lot_id() == lot.lot_id) sent = l.mass_g();
+    }
+    std::string line = fmt::format("{} -> {} {} [{}]", event.body.author(), dispatch.recipient(),
+                                   FormatMass(sent), Short(event.id_hex));
+    std::string received = ", not received";
+    for (int r : lot.events) {
+      const ledger::LineageEvent& receipt = graph.event(r);
+      if (!receipt.body.has_receipt() ||
+          receipt.body.receipt().dispatch_event_id() != event.id_hex) {
+        continue;
+      }
+      uint64_t got = 0;
+      for (const auto& l : receipt.body.receipt().lots()) {
+        if (l.lot_id() == lot.lot_id) got = l.mass_g();
+      }
+      received = fmt::format(", received {} [{}]", FormatMass(got), Short(receipt.id_hex));
+    }
+    lines.push_back(line + received);
+  }
+  return lines;
+}
+
+std::vector<std::pair<std::string, double>> Sorted(const std::map<std::string, double>& shares) {
+  std::vector<std::pair<std::string, double>> sorted(shares.begin(), shares.end());
+  std::stable_sort(sorted.begin(), sorted.end(),
+                   [](const auto& a, const auto& b) { return a.second > b.second; });
+  return sorted;
+}
+
+std::string Percent(double share) { return fmt::format("{:.1f}%", share * 100.0); }
+
+std::string ShareList(const std::map<std::string, double>& shares, double unknown,
+                      const std::map<std::string, ledger::PlaceInfo>* names = nullptr) {
+  std::string out;
+  for (const auto& [key, share] : Sorted(shares)) {
+    if (!out.empty()) out += ", ";
+    out += Percent(share) + " " + key;
+    if (names != nullptr) {
+      auto it = names->find(key);
+      if (it != names->end() && !it->second.name.empty()) {
+        out += " (" + it->second.name + ", " + it->second.country + ")";
+      }
+    }
+  }
+  if (unknown > 1e-12) out += (out.empty() ? "" : ", ") + Percent(unknown) + " unknown";
+  return out.empty() ? "none" : out;
+}
+
+void PrintShares(const ledger::OriginShares& shares, const ledger::Attribution& a,
+                 const std::string& indent, std::ostream& out) {
+  out << indent << "mined in      " << ShareList(shares.by_country, shares.unknown) << "\n";
+  if (!shares.by_region.empty()) {
+    out << indent << "regions       " << ShareList(shares.by_region, 0) << "\n";
+  }
+  out << indent << "sites         " << ShareList(shares.by_site, shares.unknown, &a.sites)
+      << "\n";
+  out << indent << "mines         " << ShareList(shares.by_mine, shares.unknown) << "\n";
+  if (!shares.by_facility.empty()) {
+    out << indent << "processed at  " << ShareList(shares.by_facility, 0, &a.facilities)
+        << "  (share passing through each)\n";
+    out << indent << "processed in  " << ShareList(shares.by_facility_country, 0) << "\n";
+  }
+  for (const auto& [lot, share] : Sorted(shares.unknown_lots)) {
+    out << indent << "unknown       " << Percent(share) << " via " << lot << "\n";
+  }
+}
+
+nlohmann::json SharesJson(const ledger::OriginShares& shares) {
+  return {{"by_country", shares.by_country},
+          {"by_region", shares.by_region},
+          {"by_site", shares.by_site},
+          {"by_mine", shares.by_mine},
+          {"unknown", shares.unknown},
+          {"unknown_lots", shares.unknown_lots},
+          {"by_facility", shares.by_facility},
+          {"by_facility_country", shares.by_facility_country}};
+}
+
+nlohmann::json PlacesJson(const std::map<std::string, ledger::PlaceInfo>& places) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [id, place] : places) {
+    out[id] = {{"name", place.name}, {"country", place.country}, {"region", place.region}};
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string OriginSummary(const ledger::Attribution& attribution) {
+  return ShareList(attribution.mass.by_country, attribution.mass.unknown) + " by mined mass";
+}
+
+void PrintAttribution(const ledger::Attribution& attribution, std::ostream& out) {
+  out << "origin of " << attribution.lot_id << " (share of its mass):\n";
+  PrintShares(attribution.mass, attribution, "  ", out);
+  for (const auto& [element, shares] : attribution.by_element) {
+    out << "  " << element << ":\n";
+    PrintShares(shares, attribution, "    ", out);
+  }
+  if (attribution.cycle) out << "  the evidence contains a cycle; its mass counts as unknown\n";
+}
+
+nlohmann::json AttributionJson(const ledger::Attribution& attribution) {
+  nlohmann::json by_element = nlohmann::json::object();
+  for (const auto& [element, shares] : attribution.by_element) {
+    by_element[element] = SharesJson(shares);
+  }
+  return {{"lot_id", attribution.lot_id},
+          {"mass", SharesJson(attribution.mass)},
+          {"by_element", by_element},
+          {"sites", PlacesJson(attribution.sites)},
+          {"facilities", PlacesJson(attribution.facilities)},
+          {"cycle", attribution.cycle}};
+}
+
+void PrintLineageTree(const ledger::LineageGraph& graph, int root, bool forward,
+                      std::ostream& out) {
+  struct Item {
+    int lot;
+    std::string prefix;  // drawn before this item's branch
+    bool last;
+    bool top;
+  };
+  std::vector<bool> shown(graph.lots().size(), false);
+  std::vector<Item> stack{{root, "", true, true}};
+  while (!stack.empty()) {
+    Item item = std::move(stack.back());
+    stack.pop_back();
+    const ledger::LineageLot& lot = graph.lot(item.lot);
+    const std::string branch = item.top ? "" : (item.last ? "└── " : "├── ");
+    const std::string child_prefix = item.top ? "" : item.prefix + (item.last ? "    " : "│   ");
+    out << item.prefix << branch << lot.lot_id;
+    if (lot.created_by >= 0) {
+      out << "  " << lot.material << ", " << FormatMass(lot.created_mass_g);
+    }
+    if (shown[item.lot]) {
+      out << "  (shown above)\n";
+      continue;
+    }
+    shown[item.lot] = true;
+    out << " — " << Origin(graph, lot) << "\n";
+    for (const std::string& line : CustodyLines(graph, lot)) {
+      out << child_prefix << "  ⇢ " << line << "\n";
+    }
+    std::vector<int> children;
+    if (forward) {
+      for (int consumer : lot.consumed_by) {
+        for (int output : graph.Outputs(consumer)) children.push_back(output);
+      }
+    } else {
+      for (const ledger::LotFlow& input : graph.Inputs(lot.created_by)) {
+        children.push_back(input.lot);
+      }
+    }
+    // Pushed in reverse so they print in order.
+    for (size_t i = children.size(); i-- > 0;) {
+      stack.push_back({children[i], child_prefix, i + 1 == children.size(), false});
+    }
+  }
+}
+
+nlohmann::json LineageLotsJson(const ledger::LineageGraph& graph, const std::vector<int>& lots) {
+  nlohmann::json out = nlohmann::json::array();
+  for (int index : lots) {
+    const ledger::LineageLot& lot = graph.lot(index);
+    nlohmann::json j = {{"lot_id", lot.lot_id}};
+    if (lot.created_by >= 0) {
+      const ledger::LineageEvent& event = graph.event(lot.created_by);
+      j["material"] = lot.material;
+      j["mass_g"] = lot.created_mass_g;
+      j["composition_ppm"] = lot.composition_ppm;
+      nlohmann::json created = {{"event_id", event.id_hex},
+                                {"kind", ledger::KindName(event.body)},
+                                {"author", event.body.author()},
+                                {"log_id", event.where.log_id},
+                                {"index", event.where.index}};
+      if (event.body.has_extraction()) {
+        const auto& site = event.body.extraction().site();
+        created["stage"] = "mined";
+        created["site"] = {{"id", site.id()},
+                           {"name", site.name()},
+                           {"country", site.country()},
+                           {"region", site.region()}};
+      } else {
+        const auto& t = event.body.transformation();
+        created["stage"] = StageName(t.stage());
+        created["facility"] = {{"id", t.facility().id()},
+                               {"name", t.facility().name()},
+                               {"country", t.facility().country()},
+                               {"region", t.facility().region()}};
+        nlohmann::json inputs = nlohmann::json::array();
+        for (const ledger::LotFlow& input : graph.Inputs(lot.created_by)) {
+          inputs.push_back({{"lot_id", graph.lot(input.lot).lot_id}, {"mass_g", input.mass_g}});
+        }
+        created["inputs"] = inputs;
+      }
+      j["created_by"] = created;
+    } else {
+      j["created_by"] = nullptr;
+    }
+    nlohmann::json events = nlohmann::json::array();
+    for (int e : lot.events) {
+      const ledger::LineageEvent& event = graph.event(e);
+      events.push_back({{"event_id", event.id_hex},
+                        {"kind", ledger::KindName(event.body)},
+                        {"author", event.body.author()},
+                        {"summary", Summarize(event.body)}});
+    }
+    j["events"] = events;
+    nlohmann::json consumers = nlohmann::json::array();
+    for (int e : lot.consumed_by) consumers.push_back(graph.event(e).id_hex);
+    j["consumed_by"] = consumers;
+    out.push_back(j);
+  }
+  return out;
+}
+
+}  // namespace cairn::client

@@ -1,0 +1,33 @@
+// How the CLI shows a lineage: an indented tree for people, JSON for scripts.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <ostream>
+#include <vector>
+
+#include "ledger/attribution.h"
+#include "ledger/lineage.h"
+
+namespace cairn::client {
+
+// Prints the lineage of graph.lot(root) as a tree: backward, each lot's children are the lots it
+// was made from; forward, the lots made from it. Each lot shows its material, mass, how it was
+// made (site or facility, stage, author) and its custody moves. A lot reached twice (a diamond) is
+// expanded once and then marked "(shown above)". Iterative: any depth.
+void PrintLineageTree(const ledger::LineageGraph& graph, int root, bool forward, std::ostream& out);
+
+// JSON of the given lots: id, material, mass, composition, creating event (kind, author, site or
+// facility and stage), inputs, consumers, custody moves with event ids.
+nlohmann::json LineageLotsJson(const ledger::LineageGraph& graph, const std::vector<int>& lots);
+
+// "100.0% PK" / "64.0% AU, 36.0% PK" (+ unknown): where the mass was mined, in one phrase.
+std::string OriginSummary(const ledger::Attribution& attribution);
+
+// The attribution for people: shares by country, region, site, mine, facility and facility
+// country, then per element.
+void PrintAttribution(const ledger::Attribution& attribution, std::ostream& out);
+
+// The attribution as JSON (every share map, per element too, with site and facility names).
+nlohmann::json AttributionJson(const ledger::Attribution& attribution);
+
+}  // namespace cairn::client

@@ -1,0 +1,511 @@
+#include "ledger/lineage_verifier.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <thread>
+#include <unordered_map>
+
+#include <google/protobuf/message.h>
+
+#include "common/clock.h"
+#include "ledger/event.h"
+#include "ledger/log_verifier.h"
+#include "ledger/proofs.h"
+#include "ledger/validate.h"
+
+namespace cairn::ledger {
+namespace {
+
+std::string Kg(double grams) {
+  char text[64];
+  std::snprintf(text, sizeof(text), "%.3f kg", grams / 1000.0);
+  return text;
+}
+
+std::string Percent(double fraction) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.1f%%", fraction * 100.0);
+  return text;
+}
+
+// Whether `message` or any message inside it carries fields this build does not know: bytes
+// altered in transit, or a bundle of a newer format. Either way it is not evidence we can read.
+bool HasUnknownFields(const google::protobuf::Message& message) {
+  const google::protobuf::Reflection* reflection = message.GetReflection();
+  if (!reflection->GetUnknownFields(message).empty()) return true;
+  std::vector<const google::protobuf::FieldDescriptor*> fields;
+  reflection->ListFields(message, &fields);
+  for (const google::protobuf::FieldDescriptor* field : fields) {
+    if (field->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) continue;
+    if (field->is_repeated()) {
+      for (int i = 0; i < reflection->FieldSize(message, field); ++i) {
+        if (HasUnknownFields(reflection->GetRepeatedMessage(message, field, i))) return true;
+      }
+    } else if (HasUnknownFields(reflection->GetMessage(message, field))) {
+      return true;
+    }
+  }
+  return false;
+}
+
+struct LogCheckpoint {
+  cairn::v1::Checkpoint checkpoint;
+  Hash root{};
+};
+
+// The outcome of checking one bundle entry on its own.
+struct EntryCheck {
+  bool ok = false;
+  std::optional<Finding> finding;
+  ParsedEvent event;
+  EventLocation where;
+};
+
+EntryCheck CheckEntry(const cairn::v1::BundleEntry& bundled,
+                      const std::map<std::string, LogCheckpoint>& checkpoints,
+                      const keys::TrustRegistry& registry) {
+  EntryCheck result;
+  auto fail = [&](Severity severity, std::string check, std::string message,
+                  std::string event_id = "") {
+    result.finding = Finding{severity, std::move(check), std::move(event_id), "",
+                             "log " + bundled.log_id() + " entry " +
+                                 std::to_string(bundled.index()) + ": " + std::move(message)};
+    return result;
+  };
+  cairn::v1::LogEntry entry;
+  if (!entry.ParseFromString(bundled.entry())) {
+    return fail(Severity::kIntegrity, "entry", "bytes do not parse as a cairn.v1.LogEntry");
+  }
+  if (entry.log_id() != bundled.log_id() || entry.index() != bundled.index()) {
+    return fail(Severity::kIntegrity, "entry",
+                "LogEntry says log " + entry.log_id() + " index " + std::to_string(entry.index()));
+  }
+  auto checkpoint = checkpoints.find(bundled.log_id());
+  if (checkpoint == checkpoints.end()) {
+    return fail(Severity::kIncomplete, "checkpoint", "no verified checkpoint of this log");
+  }
+  const Hash leaf = LeafHash(bundled.entry());
+  const auto& proof = bundled.inclusion();
+  auto hashes = HashesFromProto(proof.hashes(), "InclusionProof.hashes");
+  const uint64_t size = checkpoint->second.checkpoint.size();
+  if (!hashes.ok() || proof.leaf_index() != bundled.index() || proof.tree_size() != size ||
+      !VerifyInclusion(leaf, bundled.index(), size, *hashes, checkpoint->second.root)) {
+    return fail(Severity::kIntegrity, "inclusion",
+                "inclusion proof does not verify against the signed checkpoint of size " +
+                    std::to_string(size));
+  }
+  auto parsed = ParseSignedEvent(entry.event());
+  if (!parsed.ok()) {
+    return fail(Severity::kIntegrity, "entry", std::string(parsed.status().message()));
+  }
+  const int64_t appended_at = ToMicros(entry.appended_at());
+  if (appended_at > ToMicros(checkpoint->second.checkpoint.timestamp())) {
+    return fail(Severity::kIntegrity, "entry",
+                "appended_at " + FormatTime(appended_at) +
+                    " is later than the checkpoint that includes it",
+                parsed->id_hex);
+  }
+  if (Status s = VerifyAuthority(*parsed, registry, appended_at); !s.ok()) {
+    const bool unknown = registry.FindKey(parsed->signed_event.key_id()) == nullptr;
+    return fail(unknown ? Severity::kIncomplete : Severity::kIntegrity, "signature",
+                "event " + parsed->id_hex + ": " + std::string(s.message()), parsed->id_hex);
+  }
+  result.ok = true;
+  result.where = EventLocation{bundled.log_id(), bundled.index(), appended_at};
+  result.event = *std::move(parsed);
+  return result;
+}
+
+std::vector<EntryCheck> CheckEntries(const cairn::v1::EvidenceBundle& bundle,
+                                     const std::map<std::string, LogCheckpoint>& checkpoints,
+                                     const keys::TrustRegistry& registry,
+                                     const LineageOptions& options) {
+  const size_t total = bundle.entries_size();
+  std::vector<EntryCheck> checks(total);
+  unsigned threads = options.threads != 0 ? options.threads : std::thread::hardware_concurrency();
+  threads = std::clamp<unsigned>(threads, 1, 64);
+  if (total < 64) threads = 1;
+  std::atomic<size_t> next{0};
+  constexpr size_t kChunk = 256;
+  auto work = [&](bool report) {
+    size_t done_since_report = 0;
+    for (;;) {
+      const size_t begin = next.fetch_add(kChunk);
+      if (begin >= total) return;
+      const size_t end = std::min(total, begin + kChunk);
+      for (size_t i = begin; i < end; ++i) {
+        checks[i] = CheckEntry(bundle.entries(static_cast<int>(i)), checkpoints, registry);
+      }
+      done_since_report += end - begin;
+      if (report && options.progress && done_since_report >= 8192) {
+        options.progress(std::min(total, next.load()), total);
+        done_since_report = 0;
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work, false);
+  work(true);
+  for (std::thread& t : pool) t.join();
+  if (options.progress && total >= 8192) options.progress(total, total);
+  return checks;
+}
+
+// Custody of the lineage's lots, replayed event by event.
+class CustodyReplay {
+ public:
+  CustodyReplay(const LineageGraph& graph, const std::vector<bool>& on_lineage,
+                double receipt_tolerance, std::vector<Finding>& findings)
+      : graph_(graph),
+        on_lineage_(on_lineage),
+        receipt_tolerance_(receipt_tolerance),
+        findings_(findings),
+        held_(graph.lots().size()) {}
+
+  void Run() {
+    for (int e = 0; e < static_cast<int>(graph_.events().size()); ++e) Apply(e);
+  }
+
+ private:
+  struct Shipment {
+    std::string sender;
+    std::string recipient;
+    std::map<int, uint64_t> lots;  // lineage lots only
+    bool received = false;
+  };
+
+  void Add(Severity severity, const char* check, int e, int lot, std::string message) {
+    findings_.push_back(Finding{severity, check, graph_.event(e).id_hex,
+                                lot >= 0 ? graph_.lot(lot).lot_id : "", std::move(message)});
+  }
+
+  std::string Name(int e) const {
+    return std::string(KindName(graph_.event(e).body)) + " " + graph_.event(e).id_hex;
+  }
+
+  // Removes `mass_g` of `lot` from `holder`'s holding for event `e`, reporting a custody gap.
+  void Take(const std::string& holder, int lot, uint64_t mass_g, int e, const char* verb) {
+    uint64_t& have = held_[lot][holder];
+    if (have >= mass_g) {
+      have -= mass_g;
+      return;
+    }
+    const LineageLot& l = graph_.lot(lot);
+    if (l.created_by < 0) {
+      have = 0;  // already reported: the lot's creation is missing
+      return;
+    }
+    for (const auto& [dispatch, shipment] : shipments_) {
+      if (!shipment.received && shipment.recipient == holder && shipment.lots.count(lot) != 0) {
+        Add(Severity::kIncomplete, "missing", e, lot,
+            Name(e) + ": " + holder + " " + verb + " " + l.lot_id + " but its receipt of dispatch " +
+                graph_.event(dispatch).id_hex + " is not in the bundle");
+        have = 0;
+        return;
+      }
+    }
+    if (have == 0) {
+      Add(Severity::kIntegrity, "custody", e, lot,
+          Name(e) + ": " + holder + " " + verb + " " + Kg(mass_g) + " of " + l.lot_id +
+              " but does not hold it");
+    } else {
+      Add(Severity::kIntegrity, "custody", e, lot,
+          Name(e) + ": " + holder + " " + verb + " " + Kg(mass_g) + " of " + l.lot_id +
+              " but holds only " + Kg(have) + " (excess " + Kg(mass_g - have) + ")");
+    }
+    have = 0;
+  }
+
+  void Apply(int e) {
+    const LineageEvent& event = graph_.event(e);
+    const cairn::v1::EventBody& body = event.body;
+    const std::string& author = body.author();
+    switch (body.kind_case()) {
+      case cairn::v1::EventBody::kExtraction:
+      case cairn::v1::EventBody::kTransformation: {
+        for (const LotFlow& input : graph_.Inputs(e)) {
+          if (on_lineage_[input.lot]) Take(author, input.lot, input.mass_g, e, "consumes");
+        }
+        const int created = body.has_extraction() ? *graph_.FindLot(body.extraction().lot_id()) : -1;
+        auto credit = [&](int lot) {
+          if (on_lineage_[lot] && graph_.lot(lot).created_by == e) {
+            held_[lot][author] += graph_.lot(lot).created_mass_g;
+          }
+        };
+        if (created >= 0) credit(created);
+        for (int output : graph_.Outputs(e)) credit(output);
+        break;
+      }
+      case cairn::v1::EventBody::kDispatch: {
+        Shipment shipment{author, body.dispatch().recipient(), {}, false};
+        for (const auto& lot : body.dispatch().lots()) {
+          const int l = *graph_.FindLot(lot.lot_id());
+          if (!on_lineage_[l]) continue;
+          Take(author, l, lot.mass_g(), e, "dispatches");
+          shipment.lots[l] += lot.mass_g();
+        }
+        shipments_.emplace(e, std::move(shipment));
+        break;
+      }
+      case cairn::v1::EventBody::kReceipt: {
+        const auto& receipt = body.receipt();
+        auto dispatch = graph_.FindEvent(receipt.dispatch_event_id());
+        auto shipment = dispatch ? shipments_.find(*dispatch) : shipments_.end();
+        if (shipment == shipments_.end()) {
+          Add(Severity::kIncomplete, "missing", e, -1,
+              Name(e) + " answers dispatch " + receipt.dispatch_event_id() +
+                  ", which is not in the bundle (or comes after it)");
+          for (const auto& lot : receipt.lots()) {
+            const int l = *graph_.FindLot(lot.lot_id());
+            if (on_lineage_[l]) held_[l][author] += lot.mass_g();
+          }
+          break;
+        }
+        Shipment& s = shipment->second;
+        if (s.recipient != author) {
+          Add(Severity::kIntegrity, "custody", e, -1,
+              Name(e) + " by " + author + " answers dispatch " + receipt.dispatch_event_id() +
+                  " addressed to " + s.recipient);
+          break;
+        }
+        if (s.received) {
+          Add(Severity::kIntegrity, "custody", e, -1,
+              Name(e) + ": dispatch " + receipt.dispatch_event_id() + " was already received");
+          break;
+        }
+        s.received = true;
+        for (const auto& lot : receipt.lots()) {
+          const int l = *graph_.FindLot(lot.lot_id());
+          if (!on_lineage_[l]) continue;
+          auto sent = s.lots.find(l);
+          if (sent == s.lots.end()) {
+            Add(Severity::kIntegrity, "custody", e, l,
+                Name(e) + ": lot " + lot.lot_id() + " is not in dispatch " +
+                    receipt.dispatch_event_id());
+            continue;
+          }
+          const double allowed = static_cast<double>(sent->second) * (1.0 + receipt_tolerance_);
+          if (static_cast<double>(lot.mass_g()) > allowed) {
+            Add(Severity::kIntegrity, "mass", e, l,
+                Name(e) + ": received " + Kg(lot.mass_g()) + " of " + lot.lot_id() +
+                    ", dispatched " + Kg(sent->second) + " (excess " +
+                    Kg(lot.mass_g() - sent->second) + " beyond the tolerance)");
+          }
+          held_[l][author] += lot.mass_g();
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  const LineageGraph& graph_;
+  const std::vector<bool>& on_lineage_;
+  const double receipt_tolerance_;
+  std::vector<Finding>& findings_;
+  std::vector<std::map<std::string, uint64_t>> held_;  // per lot: holder -> grams
+  std::map<int, Shipment> shipments_;                  // by dispatch event
+};
+
+}  // namespace
+
+const char* SeverityName(Severity severity) {
+  switch (severity) {
+    case Severity::kIntegrity:
+      return "integrity";
+    case Severity::kIncomplete:
+      return "incomplete";
+    case Severity::kNote:
+      return "note";
+  }
+  return "note";
+}
+
+bool LineageReport::HasIntegrityFailure() const {
+  return std::any_of(findings.begin(), findings.end(),
+                     [](const Finding& f) { return f.severity == Severity::kIntegrity; });
+}
+
+bool LineageReport::Incomplete() const {
+  return std::any_of(findings.begin(), findings.end(),
+                     [](const Finding& f) { return f.severity == Severity::kIncomplete; });
+}
+
+int LineageReport::ExitCode() const {
+  if (HasIntegrityFailure()) return 1;
+  if (!violations.empty()) return 3;
+  if (Incomplete()) return 4;
+  return 0;
+}
+
+LineageReport VerifyLineage(const cairn::v1::EvidenceBundle& bundle,
+                            const keys::TrustRegistry& registry, const LineageOptions& options) {
+  LineageReport report;
+  report.lot_id = bundle.lot_id();
+  report.direction = bundle.direction() == cairn::v1::TRACE_DIRECTION_FORWARD
+                         ? cairn::v1::TRACE_DIRECTION_FORWARD
+                         : cairn::v1::TRACE_DIRECTION_BACKWARD;
+  std::vector<Finding>& findings = report.findings;
+  if (bundle.format_version() != 1) {
+    findings.push_back({Severity::kIntegrity, "bundle", "", "",
+                        "EvidenceBundle.format_version: got " +
+                            std::to_string(bundle.format_version()) + ", want 1"});
+  }
+  if (HasUnknownFields(bundle)) {
+    findings.push_back({Severity::kIntegrity, "bundle", "", "",
+                        "the bundle carries fields this verifier does not know (altered, or a "
+                        "newer format)"});
+  }
+
+  // Checkpoints: one per log, signed by the log's key.
+  std::map<std::string, LogCheckpoint> checkpoints;
+  for (const auto& signed_checkpoint : bundle.checkpoints()) {
+    auto checkpoint = VerifyCheckpoint(signed_checkpoint, registry);
+    if (!checkpoint.ok()) {
+      const bool unknown = registry.FindKey(signed_checkpoint.key_id()) == nullptr;
+      findings.push_back({unknown ? Severity::kIncomplete : Severity::kIntegrity, "checkpoint", "",
+                          "", std::string(checkpoint.status().message())});
+      continue;
+    }
+    auto root = HashFromBytes(checkpoint->root_hash(), "Checkpoint.root_hash");
+    if (!root.ok()) {
+      findings.push_back(
+          {Severity::kIntegrity, "checkpoint", "", "", std::string(root.status().message())});
+      continue;
+    }
+    const std::string log_id = checkpoint->log_id();
+    auto [it, inserted] = checkpoints.emplace(log_id, LogCheckpoint{*checkpoint, *root});
+    if (!inserted && (it->second.checkpoint.size() != checkpoint->size() ||
+                      it->second.root != *root)) {
+      findings.push_back({Severity::kIntegrity, "checkpoint", "", "",
+                          "log " + log_id +
+                              ": the bundle carries two different checkpoints and no "
+                              "consistency proof between them"});
+    }
+  }
+  report.logs = checkpoints.size();
+
+  // Entries: parse, inclusion, signature — in parallel.
+  std::vector<EntryCheck> checks = CheckEntries(bundle, checkpoints, registry, options);
+  report.entries_checked = checks.size();
+  std::vector<EntryCheck*> verified;
+  verified.reserve(checks.size());
+  for (EntryCheck& check : checks) {
+    if (check.finding) findings.push_back(*check.finding);
+    if (check.ok) verified.push_back(&check);
+  }
+  // Replay order: index order within a log; across logs, append time.
+  std::stable_sort(verified.begin(), verified.end(), [&](const EntryCheck* a, const EntryCheck* b) {
+    if (a->where.log_id == b->where.log_id) return a->where.index < b->where.index;
+    if (checkpoints.size() > 1 && a->where.appended_at_us != b->where.appended_at_us) {
+      return a->where.appended_at_us < b->where.appended_at_us;
+    }
+    return a->where.log_id < b->where.log_id;
+  });
+  LineageGraph& graph = report.graph;
+  for (EntryCheck* check : verified) graph.Add(check->event, check->where);
+  for (const std::string& missing : bundle.missing_event_ids()) {
+    findings.push_back({Severity::kIncomplete, "missing", missing, "",
+                        "event " + missing + " is on the lineage but the node could not supply it"});
+  }
+
+  // The lineage.
+  auto target = graph.FindLot(bundle.lot_id());
+  if (!target) {
+    findings.push_back({Severity::kIncomplete, "missing", "", bundle.lot_id(),
+                        "lot " + bundle.lot_id() + ": no verified event of the bundle names it"});
+    return report;
+  }
+  report.target = *target;
+  int cycle_at = -1;
+  report.lineage_lots = report.direction == cairn::v1::TRACE_DIRECTION_FORWARD
+                            ? graph.Downstream(*target)
+                            : graph.Upstream(*target, &cycle_at);
+  if (cycle_at >= 0) {
+    findings.push_back({Severity::kIntegrity, "custody", "", graph.lot(cycle_at).lot_id,
+                        "lot " + graph.lot(cycle_at).lot_id + " is made, through other lots, "
+                                                              "from itself"});
+  }
+  std::vector<bool> on_lineage(graph.lots().size(), false);
+  for (int lot : report.lineage_lots) on_lineage[lot] = true;
+  for (int lot : report.lineage_lots) {
+    const LineageLot& l = graph.lot(lot);
+    if (l.created_by < 0) {
+      findings.push_back({Severity::kIncomplete, "missing", "", l.lot_id,
+                          "lot " + l.lot_id + ": the event that created it is not in the bundle"});
+    }
+    for (int again : l.created_again_by) {
+      findings.push_back({Severity::kIntegrity, "custody", graph.event(again).id_hex, l.lot_id,
+                          std::string(KindName(graph.event(again).body)) + " " +
+                              graph.event(again).id_hex + " creates lot " + l.lot_id +
+                              ", already created by " + graph.event(l.created_by).id_hex});
+    }
+  }
+
+  CustodyReplay(graph, on_lineage, options.receipt_tolerance, findings).Run();
+
+  // Mass balance of every transformation creating or consuming a lineage lot.
+  const double mass_tolerance =
+      options.policy != nullptr ? options.policy->mass_tolerance : options.mass_tolerance;
+  std::vector<bool> balanced(graph.events().size(), false);
+  for (int lot : report.lineage_lots) {
+    std::vector<int> transformations = graph.lot(lot).consumed_by;
+    if (graph.lot(lot).created_by >= 0) transformations.push_back(graph.lot(lot).created_by);
+    for (int e : transformations) {
+      if (balanced[e] || !graph.event(e).body.has_transformation()) continue;
+      balanced[e] = true;
+      std::vector<std::string> unchecked;
+      for (const MassExcess& excess : CheckMassBalance(graph, e, mass_tolerance, &unchecked)) {
+        const auto& t = graph.event(e).body.transformation();
+        const std::string what = excess.element.empty() ? "total mass" : excess.element;
+        findings.push_back(
+            {Severity::kIntegrity, "mass", graph.event(e).id_hex, "",
+             "Transformation " + graph.event(e).id_hex + " at " + t.facility().id() + " (" +
+                 t.facility().country() + "): " + what + " out " + Kg(excess.output_g) +
+                 " exceeds " + what + " in " + Kg(excess.input_g) + " by " + Kg(excess.excess_g) +
+                 " (tolerance " + Percent(mass_tolerance) + ")"});
+      }
+      for (const std::string& element : unchecked) {
+        findings.push_back({Severity::kNote, "mass", graph.event(e).id_hex, "",
+                            "Transformation " + graph.event(e).id_hex + ": " + element +
+                                " balance not checked (an input declares no element-level "
+                                "composition)"});
+      }
+    }
+  }
+
+  // Assays beside declared compositions.
+  for (int lot : report.lineage_lots) {
+    const LineageLot& l = graph.lot(lot);
+    if (l.created_by < 0) continue;
+    for (int e : l.events) {
+      const cairn::v1::EventBody& body = graph.event(e).body;
+      if (!body.has_attestation() || body.attestation().lot_id() != l.lot_id) continue;
+      for (const auto& [element, measured] : body.attestation().composition_ppm()) {
+        auto declared = l.composition_ppm.find(element);
+        if (declared == l.composition_ppm.end()) continue;
+        const double diff = std::fabs(static_cast<double>(measured) - declared->second);
+        if (diff > 100.0 && diff > mass_tolerance * declared->second) {
+          findings.push_back({Severity::kNote, "assay", graph.event(e).id_hex, l.lot_id,
+                              "assay by " + body.author() + " measures " + element + " " +
+                                  std::to_string(measured) + " ppm in " + l.lot_id +
+                                  ", declared " + std::to_string(declared->second) + " ppm"});
+        }
+      }
+    }
+  }
+
+  if (report.direction == cairn::v1::TRACE_DIRECTION_BACKWARD) {
+    report.attribution = AttributeOrigin(graph, *target);
+    if (options.policy != nullptr) {
+      report.violations = ScreenPolicy(*options.policy, graph, *target, options.as_of_us);
+    }
+  }
+  return report;
+}
+
+}  // namespace cairn::ledger
