@@ -37,6 +37,7 @@ struct VerifyOptions {
   bool forward = false;
   unsigned threads = 0;
   bool json = false;
+  VerifyLogOptions log_options;  // --log's own flags
 };
 
 const char* Verdict(int code) {
@@ -176,7 +177,9 @@ int Run(const VerifyOptions& opt) {
                  "FILE\n";
     return kExitUsage;
   }
-  if (opt.log) return VerifyLog({opt.node, opt.registry, opt.json});
+  if (opt.log) {
+    return VerifyLog({opt.node, opt.registry, opt.json, opt.log_options.consistent_with});
+  }
   auto registry = keys::TrustRegistry::Load(opt.registry);
   if (!registry.ok()) {
     std::cerr << "cairn verify: " << registry.status().message() << "\n";
@@ -258,6 +261,7 @@ void AddVerifyCommand(CLI::App& root, Runner* selected) {
   cmd->add_flag("--forward", opt->forward, "with --lot: verify the lineage forward to products");
   cmd->add_option("--threads", opt->threads, "signature-checking threads (default: all cores)");
   cmd->add_flag("--json", opt->json, "print every finding as JSON");
+  AddVerifyLogFlags(*cmd, opt->log_options);
   cmd->callback([opt, selected] { *selected = [opt] { return Run(*opt); }; });
 }
 

@@ -12,11 +12,19 @@ struct VerifyLogOptions {
   NodeOptions node;
   std::string registry;
   bool json = false;
+  // A checkpoint saved earlier (`cairn checkpoint -o`, JSON or binary): the log must extend it.
+  std::string consistent_with = {};
 };
 
 // Fetches the node's signed checkpoint and every entry it covers and checks them with
-// ledger::LogVerifier. Exit 0 verified, 1 integrity failure naming the first bad index, 2 usage or
-// I/O error, 4 a key the registry does not list.
+// ledger::LogVerifier. With `consistent_with`, also checks the saved checkpoint's signature and
+// that the node's first saved-size entries have its root (the log was not truncated, rewritten
+// or forked since). Exit 0 verified, 1 integrity failure naming the first bad index (or the saved
+// checkpoint the log does not extend), 2 usage or I/O error, 4 a key the registry does not list.
 int VerifyLog(const VerifyLogOptions& opt);
+
+// Adds --consistent-with to a command that runs VerifyLog. `opt` must remain live while `cmd`
+// parses.
+void AddVerifyLogFlags(CLI::App& cmd, VerifyLogOptions& opt);
 
 }  // namespace cairn::client

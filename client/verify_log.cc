@@ -1,19 +1,65 @@
 // cairn verify --log: walks a node's whole log without trusting the node — every entry's chain
 // link, every signature against the registry (key valid when the event occurred, not revoked when
 // it was appended), every custody rule replayed in memory, and the Merkle root against the node's
-// signed checkpoint.
+// signed checkpoint; and, with --consistent-with, that the log extends a checkpoint saved earlier.
+#include <google/protobuf/util/json_util.h>
+
 #include <algorithm>
 #include <chrono>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "client/node_client.h"
 #include "client/verify.h"
 #include "keys/registry.h"
 #include "ledger/log_verifier.h"
+#include "ledger/merkle.h"
 
 namespace cairn::client {
 namespace {
+
+// A checkpoint saved by `cairn checkpoint -o` (protobuf JSON) or as binary.
+Result<cairn::v1::SignedCheckpoint> ReadSavedCheckpoint(const std::string& path) {
+  CAIRN_ASSIGN_OR_RETURN(const std::string text, ReadFileOrStdin(path));
+  cairn::v1::SignedCheckpoint saved;
+  const size_t first = text.find_first_not_of(" \t\r\n");
+  if (first != std::string::npos && text[first] == '{') {
+    if (!google::protobuf::util::JsonStringToMessage(text, &saved).ok()) {
+      return InvalidArgument(path + ": not a cairn.v1.SignedCheckpoint in protobuf JSON");
+    }
+  } else if (!saved.ParseFromString(text)) {
+    return InvalidArgument(path + ": not a cairn.v1.SignedCheckpoint");
+  }
+  return saved;
+}
+
+// Whether the served log extends `saved`: the root of its first saved.size() entries (folded
+// while they streamed, into `prefix`) is the saved root. Computed from the entries themselves, so
+// it needs no proof from the node. DATA_LOSS when it does not.
+Status CheckExtends(const cairn::v1::Checkpoint& saved, const cairn::v1::Checkpoint& now,
+                    const ledger::CompactRange& prefix) {
+  if (saved.log_id() != now.log_id()) {
+    return InvalidArgument("saved checkpoint is of log " + saved.log_id() + ", node serves log " +
+                           now.log_id());
+  }
+  if (saved.size() > now.size()) {
+    return DataLoss("log truncated: the saved checkpoint has " + std::to_string(saved.size()) +
+                    " entries, the node's has " + std::to_string(now.size()));
+  }
+  if (prefix.size() != saved.size()) {
+    return DataLoss("the node served " + std::to_string(prefix.size()) + " of the saved " +
+                    std::to_string(saved.size()) + " entries");
+  }
+  if (AsView(prefix.Root()) != saved.root_hash()) {
+    return DataLoss("the log does not extend the saved checkpoint of size " +
+                    std::to_string(saved.size()) + " (root " + ToHex(saved.root_hash()) +
+                    "): its first " + std::to_string(saved.size()) + " entries have root " +
+                    ToHex(prefix.Root()) + "; entries before index " +
+                    std::to_string(saved.size()) + " were changed");
+  }
+  return Status::Ok();
+}
 
 int FinishLog(const VerifyLogOptions& opt, const std::string& log_id, const ledger::LogVerdict& v) {
   const bool ok = !v.bad_index.has_value();
@@ -65,6 +111,22 @@ int VerifyLog(const VerifyLogOptions& opt) {
   if (!checkpoint.ParseFromString(signed_checkpoint.checkpoint())) {
     return FinishLog(opt, "?", {0, 0, DataLoss("node's checkpoint does not parse"), false, ""});
   }
+  std::optional<cairn::v1::Checkpoint> saved;
+  if (!opt.consistent_with.empty()) {
+    auto saved_signed = ReadSavedCheckpoint(opt.consistent_with);
+    if (!saved_signed.ok()) {
+      std::cerr << "cairn verify: " << saved_signed.status().message() << "\n";
+      return kExitUsage;
+    }
+    auto checked = ledger::VerifyCheckpoint(*saved_signed, *registry);
+    if (!checked.ok()) {
+      std::cerr << "cairn verify: " << opt.consistent_with << ": " << checked.status().message()
+                << "\n";
+      return kExitIntegrity;
+    }
+    saved = std::move(checked).value();
+  }
+  ledger::CompactRange saved_prefix;  // the first saved->size() entries served
   ledger::LogVerifier verifier(checkpoint.log_id(), *registry);
   // Fetch exactly the entries the checkpoint covers, even if the log grows meanwhile.
   if (checkpoint.size() > 0) {
@@ -80,6 +142,9 @@ int VerifyLog(const VerifyLogOptions& opt) {
     cairn::v1::EntryRecord record;
     const uint64_t step = std::max<uint64_t>(checkpoint.size() / 20, 10000);
     while (reader->Read(&record)) {
+      if (saved && record.index() < saved->size() && record.index() == saved_prefix.size()) {
+        saved_prefix.Append(ledger::LeafHash(record.entry()));
+      }
       if (!verifier.Add(record.index(), record.entry())) {
         context.TryCancel();
         break;
@@ -94,7 +159,26 @@ int VerifyLog(const VerifyLogOptions& opt) {
       return kExitUsage;
     }
   }
-  return FinishLog(opt, checkpoint.log_id(), verifier.Finish(signed_checkpoint));
+  ledger::LogVerdict verdict = verifier.Finish(signed_checkpoint);
+  if (saved && !verdict.bad_index) {
+    const Status extends = CheckExtends(*saved, checkpoint, saved_prefix);
+    if (extends.code() == StatusCode::kInvalidArgument) {
+      std::cerr << "cairn verify: " << extends.message() << "\n";
+      return kExitUsage;
+    }
+    if (!extends.ok()) {
+      // No single entry is known bad: the first one that may differ is named.
+      verdict.bad_index = std::min(saved->size(), checkpoint.size());
+      verdict.problem = extends;
+    }
+  }
+  return FinishLog(opt, checkpoint.log_id(), verdict);
+}
+
+void AddVerifyLogFlags(CLI::App& cmd, VerifyLogOptions& opt) {
+  cmd.add_option("--consistent-with", opt.consistent_with,
+                 "with --log: a checkpoint saved earlier (cairn checkpoint -o); exit 1 unless the "
+                 "log extends it (it was not truncated, rewritten or forked since)");
 }
 
 }  // namespace cairn::client

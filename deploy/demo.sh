@@ -336,6 +336,13 @@ say "cairn verify trusts nothing the node says: it re-checks every signature aga
 say "every chain link, every custody rule, and the Merkle root against the signed checkpoint."
 run verify --log --node "$NODE" --registry registry.json
 ok "cairn verify --log passed"
+say ""
+say "The buyer's question: where did this NdPr oxide come from, and did a restricted source feed it?"
+run trace us-usm:NDPR-2025-0001 --node "$NODE"
+run verify --lot us-usm:NDPR-2025-0001 --node "$NODE" --registry registry.json \
+  --policy "$repo/deploy/policies/defence-magnets-2027.toml" --as-of 2027-03-01
+ok "lineage verified: 100% Pakistani extraction, compliant with the 2027 defence-magnet policy"
+run export us-usm:NDPR-2025-0001 -o ndpr-oxide.bundle --node "$NODE"
 
 # ---------------------------------------------------------------------------------------------
 step "10. Stop: SIGTERM the node and check that it exited cleanly"
@@ -346,12 +353,18 @@ stop_node
 [[ ! -e /proc/$pid ]] || die "cairnd (pid $pid) is still present"
 ok "cairnd (pid $pid) exited with status 0; no process left running"
 
+# ---------------------------------------------------------------------------------------------
+step "11. Offline: the auditor verifies the exported evidence bundle with no node running"
+run verify --bundle ndpr-oxide.bundle --registry registry.json \
+  --policy "$repo/deploy/policies/defence-magnets-2027.toml" --as-of 2027-03-01
+ok "the bundle verifies offline: signatures, inclusion proofs, custody, mass balance, policy"
+
 say ""
 if ((clean)); then
   say "${GRN}Demo passed.${R} The work directory is deleted (--clean)."
 else
   say "${GRN}Demo passed.${R} Everything is kept in $work:"
-  say "  keys/  registry.json  node.toml  node.db  events/  signed/  node.log"
+  say "  keys/  registry.json  node.toml  node.db  events/  signed/  node.log  ndpr-oxide.bundle"
   say "Restart the node and look around:"
   say "  $CAIRND --config $work/node.toml &"
   say "  $CAIRN log --node <the address it prints>"

@@ -462,8 +462,11 @@ LineageReport VerifyLineage(const cairn::v1::EvidenceBundle& bundle,
       for (const MassExcess& excess : CheckMassBalance(graph, e, mass_tolerance, &unchecked)) {
         const auto& t = graph.event(e).body.transformation();
         const std::string what = excess.element.empty() ? "total mass" : excess.element;
+        // Outputs declaring no element are compared by total mass, which reagents (chlorides,
+        // iron in a magnet alloy) may legitimately raise: worth a note, not a verdict.
         findings.push_back(
-            {Severity::kIntegrity, "mass", graph.event(e).id_hex, "",
+            {excess.element.empty() ? Severity::kNote : Severity::kIntegrity, "mass",
+             graph.event(e).id_hex, "",
              "Transformation " + graph.event(e).id_hex + " at " + t.facility().id() + " (" +
                  t.facility().country() + "): " + what + " out " + Kg(excess.output_g) +
                  " exceeds " + what + " in " + Kg(excess.input_g) + " by " + Kg(excess.excess_g) +

@@ -109,6 +109,11 @@ void AddNodeFlags(CLI::App& app, NodeFlags& flags) {
       "--log-level", flags.log_level,
       "trace, debug, info, warn, error, critical or off (default info); logs are JSON lines on "
       "stderr");
+  flags.audit_opt = app.add_flag(
+      "--audit", flags.audit,
+      "audit mode: open the database read-only and serve its reads (entries, events, lots, the "
+      "last checkpoint the node signed, proofs where computable) even when the log is broken "
+      "(the problem is logged as a warning); appends are refused with FAILED_PRECONDITION");
   app.add_flag("--repair-report", flags.repair_report,
                "check every stored entry, print every problem found, and exit without serving or "
                "changing anything (0: no problems, 1: problems)");
@@ -124,6 +129,7 @@ void AddNodeFlags(CLI::App& app, NodeFlags& flags) {
       "  max_message_bytes = 4194304\n"
       "  receipt_tolerance = 0.005\n"
       "  log_level = \"info\"\n"
+      "  audit = false\n"
       "Required: db, log_id, node_key, registry, participants.\n"
       "Exit codes: 0 stopped cleanly (SIGTERM/SIGINT), 1 stored log is broken, 2 usage, config or\n"
       "I/O error.");
@@ -183,11 +189,17 @@ Status ApplyConfigToml(std::string_view text, const std::string& source,
                                ", want a number");
       }
       config.receipt_tolerance = *node.value<double>();
+    } else if (key == "audit") {
+      if (!node.is_boolean()) {
+        return InvalidArgument(Where(source, key, node) + "got " + TypeName(node) +
+                               ", want true or false");
+      }
+      config.audit = *node.value<bool>();
     } else {
       return InvalidArgument(Where(source, key, node) +
                              "unknown key (known: listen, db, log_id, node_key, "
                              "node_key_passphrase_file, registry, participants, "
-                             "max_message_bytes, receipt_tolerance, log_level)");
+                             "max_message_bytes, receipt_tolerance, log_level, audit)");
     }
   }
   return Status::Ok();
@@ -268,6 +280,7 @@ Result<NodeConfig> ResolveConfig(const NodeFlags& flags) {
   if (given(flags.max_message_opt)) config.max_message_bytes = flags.max_message_bytes;
   if (given(flags.tolerance_opt)) config.receipt_tolerance = flags.receipt_tolerance;
   if (given(flags.log_level_opt)) config.log_level = flags.log_level;
+  if (given(flags.audit_opt)) config.audit = flags.audit;
   CAIRN_RETURN_IF_ERROR(ValidateConfig(config));
   return config;
 }

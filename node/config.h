@@ -10,6 +10,7 @@
 //   max_message_bytes        = 4194304            largest gRPC message received or sent
 //   receipt_tolerance        = 0.005              receipt may exceed a dispatch by this fraction
 //   log_level                = "info"             trace, debug, info, warn, error, critical, off
+//   audit                    = false              serve a stored log read-only, even a broken one
 //
 // Relative paths in the file resolve against the file's directory; relative paths given as flags
 // resolve against the working directory. Unknown keys in the file are errors (a typo must not
@@ -41,6 +42,9 @@ struct NodeConfig {
   uint64_t max_message_bytes = kDefaultMaxMessageBytes;
   double receipt_tolerance = kDefaultReceiptTolerance;
   std::string log_level = "info";
+  // Audit mode: open the database read-only, serve reads (a broken log too, with a warning),
+  // refuse appends.
+  bool audit = false;
 };
 
 // The command line: the config file, overrides for every key, and modes.
@@ -53,6 +57,7 @@ struct NodeFlags {
   std::vector<std::string> participants;
   uint64_t max_message_bytes = 0;
   double receipt_tolerance = 0;
+  bool audit = false;
 
   // The options, to ask whether each was given. Set by AddNodeFlags; owned by the CLI::App.
   CLI::Option* listen_opt = nullptr;
@@ -65,6 +70,7 @@ struct NodeFlags {
   CLI::Option* max_message_opt = nullptr;
   CLI::Option* tolerance_opt = nullptr;
   CLI::Option* log_level_opt = nullptr;
+  CLI::Option* audit_opt = nullptr;
 };
 
 // Adds cairnd's flags, with help text documenting the file's keys, to `app`. `flags` must remain

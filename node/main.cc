@@ -1,7 +1,9 @@
 // cairnd: the Cairn ledger node.
 //
 // Startup: config (flags over file over defaults), registry, node key, database, then an integrity
-// scan of every stored entry; a broken log is refused (exit 1). Then the sequencer's writer and
+// scan of every stored entry, of the stored tree and of the last signed checkpoint; a broken log
+// is refused (exit 1). In audit mode (--audit) the database is opened read-only, a broken log is
+// served anyway with a warning, and appends are refused. Then the sequencer's writer and
 // the gRPC server. SIGTERM/SIGINT are blocked in every thread and awaited by one: it flips health
 // to NOT_SERVING, shuts the server down (5 s deadline), and main drains the sequencer.
 #include <grpc/support/log.h>
@@ -89,7 +91,7 @@ int RepairReport(const NodeConfig& config) {
     std::cout << "cairnd: " << BrokenLine(config.log_id, problem) << "\n";
   }
   std::cout << "cairnd: log " << config.log_id << ": " << scanned->problems.size()
-            << " problem(s) in " << entries << " entries; the first " << scanned->leaves.size()
+            << " problem(s) in " << entries << " entries; the first " << scanned->sound
             << " entries are sound; nothing was changed\n";
   return kExitBrokenLog;
 }
@@ -135,28 +137,50 @@ int Serve(const NodeConfig& config, const sigset_t& stop_signals) {
                                 ")");
   }
 
-  auto storage = Storage::Open(config.db);
+  StorageOptions storage_options;
+  storage_options.read_only = config.audit;
+  auto storage = Storage::Open(config.db, storage_options);
   if (!storage.ok()) return Fail(kExitUsage, "db: " + storage.status().message());
   if (const Status bound = (*storage)->BindLogId(config.log_id); !bound.ok()) {
     return Fail(kExitUsage, "db: " + bound.message());
   }
   auto scanned = ScanLog(**storage, config.log_id, /*find_all=*/false);
   if (!scanned.ok()) return Fail(kExitUsage, "db: " + scanned.status().message());
+  std::optional<TreeHashes> tree = std::move(scanned->tree);
   if (!scanned->problems.empty()) {
-    return Fail(kExitBrokenLog, BrokenLine(config.log_id, scanned->problems.front()) +
-                                    " (cairnd --repair-report lists every problem)");
+    const std::string broken = BrokenLine(config.log_id, scanned->problems.front());
+    if (!config.audit) {
+      return Fail(kExitBrokenLog, broken + " (cairnd --repair-report lists every problem)");
+    }
+    std::cerr << "cairnd: warning: " << broken << "; serving it read-only for audit\n";
+    LogFields(spdlog::level::warn, {{"msg", "log is broken; serving read-only for audit"},
+                                    {"index", scanned->problems.front().index},
+                                    {"problem", scanned->problems.front().what}});
+    // Proofs as of the last checkpoint the node signed, when its tree is still stored.
+    auto stored = (*storage)->StoredCheckpoint();
+    cairn::v1::Checkpoint checkpoint;
+    if (stored.ok() && stored->has_value() && checkpoint.ParseFromString((*stored)->checkpoint())) {
+      auto loaded = TreeHashes::Load(**storage, checkpoint.size());
+      if (loaded.ok()) {
+        tree = std::move(loaded).value();
+      } else {
+        std::cerr << "cairnd: warning: no proofs: " << loaded.status().message() << "\n";
+      }
+    }
   }
 
   SequencerOptions sequencer_options;
   sequencer_options.log_id = config.log_id;
   sequencer_options.log_key = *node_key;
   sequencer_options.custody.receipt_tolerance = config.receipt_tolerance;
-  Sequencer sequencer(**storage, *registry, clock, std::move(sequencer_options), scanned->leaves);
-  std::vector<Hash>().swap(scanned->leaves);  // the sequencer keeps its own copy
+  sequencer_options.audit = config.audit;
+  Sequencer sequencer(**storage, *registry, clock, std::move(sequencer_options),
+                      tree ? std::move(*tree) : TreeHashes());
+  tree.reset();
   const AppendValidator validator(
       *registry, clock,
       std::set<std::string>(config.participants.begin(), config.participants.end()));
-  LedgerService service(**storage, sequencer, validator, config.log_id);
+  LedgerService service(**storage, sequencer, validator, config.log_id, registry->version());
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -180,6 +204,7 @@ int Serve(const NodeConfig& config, const sigset_t& stop_signals) {
                                   {"entries", sequencer.size()},
                                   {"address", address},
                                   {"participants", config.participants}});
+  if (config.audit) std::cout << "cairnd: audit mode: read-only, appends are refused\n";
   std::cout << "cairnd: serving log " << config.log_id << " (" << sequencer.size()
             << " entries) on " << address << std::endl;
 

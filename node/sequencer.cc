@@ -48,38 +48,6 @@ Result<ledger::ParsedEvent> AppendValidator::Check(cairn::v1::SignedEvent event)
 }
 
 // ---------------------------------------------------------------------------------------------
-// MerkleCache
-
-void MerkleCache::Append(const Hash& leaf_hash) {
-  if (levels_.empty()) levels_.emplace_back();
-  levels_[0].push_back(leaf_hash);
-  // Each completed pair at level k makes one node at level k + 1.
-  uint64_t i = levels_[0].size() - 1;
-  for (size_t k = 0; i & 1; ++k, i >>= 1) {
-    const Hash parent = ledger::HashChildren(levels_[k][i - 1], levels_[k][i]);
-    if (levels_.size() <= k + 1) levels_.emplace_back();
-    levels_[k + 1].push_back(parent);
-  }
-}
-
-Result<Hash> MerkleCache::Subtree(uint32_t level, uint64_t index) {
-  if (level >= levels_.size() || index >= levels_[level].size()) {
-    return InvalidArgument("subtree at level " + std::to_string(level) + " index " +
-                           std::to_string(index) + " is not complete in a tree of " +
-                           std::to_string(size()) + " leaves");
-  }
-  return levels_[level][index];
-}
-
-void MerkleCache::Truncate(uint64_t size) {
-  for (size_t k = 0; k < levels_.size(); ++k) {
-    const uint64_t keep = k < 64 ? (size >> k) : 0;
-    if (levels_[k].size() > keep) levels_[k].resize(keep);
-  }
-  while (!levels_.empty() && levels_.back().empty()) levels_.pop_back();
-}
-
-// ---------------------------------------------------------------------------------------------
 // ScanLog
 
 namespace {
@@ -129,31 +97,83 @@ Result<ScannedLog> ScanLog(Storage& storage, const std::string& log_id, bool fin
   ScannedLog scanned;
   uint64_t expected = 0;
   Hash prev_leaf{};  // zeros before entry 0
+  ledger::CompactRange tree;
   bool stopped = false;
+  const auto stop = [&]() -> Status {
+    stopped = true;
+    return Internal("stop");
+  };
   const Status scan = storage.ScanEntries([&](const StoredEntry& stored) -> Status {
+    ++scanned.entries;
     if (stored.index != expected) {
       scanned.problems.push_back({expected, "entry " + std::to_string(expected) +
                                                 " is missing (the next stored entry is " +
                                                 std::to_string(stored.index) + ")"});
-      if (!find_all) {
-        stopped = true;
-        return Internal("stop");
-      }
+      if (!find_all) return stop();
       expected = stored.index;
     }
     const Hash leaf = ledger::LeafHash(stored.entry);
     const auto problems = EntryProblems(stored, log_id, prev_leaf, leaf);
     for (const auto& what : problems) scanned.problems.push_back({stored.index, what});
-    if (!problems.empty() && !find_all) {
-      stopped = true;
-      return Internal("stop");
-    }
-    if (scanned.problems.empty()) scanned.leaves.push_back(leaf);
+    if (!problems.empty() && !find_all) return stop();
+    if (scanned.problems.empty()) tree.Append(leaf);
     prev_leaf = leaf;
     ++expected;
     return Status::Ok();
   });
   if (!scan.ok() && !stopped) return scan;
+  scanned.sound = tree.size();
+  if (stopped) return scanned;
+
+  // The latest checkpoint this node signed: the log may grow past it, never shrink below it, and
+  // its first checkpoint-size entries must keep the root it signed.
+  CAIRN_ASSIGN_OR_RETURN(const auto signed_checkpoint, storage.StoredCheckpoint());
+  cairn::v1::Checkpoint checkpoint;
+  if (signed_checkpoint && !checkpoint.ParseFromString(signed_checkpoint->checkpoint())) {
+    return DataLoss("the stored checkpoint does not parse");
+  }
+  if (signed_checkpoint && checkpoint.size() > scanned.entries) {
+    scanned.problems.push_back({scanned.entries, "log truncated: it signed a checkpoint of size " +
+                                                     std::to_string(checkpoint.size()) +
+                                                     ", holds " + std::to_string(scanned.entries) +
+                                                     " entries"});
+    if (!find_all) return scanned;
+  }
+  if (!scanned.problems.empty()) return scanned;
+
+  // The stored tree must be the tree of the entries.
+  auto stored_tree = TreeHashes::Load(storage, scanned.sound);
+  if (!stored_tree.ok()) {
+    scanned.problems.push_back(
+        {scanned.sound, "stored tree hashes: " + stored_tree.status().message()});
+    return scanned;
+  }
+  const Hash root = tree.Root();
+  if (stored_tree->Root() != root) {
+    scanned.problems.push_back(
+        {scanned.sound, "stored tree hashes (tiles) of " + std::to_string(scanned.sound) +
+                            " entries have root " + ToHex(stored_tree->Root()) +
+                            ", the entries have root " + ToHex(root)});
+    return scanned;
+  }
+  if (signed_checkpoint && checkpoint.size() > 0) {
+    TreeSource source(*stored_tree, storage, checkpoint.size());
+    auto signed_root = ledger::RangeHash(source, 0, checkpoint.size());
+    if (!signed_root.ok()) {
+      scanned.problems.push_back(
+          {checkpoint.size(), "stored tree hashes: " + signed_root.status().message()});
+      return scanned;
+    }
+    if (AsView(*signed_root) != checkpoint.root_hash()) {
+      scanned.problems.push_back(
+          {checkpoint.size(),
+           "log rewritten: it signed a checkpoint of size " + std::to_string(checkpoint.size()) +
+               " with root " + ToHex(checkpoint.root_hash()) + ", its first " +
+               std::to_string(checkpoint.size()) + " entries have root " + ToHex(*signed_root)});
+      return scanned;
+    }
+  }
+  scanned.tree = std::move(stored_tree).value();
   return scanned;
 }
 
@@ -161,15 +181,23 @@ Result<ScannedLog> ScanLog(Storage& storage, const std::string& log_id, bool fin
 // Sequencer
 
 Sequencer::Sequencer(Storage& storage, const keys::TrustRegistry& registry, const Clock& clock,
-                     SequencerOptions options, const std::vector<Hash>& leaves)
-    : storage_(storage), registry_(registry), clock_(clock), options_(std::move(options)) {
-  for (const Hash& leaf : leaves) {
-    tree_.Append(leaf);
-    cache_.Append(leaf);
-  }
-  if (!leaves.empty()) last_leaf_ = leaves.back();
+                     SequencerOptions options, TreeHashes tree)
+    : storage_(storage),
+      registry_(registry),
+      clock_(clock),
+      options_(std::move(options)),
+      tree_(std::move(tree)) {
   size_ = tree_.size();
-  checkpoint_ = SignTree(clock_.NowMicros());
+  if (options_.audit) {
+    auto stored = storage_.StoredCheckpoint();
+    if (stored.ok() && stored->has_value()) checkpoint_ = **stored;
+    return;  // no writer thread
+  }
+  checkpoint_ = SignTree(tree_.size(), tree_.Root(), clock_.NowMicros());
+  // The latest checkpoint issued; a failure here only delays recording until the next append.
+  if (const Status recorded = storage_.PutCheckpoint(checkpoint_); !recorded.ok()) {
+    spdlog::warn("cannot record the startup checkpoint: {}", recorded.message());
+  }
   writer_ = std::thread(&Sequencer::WriterLoop, this);
 }
 
@@ -207,6 +235,10 @@ std::future<Result<AppendOutcome>> Sequencer::Enqueue(std::vector<ledger::Parsed
   request.events = std::move(events);
   request.batch = batch;
   auto future = request.promise.get_future();
+  if (options_.audit) {
+    request.promise.set_value(FailedPrecondition("node is in audit mode (read-only)"));
+    return future;
+  }
   if (request.events.empty()) {
     request.promise.set_value(InvalidArgument("events: got 0, want at least 1"));
     return future;
@@ -242,11 +274,12 @@ void Sequencer::WriterLoop() {
   }
 }
 
-cairn::v1::SignedCheckpoint Sequencer::SignTree(int64_t now) {
+cairn::v1::SignedCheckpoint Sequencer::SignTree(uint64_t size, const Hash& root,
+                                                int64_t now) const {
   cairn::v1::Checkpoint checkpoint;
   checkpoint.set_log_id(options_.log_id);
-  checkpoint.set_size(tree_.size());
-  checkpoint.set_root_hash(HashToString(tree_.Root()));
+  checkpoint.set_size(size);
+  checkpoint.set_root_hash(HashToString(root));
   *checkpoint.mutable_timestamp() = FromMicros(now);
   return ledger::SignCheckpoint(checkpoint, options_.log_key.key_id, options_.log_key.secret_key);
 }
@@ -325,8 +358,13 @@ void Sequencer::WriteGroup(std::vector<Request>& group) {
   const int64_t appended_at = clock_.NowMicros();
   std::vector<Pending> pending(group.size());
   std::vector<Hash> new_leaves;
-  uint64_t next_index = tree_.size();
-  Hash prev_leaf = last_leaf_;
+  // Only the writer thread changes tree_, so it reads it without the lock.
+  const uint64_t old_size = tree_.size();
+  uint64_t next_index = old_size;
+  Hash prev_leaf = tree_.edge().last_leaf();
+  TileBuilder edge;  // tree_'s edge with the group's leaves, adopted after COMMIT
+  std::vector<TileWrite> tiles;
+  cairn::v1::SignedCheckpoint checkpoint;
   {
     auto txn = storage_.Begin();
     if (!txn.ok()) {
@@ -365,39 +403,53 @@ void Sequencer::WriteGroup(std::vector<Request>& group) {
       pending[r].status = written;
       pending[r].events.clear();
     }
+    if (!new_leaves.empty()) {
+      // The tree's new hashes and the checkpoint of the new tree commit with the entries.
+      edge = tree_.edge();
+      for (const Hash& leaf : new_leaves) edge.Append(leaf);
+      tiles = edge.TakeWrites();
+      for (const TileWrite& tile : tiles) {
+        const Status put =
+            storage_.PutTile(tile.tile_level, tile.tile_index, SerializeTile(tile.hashes));
+        if (!put.ok()) {
+          fail_all(Internal("cannot store tree hashes: " + put.message()));
+          return;
+        }
+      }
+      checkpoint = SignTree(edge.size(), edge.Root(), clock_.NowMicros());
+      if (const Status put = storage_.PutCheckpoint(checkpoint); !put.ok()) {
+        fail_all(Internal("cannot store the checkpoint: " + put.message()));
+        return;
+      }
+    }
     const Status committed = txn->Commit();
     if (!committed.ok()) {
       // COMMIT failing after writing part of the WAL may or may not have made the group durable.
       // If storage no longer matches memory, refuse further appends until a restart rescans.
       auto stored = storage_.SizeForWrite();
-      if (!stored.ok() || *stored != tree_.size()) poisoned_ = true;
+      if (!stored.ok() || *stored != old_size) poisoned_ = true;
       fail_all(Internal("commit failed: " + committed.message() +
                         "; retry (appending the same event again is idempotent)"));
       return;
     }
   }
 
-  // Durable: now extend the tree, sign, and answer.
-  {
-    std::unique_lock<std::shared_mutex> lock(cache_mutex_);
-    for (const Hash& leaf : new_leaves) {
-      tree_.Append(leaf);
-      cache_.Append(leaf);
-    }
-  }
-  cairn::v1::SignedCheckpoint checkpoint;
+  // Durable: now extend the tree in memory, publish the checkpoint, and answer.
+  std::vector<Hash> known_leaves = tree_.edge().edge_leaves();  // [old_size & ~15, old_size)
   if (!new_leaves.empty()) {
-    last_leaf_ = new_leaves.back();
-    checkpoint = SignTree(clock_.NowMicros());
+    {
+      std::unique_lock<std::shared_mutex> lock(tree_mutex_);
+      tree_.Adopt(std::move(edge), tiles);
+    }
     {
       std::lock_guard<std::mutex> lock(checkpoint_mutex_);
       checkpoint_ = checkpoint;
     }
-    size_ = tree_.size();
+    size_ = old_size + new_leaves.size();
   } else {
     checkpoint = LatestCheckpoint();
   }
-  const uint64_t tree_size = tree_.size();
+  const uint64_t tree_size = old_size + new_leaves.size();
   if (spdlog::should_log(spdlog::level::debug)) {
     const auto elapsed = std::chrono::steady_clock::now() - started;
     nlohmann::ordered_json line = {
@@ -407,6 +459,15 @@ void Sequencer::WriteGroup(std::vector<Request>& group) {
         {"tree_size", tree_size},
         {"duration_us", std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count()}};
     spdlog::debug("{}", line.dump());
+  }
+  // One source for the whole group's proofs, seeded with the hashes in hand: the group's leaves
+  // (with the earlier leaves of their first run of 16) and the tiles just written. Readers only
+  // take the shared lock, and only this thread writes tree_.
+  TreeSource source(tree_, storage_, tree_size);
+  if (!new_leaves.empty()) {
+    known_leaves.insert(known_leaves.end(), new_leaves.begin(), new_leaves.end());
+    source.AddLeaves(old_size & ~(kTileWidth - 1), known_leaves);
+    source.AddTiles(tiles);
   }
   for (size_t r = 0; r < group.size(); ++r) {
     if (!pending[r].status.ok()) {
@@ -418,7 +479,7 @@ void Sequencer::WriteGroup(std::vector<Request>& group) {
     outcome.checkpoint = checkpoint;
     outcome.events = std::move(pending[r].events);
     for (auto& event : outcome.events) {
-      auto proof = ledger::InclusionProof(cache_, event.index, tree_size);
+      auto proof = ledger::InclusionProof(source, event.index, tree_size);
       if (proof.ok()) event.inclusion = std::move(proof).value();
     }
     group[r].promise.set_value(std::move(outcome));
@@ -431,8 +492,9 @@ Result<std::vector<Hash>> Sequencer::InclusionProof(uint64_t index, uint64_t tre
                                                ", the log has " + std::to_string(size()) +
                                                " entries");
   }
-  std::shared_lock<std::shared_mutex> lock(cache_mutex_);
-  return ledger::InclusionProof(cache_, index, tree_size);
+  std::shared_lock<std::shared_mutex> lock(tree_mutex_);
+  TreeSource source(tree_, storage_, tree_size);
+  return ledger::InclusionProof(source, index, tree_size);
 }
 
 Result<std::vector<Hash>> Sequencer::ConsistencyProof(uint64_t old_size, uint64_t new_size) {
@@ -441,8 +503,9 @@ Result<std::vector<Hash>> Sequencer::ConsistencyProof(uint64_t old_size, uint64_
                                                ", the log has " + std::to_string(size()) +
                                                " entries");
   }
-  std::shared_lock<std::shared_mutex> lock(cache_mutex_);
-  return ledger::ConsistencyProof(cache_, old_size, new_size);
+  std::shared_lock<std::shared_mutex> lock(tree_mutex_);
+  TreeSource source(tree_, storage_, new_size);
+  return ledger::ConsistencyProof(source, old_size, new_size);
 }
 
 }  // namespace cairn::node

@@ -8,8 +8,12 @@
 //                    COMMITs once, and only then extends the Merkle tree, signs one checkpoint and
 //                    answers every caller. Nothing is acknowledged before COMMIT, and the database
 //                    runs synchronous=FULL, so an acknowledged append survives kill -9.
-//   ScanLog          the startup integrity check that rebuilds the tree from the stored entries.
-//   MerkleCache      every perfect-subtree hash of the log in memory, for inclusion proofs.
+//                    The group's tree hashes (tiles) and its signed checkpoint are written in the
+//                    same transaction, so a kill -9 never leaves them out of step with the entries.
+//   ScanLog          the startup integrity check: streams the entries and checks the stored tree
+//                    and the last signed checkpoint against them, without building the tree.
+// In audit mode (SequencerOptions::audit) there is no writer: every submission is refused with
+// FAILED_PRECONDITION and the checkpoint served is the last one the node stored.
 //
 // Threading: Submit(), LatestCheckpoint() and size() are safe from any thread. The writer thread
 // is the only user of the Storage's writer connection and of the tree while the Sequencer runs.
@@ -22,6 +26,7 @@
 #include <future>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <shared_mutex>
 #include <string>
@@ -40,6 +45,7 @@
 #include "ledger/merkle.h"
 #include "ledger/proofs.h"
 #include "node/storage.h"
+#include "node/tiles.h"
 
 namespace cairn::node {
 
@@ -65,21 +71,6 @@ class AppendValidator {
   const std::string hosts_text_;  // "a, b, c" for errors
 };
 
-// All perfect-subtree hashes of a growing log (about 2 hashes per leaf: 64 MB at 1M entries),
-// so that Subtree() is O(1) and an inclusion proof is O(log n). Not thread-safe.
-class MerkleCache final : public ledger::SubtreeSource {
- public:
-  void Append(const Hash& leaf_hash);
-  uint64_t size() const { return levels_.empty() ? 0 : levels_[0].size(); }
-  // The leaf (level 0) or perfect subtree hash; INVALID_ARGUMENT when that subtree is not complete.
-  Result<Hash> Subtree(uint32_t level, uint64_t index) override;
-  // Drops every leaf from `size` on (and the subtrees covering them).
-  void Truncate(uint64_t size);
-
- private:
-  std::vector<std::vector<Hash>> levels_;  // levels_[k][i] covers leaves [i << k, (i + 1) << k)
-};
-
 // One problem found in the stored log.
 struct LogProblem {
   uint64_t index = 0;
@@ -88,15 +79,21 @@ struct LogProblem {
 
 // What ScanLog found.
 struct ScannedLog {
-  std::vector<Hash> leaves;  // leaf hashes in order (the log up to the first problem)
+  uint64_t entries = 0;  // entries stored
+  uint64_t sound = 0;    // entries before the first problem
   std::vector<LogProblem> problems;
+  // The stored tree of all entries, loaded and checked against them; set when there is no problem.
+  std::optional<TreeHashes> tree;
 };
 
-// Reads every stored entry in index order and checks: the index is the next one; the bytes parse
-// as a LogEntry; its index and log_id are right; prev_entry_hash is the previous leaf hash (32
-// zero bytes for index 0); the stored leaf_hash is SHA-256(0x00 || entry); the stored event_id is
-// EventId(body) and event_key its prefix. Stops at the first problem unless `find_all`. Errors
-// only when storage cannot be read; a broken log is a ScannedLog with problems.
+// Streams every stored entry in index order and checks: the index is the next one; the bytes
+// parse as a LogEntry; its index and log_id are right; prev_entry_hash is the previous leaf hash
+// (32 zero bytes for index 0); the stored leaf_hash is SHA-256(0x00 || entry); the stored
+// event_id is EventId(body) and event_key its prefix. Leaf hashes are folded into a compact range
+// (O(log n) memory), whose root must equal the root of the stored tree (tiles) of the same size.
+// The log must not be shorter than the latest checkpoint the node recorded, and its first
+// checkpoint-size entries must have that checkpoint's root. Stops at the first problem unless
+// `find_all`. Errors only when storage cannot be read; a broken log is a ScannedLog with problems.
 Result<ScannedLog> ScanLog(Storage& storage, const std::string& log_id, bool find_all);
 
 // One event of a request as the caller is answered.
@@ -121,15 +118,19 @@ struct SequencerOptions {
   ledger::CustodyOptions custody;
   // Most events committed in one transaction; more stay queued for the next one.
   size_t max_group_events = 4096;
+  // Read-only: refuse every submission, serve the stored checkpoint, write nothing.
+  bool audit = false;
 };
 
 class Sequencer {
  public:
-  // Starts the writer thread over a log whose stored leaves are `leaves` (from ScanLog) and signs
-  // a checkpoint of it. `storage`, `registry` and `clock` must remain live until the Sequencer is
-  // destroyed; from now on the writer thread alone uses the storage's writer connection.
+  // Starts the writer thread over a log whose stored tree is `tree` (from ScanLog), signs a
+  // checkpoint of it and records it in storage. In audit mode it starts no writer and signs
+  // nothing: `tree` may be empty (no proofs then) and the checkpoint is the stored one. `storage`,
+  // `registry` and `clock` must remain live until the Sequencer is destroyed; from now on the
+  // writer thread alone uses the storage's writer connection.
   Sequencer(Storage& storage, const keys::TrustRegistry& registry, const Clock& clock,
-            SequencerOptions options, const std::vector<Hash>& leaves);
+            SequencerOptions options, TreeHashes tree);
   // Stop()s.
   ~Sequencer();
   Sequencer(const Sequencer&) = delete;
@@ -137,7 +138,7 @@ class Sequencer {
 
   // Queues one event (already through AppendValidator). The future yields the entry, or the
   // rule it breaks (nothing written), or UNAVAILABLE once stopping, or INTERNAL when the commit
-  // failed.
+  // failed, or FAILED_PRECONDITION "node is in audit mode (read-only)".
   std::future<Result<AppendOutcome>> Submit(ledger::ParsedEvent event);
   // Queues events to append in order, all or nothing; an error is prefixed "events[i]: ". An
   // event already in the log (or earlier in the batch) is answered as a duplicate.
@@ -149,7 +150,8 @@ class Sequencer {
   uint64_t size() const { return size_.load(); }
 
   // RFC 9162 inclusion proof of leaf `index` in the tree of `tree_size` leaves, and consistency
-  // proof between two sizes, from the subtree cache: O(log n). OUT_OF_RANGE when a size is beyond
+  // proof between two sizes, from the stored tree: O(log n) hashes, at most two reads per four
+  // levels below level 8. OUT_OF_RANGE when a size is beyond
   // the committed log, INVALID_ARGUMENT when index >= tree_size or old_size > new_size.
   // Thread-safe.
   Result<std::vector<Hash>> InclusionProof(uint64_t index, uint64_t tree_size);
@@ -178,19 +180,16 @@ class Sequencer {
   // `prev_leaf` and adding new leaves to `new_leaves`. On failure the caller rolls back.
   Status WriteRequest(Request& request, int64_t appended_at, uint64_t& next_index, Hash& prev_leaf,
                       std::vector<Hash>& new_leaves, Pending& pending);
-  cairn::v1::SignedCheckpoint SignTree(int64_t now);
+  cairn::v1::SignedCheckpoint SignTree(uint64_t size, const Hash& root, int64_t now) const;
 
   Storage& storage_;
   const keys::TrustRegistry& registry_;
   const Clock& clock_;
   const SequencerOptions options_;
 
-  // Writer thread only (before the thread starts: the constructor).
-  ledger::CompactRange tree_;
   // Written by the writer thread under a unique lock; read by proof requests under a shared one.
-  std::shared_mutex cache_mutex_;
-  MerkleCache cache_;  // GUARDED_BY(cache_mutex_) for writes
-  Hash last_leaf_{};
+  std::shared_mutex tree_mutex_;
+  TreeHashes tree_;        // GUARDED_BY(tree_mutex_) for writes
   bool poisoned_ = false;  // a failed commit left storage and memory possibly out of step
 
   std::atomic<uint64_t> size_{0};

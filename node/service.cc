@@ -13,6 +13,7 @@
 #include "common/clock.h"
 #include "ledger/validate.h"
 #include "node/grpc_status.h"
+#include "node/trace.h"
 
 namespace cairn::node {
 
@@ -173,9 +174,20 @@ std::string Shown(const std::string& s) { return s.size() > 80 ? s.substr(0, 80)
 // ---------------------------------------------------------------------------------------------
 // LedgerService
 
+const Clock& DefaultClock() {
+  static const SystemClock clock;
+  return clock;
+}
+
 LedgerService::LedgerService(Storage& storage, Sequencer& sequencer,
-                             const AppendValidator& validator, std::string log_id)
-    : storage_(storage), sequencer_(sequencer), validator_(validator), log_id_(std::move(log_id)) {}
+                             const AppendValidator& validator, std::string log_id,
+                             uint64_t registry_version, const Clock& clock)
+    : storage_(storage),
+      sequencer_(sequencer),
+      validator_(validator),
+      log_id_(std::move(log_id)),
+      registry_version_(registry_version),
+      clock_(clock) {}
 
 LedgerService::InFlight::InFlight(LedgerService& service) : service_(service) {
   // Counted before the flag is read, so WaitUntilIdle either sees this handler or the handler
@@ -456,6 +468,33 @@ grpc::Status LedgerService::GetConsistencyProof(
   response->mutable_proof()->set_new_size(new_size);
   SetHashes(*proof, response->mutable_proof()->mutable_hashes());
   return log.Finish(grpc::Status::OK);
+}
+
+}  // namespace cairn::node
+
+namespace cairn::node {
+
+grpc::Status LedgerService::Trace(grpc::ServerContext* context,
+                                  const cairn::v1::TraceRequest* request,
+                                  grpc::ServerWriter<cairn::v1::EvidenceBundle>* writer) {
+  RequestLog log("Trace", context);
+  const InFlight in_flight(*this);
+  if (!in_flight.admitted()) return log.Finish(Unavailable("cairnd is shutting down"));
+  log.Set("lot_id", request->lot_id());
+  TraceOptions options;
+  options.lot_id = request->lot_id();
+  options.direction = request->direction();
+  options.registry_version = registry_version_;
+  options.now_us = clock_.NowMicros();
+  size_t sent = 0;
+  const Status status =
+      CollectLineage(storage_, sequencer_, options, [&](const cairn::v1::EvidenceBundle& part) {
+        if (context != nullptr && context->IsCancelled()) return false;
+        sent += part.entries_size();
+        return writer->Write(part);
+      });
+  log.Set("entries", sent);
+  return log.Finish(status);
 }
 
 }  // namespace cairn::node

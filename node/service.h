@@ -16,6 +16,7 @@
 #include <string>
 
 #include "cairn/v1/ledger.grpc.pb.h"
+#include "common/clock.h"
 #include "node/sequencer.h"
 #include "node/storage.h"
 
@@ -24,11 +25,16 @@ namespace cairn::node {
 // Most events in one AppendBatch.
 inline constexpr int kMaxBatchEvents = 1000;
 
+// The system clock, for callers that inject none.
+const Clock& DefaultClock();
+
 class LedgerService final : public cairn::v1::Ledger::Service {
  public:
-  // `storage`, `sequencer` and `validator` must remain live while the service is registered.
+  // `storage`, `sequencer`, `validator` and `clock` must remain live while the service is
+  // registered. `registry_version` is the trust registry version in force, named in bundles.
   LedgerService(Storage& storage, Sequencer& sequencer, const AppendValidator& validator,
-                std::string log_id);
+                std::string log_id, uint64_t registry_version = 0,
+                const Clock& clock = DefaultClock());
 
   grpc::Status Append(grpc::ServerContext* context, const cairn::v1::AppendRequest* request,
                       cairn::v1::AppendResponse* response) override;
@@ -50,6 +56,8 @@ class LedgerService final : public cairn::v1::Ledger::Service {
   grpc::Status GetConsistencyProof(grpc::ServerContext* context,
                                    const cairn::v1::GetConsistencyProofRequest* request,
                                    cairn::v1::GetConsistencyProofResponse* response) override;
+  grpc::Status Trace(grpc::ServerContext* context, const cairn::v1::TraceRequest* request,
+                     grpc::ServerWriter<cairn::v1::EvidenceBundle>* writer) override;
 
   // Graceful stop, first half: from now on every new request is answered UNAVAILABLE. Thread-safe.
   void StopAccepting();
@@ -77,6 +85,8 @@ class LedgerService final : public cairn::v1::Ledger::Service {
   Sequencer& sequencer_;
   const AppendValidator& validator_;
   const std::string log_id_;
+  const uint64_t registry_version_;
+  const Clock& clock_;
   std::atomic<bool> stopping_{false};
   std::atomic<int> in_flight_{0};
 };

@@ -5,10 +5,13 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <limits>
 #include <utility>
+
+#include "node/tiles.h"
 
 namespace cairn::node {
 
@@ -163,6 +166,43 @@ Status CheckMass(uint64_t mass_g, const std::string& what) {
 
 constexpr const char* kEntryColumns = "idx, event_key, event_id, leaf_hash, entry";
 
+// Every lot `body` touches, with how. A lot named twice in one role is listed twice; the insert
+// ignores the repeat.
+std::vector<std::pair<const std::string*, LotRole>> LotRolesOf(const cairn::v1::EventBody& body) {
+  std::vector<std::pair<const std::string*, LotRole>> roles;
+  switch (body.kind_case()) {
+    case cairn::v1::EventBody::kExtraction:
+      roles.emplace_back(&body.extraction().lot_id(), LotRole::kCreated);
+      break;
+    case cairn::v1::EventBody::kDispatch:
+      for (const auto& lot : body.dispatch().lots()) {
+        roles.emplace_back(&lot.lot_id(), LotRole::kDispatched);
+      }
+      break;
+    case cairn::v1::EventBody::kReceipt:
+      for (const auto& lot : body.receipt().lots()) {
+        roles.emplace_back(&lot.lot_id(), LotRole::kReceived);
+      }
+      break;
+    case cairn::v1::EventBody::kTransformation:
+      for (const auto& lot : body.transformation().inputs()) {
+        roles.emplace_back(&lot.lot_id(), LotRole::kConsumed);
+      }
+      for (const auto& out : body.transformation().outputs()) {
+        roles.emplace_back(&out.lot_id(), LotRole::kCreated);
+      }
+      break;
+    case cairn::v1::EventBody::kAttestation:
+      if (body.attestation().subject_case() == cairn::v1::Attestation::kLotId) {
+        roles.emplace_back(&body.attestation().lot_id(), LotRole::kAttested);
+      }
+      break;
+    default:
+      break;
+  }
+  return roles;
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -176,11 +216,13 @@ struct Storage::WriterStatements {
   SqliteStmt get_holding, put_holding, delete_holding;
   SqliteStmt insert_shipment, insert_shipment_lot, find_shipment, find_shipment_lots;
   SqliteStmt close_shipment, set_received;
+  SqliteStmt insert_lot_entry, put_tile, put_checkpoint;
 };
 
 struct Storage::ReaderStatements {
-  SqliteStmt find_entry, size, read_range, scan, leaves;
-  SqliteStmt lot, lot_holdings, lot_in_transit;
+  SqliteStmt find_entry, read_entry, size, read_range, scan, leaves;
+  SqliteStmt lot, lot_holdings, lot_in_transit, lot_entries;
+  SqliteStmt leaf_range, tile, tile_range, checkpoint;
 };
 
 namespace {
@@ -207,7 +249,7 @@ CREATE TABLE lots(
   composition BLOB NOT NULL,
   consumed_g INTEGER NOT NULL,
   transit_loss_g INTEGER NOT NULL
-);
+) WITHOUT ROWID;
 CREATE TABLE holdings(
   lot_id TEXT NOT NULL,
   holder TEXT NOT NULL,
@@ -229,6 +271,33 @@ CREATE TABLE shipment_lots(
 ) WITHOUT ROWID;
 CREATE INDEX shipment_lots_by_lot ON shipment_lots(lot_id);
 )sql";
+
+// Added by version 2.
+constexpr const char* kLotEntriesSchema = R"sql(
+CREATE TABLE lot_entries(
+  lot_id TEXT NOT NULL,
+  idx INTEGER NOT NULL,
+  role INTEGER NOT NULL,
+  PRIMARY KEY (lot_id, idx, role)
+) WITHOUT ROWID;
+)sql";
+
+// Added by version 3.
+constexpr const char* kTilesSchema = R"sql(
+CREATE TABLE tiles(
+  id INTEGER PRIMARY KEY,
+  hashes BLOB NOT NULL
+);
+)sql";
+
+constexpr const char* kPutTile = "INSERT OR REPLACE INTO tiles(id, hashes) VALUES (?, ?)";
+
+int64_t TileId(uint32_t tile_level, uint64_t tile_index) {
+  return static_cast<int64_t>((uint64_t{tile_level} << 56) | tile_index);
+}
+
+constexpr const char* kInsertLotEntry =
+    "INSERT OR IGNORE INTO lot_entries(lot_id, idx, role) VALUES (?, ?, ?)";
 
 }  // namespace
 
@@ -280,6 +349,11 @@ Status Storage::PrepareStatements() {
        "UPDATE shipments SET received_idx = ? WHERE dispatch_idx = ? AND received_idx IS NULL"},
       {&w->set_received,
        "UPDATE shipment_lots SET received_g = ? WHERE dispatch_idx = ? AND lot_id = ?"},
+      {&w->insert_lot_entry, kInsertLotEntry},
+      {&w->put_tile, kPutTile},
+      {&w->put_checkpoint,
+       "INSERT INTO meta(key, value) VALUES ('checkpoint', ?) "
+       "ON CONFLICT (key) DO UPDATE SET value = excluded.value"},
   };
   for (const auto& item : writer_items) {
     CAIRN_ASSIGN_OR_RETURN(*item.stmt, Prepare(wdb, item.sql.c_str()));
@@ -289,6 +363,7 @@ Status Storage::PrepareStatements() {
   sqlite3* const rdb = reader_db_.get();
   const std::vector<Item> reader_items = {
       {&r->find_entry, find_entry},
+      {&r->read_entry, std::string("SELECT ") + kEntryColumns + " FROM entries WHERE idx = ?"},
       {&r->size, "SELECT COALESCE(MAX(idx) + 1, 0) FROM entries"},
       {&r->read_range, std::string("SELECT ") + kEntryColumns +
                            " FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx"},
@@ -304,6 +379,12 @@ Status Storage::PrepareStatements() {
        "JOIN shipments s ON s.dispatch_idx = sl.dispatch_idx "
        "JOIN entries e ON e.idx = sl.dispatch_idx "
        "WHERE sl.lot_id = ? AND s.received_idx IS NULL ORDER BY sl.dispatch_idx"},
+      {&r->lot_entries, "SELECT DISTINCT idx FROM lot_entries WHERE lot_id = ? ORDER BY idx"},
+      {&r->leaf_range,
+       "SELECT idx, leaf_hash FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx"},
+      {&r->tile, "SELECT hashes FROM tiles WHERE id = ?"},
+      {&r->tile_range, "SELECT id, hashes FROM tiles WHERE id >= ? AND id < ? ORDER BY id"},
+      {&r->checkpoint, "SELECT value FROM meta WHERE key = 'checkpoint'"},
   };
   for (const auto& item : reader_items) {
     CAIRN_ASSIGN_OR_RETURN(*item.stmt, Prepare(rdb, item.sql.c_str()));
@@ -421,6 +502,16 @@ Status Storage::CreateOrCheckSchema() {
     tables = q.ColumnInt(0);
   }
   if (version == kSchemaVersion) return finish(Status::Ok());
+  if (version >= 1 && version < kSchemaVersion) {
+    if (options_.read_only) {
+      return FailedPrecondition("database " + path_ + " has schema version " +
+                                std::to_string(version) +
+                                "; start cairnd on it once (not "
+                                "read-only) to migrate it to version " +
+                                std::to_string(kSchemaVersion));
+    }
+    return finish(Migrate(version));
+  }
   if (version > kSchemaVersion) {
     return finish(FailedPrecondition("database " + path_ + " has schema version " +
                                      std::to_string(version) + "; this cairnd knows version " +
@@ -435,10 +526,81 @@ Status Storage::CreateOrCheckSchema() {
     return FailedPrecondition("database " + path_ + " is empty (no cairn schema)");
   }
   Status created = Exec(kSchema);
+  if (created.ok()) created = Exec(kLotEntriesSchema);
+  if (created.ok()) created = Exec(kTilesSchema);
   if (created.ok()) {
     created = Exec(("PRAGMA user_version = " + std::to_string(kSchemaVersion)).c_str());
   }
   return finish(created);
+}
+
+Status Storage::Migrate(int64_t from_version) {
+  if (from_version < 2) {
+    // Version 2 adds the lot index: built from every stored entry.
+    CAIRN_RETURN_IF_ERROR(Exec(kLotEntriesSchema));
+    CAIRN_ASSIGN_OR_RETURN(SqliteStmt insert, Prepare(writer_db_.get(), kInsertLotEntry));
+    CAIRN_ASSIGN_OR_RETURN(
+        SqliteStmt scan, Prepare(writer_db_.get(), "SELECT idx, entry FROM entries ORDER BY idx"));
+    Query q(writer_db_.get(), scan.get());
+    cairn::v1::LogEntry entry;
+    cairn::v1::EventBody body;
+    while (true) {
+      CAIRN_ASSIGN_OR_RETURN(const bool row, q.Next());
+      if (!row) break;
+      const auto index = static_cast<uint64_t>(q.ColumnInt(0));
+      // A broken entry is left for the integrity scan to name; it indexes no lot.
+      if (!entry.ParseFromString(q.ColumnBlob(1)) || !body.ParseFromString(entry.event().body())) {
+        continue;
+      }
+      CAIRN_RETURN_IF_ERROR(InsertLotEntries(insert.get(), body, index));
+    }
+  }
+  if (from_version < 3) {
+    // Version 3 keys lots by lot id alone (WITHOUT ROWID: no second index of the ids)...
+    CAIRN_RETURN_IF_ERROR(Exec(R"sql(
+CREATE TABLE lots_v3(
+  lot_id TEXT PRIMARY KEY,
+  creator TEXT NOT NULL,
+  material TEXT NOT NULL,
+  created_mass_g INTEGER NOT NULL,
+  created_idx INTEGER NOT NULL,
+  composition BLOB NOT NULL,
+  consumed_g INTEGER NOT NULL,
+  transit_loss_g INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO lots_v3 SELECT lot_id, creator, material, created_mass_g, created_idx, composition,
+  consumed_g, transit_loss_g FROM lots;
+DROP TABLE lots;
+ALTER TABLE lots_v3 RENAME TO lots;
+)sql"));
+    // ...and stores the Merkle tree's hashes: computed once from the stored leaf hashes.
+    CAIRN_RETURN_IF_ERROR(Exec(kTilesSchema));
+    CAIRN_ASSIGN_OR_RETURN(SqliteStmt put, Prepare(writer_db_.get(), kPutTile));
+    CAIRN_ASSIGN_OR_RETURN(SqliteStmt scan,
+                           Prepare(writer_db_.get(), "SELECT leaf_hash FROM entries ORDER BY idx"));
+    TileBuilder tree;
+    const auto flush = [&]() -> Status {
+      for (const TileWrite& w : tree.TakeWrites()) {
+        Query q(writer_db_.get(), put.get());
+        q.Int(TileId(w.tile_level, w.tile_index)).Blob(SerializeTile(w.hashes));
+        CAIRN_RETURN_IF_ERROR(q.Run());
+      }
+      return Status::Ok();
+    };
+    Query q(writer_db_.get(), scan.get());
+    while (true) {
+      CAIRN_ASSIGN_OR_RETURN(const bool row, q.Next());
+      if (!row) break;
+      Hash leaf{};
+      const std::string stored = q.ColumnBlob(0);
+      // A malformed leaf hash is left for the integrity scan to name.
+      std::memcpy(leaf.data(), stored.data(), std::min(stored.size(), leaf.size()));
+      tree.Append(leaf);
+      if (tree.size() % 4096 == 0) CAIRN_RETURN_IF_ERROR(flush());
+    }
+    CAIRN_RETURN_IF_ERROR(flush());
+  }
+  return Exec(("PRAGMA user_version = " + std::to_string(kSchemaVersion)).c_str());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -580,9 +742,20 @@ Status Storage::AddHolding(const std::string& lot_id, const std::string& holder,
   return q.Run();
 }
 
+Status Storage::InsertLotEntries(sqlite3_stmt* insert, const cairn::v1::EventBody& body,
+                                 uint64_t index) {
+  for (const auto& [lot_id, role] : LotRolesOf(body)) {
+    Query q(writer_db_.get(), insert);
+    q.Text(*lot_id).Int(static_cast<int64_t>(index)).Int(static_cast<int64_t>(role));
+    CAIRN_RETURN_IF_ERROR(q.Run());
+  }
+  return Status::Ok();
+}
+
 Status Storage::ApplyEffects(const ledger::ParsedEvent& event, uint64_t index,
                              const ledger::CustodyEffects& effects) {
   const auto idx = static_cast<int64_t>(index);
+  CAIRN_RETURN_IF_ERROR(InsertLotEntries(writer_->insert_lot_entry.get(), event.body, index));
   for (const auto& lot : effects.new_lots) {
     CAIRN_RETURN_IF_ERROR(CheckMass(lot.created_mass_g, "lot " + lot.lot_id + " mass"));
     cairn::v1::LotState composition;
@@ -681,6 +854,18 @@ Result<std::optional<StoredEntry>> Storage::FindEntryWith(sqlite3* db, sqlite3_s
   }
 }
 
+Status Storage::PutTile(uint32_t tile_level, uint64_t tile_index, std::string_view hashes) {
+  Query q(writer_db_.get(), writer_->put_tile.get());
+  q.Int(TileId(tile_level, tile_index)).Blob(hashes);
+  return q.Run();
+}
+
+Status Storage::PutCheckpoint(const cairn::v1::SignedCheckpoint& checkpoint) {
+  Query q(writer_db_.get(), writer_->put_checkpoint.get());
+  q.Blob(checkpoint.SerializeAsString());
+  return q.Run();
+}
+
 Result<std::optional<StoredEntry>> Storage::FindEntryForWrite(const Hash& event_id) {
   return FindEntryWith(writer_db_.get(), writer_->find_entry.get(), event_id);
 }
@@ -776,6 +961,28 @@ Result<std::optional<ledger::ShipmentRecord>> Storage::FindShipment(
 Result<std::optional<StoredEntry>> Storage::FindEntry(const Hash& event_id) {
   std::lock_guard<std::mutex> lock(read_mutex_);
   return FindEntryWith(reader_db_.get(), reader_->find_entry.get(), event_id);
+}
+
+Result<std::optional<StoredEntry>> Storage::ReadEntry(uint64_t index) {
+  if (index > static_cast<uint64_t>(kMaxInt64)) return std::optional<StoredEntry>();
+  std::lock_guard<std::mutex> lock(read_mutex_);
+  Query q(reader_db_.get(), reader_->read_entry.get());
+  q.Int(static_cast<int64_t>(index));
+  CAIRN_ASSIGN_OR_RETURN(const bool row, q.Next());
+  if (!row) return std::optional<StoredEntry>();
+  return std::optional<StoredEntry>(ReadEntryRow(q));
+}
+
+Result<std::vector<uint64_t>> Storage::EntryIndexesOfLot(const std::string& lot_id) {
+  std::lock_guard<std::mutex> lock(read_mutex_);
+  Query q(reader_db_.get(), reader_->lot_entries.get());
+  q.Text(lot_id);
+  std::vector<uint64_t> indexes;
+  while (true) {
+    CAIRN_ASSIGN_OR_RETURN(const bool row, q.Next());
+    if (!row) return indexes;
+    indexes.push_back(static_cast<uint64_t>(q.ColumnInt(0)));
+  }
 }
 
 Result<std::vector<StoredEntry>> Storage::ReadEntries(uint64_t start, uint64_t end,
@@ -895,6 +1102,71 @@ Result<std::vector<Hash>> Storage::LeafHashes() {
     std::memcpy(h.data(), leaf.data(), h.size());
     leaves.push_back(h);
   }
+}
+
+Result<std::vector<Hash>> Storage::ReadLeafHashes(uint64_t begin, uint64_t end) {
+  std::vector<Hash> leaves;
+  if (begin >= end) return leaves;
+  if (end > static_cast<uint64_t>(kMaxInt64)) return InvalidArgument("leaf range out of range");
+  leaves.reserve(end - begin);
+  std::lock_guard<std::mutex> lock(read_mutex_);
+  Query q(reader_db_.get(), reader_->leaf_range.get());
+  q.Int(static_cast<int64_t>(begin)).Int(static_cast<int64_t>(end));
+  while (true) {
+    CAIRN_ASSIGN_OR_RETURN(const bool row, q.Next());
+    if (!row) break;
+    const uint64_t index = begin + leaves.size();
+    const std::string leaf = q.ColumnBlob(1);
+    if (static_cast<uint64_t>(q.ColumnInt(0)) != index) {
+      return DataLoss("entry " + std::to_string(index) + " is missing");
+    }
+    if (leaf.size() != 32) {
+      return DataLoss("entry " + std::to_string(index) + ": stored leaf hash has " +
+                      std::to_string(leaf.size()) + " bytes, want 32");
+    }
+    Hash h{};
+    std::memcpy(h.data(), leaf.data(), h.size());
+    leaves.push_back(h);
+  }
+  if (leaves.size() != end - begin) {
+    return DataLoss("entry " + std::to_string(begin + leaves.size()) + " is missing");
+  }
+  return leaves;
+}
+
+Result<std::optional<std::string>> Storage::ReadTile(uint32_t tile_level, uint64_t tile_index) {
+  std::lock_guard<std::mutex> lock(read_mutex_);
+  Query q(reader_db_.get(), reader_->tile.get());
+  q.Int(TileId(tile_level, tile_index));
+  CAIRN_ASSIGN_OR_RETURN(const bool row, q.Next());
+  if (!row) return std::optional<std::string>();
+  return std::optional<std::string>(q.ColumnBlob(0));
+}
+
+Status Storage::ScanTiles(
+    uint32_t tile_level, uint64_t limit,
+    const std::function<Status(uint64_t tile_index, std::string_view hashes)>& visit) {
+  std::lock_guard<std::mutex> lock(read_mutex_);
+  Query q(reader_db_.get(), reader_->tile_range.get());
+  const int64_t first = TileId(tile_level, 0);
+  q.Int(first).Int(TileId(tile_level, 0) + static_cast<int64_t>(limit));
+  while (true) {
+    CAIRN_ASSIGN_OR_RETURN(const bool row, q.Next());
+    if (!row) return Status::Ok();
+    CAIRN_RETURN_IF_ERROR(visit(static_cast<uint64_t>(q.ColumnInt(0) - first), q.ColumnBlob(1)));
+  }
+}
+
+Result<std::optional<cairn::v1::SignedCheckpoint>> Storage::StoredCheckpoint() {
+  std::lock_guard<std::mutex> lock(read_mutex_);
+  Query q(reader_db_.get(), reader_->checkpoint.get());
+  CAIRN_ASSIGN_OR_RETURN(const bool row, q.Next());
+  if (!row) return std::optional<cairn::v1::SignedCheckpoint>();
+  cairn::v1::SignedCheckpoint checkpoint;
+  if (!checkpoint.ParseFromString(q.ColumnBlob(0))) {
+    return DataLoss("database " + path_ + ": the stored checkpoint does not parse");
+  }
+  return std::optional<cairn::v1::SignedCheckpoint>(std::move(checkpoint));
 }
 
 }  // namespace cairn::node

@@ -11,18 +11,27 @@
 // Entries are stored as the exact bytes the sequencer serialized, never re-serialized. A lock file
 // (<db>.lock) keeps a second cairnd from opening the same database for writing.
 //
-// Schema (version 1, in PRAGMA user_version):
-//   meta(key, value)                           log_id
+// Schema (version 3, in PRAGMA user_version; an older database is migrated when opened for
+// writing):
+//   meta(key, value)                           log_id; checkpoint: the latest SignedCheckpoint
+//                                              the node issued, written with the entries it covers
 //   entries(idx PK, event_key, event_id, leaf_hash, entry)
 //                                              event_key = first 8 bytes of the event id as a
 //                                              signed int64, NON-unique index; the full id is
 //                                              compared after the lookup (random 32-byte keys in
 //                                              a B-tree slow appends down at 1M rows)
 //   lots(lot_id PK, creator, material, created_mass_g, created_idx, composition,
-//        consumed_g, transit_loss_g)
+//        consumed_g, transit_loss_g) WITHOUT ROWID (version 3; a rowid table before)
 //   holdings(lot_id, holder, mass_g) WITHOUT ROWID; rows that reach 0 g are deleted
 //   shipments(dispatch_idx PK, sender, recipient, received_idx NULL while in transit)
 //   shipment_lots(dispatch_idx, lot_id, mass_g, received_g) WITHOUT ROWID, index on lot_id
+//   lot_entries(lot_id, idx, role) WITHOUT ROWID, primary key (lot_id, idx, role): every entry
+//                                              that creates, dispatches, receives, consumes or
+//                                              attests a lot (role: LotRole), written with the
+//                                              entry's effects (version 2)
+//   tiles(id PK, hashes)                       the Merkle tree's stored hashes (node/tiles.h):
+//                                              id = tile level << 56 | tile index, hashes = up to
+//                                              16 concatenated 32-byte hashes (version 3)
 // Shipments are keyed by the dispatch's entry index, not its event id, for the same reason as
 // event_key; the event id is found through entries.
 #pragma once
@@ -47,7 +56,16 @@ struct sqlite3_stmt;
 
 namespace cairn::node {
 
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 3;
+
+// How an entry's event touches a lot, as stored in lot_entries.role.
+enum class LotRole : int {
+  kCreated = 1,     // Extraction.lot_id, Transformation.outputs[].lot_id
+  kDispatched = 2,  // Dispatch.lots[].lot_id
+  kReceived = 3,    // Receipt.lots[].lot_id
+  kConsumed = 4,    // Transformation.inputs[].lot_id
+  kAttested = 5,    // Attestation.lot_id
+};
 
 // One stored entry, as read back.
 struct StoredEntry {
@@ -154,10 +172,15 @@ class Storage final : public ledger::CustodyView {
                      std::string_view entry_bytes);
   // Applies what CheckAndPlanCustody planned for `event`, appended at `index`: new lots (with the
   // composition declared in the event), holding changes, the shipment opened by a dispatch or
-  // closed by a receipt, consumption and transit loss. FAILED_PRECONDITION when a holding would go
+  // closed by a receipt, consumption and transit loss; and records every lot the event touches
+  // in the lot index. FAILED_PRECONDITION when a holding would go
   // negative or overflow (the plan contradicts the state), INTERNAL on a SQLite error.
   Status ApplyEffects(const ledger::ParsedEvent& event, uint64_t index,
                       const ledger::CustodyEffects& effects);
+  // Stores a tile (node/tiles.h), replacing an earlier version of it.
+  Status PutTile(uint32_t tile_level, uint64_t tile_index, std::string_view hashes);
+  // Records `checkpoint` as the latest the node issued.
+  Status PutCheckpoint(const cairn::v1::SignedCheckpoint& checkpoint);
   // The entry holding `event_id`, seen from the writer connection (including the open
   // transaction's writes), or nullopt.
   Result<std::optional<StoredEntry>> FindEntryForWrite(const Hash& event_id);
@@ -177,6 +200,11 @@ class Storage final : public ledger::CustodyView {
 
   // The committed entry holding `event_id`, or nullopt.
   Result<std::optional<StoredEntry>> FindEntry(const Hash& event_id);
+  // The committed entry at `index`, or nullopt.
+  Result<std::optional<StoredEntry>> ReadEntry(uint64_t index);
+  // Indexes of every committed entry whose event creates, dispatches, receives, consumes or
+  // attests lot_id, ascending. Empty for an unknown lot.
+  Result<std::vector<uint64_t>> EntryIndexesOfLot(const std::string& lot_id);
   // Committed entries with start <= index < end in order, stopping early once the entries read
   // exceed `max_bytes` in total (at least one entry is returned when any is in range).
   Result<std::vector<StoredEntry>> ReadEntries(uint64_t start, uint64_t end, size_t max_bytes);
@@ -190,6 +218,18 @@ class Storage final : public ledger::CustodyView {
   Status ScanEntries(const std::function<Status(const StoredEntry&)>& visit);
   // Every stored leaf hash in index order.
   Result<std::vector<Hash>> LeafHashes();
+  // The stored leaf hashes of entries [begin, end); DATA_LOSS when one is missing or not 32 bytes.
+  Result<std::vector<Hash>> ReadLeafHashes(uint64_t begin, uint64_t end);
+  // The stored bytes of a tile, or nullopt.
+  Result<std::optional<std::string>> ReadTile(uint32_t tile_level, uint64_t tile_index);
+  // Calls `visit` for every stored tile of `tile_level` with index < `limit`, in index order;
+  // stops at (and returns) the first error `visit` returns.
+  Status ScanTiles(
+      uint32_t tile_level, uint64_t limit,
+      const std::function<Status(uint64_t tile_index, std::string_view hashes)>& visit);
+  // The latest checkpoint the node recorded (PutCheckpoint), or nullopt. DATA_LOSS when the stored
+  // bytes do not parse.
+  Result<std::optional<cairn::v1::SignedCheckpoint>> StoredCheckpoint();
 
  private:
   struct WriterStatements;  // defined in storage.cc
@@ -203,6 +243,11 @@ class Storage final : public ledger::CustodyView {
  private:
   Status Initialize();
   Status CreateOrCheckSchema();
+  // Brings a database of an older schema version to kSchemaVersion inside the open transaction.
+  Status Migrate(int64_t from_version);
+  // Inserts the lot_entries rows of `body`, appended at `index`, with `insert` (a prepared
+  // lot_entries insert on the writer connection).
+  Status InsertLotEntries(sqlite3_stmt* insert, const cairn::v1::EventBody& body, uint64_t index);
   Status PrepareStatements();
   Status Exec(const char* sql);
   Result<std::optional<StoredEntry>> FindEntryWith(sqlite3* db, sqlite3_stmt* stmt,

@@ -168,6 +168,9 @@ constexpr ParticipantSpec kParticipants[] = {
     {"jp-magnets", "Nippon Magnet Works", "JP", "BUYER,PROCESSOR"},
     {"mm-kia-trading", "Kachin Trading Co", "MM", "TRADER"},
     {"au-assay-lab", "Perth Assay Laboratory", "AU", "LAB"},
+    {"au-lynas", "Lynas Rare Earths (Mt Weld)", "AU", "MINE"},
+    {"my-lynas", "Lynas Malaysia (Gebeng)", "MY", "PROCESSOR"},
+    {"mm-chipwi", "Chipwi Mining", "MM", "MINE"},
 };
 
 }  // namespace
@@ -208,14 +211,19 @@ const keys::SigningKey& World::key(const std::string& participant) {
   return it->second;
 }
 
-void World::StartNode() {
+void World::StartNode(const std::vector<std::string>& hosted) {
+  std::string participants;
+  for (const std::string& id : hosted) {
+    participants += (participants.empty() ? "\"" : ", \"") + id + "\"";
+  }
   WriteFile(config_path(),
             "listen = \"127.0.0.1:0\"\n"
             "db = \"node.db\"\n"
             "log_id = \"demo-log\"\n"
             "node_key = \"keys/demo-log.key\"\n"
             "registry = \"registry.json\"\n"
-            "participants = [\"pk-fwo\", \"us-usm\", \"jp-magnets\", \"au-assay-lab\"]\n");
+            "participants = [" +
+                participants + "]\n");
   std::string error;
   ASSERT_TRUE(node_.Start(config_path(), &error)) << error;
 }

@@ -71,14 +71,17 @@ class NodeProcess {
 };
 
 // A consortium on disk: keys from `cairn keygen`, a registry signed by its registrar with
-// `cairn registry`, and a node hosting pk-fwo (mine, PK), us-usm (processor, US) and jp-magnets
-// (buyer and magnet maker, JP). Also a Kachin trader the node does not host.
+// `cairn registry`, and a node hosting (by default) pk-fwo (mine, PK), us-usm (processor, US),
+// jp-magnets (buyer and magnet maker, JP) and au-assay-lab (lab, AU). The registry also lists
+// mines au-lynas (Mt Weld, AU) and mm-chipwi (Kachin, MM), processor my-lynas (Gebeng, MY) and
+// trader mm-kia-trading (MM), which the default node does not host.
 class World {
  public:
   explicit World(const TempDir& dir);
 
-  // Writes node.toml (listen on a free port) and starts the node.
-  void StartNode();
+  // Writes node.toml (listen on a free port) hosting `hosted` and starts the node.
+  void StartNode(const std::vector<std::string>& hosted = {"pk-fwo", "us-usm", "jp-magnets",
+                                                           "au-assay-lab"});
   NodeProcess& node() { return node_; }
   const std::string& registry_path() const { return registry_path_; }
   std::string key_path(const std::string& participant) const;

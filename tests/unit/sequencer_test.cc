@@ -53,12 +53,16 @@ class SequencerTest : public ::testing::Test {
     auto scanned = ScanLog(*storage_, kLog, /*find_all=*/false);
     ASSERT_TRUE(scanned.ok());
     ASSERT_TRUE(scanned->problems.empty()) << scanned->problems.front().what;
+    ASSERT_TRUE(scanned->tree.has_value());
+    sequencer_ = std::make_unique<Sequencer>(*storage_, world_.trust(), clock_, Options(),
+                                             std::move(*scanned->tree));
+  }
+  SequencerOptions Options() {
     SequencerOptions options;
     options.log_id = kLog;
     const auto& k = world_.log_key();
     options.log_key = {kLog, k.key_id, k.public_key, k.secret_key};
-    sequencer_ =
-        std::make_unique<Sequencer>(*storage_, world_.trust(), clock_, options, scanned->leaves);
+    return options;
   }
   void Shutdown() {
     sequencer_.reset();
@@ -317,7 +321,7 @@ TEST_F(SequencerTest, ScanLogFindsATamperedEntry) {
   EXPECT_EQ(first->problems[0].index, 1u);
   EXPECT_NE(first->problems[0].what.find("leaf_hash"), std::string::npos)
       << first->problems[0].what;
-  EXPECT_EQ(first->leaves.size(), 1u);
+  EXPECT_EQ(first->sound, 1u);
 
   // The full report also names the broken link from entry 2.
   auto all = ScanLog(*storage_, kLog, /*find_all=*/true);
@@ -351,26 +355,133 @@ TEST_F(SequencerTest, ScanLogFindsAMissingEntryAndAForeignLogId) {
   EXPECT_NE(foreign->problems[0].what.find("LogEntry.log_id"), std::string::npos);
 }
 
-TEST(MerkleCacheTest, InclusionProofsVerifyForEveryLeafOfEverySize) {
-  std::vector<Hash> leaves;
-  MerkleCache cache;
-  for (int n = 1; n <= 33; ++n) {
-    leaves.push_back(Sha256("leaf " + std::to_string(n)));
-    cache.Append(leaves.back());
-    const Hash root = ledger::RootOf(leaves);
-    for (uint64_t i = 0; i < leaves.size(); ++i) {
-      auto proof = ledger::InclusionProof(cache, i, leaves.size());
-      ASSERT_TRUE(proof.ok()) << proof.status().ToString();
-      EXPECT_TRUE(ledger::VerifyInclusion(leaves[i], i, leaves.size(), *proof, root))
-          << "leaf " << i << " of " << leaves.size();
+TEST_F(SequencerTest, ProofsFromStoredTilesMatchTheTreeOfTheLeavesAfterARestart) {
+  // 300 entries: level-4 tiles, a level-8 hash in memory and incomplete tiles on the right edge.
+  std::vector<cairn::v1::EventBody> bodies;
+  for (int i = 0; i < 300; ++i)
+    bodies.push_back(PakistanExtraction("pk-fwo:B" + std::to_string(i)));
+  for (size_t at = 0; at < bodies.size(); at += 37) {
+    const auto end = bodies.begin() + static_cast<int64_t>(std::min(bodies.size(), at + 37));
+    auto outcome = AppendBatch({bodies.begin() + static_cast<int64_t>(at), end});
+    ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+    // Every answer's proof verifies against its checkpoint.
+    const auto checkpoint = VerifiedCheckpoint(outcome->checkpoint);
+    Hash root{};
+    std::copy(checkpoint.root_hash().begin(), checkpoint.root_hash().end(), root.begin());
+    for (const AppendedEvent& e : outcome->events) {
+      ASSERT_TRUE(ledger::VerifyInclusion(ledger::LeafHash(e.entry), e.index, checkpoint.size(),
+                                          e.inclusion, root))
+          << e.index;
     }
   }
-  cache.Truncate(5);
-  EXPECT_EQ(cache.size(), 5u);
-  leaves.resize(5);
-  auto proof = ledger::InclusionProof(cache, 4, 5);
-  ASSERT_TRUE(proof.ok());
-  EXPECT_TRUE(ledger::VerifyInclusion(leaves[4], 4, 5, *proof, ledger::RootOf(leaves)));
+  Shutdown();
+  Start();  // loads the tree from storage: nothing rebuilt
+  auto leaves = storage_->LeafHashes();
+  ASSERT_TRUE(leaves.ok());
+  ASSERT_EQ(leaves->size(), 300u);
+  for (uint64_t size : {1u, 15u, 16u, 17u, 255u, 256u, 257u, 299u, 300u}) {
+    std::vector<Hash> prefix(leaves->begin(), leaves->begin() + static_cast<int64_t>(size));
+    ledger::LeafVectorSource expected(prefix);
+    for (uint64_t i = 0; i < size; i += (size > 40 ? 7 : 1)) {
+      auto proof = sequencer_->InclusionProof(i, size);
+      ASSERT_TRUE(proof.ok()) << proof.status().ToString();
+      EXPECT_EQ(*proof, *ledger::InclusionProof(expected, i, size)) << i << " of " << size;
+    }
+    for (uint64_t old_size : {0u, 1u, 7u, 16u, 100u, 256u}) {
+      if (old_size > size) continue;
+      auto proof = sequencer_->ConsistencyProof(old_size, size);
+      ASSERT_TRUE(proof.ok()) << proof.status().ToString();
+      EXPECT_EQ(*proof, *ledger::ConsistencyProof(expected, old_size, size))
+          << old_size << " to " << size;
+    }
+  }
+  EXPECT_EQ(VerifiedCheckpoint(sequencer_->LatestCheckpoint()).root_hash(),
+            HashToString(ledger::RootOf(*leaves)));
+}
+
+TEST_F(SequencerTest, AnOlderDatabaseGetsItsTreeHashesOnceWhenOpened) {
+  for (int i = 0; i < 40; ++i) {
+    ASSERT_TRUE(Append(PakistanExtraction("pk-fwo:MG" + std::to_string(i))).ok());
+  }
+  const auto before = VerifiedCheckpoint(sequencer_->LatestCheckpoint());
+  Shutdown();
+  RawExec("DROP TABLE tiles; DELETE FROM meta WHERE key = 'checkpoint'; PRAGMA user_version = 2");
+  Start();  // migrates: tiles computed from the stored leaf hashes, then checked by ScanLog
+  EXPECT_EQ(VerifiedCheckpoint(sequencer_->LatestCheckpoint()).root_hash(), before.root_hash());
+  auto proof = sequencer_->InclusionProof(3, 40);
+  ASSERT_TRUE(proof.ok()) << proof.status().ToString();
+  auto next = Append(PakistanExtraction("pk-fwo:MG40"));
+  ASSERT_TRUE(next.ok()) << next.status().ToString();
+  EXPECT_EQ(next->events[0].index, 40u);
+}
+
+TEST_F(SequencerTest, EveryGroupStoresItsCheckpointWithItsEntries) {
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(Append(PakistanExtraction("pk-fwo:CP" + std::to_string(i))).ok());
+  }
+  auto stored = storage_->StoredCheckpoint();
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  EXPECT_EQ(VerifiedCheckpoint(**stored).size(), 3u);
+  EXPECT_EQ((*stored)->SerializeAsString(), sequencer_->LatestCheckpoint().SerializeAsString());
+}
+
+TEST_F(SequencerTest, ScanLogRefusesALogShorterThanItsLastCheckpoint) {
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(Append(PakistanExtraction("pk-fwo:TR" + std::to_string(i))).ok());
+  }
+  Shutdown();
+  RawExec("DELETE FROM entries WHERE idx >= 3");
+  auto opened = Storage::Open(path_);
+  ASSERT_TRUE(opened.ok());
+  storage_ = std::move(opened).value();
+  auto scanned = ScanLog(*storage_, kLog, /*find_all=*/false);
+  ASSERT_TRUE(scanned.ok());
+  ASSERT_EQ(scanned->problems.size(), 1u);
+  EXPECT_EQ(scanned->problems[0].what,
+            "log truncated: it signed a checkpoint of size 5, holds 3 entries");
+  EXPECT_FALSE(scanned->tree.has_value());
+}
+
+TEST_F(SequencerTest, ScanLogRefusesStoredTreeHashesThatDisagreeWithTheEntries) {
+  for (int i = 0; i < 40; ++i) {
+    ASSERT_TRUE(Append(PakistanExtraction("pk-fwo:TH" + std::to_string(i))).ok());
+  }
+  Shutdown();
+  // Level-4 tile 0 holds the roots of leaves 0..15 and 16..31; corrupt the first.
+  RawExec("UPDATE tiles SET hashes = zeroblob(32) || substr(hashes, 33) WHERE id = " +
+          std::to_string(int64_t{1} << 56));
+  auto opened = Storage::Open(path_);
+  ASSERT_TRUE(opened.ok());
+  storage_ = std::move(opened).value();
+  auto scanned = ScanLog(*storage_, kLog, /*find_all=*/false);
+  ASSERT_TRUE(scanned.ok());
+  ASSERT_EQ(scanned->problems.size(), 1u);
+  EXPECT_NE(scanned->problems[0].what.find("stored tree hashes"), std::string::npos)
+      << scanned->problems[0].what;
+}
+
+TEST_F(SequencerTest, AuditModeRefusesAppendsAndServesTheStoredCheckpoint) {
+  ASSERT_TRUE(Append(PakistanExtraction()).ok());
+  const std::string signed_before = sequencer_->LatestCheckpoint().SerializeAsString();
+  Shutdown();
+  StorageOptions read_only;
+  read_only.read_only = true;
+  auto opened = Storage::Open(path_, read_only);
+  ASSERT_TRUE(opened.ok());
+  storage_ = std::move(opened).value();
+  auto scanned = ScanLog(*storage_, kLog, /*find_all=*/false);
+  ASSERT_TRUE(scanned.ok() && scanned->tree.has_value());
+  SequencerOptions options = Options();
+  options.audit = true;
+  static const FixedClock later(kTestNow + 1'000'000);  // a new signature would differ
+  sequencer_ = std::make_unique<Sequencer>(*storage_, world_.trust(), later, options,
+                                           std::move(*scanned->tree));
+  EXPECT_EQ(sequencer_->LatestCheckpoint().SerializeAsString(), signed_before);
+  EXPECT_EQ(sequencer_->size(), 1u);
+  auto refused = Append(PakistanExtraction("pk-fwo:NEW"));
+  EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(refused.status().message(), "node is in audit mode (read-only)");
+  EXPECT_TRUE(sequencer_->InclusionProof(0, 1).ok());
 }
 
 class AppendValidatorTest : public ::testing::Test {

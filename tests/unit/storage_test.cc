@@ -269,6 +269,95 @@ TEST_F(StorageTest, EffectsMoveHoldingsThroughDispatchReceiptAndTransformation) 
   EXPECT_FALSE(unknown->has_value());
 }
 
+TEST_F(StorageTest, LotIndexListsEveryEntryThatTouchesALotInOrder) {
+  ASSERT_TRUE(Append(PakistanExtraction()).ok());                // 0 created
+  ASSERT_TRUE(Append(PakistanExtraction("pk-fwo:OTHER")).ok());  // 1
+  std::string dispatch;
+  ASSERT_TRUE(Append(DispatchOf("pk-fwo", "us-usm", kLot, 8'000'000), nullptr, &dispatch).ok());
+  ASSERT_TRUE(Append(ReceiptOf("us-usm", dispatch, kLot, 8'000'000)).ok());  // 3 received
+  cairn::v1::EventBody assay = cairn::testing::Body("sgs-lab");
+  assay.mutable_attestation()->set_lot_id(kLot);
+  assay.mutable_attestation()->set_kind(cairn::v1::ATTESTATION_KIND_ASSAY);
+  ASSERT_TRUE(Append(assay).ok());  // 4 attested
+  ASSERT_TRUE(Append(Separation("us-usm", kLot, 8'000'000, "us-usm:NDPR-1", 1'000'000)).ok());
+
+  auto lot = storage_->EntryIndexesOfLot(kLot);
+  ASSERT_TRUE(lot.ok()) << lot.status().ToString();
+  EXPECT_EQ(*lot, (std::vector<uint64_t>{0, 2, 3, 4, 5}));
+  auto output = storage_->EntryIndexesOfLot("us-usm:NDPR-1");
+  ASSERT_TRUE(output.ok());
+  EXPECT_EQ(*output, (std::vector<uint64_t>{5}));
+  auto unknown = storage_->EntryIndexesOfLot("pk-fwo:NOPE");
+  ASSERT_TRUE(unknown.ok());
+  EXPECT_TRUE(unknown->empty());
+  // One row per (lot, entry, role).
+  EXPECT_EQ(RawQuery("SELECT COUNT(*) FROM lot_entries"), "7");
+  EXPECT_EQ(RawQuery("SELECT role FROM lot_entries WHERE lot_id = 'pk-fwo:CHG-2025-0001' AND "
+                     "idx = 5"),
+            std::to_string(static_cast<int>(LotRole::kConsumed)));
+
+  auto entry = storage_->ReadEntry(4);
+  ASSERT_TRUE(entry.ok() && entry->has_value());
+  EXPECT_EQ((*entry)->index, 4u);
+  auto beyond = storage_->ReadEntry(6);
+  ASSERT_TRUE(beyond.ok());
+  EXPECT_FALSE(beyond->has_value());
+}
+
+TEST_F(StorageTest, LotIndexOfARefusedEventIsRolledBackWithIt) {
+  {
+    auto txn = storage_->Begin();
+    ASSERT_TRUE(txn.ok());
+    ASSERT_TRUE(AppendInTransaction(PakistanExtraction()).ok());
+  }  // rolled back
+  auto lot = storage_->EntryIndexesOfLot(kLot);
+  ASSERT_TRUE(lot.ok());
+  EXPECT_TRUE(lot->empty());
+}
+
+TEST_F(StorageTest, MigratesAVersion1DatabaseByIndexingItsStoredEntries) {
+  ASSERT_TRUE(Append(PakistanExtraction()).ok());
+  ASSERT_TRUE(Append(DispatchOf("pk-fwo", "us-usm", kLot, 5'000'000)).ok());
+  storage_.reset();
+  // What a version-1 cairnd left behind: no lot index, no stored tree.
+  RawQuery("DROP TABLE lot_entries");
+  RawQuery("DROP TABLE tiles");
+  RawQuery(
+      "CREATE TABLE lots_v1(lot_id TEXT PRIMARY KEY, creator TEXT NOT NULL, material TEXT NOT "
+      "NULL, created_mass_g INTEGER NOT NULL, created_idx INTEGER NOT NULL, composition BLOB NOT "
+      "NULL, consumed_g INTEGER NOT NULL, transit_loss_g INTEGER NOT NULL)");
+  RawQuery("INSERT INTO lots_v1 SELECT * FROM lots");
+  RawQuery("DROP TABLE lots");
+  RawQuery("ALTER TABLE lots_v1 RENAME TO lots");
+  ASSERT_EQ(RawQuery("SELECT COUNT(*) FROM sqlite_master WHERE name = 'sqlite_autoindex_lots_1'"),
+            "1");
+  RawQuery("PRAGMA user_version = 1");
+  ASSERT_EQ(RawQuery("PRAGMA user_version"), "1");
+
+  StorageOptions read_only;
+  read_only.read_only = true;
+  auto report = Storage::Open(path_, read_only);
+  ASSERT_FALSE(report.ok());
+  EXPECT_NE(report.status().message().find("schema version 1"), std::string::npos)
+      << report.status().message();
+
+  Reopen();
+  EXPECT_EQ(RawQuery("PRAGMA user_version"), std::to_string(kSchemaVersion));
+  auto lot = storage_->EntryIndexesOfLot(kLot);
+  ASSERT_TRUE(lot.ok()) << lot.status().ToString();
+  EXPECT_EQ(*lot, (std::vector<uint64_t>{0, 1}));
+  // New appends keep indexing.
+  next_index_ = 2;
+  ASSERT_TRUE(Append(DispatchOf("pk-fwo", "us-usm", kLot, 1'000'000)).ok());
+  EXPECT_EQ(*storage_->EntryIndexesOfLot(kLot), (std::vector<uint64_t>{0, 1, 2}));
+  // Lots survive the move to a WITHOUT ROWID table; the tree's tiles exist (none needed yet).
+  EXPECT_EQ(*storage_->Holding(kLot, "pk-fwo"), 14'000'000u);
+  EXPECT_EQ((*storage_->GetLotState(kLot))->created_mass_g(), 20'000'000u);
+  EXPECT_EQ(RawQuery("SELECT COUNT(*) FROM sqlite_master WHERE name = 'sqlite_autoindex_lots_1'"),
+            "0");
+  EXPECT_EQ(RawQuery("SELECT COUNT(*) FROM tiles"), "0");
+}
+
 TEST_F(StorageTest, SavepointRollbackLeavesNothing) {
   {
     auto txn = storage_->Begin();

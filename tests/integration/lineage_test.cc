@@ -1,0 +1,329 @@
+// Lineage scenarios end to end: events submitted through `cairn submit` to a real cairnd, then
+// `cairn trace`, `cairn export` and `cairn verify --lot / --bundle` with a real policy file — the
+// bundle verified offline after the node has stopped.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "cairn/v1/bundle.pb.h"
+#include "common/clock.h"
+#include "tests/integration/harness.h"
+
+namespace cairn::itest {
+namespace {
+
+// DESIGN.md's example policy, with the DFARS rule in force from 2027.
+constexpr char kPolicy[] = R"toml(name = "defence magnets 2027"
+mass_tolerance = 0.02
+max_restricted_share = 0.0
+[[restrict]]
+countries = ["CN", "RU", "KP", "IR"]
+stages = ["mined", "refined", "separated", "melted", "produced"]
+elements = ["Nd", "Pr", "Sm", "Dy", "Tb"]
+effective = "2027-01-01"
+max_share = 0.0
+reason = "DFARS 252.225-7052: mined, refined, separated, melted or produced"
+[[restrict]]
+regions = [{ country = "MM", region = "Kachin" }]
+reason = "conflict-affected and high-risk area (OECD Annex II)"
+[[restrict]]
+participants = ["mm-kia-trading"]
+reason = "sanctioned entity"
+)toml";
+
+class LineageTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    world_ = std::make_unique<World>(dir_);
+    world_->StartNode({"pk-fwo", "us-usm", "jp-magnets", "au-assay-lab", "au-lynas", "my-lynas",
+                       "mm-chipwi", "mm-kia-trading"});
+    WriteFile(dir_ / "policy.toml", kPolicy);
+  }
+
+  const std::string& node() { return world_->node().address(); }
+
+  // Submits one event body (protobuf JSON; author and occurred_at filled by the CLI) as `who`.
+  RunResult TrySubmit(const std::string& who, const std::string& json) {
+    const std::string file = dir_ / ("event-" + std::to_string(++events_) + ".json");
+    WriteFile(file, json);
+    return Cairn({"submit", "--node", node(), "--key", world_->key_path(who), "--json", file});
+  }
+  std::string Submit(const std::string& who, const std::string& json) {
+    const RunResult r = TrySubmit(who, json);
+    EXPECT_EQ(r.exit_code, 0) << json << "\n" << r.err;
+    if (r.exit_code != 0) return "";
+    return nlohmann::json::parse(r.out)[0]["event_id"];
+  }
+
+  std::string Extract(const std::string& who, const std::string& lot, const std::string& site,
+                      const std::string& country, const std::string& region, uint64_t mass_g,
+                      const std::string& composition) {
+    return Submit(who, R"({"extraction": {"lot_id": ")" + lot + R"(", "site": {"id": ")" + site +
+                           R"(", "name": ")" + site + R"(", "country": ")" + country +
+                           R"(", "region": ")" + region +
+                           R"("}, "material": "REE concentrate", "mass_g": ")" +
+                           std::to_string(mass_g) + R"(", "composition_ppm": )" + composition +
+                           "}}");
+  }
+
+  std::string Dispatch(const std::string& from, const std::string& to, const std::string& lot,
+                       uint64_t mass_g) {
+    return Submit(from, R"({"dispatch": {"shipment_id": "SHP-)" + std::to_string(events_) +
+                            R"(", "recipient": ")" + to + R"(", "lots": [{"lot_id": ")" + lot +
+                            R"(", "mass_g": ")" + std::to_string(mass_g) +
+                            R"("}], "hs_code": "2846.90"}})");
+  }
+
+  std::string Receive(const std::string& by, const std::string& dispatch, const std::string& lot,
+                      uint64_t mass_g) {
+    return Submit(by, R"({"receipt": {"dispatch_event_id": ")" + dispatch +
+                          R"(", "lots": [{"lot_id": ")" + lot + R"(", "mass_g": ")" +
+                          std::to_string(mass_g) + R"("}]}})");
+  }
+
+  void Ship(const std::string& from, const std::string& to, const std::string& lot,
+            uint64_t mass_g) {
+    Receive(to, Dispatch(from, to, lot, mass_g), lot, mass_g);
+  }
+
+  // inputs: [{"lot_id": ..., "mass_g": ...}] JSON; outputs likewise with material/composition.
+  std::string Transform(const std::string& who, const std::string& facility,
+                        const std::string& country, const std::string& stage,
+                        const std::string& inputs, const std::string& outputs) {
+    return Submit(who, R"({"transformation": {"facility": {"id": ")" + facility +
+                           R"(", "name": ")" + facility + R"(", "country": ")" + country +
+                           R"("}, "stage": "STAGE_)" + stage + R"(", "inputs": )" + inputs +
+                           R"(, "outputs": )" + outputs + "}}");
+  }
+
+  // The Pakistan consignment: 25 t of concentrate from Chagai to US Strategic Metals, separated
+  // in Missouri into 2 t of NdPr oxide and 5 t of La-Ce carbonate.
+  std::string PakistanConsignment() {
+    Extract("pk-fwo", "pk-fwo:CHG-2025-001", "pk-fwo-chagai-01", "PK", "Balochistan", 25'000'000,
+            R"({"Ce": 70000, "La": 40000, "Nd": 61700, "Pr": 19900})");
+    const std::string d = Dispatch("pk-fwo", "us-usm", "pk-fwo:CHG-2025-001", 25'000'000);
+    Receive("us-usm", d, "pk-fwo:CHG-2025-001", 24'985'000);  // 15 kg lost in transit
+    return Transform(
+        "us-usm", "us-usm-missouri-01", "US", "SEPARATED",
+        R"([{"lot_id": "pk-fwo:CHG-2025-001", "mass_g": "24985000"}])",
+        R"([{"lot_id": "us-usm:NDPR-2025-001", "material": "NdPr oxide", "mass_g": "2000000",
+             "composition_ppm": {"Nd": 600000, "Pr": 190000}},
+            {"lot_id": "us-usm:LACE-2025-001", "material": "La-Ce carbonate", "mass_g": "5000000",
+             "composition_ppm": {"La": 150000, "Ce": 300000}}])");
+  }
+
+  RunResult Verify(const std::vector<std::string>& how, const std::string& registry = "") {
+    std::vector<std::string> args = {"verify",    "--registry",
+                                     registry.empty() ? world_->registry_path() : registry,
+                                     "--policy",  dir_ / "policy.toml",
+                                     "--as-of",   "2027-03-01"};
+    args.insert(args.end(), how.begin(), how.end());
+    return Cairn(args);
+  }
+
+  nlohmann::json VerifyJson(const std::string& lot, int want_exit) {
+    const RunResult r = Verify({"--node", node(), "--lot", lot, "--json"});
+    EXPECT_EQ(r.exit_code, want_exit) << r.out << r.err;
+    return nlohmann::json::parse(r.out);
+  }
+
+  TempDir dir_;
+  std::unique_ptr<World> world_;
+  int events_ = 0;
+};
+
+TEST_F(LineageTest, PakistanConsignmentTracesCleanToNdPrOxideAndVerifiesOffline) {
+  const std::string separation = PakistanConsignment();
+
+  RunResult r = Cairn({"trace", "us-usm:NDPR-2025-001", "--node", node()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("pk-fwo:CHG-2025-001"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("mined at pk-fwo-chagai-01 (PK, Balochistan)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("separated at us-usm-missouri-01 (US)"), std::string::npos) << r.out;
+  r = Cairn({"trace", "pk-fwo:CHG-2025-001", "--forward", "--json", "--node", node()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["lots"].size(), 3u) << r.out;  // ore, NdPr, La-Ce
+
+  r = Verify({"--node", node(), "--lot", "us-usm:NDPR-2025-001"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(r.out.rfind("VERIFIED: lot us-usm:NDPR-2025-001", 0), 0u) << r.out;
+  const nlohmann::json j = VerifyJson("us-usm:NDPR-2025-001", 0);
+  EXPECT_DOUBLE_EQ(j["attribution"]["mass"]["by_country"]["PK"].get<double>(), 1.0);
+  EXPECT_DOUBLE_EQ(j["attribution"]["mass"]["by_facility"]["us-usm-missouri-01"].get<double>(),
+                   1.0);
+  EXPECT_EQ(j["entries_checked"], 4);
+
+  // Export, stop the node, verify offline: binary and JSON bundles.
+  ASSERT_EQ(Cairn({"export", "us-usm:NDPR-2025-001", "-o", dir_ / "ndpr.bundle", "--node", node()})
+                .exit_code,
+            0);
+  ASSERT_EQ(Cairn({"export", "us-usm:NDPR-2025-001", "-o", dir_ / "ndpr.json", "--json", "--node",
+                   node()})
+                .exit_code,
+            0);
+  EXPECT_EQ(world_->node().Terminate(), 0);
+  r = Verify({"--bundle", dir_ / "ndpr.bundle"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  r = Verify({"--bundle", dir_ / "ndpr.json"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+
+  cairn::v1::EvidenceBundle bundle;
+  ASSERT_TRUE(bundle.ParseFromString(ReadFile(dir_ / "ndpr.bundle")));
+  ASSERT_EQ(bundle.entries_size(), 4);
+  // One byte flipped inside the separation's entry: exit 1.
+  {
+    cairn::v1::EvidenceBundle flipped = bundle;
+    std::string* entry = flipped.mutable_entries(3)->mutable_entry();
+    (*entry)[entry->size() / 2] ^= 0x20;
+    WriteFile(dir_ / "flipped.bundle", flipped.SerializeAsString());
+    r = Verify({"--bundle", dir_ / "flipped.bundle"});
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_EQ(r.out.rfind("FAILED", 0), 0u) << r.out;
+  }
+  // The extraction left out: lineage incomplete, exit 4.
+  {
+    cairn::v1::EvidenceBundle missing = bundle;
+    missing.mutable_entries()->DeleteSubrange(0, 1);
+    WriteFile(dir_ / "missing.bundle", missing.SerializeAsString());
+    r = Verify({"--bundle", dir_ / "missing.bundle"});
+    EXPECT_EQ(r.exit_code, 4) << r.out << r.err;
+    EXPECT_NE(r.out.find("pk-fwo:CHG-2025-001"), std::string::npos) << r.out;
+  }
+  // Not a bundle at all.
+  WriteFile(dir_ / "junk.bundle", "\x0a\xff\xff");
+  EXPECT_EQ(Verify({"--bundle", dir_ / "junk.bundle"}).exit_code, 1);
+  EXPECT_EQ(Verify({"--bundle", dir_ / "no-such-file"}).exit_code, 2);
+  (void)separation;
+}
+
+TEST_F(LineageTest, BlendOfAustralianAndPakistaniConcentrateHasCorrectShares) {
+  Extract("pk-fwo", "pk-fwo:CHG-1", "pk-fwo-chagai-01", "PK", "Balochistan", 10'000'000,
+          R"({"Nd": 61700, "Pr": 19900})");
+  Ship("pk-fwo", "us-usm", "pk-fwo:CHG-1", 10'000'000);
+  Extract("au-lynas", "au-lynas:MTW-1", "au-mt-weld", "AU", "Western Australia", 40'000'000,
+          R"({"Nd": 70000, "Pr": 20000})");
+  Ship("au-lynas", "my-lynas", "au-lynas:MTW-1", 40'000'000);
+  Transform("my-lynas", "my-lynas-gebeng", "MY", "REFINED",
+            R"([{"lot_id": "au-lynas:MTW-1", "mass_g": "40000000"}])",
+            R"([{"lot_id": "my-lynas:MREC-1", "material": "mixed RE carbonate",
+                 "mass_g": "12000000", "composition_ppm": {"Nd": 200000, "Pr": 60000}}])");
+  Ship("my-lynas", "us-usm", "my-lynas:MREC-1", 12'000'000);
+  Transform("us-usm", "us-usm-missouri-01", "US", "SEPARATED",
+            R"([{"lot_id": "pk-fwo:CHG-1", "mass_g": "10000000"},
+                {"lot_id": "my-lynas:MREC-1", "mass_g": "12000000"}])",
+            R"([{"lot_id": "us-usm:NDPR-1", "material": "NdPr oxide", "mass_g": "3000000",
+                 "composition_ppm": {"Nd": 600000, "Pr": 190000}}])");
+  const nlohmann::json j = VerifyJson("us-usm:NDPR-1", 0);
+  const auto& mass = j["attribution"]["mass"];
+  EXPECT_NEAR(mass["by_country"]["PK"].get<double>(), 10.0 / 22.0, 1e-9) << j.dump(2);
+  EXPECT_NEAR(mass["by_country"]["AU"].get<double>(), 12.0 / 22.0, 1e-9);
+  EXPECT_NEAR(mass["by_facility_country"]["MY"].get<double>(), 12.0 / 22.0, 1e-9);
+  // Of the neodymium, 617 kg came from Chagai and 2,400 kg through Gebeng.
+  EXPECT_NEAR(j["attribution"]["by_element"]["Nd"]["by_country"]["PK"].get<double>(),
+              617.0 / 3017.0, 1e-9);
+}
+
+TEST_F(LineageTest, KachinMaterialTwoHopsUpstreamIsARestrictedSource) {
+  const std::string kachin =
+      Extract("mm-chipwi", "mm-chipwi:KC-2025-07", "mm-chipwi-pangwa", "MM", "Kachin", 5'000'000,
+              R"({"Nd": 150000, "Pr": 40000, "Dy": 30000})");
+  Ship("mm-chipwi", "mm-kia-trading", "mm-chipwi:KC-2025-07", 5'000'000);
+  Ship("mm-kia-trading", "my-lynas", "mm-chipwi:KC-2025-07", 5'000'000);
+  Extract("au-lynas", "au-lynas:MTW-2", "au-mt-weld", "AU", "Western Australia", 30'000'000,
+          R"({"Nd": 70000, "Pr": 20000})");
+  Ship("au-lynas", "my-lynas", "au-lynas:MTW-2", 30'000'000);
+  Transform("my-lynas", "my-lynas-gebeng", "MY", "REFINED",
+            R"([{"lot_id": "au-lynas:MTW-2", "mass_g": "30000000"},
+                {"lot_id": "mm-chipwi:KC-2025-07", "mass_g": "5000000"}])",
+            R"([{"lot_id": "my-lynas:MREC-2", "material": "mixed RE carbonate",
+                 "mass_g": "10000000", "composition_ppm": {"Nd": 250000, "Pr": 70000}}])");
+  Ship("my-lynas", "us-usm", "my-lynas:MREC-2", 10'000'000);
+  Extract("pk-fwo", "pk-fwo:CHG-2", "pk-fwo-chagai-01", "PK", "Balochistan", 10'000'000,
+          R"({"Nd": 61700, "Pr": 19900})");
+  Ship("pk-fwo", "us-usm", "pk-fwo:CHG-2", 10'000'000);
+  const std::string separation =
+      Transform("us-usm", "us-usm-missouri-01", "US", "SEPARATED",
+                R"([{"lot_id": "my-lynas:MREC-2", "mass_g": "10000000"},
+                    {"lot_id": "pk-fwo:CHG-2", "mass_g": "10000000"}])",
+                R"([{"lot_id": "us-usm:NDPR-2", "material": "NdPr oxide", "mass_g": "3000000",
+                     "composition_ppm": {"Nd": 600000, "Pr": 190000}}])");
+
+  const RunResult human = Verify({"--node", node(), "--lot", "us-usm:NDPR-2"});
+  EXPECT_EQ(human.exit_code, 3) << human.out << human.err;
+  EXPECT_EQ(human.out.rfind("RESTRICTED: lot us-usm:NDPR-2", 0), 0u) << human.out;
+
+  const nlohmann::json j = VerifyJson("us-usm:NDPR-2", 3);
+  ASSERT_EQ(j["violations"].size(), 2u) << j.dump(2);  // the Kachin region and the trader
+  for (const auto& v : j["violations"]) {
+    // 5 of the carbonate's 35 t inputs; the carbonate is half of the oxide's inputs.
+    EXPECT_NEAR(v["share"].get<double>(), 0.5 * 5.0 / 35.0, 1e-9) << v.dump();
+    EXPECT_EQ(v["path"].back(), separation);
+  }
+  EXPECT_EQ(j["violations"][0]["reason"], "conflict-affected and high-risk area (OECD Annex II)");
+  EXPECT_EQ(j["violations"][0]["path"][0], kachin);
+}
+
+TEST_F(LineageTest, DysprosiumReportedFromNowhereIsAnIntegrityFailureInKg) {
+  PakistanConsignment();
+  // Chagai's concentrate declares no Dy; 500 kg of 87% Dy oxide cannot have come from it.
+  const std::string laundering =
+      Transform("us-usm", "us-usm-missouri-01", "US", "SEPARATED",
+                R"([{"lot_id": "us-usm:LACE-2025-001", "mass_g": "1000000"}])",
+                R"([{"lot_id": "us-usm:DY-2025-001", "material": "Dy oxide", "mass_g": "500000",
+                     "composition_ppm": {"Dy": 870000}}])");
+  const RunResult r = Verify({"--node", node(), "--lot", "us-usm:DY-2025-001"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("Dy out 435.000 kg exceeds Dy in 0.000 kg by 435.000 kg"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find(laundering), std::string::npos) << r.out;
+}
+
+TEST_F(LineageTest, NodeRefusesOverDispatchAndAReceiptOfAnotherRecipientsDispatch) {
+  PakistanConsignment();
+  // us-usm holds 2 t of NdPr oxide; 3 t cannot leave.
+  RunResult r = TrySubmit("us-usm", R"({"dispatch": {"shipment_id": "X", "recipient": "jp-magnets",
+      "lots": [{"lot_id": "us-usm:NDPR-2025-001", "mass_g": "3000000"}]}})");
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("FAILED_PRECONDITION"), std::string::npos) << r.err;
+  const std::string to_jp = Dispatch("us-usm", "jp-magnets", "us-usm:NDPR-2025-001", 1'000'000);
+  // A receipt by the wrong party.
+  r = TrySubmit("my-lynas", R"({"receipt": {"dispatch_event_id": ")" + to_jp +
+                                R"(", "lots": [{"lot_id": "us-usm:NDPR-2025-001", "mass_g": "1000000"}]}})");
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("PERMISSION_DENIED"), std::string::npos) << r.err;
+  Receive("jp-magnets", to_jp, "us-usm:NDPR-2025-001", 1'000'000);
+  // The refused events changed nothing: the lineage verifies.
+  const nlohmann::json j = VerifyJson("us-usm:NDPR-2025-001", 0);
+  EXPECT_EQ(j["entries_checked"], 6);
+}
+
+TEST_F(LineageTest, KeyRevokedAfterTheEventsVerifiesRevokedBeforeFails) {
+  PakistanConsignment();
+  const std::string key_id = world_->key("pk-fwo").key_id;
+  const std::string registrar = dir_ / "keys/cairn-registrar.key";
+  auto revoked_registry = [&](const std::string& name, const std::string& at) {
+    const std::string path = dir_ / name;
+    WriteFile(path, ReadFile(world_->registry_path()));
+    EXPECT_EQ(Cairn({"registry", "revoke", "--registry", path, "--key-id", key_id, "--at", at})
+                  .exit_code,
+              0);
+    const RunResult s = Cairn({"registry", "sign", "--registry", path, "--key", registrar});
+    EXPECT_EQ(s.exit_code, 0) << s.err;
+    return path;
+  };
+  // Revoked tomorrow: the events signed and appended today stand.
+  const std::string later = revoked_registry("later.json", FormatTime(SystemClock().NowMicros() + 86400000000LL));
+  RunResult r = Verify({"--node", node(), "--lot", "us-usm:NDPR-2025-001"}, later);
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  // Revoked yesterday (a compromise found out late): pk-fwo's events no longer verify.
+  const std::string earlier =
+      revoked_registry("earlier.json", FormatTime(SystemClock().NowMicros() - 86400000000LL));
+  r = Verify({"--node", node(), "--lot", "us-usm:NDPR-2025-001"}, earlier);
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("revoked"), std::string::npos) << r.out;
+}
+
+}  // namespace
+}  // namespace cairn::itest
