@@ -4,16 +4,25 @@
 // then sends them from N concurrent clients, one Append per event or AppendBatch of K, and prints
 // throughput and latency percentiles. --baseline also measures libsodium's Ed25519 verification
 // rate on one core in the same run, the ceiling a node that verifies every signature works under.
+// With --node-pid (a node on this machine) it also prints the node's CPU time per event, read from
+// /proc/PID/stat around the timed phase, next to the load generator's own (getrusage). --proofs N
+// then times N GetInclusionProof round trips for random leaf indexes from one client, checking
+// each proof against the checkpoint it came with.
 #include <fmt/format.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <fstream>
 #include <iostream>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <random>
+#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -23,6 +32,7 @@
 #include "common/crypto.h"
 #include "keys/key_file.h"
 #include "ledger/event.h"
+#include "ledger/proofs.h"
 
 namespace cairn::client {
 namespace {
@@ -35,6 +45,10 @@ struct BenchOptions {
   int clients = 8;
   int events = 10000;
   int batch = 1;
+  // 0: no node-side figures.
+  int node_pid = 0;
+  // GetInclusionProof round trips to time after the appends; 0: none.
+  int proofs = 0;
   bool baseline = false;
   bool json = false;
 };
@@ -80,35 +94,87 @@ double Percentile(std::vector<double>& sorted, double p) {
   return sorted[i];
 }
 
-int Run(const BenchOptions& opt) {
-  double baseline = 0;
-  if (opt.baseline) {
-    baseline = VerifyRate();
-    if (!opt.json)
-      std::cout << fmt::format("baseline: libsodium Ed25519 verify {:.0f}/s on one core\n",
-                               baseline);
+// User + system CPU time of process `pid` so far, from /proc/PID/stat (fields 14 and 15, in clock
+// ticks). NOT_FOUND when the process does not exist or its stat does not parse.
+Result<double> ProcessCpuSeconds(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat;
+  std::getline(in, stat);
+  // The command name (field 2) is in parentheses and may hold spaces: fields restart after ')'.
+  const size_t close = stat.rfind(')');
+  if (!in || close == std::string::npos) {
+    return NotFound("--node-pid: cannot read /proc/" + std::to_string(pid) + "/stat");
   }
-  auto key = keys::ReadSigningKey(opt.key_file, std::nullopt);
-  if (!key.ok()) {
-    std::cerr << "cairn bench: " << key.status().message() << "\n";
-    return kExitUsage;
+  std::istringstream fields(stat.substr(close + 1));
+  std::string field;
+  unsigned long long utime = 0, stime = 0;
+  try {
+    for (int n = 3; n <= 15 && fields >> field; ++n) {
+      if (n == 14) utime = std::stoull(field);
+      if (n == 15) stime = std::stoull(field);
+    }
+  } catch (const std::exception&) {
+    fields.setstate(std::ios::failbit);
   }
-  // Pre-sign everything before the clock starts.
-  std::mt19937_64 rng(std::random_device{}());
-  const std::string run = fmt::format("{:012x}", rng() & 0xffffffffffffULL);
-  const int64_t now = SystemClock().NowMicros();
-  std::vector<cairn::v1::SignedEvent> events;
-  events.reserve(opt.events);
-  for (int i = 0; i < opt.events; ++i) {
-    const auto body =
-        BenchExtraction(key->participant, fmt::format("{}:B{}-{}", key->participant, run, i), now);
-    events.push_back(ledger::SignEvent(body.SerializeAsString(), key->key_id, key->secret_key));
+  if (!fields) return NotFound("--node-pid: /proc/" + std::to_string(pid) + "/stat does not parse");
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+// Resident set size of process `pid` in KiB (VmRSS of /proc/PID/status), or -1.
+int64_t ProcessRssKib(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmRSS:", 0) != 0) continue;
+    try {
+      return std::stoll(line.substr(6));
+    } catch (const std::exception&) {
+      return -1;
+    }
   }
+  return -1;
+}
+
+// User + system CPU time of this process (every thread) so far.
+double SelfCpuSeconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  auto seconds = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+// CPU seconds of this process and, with --node-pid, of the node, at one instant.
+struct CpuSample {
+  double self_s = 0;
+  double node_s = 0;
+};
+
+Result<CpuSample> SampleCpu(const BenchOptions& opt) {
+  CpuSample sample;
+  sample.self_s = SelfCpuSeconds();
+  if (opt.node_pid > 0) {
+    CAIRN_ASSIGN_OR_RETURN(sample.node_s, ProcessCpuSeconds(opt.node_pid));
+  }
+  return sample;
+}
+
+struct AppendFigures {
+  int failures = 0;
+  std::string first_error;
+  double seconds = 0;
+  double rate = 0;
+  double p50 = 0, p99 = 0, p999 = 0;
+  CpuSample cpu;  // used over the timed phase
+};
+
+// Sends `events` from opt.clients concurrent channels, opt.batch per call.
+AppendFigures SendEvents(const BenchOptions& opt, const std::vector<cairn::v1::SignedEvent>& events,
+                         const CpuSample& before) {
   const int batch = std::max(1, opt.batch);
   std::atomic<size_t> next{0};
   std::atomic<int> failures{0};
   std::vector<std::vector<double>> latencies(opt.clients);
-  std::string first_error;
+  AppendFigures f;
   std::mutex error_mu;
   std::vector<std::thread> threads;
   const auto start = Clock::now();
@@ -145,44 +211,233 @@ int Run(const BenchOptions& opt) {
         if (!s.ok()) {
           failures += static_cast<int>(end - begin);
           std::lock_guard<std::mutex> lock(error_mu);
-          if (first_error.empty()) first_error = s.error_message();
+          if (f.first_error.empty()) f.first_error = s.error_message();
         }
       }
     });
   }
   for (auto& t : threads) t.join();
-  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  f.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  auto after = SampleCpu(opt);
+  if (after.ok()) {
+    f.cpu = {after->self_s - before.self_s, after->node_s - before.node_s};
+  } else {
+    f.cpu = {SelfCpuSeconds() - before.self_s, -1};  // the node went away during the run
+  }
   std::vector<double> all;
   for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
   std::sort(all.begin(), all.end());
-  const double rate = (opt.events - failures) / seconds;
-  const double p50 = Percentile(all, 0.50), p99 = Percentile(all, 0.99),
-               p999 = Percentile(all, 0.999);
-  if (opt.json) {
-    nlohmann::json j = {{"events", opt.events}, {"clients", opt.clients},
-                        {"batch", batch},       {"failures", failures.load()},
-                        {"seconds", seconds},   {"events_per_s", rate},
-                        {"p50_ms", p50},        {"p99_ms", p99},
-                        {"p999_ms", p999}};
-    if (opt.baseline) {
-      j["baseline_verify_per_s"] = baseline;
-      j["ratio_to_baseline"] = rate / baseline;
+  f.failures = failures.load();
+  f.rate = (static_cast<double>(events.size()) - f.failures) / f.seconds;
+  f.p50 = Percentile(all, 0.50);
+  f.p99 = Percentile(all, 0.99);
+  f.p999 = Percentile(all, 0.999);
+  return f;
+}
+
+struct ProofFigures {
+  int proofs = 0;
+  int failures = 0;
+  std::string first_error;
+  uint64_t tree_size = 0;
+  double seconds = 0;
+  double p50 = 0, p99 = 0, p999 = 0;
+  CpuSample cpu;  // used over the timed phase
+};
+
+// `n` GetInclusionProof calls, one at a time from one channel, for uniformly random leaf indexes
+// below the node's tree size at the start; each proof is checked against the root of the
+// checkpoint it came with (outside the timed round trip). Fails when the log is empty.
+Result<ProofFigures> TimeProofs(const BenchOptions& opt, int n) {
+  auto channel = grpc::CreateChannel(opt.node.node, grpc::InsecureChannelCredentials());
+  auto stub = cairn::v1::Ledger::NewStub(channel);
+  ProofFigures f;
+  {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(opt.node.timeout_s));
+    cairn::v1::SignedCheckpoint signed_checkpoint;
+    const grpc::Status s =
+        stub->GetCheckpoint(&context, cairn::v1::GetCheckpointRequest(), &signed_checkpoint);
+    if (!s.ok()) return Unavailable("GetCheckpoint: " + s.error_message());
+    cairn::v1::Checkpoint checkpoint;
+    if (!checkpoint.ParseFromString(signed_checkpoint.checkpoint())) {
+      return DataLoss("node sent a checkpoint that does not parse");
     }
-    std::cout << j.dump(2) << "\n";
-  } else {
-    std::cout << fmt::format(
-        "{} events, {} clients, batch {}: {:.0f} events/s over {:.2f} s; latency per call p50 "
-        "{:.2f} ms, p99 {:.2f} ms, p999 {:.2f} ms; {} failed\n",
-        opt.events, opt.clients, batch, rate, seconds, p50, p99, p999, failures.load());
-    if (opt.baseline)
-      std::cout << fmt::format("ratio to one-core verify baseline: {:.2f}\n", rate / baseline);
+    f.tree_size = checkpoint.size();
   }
-  if (failures > 0) {
-    std::cerr << "cairn bench: " << failures << " events refused; first error: " << first_error
-              << "\n";
-    return kExitIntegrity;
+  if (f.tree_size == 0) return FailedPrecondition("--proofs: the node's log is empty");
+  std::mt19937_64 rng(std::random_device{}());
+  std::vector<double> latencies;
+  latencies.reserve(n);
+  CAIRN_ASSIGN_OR_RETURN(const CpuSample before, SampleCpu(opt));
+  const auto start = Clock::now();
+  for (int i = 0; i < n; ++i) {
+    cairn::v1::GetInclusionProofRequest request;
+    request.set_leaf_index(rng() % f.tree_size);
+    cairn::v1::GetInclusionProofResponse response;
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(opt.node.timeout_s));
+    const auto t0 = Clock::now();
+    const grpc::Status s = stub->GetInclusionProof(&context, request, &response);
+    latencies.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+    Status checked = s.ok() ? Status::Ok() : Unavailable(s.error_message());
+    if (checked.ok()) {
+      cairn::v1::Checkpoint checkpoint;
+      auto path = ledger::HashesFromProto(response.proof().hashes(), "InclusionProof.hashes");
+      if (!checkpoint.ParseFromString(response.checkpoint().checkpoint()) || !path.ok()) {
+        checked =
+            DataLoss("leaf " + std::to_string(request.leaf_index()) + ": response does not parse");
+      } else {
+        auto root = ledger::HashFromBytes(checkpoint.root_hash(), "Checkpoint.root_hash");
+        if (!root.ok() || response.leaf_index() != request.leaf_index() ||
+            !ledger::VerifyInclusion(ledger::LeafHash(response.entry()), response.leaf_index(),
+                                     checkpoint.size(), *path, *root)) {
+          checked = DataLoss("leaf " + std::to_string(request.leaf_index()) +
+                             ": inclusion proof does not lead to the checkpoint's root");
+        }
+      }
+    }
+    if (!checked.ok()) {
+      ++f.failures;
+      if (f.first_error.empty()) f.first_error = checked.message();
+    }
   }
-  return kExitOk;
+  f.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  CAIRN_ASSIGN_OR_RETURN(const CpuSample after, SampleCpu(opt));
+  f.cpu = {after.self_s - before.self_s, after.node_s - before.node_s};
+  std::sort(latencies.begin(), latencies.end());
+  f.proofs = n;
+  f.p50 = Percentile(latencies, 0.50);
+  f.p99 = Percentile(latencies, 0.99);
+  f.p999 = Percentile(latencies, 0.999);
+  return f;
+}
+
+int Run(const BenchOptions& opt) {
+  if (opt.events == 0 && opt.proofs == 0) {
+    std::cerr << "cairn bench: --events 0 needs --proofs N\n";
+    return kExitUsage;
+  }
+  if (opt.events > 0 && opt.key_file.empty()) {
+    std::cerr << "cairn bench: --key is required to send events\n";
+    return kExitUsage;
+  }
+  if (opt.node_pid > 0) {
+    auto probe = ProcessCpuSeconds(opt.node_pid);
+    if (!probe.ok()) {
+      std::cerr << "cairn bench: " << probe.status().message() << "\n";
+      return kExitUsage;
+    }
+  }
+  double baseline = 0;
+  if (opt.baseline) {
+    baseline = VerifyRate();
+    if (!opt.json)
+      std::cout << fmt::format("baseline: libsodium Ed25519 verify {:.0f}/s on one core\n",
+                               baseline);
+  }
+  nlohmann::json j;
+  int exit_code = kExitOk;
+  if (opt.events > 0) {
+    auto key = keys::ReadSigningKey(opt.key_file, std::nullopt);
+    if (!key.ok()) {
+      std::cerr << "cairn bench: " << key.status().message() << "\n";
+      return kExitUsage;
+    }
+    // Pre-sign everything before the clock starts; lot ids are unique to this run.
+    std::mt19937_64 rng(std::random_device{}());
+    const std::string run = fmt::format("{:012x}", rng() & 0xffffffffffffULL);
+    const int64_t now = SystemClock().NowMicros();
+    std::vector<cairn::v1::SignedEvent> events;
+    events.reserve(opt.events);
+    for (int i = 0; i < opt.events; ++i) {
+      const auto body = BenchExtraction(key->participant,
+                                        fmt::format("{}:B{}-{}", key->participant, run, i), now);
+      events.push_back(ledger::SignEvent(body.SerializeAsString(), key->key_id, key->secret_key));
+    }
+    auto before = SampleCpu(opt);
+    if (!before.ok()) {
+      std::cerr << "cairn bench: " << before.status().message() << "\n";
+      return kExitUsage;
+    }
+    const AppendFigures f = SendEvents(opt, events, *before);
+    const int batch = std::max(1, opt.batch);
+    const double appended = opt.events - f.failures;
+    const double client_us = appended > 0 ? f.cpu.self_s * 1e6 / appended : 0;
+    const double node_us = appended > 0 && f.cpu.node_s >= 0 ? f.cpu.node_s * 1e6 / appended : 0;
+    const int64_t rss_kib = opt.node_pid > 0 ? ProcessRssKib(opt.node_pid) : -1;
+    if (opt.json) {
+      j = {{"events", opt.events}, {"clients", opt.clients},
+           {"batch", batch},       {"failures", f.failures},
+           {"seconds", f.seconds}, {"events_per_s", f.rate},
+           {"p50_ms", f.p50},      {"p99_ms", f.p99},
+           {"p999_ms", f.p999},    {"client_cpu_us_per_event", client_us}};
+      if (opt.baseline) {
+        j["baseline_verify_per_s"] = baseline;
+        j["ratio_to_baseline"] = f.rate / baseline;
+      }
+      if (opt.node_pid > 0 && f.cpu.node_s >= 0) {
+        j["node_cpu_us_per_event"] = node_us;
+        if (opt.baseline) j["node_cpu_per_event_in_verifies"] = node_us * baseline / 1e6;
+      }
+      if (rss_kib >= 0) j["node_rss_kib"] = rss_kib;
+    } else {
+      std::cout << fmt::format(
+          "{} events, {} clients, batch {}: {:.0f} events/s over {:.2f} s; latency per call p50 "
+          "{:.2f} ms, p99 {:.2f} ms, p999 {:.2f} ms; {} failed\n",
+          opt.events, opt.clients, batch, f.rate, f.seconds, f.p50, f.p99, f.p999, f.failures);
+      if (opt.baseline)
+        std::cout << fmt::format("ratio to one-core verify baseline: {:.2f}\n", f.rate / baseline);
+      if (opt.node_pid > 0 && f.cpu.node_s >= 0) {
+        std::cout << fmt::format("node CPU per event: {:.1f} µs", node_us);
+        if (opt.baseline)
+          std::cout << fmt::format(" ({:.2f}× one Ed25519 verify)", node_us * baseline / 1e6);
+        if (rss_kib >= 0) std::cout << fmt::format("; node RSS {:.1f} MiB", rss_kib / 1024.0);
+        std::cout << "\n";
+      }
+      std::cout << fmt::format("load generator CPU per event: {:.1f} µs\n", client_us);
+    }
+    if (f.failures > 0) {
+      std::cerr << "cairn bench: " << f.failures
+                << " events refused; first error: " << f.first_error << "\n";
+      exit_code = kExitIntegrity;
+    }
+  }
+  if (opt.proofs > 0) {
+    auto p = TimeProofs(opt, opt.proofs);
+    if (!p.ok()) {
+      std::cerr << "cairn bench: " << p.status().message() << "\n";
+      return kExitUsage;
+    }
+    const double node_us = opt.node_pid > 0 ? p->cpu.node_s * 1e6 / p->proofs : 0;
+    if (opt.json) {
+      nlohmann::json pj = {{"proofs", p->proofs},
+                           {"tree_size", p->tree_size},
+                           {"failures", p->failures},
+                           {"seconds", p->seconds},
+                           {"proofs_per_s", p->proofs / p->seconds},
+                           {"p50_ms", p->p50},
+                           {"p99_ms", p->p99},
+                           {"p999_ms", p->p999}};
+      if (opt.node_pid > 0) pj["node_cpu_us_per_proof"] = node_us;
+      j["inclusion_proofs"] = pj;
+    } else {
+      std::cout << fmt::format(
+          "{} GetInclusionProof calls, 1 client, random leaves of {}: {:.0f} proofs/s; round trip "
+          "p50 {:.3f} ms, p99 {:.3f} ms, p999 {:.3f} ms; {} failed\n",
+          p->proofs, p->tree_size, p->proofs / p->seconds, p->p50, p->p99, p->p999, p->failures);
+      if (opt.node_pid > 0) std::cout << fmt::format("node CPU per proof: {:.1f} µs\n", node_us);
+    }
+    if (p->failures > 0) {
+      std::cerr << "cairn bench: " << p->failures
+                << " inclusion proofs failed; first error: " << p->first_error << "\n";
+      exit_code = kExitIntegrity;
+    }
+  }
+  if (opt.json) std::cout << j.dump(2) << "\n";
+  return exit_code;
 }
 
 }  // namespace
@@ -192,19 +447,28 @@ void AddBenchCommand(CLI::App& root, Runner* selected) {
   CLI::App* cmd = root.add_subcommand(
       "bench",
       "Load generator: pre-signs --events valid extractions with a MINE key hosted by the node,\n"
-      "sends them from --clients concurrent connections, prints events/s and latency.");
+      "sends them from --clients concurrent connections, prints events/s and latency, and with\n"
+      "--node-pid the node's CPU time per event. --proofs N times inclusion-proof round trips.");
   AddNodeOptions(*cmd, opt->node);
-  cmd->add_option("--key", opt->key_file, "secret key file of a MINE participant the node hosts")
-      ->required();
+  cmd->add_option(
+      "--key", opt->key_file,
+      "secret key file of a MINE participant the node hosts (needed when --events > 0)");
   cmd->add_option("--clients", opt->clients, "concurrent clients")
       ->capture_default_str()
       ->check(CLI::Range(1, 1024));
-  cmd->add_option("--events", opt->events, "events to send")
+  cmd->add_option("--events", opt->events, "events to send (0: only --proofs)")
       ->capture_default_str()
-      ->check(CLI::Range(1, 100000000));
+      ->check(CLI::Range(0, 100000000));
   cmd->add_option("--batch", opt->batch, "events per AppendBatch (1: single Append calls)")
       ->capture_default_str()
       ->check(CLI::Range(1, 10000));
+  cmd->add_option("--node-pid", opt->node_pid,
+                  "pid of the node (same machine): also print its CPU time per event (/proc)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--proofs", opt->proofs,
+                  "after the appends, time this many GetInclusionProof calls for random leaves")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 10000000));
   cmd->add_flag("--baseline", opt->baseline, "also measure libsodium Ed25519 verify/s on one core");
   cmd->add_flag("--json", opt->json, "print as JSON");
   cmd->callback([opt, selected] { *selected = [opt] { return Run(*opt); }; });

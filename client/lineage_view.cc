@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <string>
 
@@ -106,6 +107,21 @@ void PrintShares(const ledger::OriginShares& shares, const ledger::Attribution& 
   }
 }
 
+bool SameMap(const std::map<std::string, double>& a, const std::map<std::string, double>& b) {
+  if (a.size() != b.size()) return false;
+  for (auto i = a.begin(), j = b.begin(); i != a.end(); ++i, ++j) {
+    if (i->first != j->first || std::abs(i->second - j->second) > 1e-9) return false;
+  }
+  return true;
+}
+
+bool SameShares(const ledger::OriginShares& a, const ledger::OriginShares& b) {
+  return std::abs(a.unknown - b.unknown) <= 1e-9 && SameMap(a.by_country, b.by_country) &&
+         SameMap(a.by_region, b.by_region) && SameMap(a.by_site, b.by_site) &&
+         SameMap(a.by_mine, b.by_mine) && SameMap(a.by_facility, b.by_facility) &&
+         SameMap(a.by_facility_country, b.by_facility_country);
+}
+
 nlohmann::json SharesJson(const ledger::OriginShares& shares) {
   return {{"by_country", shares.by_country},
           {"by_region", shares.by_region},
@@ -134,10 +150,16 @@ std::string OriginSummary(const ledger::Attribution& attribution) {
 void PrintAttribution(const ledger::Attribution& attribution, std::ostream& out) {
   out << "origin of " << attribution.lot_id << " (share of its mass):\n";
   PrintShares(attribution.mass, attribution, "  ", out);
+  std::string same;  // elements whose shares are those of the mass
   for (const auto& [element, shares] : attribution.by_element) {
+    if (SameShares(shares, attribution.mass)) {
+      same += (same.empty() ? "" : ", ") + element;
+      continue;
+    }
     out << "  " << element << ":\n";
     PrintShares(shares, attribution, "    ", out);
   }
+  if (!same.empty()) out << "  " << same << ": the same shares as the mass\n";
   if (attribution.cycle) out << "  the evidence contains a cycle; its mass counts as unknown\n";
 }
 

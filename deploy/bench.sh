@@ -1,21 +1,54 @@
 #!/usr/bin/env bash
 # Measures the append path: builds cairnd and cairn, starts a fresh node on loopback in a temp dir
 # (real SQLite file, WAL + synchronous=FULL, every signature verified), and runs `cairn bench`
-# with 1 and 8 concurrent clients (single Append calls) and with AppendBatch of 100 events,
-# printing events/s and latency percentiles next to libsodium's one-core verify rate.
+# with 1, 8 and 16 concurrent clients (single Append calls) and with AppendBatch of 100 events,
+# printing events/s, latency percentiles, the node's and the load generator's CPU time per event
+# and the node's RSS next to libsodium's one-core verify rate.
 #
-#   ./deploy/bench.sh [EVENTS]      default 20000 events per run
+# With --preload N (large-log mode) it instead fills one fresh node with N events (AppendBatch of
+# 100 from 4 clients, progress on stderr), then measures on that full log: AppendBatch-of-100
+# throughput, single-client single-Append latency, GetInclusionProof round trips for random
+# leaves, node RSS, disk bytes per event (database + WAL) and the time a restart takes to serve.
+#
+#   ./deploy/bench.sh [EVENTS]                  default 20000 events per run
+#   ./deploy/bench.sh --preload 1000000 [EVENTS]
+#
+# CAIRN_BUILD_DIR (default build) is the CMake build directory to use; TMPDIR where the node's
+# database goes (default /tmp).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-events=${1:-20000}
 
+usage() {
+  sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  exit 2
+}
+preload=0
+events=""
+while (($#)); do
+  case $1 in
+    --preload)
+      [[ $# -ge 2 && $2 =~ ^[0-9]+$ ]] || usage
+      preload=$2
+      shift 2
+      ;;
+    -h | --help) usage ;;
+    *)
+      [[ $1 =~ ^[0-9]+$ && -z $events ]] || usage
+      events=$1
+      shift
+      ;;
+  esac
+done
+events=${events:-20000}
+
+build=${CAIRN_BUILD_DIR:-build}
 ./deploy/install-deps.sh
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j2 --target cairnd cairn >/dev/null
-cairn=$PWD/build/client/cairn
-cairnd=$PWD/build/node/cairnd
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$build" -j2 --target cairnd cairn >/dev/null
+cairn=$(realpath "$build")/client/cairn
+cairnd=$(realpath "$build")/node/cairnd
 
-work=$(mktemp -d /tmp/cairn-bench.XXXXXX)
+work=$(mktemp -d "${TMPDIR:-/tmp}/cairn-bench.XXXXXX")
 node_pid=""
 cleanup() {
   if [[ -n $node_pid ]] && kill -0 "$node_pid" 2>/dev/null; then
@@ -36,9 +69,7 @@ for id in cairn-registrar au-lynas bench-log; do "$cairn" keygen --participant "
   --pub keys/bench-log.pub >/dev/null
 "$cairn" registry sign --registry registry.json --key keys/cairn-registrar.key >/dev/null
 
-run_node() {
-  rm -f node.db node.db-wal node.db-shm
-  cat >node.toml <<TOML
+cat >node.toml <<TOML
 listen = "127.0.0.1:0"
 db = "node.db"
 log_id = "bench-log"
@@ -47,13 +78,25 @@ registry = "registry.json"
 participants = ["au-lynas"]
 log_level = "warn"
 TOML
+
+# Starts cairnd on node.db (kept as it is) and waits until it serves; sets node_pid and addr.
+start_node() {
+  : >node.out
   "$cairnd" --config node.toml >node.out 2>node.err &
   node_pid=$!
-  for _ in $(seq 200); do
-    grep -q "serving" node.out 2>/dev/null && break
+  until grep -q "serving" node.out 2>/dev/null; do
+    if ! kill -0 "$node_pid" 2>/dev/null; then
+      echo "bench: cairnd exited: $(tail -3 node.err)" >&2
+      exit 1
+    fi
     sleep 0.05
   done
   addr=$(grep -o 'on [0-9.:]*$' node.out | cut -d' ' -f2)
+}
+
+run_node() {
+  rm -f node.db node.db-wal node.db-shm
+  start_node
 }
 
 stop_node() {
@@ -61,12 +104,59 @@ stop_node() {
   node_pid=""
 }
 
-echo "cairn bench: $events events per run, fresh node each run, $(nproc) cores shared by node and load"
-for spec in "1 1" "8 1" "16 1" "4 100"; do
-  read -r clients batch <<<"$spec"
-  run_node
-  "$cairn" bench --node "$addr" --key keys/au-lynas.key --clients "$clients" --events "$events" \
-    --batch "$batch" --baseline
-  echo "  disk: $(du -cb node.db* | tail -1 | cut -f1) bytes for $events events"
-  stop_node
+rss_mib() { awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$node_pid/status"; }
+log_size() { "$cairn" checkpoint --node "$addr" --json | grep -o '"size": *[0-9]*' | grep -o '[0-9]*$'; }
+disk_line() {
+  local size bytes
+  size=$(log_size)
+  bytes=$(du -cb node.db* | tail -1 | cut -f1)
+  echo "  disk: $bytes bytes (db + WAL) for $size entries: $((bytes / (size > 0 ? size : 1))) bytes per event"
+}
+
+bench() {
+  "$cairn" bench --node "$addr" --key keys/au-lynas.key --node-pid "$node_pid" "$@"
+}
+
+if ((preload == 0)); then
+  echo "cairn bench: $events events per run, fresh node each run, $(nproc) cores shared by node and load"
+  for spec in "1 1" "8 1" "16 1" "4 100"; do
+    read -r clients batch <<<"$spec"
+    run_node
+    bench --clients "$clients" --events "$events" --batch "$batch" --baseline
+    disk_line
+    stop_node
+  done
+  exit 0
+fi
+
+echo "cairn bench: large log of $preload events, then $events events per run on it, $(nproc) cores shared by node and load"
+run_node
+chunk=50000
+done_events=0
+start=$SECONDS
+while ((done_events < preload)); do
+  n=$((preload - done_events < chunk ? preload - done_events : chunk))
+  bench --clients 4 --batch 100 --events "$n" >/dev/null
+  done_events=$((done_events + n))
+  elapsed=$((SECONDS - start))
+  echo "preload: $done_events/$preload events in ${elapsed} s ($((done_events / (elapsed > 0 ? elapsed : 1))) events/s)" >&2
 done
+echo "after preload: node RSS $(rss_mib) MiB"
+disk_line
+
+echo "AppendBatch of 100, 4 clients, on the full log:"
+bench --clients 4 --batch 100 --events "$events" --baseline
+single=$((events / 10 > 1000 ? events / 10 : 1000))
+echo "single Append, 1 client, on the full log:"
+bench --clients 1 --batch 1 --events "$single"
+echo "inclusion proofs on the full log:"
+bench --events 0 --proofs 2000
+echo "node RSS $(rss_mib) MiB"
+disk_line
+
+stop_node
+t0=$(date +%s%N)
+start_node
+restart_ms=$((($(date +%s%N) - t0) / 1000000))
+echo "restart: serving $(log_size) entries ${restart_ms} ms after start; node RSS $(rss_mib) MiB"
+stop_node

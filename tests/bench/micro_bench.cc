@@ -437,7 +437,7 @@ using Stmt = std::unique_ptr<sqlite3_stmt, Finalize>;
 // an index, event id, leaf hash, entry) instead of (integer key, blob).
 class TempDb {
  public:
-  TempDb(bool node_shaped) {
+  explicit TempDb(bool node_shaped) {
     path_ = (std::filesystem::temp_directory_path() /
              ("cairn-micro-bench-" + std::to_string(getpid()) + ".db"))
                 .string();
