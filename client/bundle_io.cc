@@ -67,6 +67,20 @@ Status WriteBundle(const std::string& path, const cairn::v1::EvidenceBundle& bun
   return Status();
 }
 
+Result<cairn::v1::SignedCheckpoint> ReadSavedCheckpoint(const std::string& path) {
+  CAIRN_ASSIGN_OR_RETURN(const std::string text, ReadFileOrStdin(path));
+  cairn::v1::SignedCheckpoint saved;
+  const size_t first = text.find_first_not_of(" \t\r\n");
+  if (first != std::string::npos && text[first] == '{') {
+    if (!google::protobuf::util::JsonStringToMessage(text, &saved).ok()) {
+      return InvalidArgument(path + ": not a cairn.v1.SignedCheckpoint in protobuf JSON");
+    }
+  } else if (!saved.ParseFromString(text)) {
+    return InvalidArgument(path + ": not a cairn.v1.SignedCheckpoint");
+  }
+  return saved;
+}
+
 ledger::LineageGraph GraphOfBundle(const cairn::v1::EvidenceBundle& bundle, size_t* skipped) {
   ledger::LineageGraph graph;
   size_t bad = 0;

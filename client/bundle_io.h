@@ -1,4 +1,4 @@
-// Evidence bundles on the wire and on disk: fetching one from a node (Ledger.Trace) and reading or
+// Evidence on the wire and on disk — saved checkpoints and bundles: fetching one from a node (Ledger.Trace) and reading or
 // writing a bundle file (binary protobuf, or protobuf JSON when the file starts with '{').
 #pragma once
 
@@ -21,6 +21,10 @@ Result<cairn::v1::EvidenceBundle> FetchBundle(NodeClient& client, const std::str
 Result<cairn::v1::EvidenceBundle> ReadBundle(const std::string& path);
 // Writes atomically (temporary file, then rename). INTERNAL on an I/O error.
 Status WriteBundle(const std::string& path, const cairn::v1::EvidenceBundle& bundle, bool json);
+
+// A signed checkpoint saved by `cairn checkpoint -o` (protobuf JSON) or in binary.
+// INVALID_ARGUMENT naming the file when it is neither (or cannot be read).
+Result<cairn::v1::SignedCheckpoint> ReadSavedCheckpoint(const std::string& path);
 
 // The bundle's events as a lineage graph, parsed but NOT verified (for display; `cairn verify`
 // checks). Entries that do not parse are skipped and counted in *skipped.

@@ -6,6 +6,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "client/bundle_io.h"
 #include "client/command.h"
 #include "client/node_client.h"
 #include "common/clock.h"
@@ -23,20 +24,6 @@ struct CheckpointOptions {
   std::string consistent_with;
   bool json = false;
 };
-
-Result<cairn::v1::SignedCheckpoint> ReadSavedCheckpoint(const std::string& path) {
-  CAIRN_ASSIGN_OR_RETURN(const std::string text, ReadFileOrStdin(path));
-  cairn::v1::SignedCheckpoint saved;
-  const size_t first = text.find_first_not_of(" \t\r\n");
-  if (first != std::string::npos && text[first] == '{') {
-    if (!google::protobuf::util::JsonStringToMessage(text, &saved).ok()) {
-      return InvalidArgument(path + ": not a cairn.v1.SignedCheckpoint in protobuf JSON");
-    }
-  } else if (!saved.ParseFromString(text)) {
-    return InvalidArgument(path + ": not a cairn.v1.SignedCheckpoint");
-  }
-  return saved;
-}
 
 // Proves the saved checkpoint's tree is a prefix of the current one. DATA_LOSS when it is not:
 // the log was rewritten, truncated or forked after the saved checkpoint was signed.

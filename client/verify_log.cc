@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "client/bundle_io.h"
 #include "client/node_client.h"
 #include "client/verify.h"
 #include "keys/registry.h"
@@ -18,21 +19,6 @@
 
 namespace cairn::client {
 namespace {
-
-// A checkpoint saved by `cairn checkpoint -o` (protobuf JSON) or as binary.
-Result<cairn::v1::SignedCheckpoint> ReadSavedCheckpoint(const std::string& path) {
-  CAIRN_ASSIGN_OR_RETURN(const std::string text, ReadFileOrStdin(path));
-  cairn::v1::SignedCheckpoint saved;
-  const size_t first = text.find_first_not_of(" \t\r\n");
-  if (first != std::string::npos && text[first] == '{') {
-    if (!google::protobuf::util::JsonStringToMessage(text, &saved).ok()) {
-      return InvalidArgument(path + ": not a cairn.v1.SignedCheckpoint in protobuf JSON");
-    }
-  } else if (!saved.ParseFromString(text)) {
-    return InvalidArgument(path + ": not a cairn.v1.SignedCheckpoint");
-  }
-  return saved;
-}
 
 // Whether the served log extends `saved`: the root of its first saved.size() entries (folded
 // while they streamed, into `prefix`) is the saved root. Computed from the entries themselves, so

@@ -135,6 +135,10 @@ class LineageTest : public ::testing::Test {
 
 TEST_F(LineageTest, PakistanConsignmentTracesCleanToNdPrOxideAndVerifiesOffline) {
   const std::string separation = PakistanConsignment();
+  // The Perth lab assays the oxide: evidence beside the declared composition.
+  Submit("au-assay-lab", R"({"attestation": {"lot_id": "us-usm:NDPR-2025-001",
+      "kind": "ATTESTATION_KIND_ASSAY", "composition_ppm": {"Nd": 601000, "Pr": 189500},
+      "result": "conforms"}})");
 
   RunResult r = Cairn({"trace", "us-usm:NDPR-2025-001", "--node", node()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -152,7 +156,7 @@ TEST_F(LineageTest, PakistanConsignmentTracesCleanToNdPrOxideAndVerifiesOffline)
   EXPECT_DOUBLE_EQ(j["attribution"]["mass"]["by_country"]["PK"].get<double>(), 1.0);
   EXPECT_DOUBLE_EQ(j["attribution"]["mass"]["by_facility"]["us-usm-missouri-01"].get<double>(),
                    1.0);
-  EXPECT_EQ(j["entries_checked"], 4);
+  EXPECT_EQ(j["entries_checked"], 5);  // extraction, dispatch, receipt, separation, assay
 
   // Export, stop the node, verify offline: binary and JSON bundles.
   ASSERT_EQ(Cairn({"export", "us-usm:NDPR-2025-001", "-o", dir_ / "ndpr.bundle", "--node", node()})
@@ -170,7 +174,7 @@ TEST_F(LineageTest, PakistanConsignmentTracesCleanToNdPrOxideAndVerifiesOffline)
 
   cairn::v1::EvidenceBundle bundle;
   ASSERT_TRUE(bundle.ParseFromString(ReadFile(dir_ / "ndpr.bundle")));
-  ASSERT_EQ(bundle.entries_size(), 4);
+  ASSERT_EQ(bundle.entries_size(), 5);
   // One byte flipped inside the separation's entry: exit 1.
   {
     cairn::v1::EvidenceBundle flipped = bundle;
