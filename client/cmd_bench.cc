@@ -8,6 +8,14 @@
 // /proc/PID/stat around the timed phase, next to the load generator's own (getrusage). --proofs N
 // then times N GetInclusionProof round trips for random leaf indexes from one client, checking
 // each proof against the checkpoint it came with.
+//
+// --lineage STEPS (lineage mode, instead of the above) pre-signs a chain world with the MINE key
+// (--key) and a PROCESSOR key (--processor-key), both hosted by the node: per step an extraction
+// of a new mine lot, its dispatch to the processor, the receipt, and a transformation blending it
+// with 1 kg of the previous step's product, so the last product's backward lineage holds
+// 2 x STEPS lots and 4 x STEPS events. It appends them in order (AppendBatch of 100), then times
+// Ledger.Trace of the last product (3 runs; the client merges the streamed parts) and
+// ledger::VerifyLineage of the bundle against --registry.
 #include <fmt/format.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -26,12 +34,15 @@
 #include <thread>
 #include <vector>
 
+#include "client/bundle_io.h"
 #include "client/command.h"
 #include "client/node_client.h"
 #include "common/clock.h"
 #include "common/crypto.h"
 #include "keys/key_file.h"
+#include "keys/registry.h"
 #include "ledger/event.h"
+#include "ledger/lineage_verifier.h"
 #include "ledger/proofs.h"
 
 namespace cairn::client {
@@ -51,6 +62,10 @@ struct BenchOptions {
   int proofs = 0;
   bool baseline = false;
   bool json = false;
+  // Lineage mode: steps of the chain world (0: off), the processor's key, the auditor's registry.
+  int lineage = 0;
+  std::string processor_key_file;
+  std::string registry_file;
 };
 
 cairn::v1::EventBody BenchExtraction(const std::string& author, const std::string& lot_id,
@@ -315,12 +330,247 @@ Result<ProofFigures> TimeProofs(const BenchOptions& opt, int n) {
   return f;
 }
 
+// ---- Lineage mode ----
+
+// The chain world of --lineage: 4 signed events per step, in append order.
+struct LineageWorld {
+  std::vector<cairn::v1::SignedEvent> events;
+  std::string last_product;
+};
+
+LineageWorld BuildLineageWorld(const keys::SigningKey& mine, const keys::SigningKey& processor,
+                               const std::string& run, int steps, int64_t now_us) {
+  constexpr uint64_t kMineLotG = 20'000'000;  // 20 t of concentrate per step
+  constexpr uint64_t kPreviousG = 1000;       // 1 kg of the previous product, blended in
+  constexpr uint64_t kProductG = 2'000'000;   // 2 t of carbonate out
+  LineageWorld world;
+  world.events.reserve(static_cast<size_t>(steps) * 4);
+  auto sign = [&](cairn::v1::EventBody& body, const keys::SigningKey& key) {
+    *body.mutable_occurred_at() = FromMicros(now_us);
+    const std::string bytes = body.SerializeAsString();
+    world.events.push_back(ledger::SignEvent(bytes, key.key_id, key.secret_key));
+    return ToHex(ledger::EventId(bytes));
+  };
+  std::string previous;
+  for (int i = 0; i < steps; ++i) {
+    const std::string lot = fmt::format("{}:LIN-{}-{}", mine.participant, run, i);
+    cairn::v1::EventBody x;
+    x.set_author(mine.participant);
+    auto* e = x.mutable_extraction();
+    e->set_lot_id(lot);
+    auto* site = e->mutable_site();
+    site->set_id("pk-chagai-01");
+    site->set_name("Chagai hills");
+    site->set_country("PK");
+    site->set_region("Balochistan");
+    site->set_lat(29.3);
+    site->set_lon(64.7);
+    e->set_material("REE concentrate");
+    e->set_mass_g(kMineLotG);
+    // Per 20 t: 1,200 kg Nd and 360 kg Pr.
+    (*e->mutable_composition_ppm())["Nd"] = 60000;
+    (*e->mutable_composition_ppm())["Pr"] = 18000;
+    sign(x, mine);
+
+    cairn::v1::EventBody d;
+    d.set_author(mine.participant);
+    auto* dispatch = d.mutable_dispatch();
+    dispatch->set_shipment_id(fmt::format("LIN-{}-{}", run, i));
+    dispatch->set_recipient(processor.participant);
+    auto* shipped = dispatch->add_lots();
+    shipped->set_lot_id(lot);
+    shipped->set_mass_g(kMineLotG);
+    dispatch->mutable_transport()->set_mode("sea");
+    dispatch->set_hs_code("2846.90");
+    const std::string dispatch_id = sign(d, mine);
+
+    cairn::v1::EventBody r;
+    r.set_author(processor.participant);
+    r.mutable_receipt()->set_dispatch_event_id(dispatch_id);
+    *r.mutable_receipt()->add_lots() = *shipped;
+    sign(r, processor);
+
+    cairn::v1::EventBody t;
+    t.set_author(processor.participant);
+    auto* tr = t.mutable_transformation();
+    auto* facility = tr->mutable_facility();
+    facility->set_id("us-usm-missouri-01");
+    facility->set_name("USSM Missouri");
+    facility->set_country("US");
+    facility->set_region("Missouri");
+    tr->set_stage(cairn::v1::STAGE_REFINED);
+    tr->set_process("cracking and leaching, blended with the previous batch");
+    auto* in = tr->add_inputs();
+    in->set_lot_id(lot);
+    in->set_mass_g(kMineLotG);
+    if (!previous.empty()) {
+      auto* prev = tr->add_inputs();
+      prev->set_lot_id(previous);
+      prev->set_mass_g(kPreviousG);
+    }
+    const std::string product = fmt::format("{}:LINP-{}-{}", processor.participant, run, i);
+    auto* out = tr->add_outputs();
+    out->set_lot_id(product);
+    out->set_material("mixed RE carbonate");
+    out->set_mass_g(kProductG);
+    // 200 kg Nd and 60 kg Pr out of the 1,200 kg and 360 kg the mine lot alone brings in.
+    (*out->mutable_composition_ppm())["Nd"] = 100000;
+    (*out->mutable_composition_ppm())["Pr"] = 30000;
+    sign(t, processor);
+    previous = product;
+  }
+  world.last_product = previous;
+  return world;
+}
+
+// Appends `events` in order from one client, AppendBatch of `batch`; progress on stderr.
+Status AppendInOrder(const BenchOptions& opt, const std::vector<cairn::v1::SignedEvent>& events,
+                     size_t batch) {
+  NodeClient client(opt.node);
+  const size_t report_every = std::max<size_t>(batch, events.size() / 10);
+  size_t reported = 0;
+  for (size_t begin = 0; begin < events.size(); begin += batch) {
+    const size_t end = std::min(events.size(), begin + batch);
+    cairn::v1::AppendBatchRequest request;
+    for (size_t i = begin; i < end; ++i) *request.add_events() = events[i];
+    cairn::v1::AppendBatchResponse response;
+    grpc::ClientContext context;
+    client.Prepare(context);
+    const grpc::Status s = client.stub().AppendBatch(&context, request, &response);
+    if (!s.ok()) {
+      return Status(client.FromGrpc(s).code(), fmt::format("AppendBatch of events [{}, {}): {}",
+                                                           begin, end, s.error_message()));
+    }
+    if (end - reported >= report_every || end == events.size()) {
+      std::cerr << fmt::format("lineage: appended {}/{} events\n", end, events.size());
+      reported = end;
+    }
+  }
+  return Status();
+}
+
+int RunLineage(const BenchOptions& opt, double baseline) {
+  if (opt.key_file.empty() || opt.processor_key_file.empty() || opt.registry_file.empty()) {
+    std::cerr << "cairn bench: --lineage needs --key (MINE), --processor-key (PROCESSOR) and "
+                 "--registry\n";
+    return kExitUsage;
+  }
+  auto mine = keys::ReadSigningKey(opt.key_file, std::nullopt);
+  if (!mine.ok()) {
+    std::cerr << "cairn bench: " << mine.status().message() << "\n";
+    return kExitUsage;
+  }
+  auto processor = keys::ReadSigningKey(opt.processor_key_file, std::nullopt);
+  if (!processor.ok()) {
+    std::cerr << "cairn bench: " << processor.status().message() << "\n";
+    return kExitUsage;
+  }
+  if (mine->participant == processor->participant) {
+    std::cerr << "cairn bench: --key and --processor-key must belong to different participants\n";
+    return kExitUsage;
+  }
+  auto registry = keys::TrustRegistry::Load(opt.registry_file);
+  if (!registry.ok()) {
+    std::cerr << "cairn bench: " << registry.status().message() << "\n";
+    return kExitUsage;
+  }
+
+  // Pre-sign the world; lot ids are unique to this run, so the log may already hold others.
+  std::mt19937_64 rng(std::random_device{}());
+  const std::string run = fmt::format("{:012x}", rng() & 0xffffffffffffULL);
+  const auto sign_start = Clock::now();
+  const LineageWorld world =
+      BuildLineageWorld(*mine, *processor, run, opt.lineage, SystemClock().NowMicros());
+  const double sign_s = std::chrono::duration<double>(Clock::now() - sign_start).count();
+  const size_t lots = static_cast<size_t>(opt.lineage) * 2;
+  std::cerr << fmt::format("lineage: signed {} events ({} steps, {} lots) in {:.2f} s\n",
+                           world.events.size(), opt.lineage, lots, sign_s);
+  const auto append_start = Clock::now();
+  if (Status s = AppendInOrder(opt, world.events, 100); !s.ok()) {
+    return ReportError("bench", s);
+  }
+  const double append_s = std::chrono::duration<double>(Clock::now() - append_start).count();
+  std::cerr << fmt::format("lineage: last product {}\n", world.last_product);
+
+  // (a) Ledger.Trace of the last product, merged as `cairn export` merges it.
+  constexpr int kTraceRuns = 3;
+  NodeClient client(opt.node);
+  std::vector<double> trace_ms;
+  cairn::v1::EvidenceBundle bundle;
+  for (int i = 0; i < kTraceRuns; ++i) {
+    const auto t0 = Clock::now();
+    auto fetched = FetchBundle(client, world.last_product, cairn::v1::TRACE_DIRECTION_BACKWARD);
+    trace_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+    if (!fetched.ok()) return ReportError("bench", fetched.status());
+    bundle = std::move(fetched).value();
+  }
+  std::vector<double> sorted = trace_ms;
+  std::sort(sorted.begin(), sorted.end());
+  const double trace_p50 = Percentile(sorted, 0.5);
+  const double trace_max = sorted.back();
+  const size_t bundle_bytes = bundle.ByteSizeLong();
+  const size_t bundle_entries = static_cast<size_t>(bundle.entries_size());
+
+  // (b) The auditor's offline check of that bundle.
+  ledger::LineageOptions options;
+  options.as_of_us = SystemClock().NowMicros();
+  const auto verify_start = Clock::now();
+  const ledger::LineageReport report = ledger::VerifyLineage(bundle, *registry, options);
+  const double verify_s = std::chrono::duration<double>(Clock::now() - verify_start).count();
+  const int verify_exit = report.ExitCode();
+  const double verify_rate = static_cast<double>(report.entries_checked) / verify_s;
+
+  if (opt.json) {
+    nlohmann::json j = {{"steps", opt.lineage},
+                        {"lots", lots},
+                        {"events", world.events.size()},
+                        {"append_s", append_s},
+                        {"append_events_per_s", world.events.size() / append_s},
+                        {"trace_runs_ms", trace_ms},
+                        {"trace_p50_ms", trace_p50},
+                        {"trace_max_ms", trace_max},
+                        {"bundle_entries", bundle_entries},
+                        {"bundle_bytes", bundle_bytes},
+                        {"bundle_lots", report.lineage_lots.size()},
+                        {"verify_entries", report.entries_checked},
+                        {"verify_s", verify_s},
+                        {"verify_events_per_s", verify_rate},
+                        {"verify_exit_code", verify_exit},
+                        {"verify_findings", report.findings.size()}};
+    if (opt.baseline) j["baseline_verify_per_s"] = baseline;
+    std::cout << nlohmann::json({{"lineage", j}}).dump(2) << "\n";
+  } else {
+    std::cout << fmt::format(
+        "append {} events in order (AppendBatch of 100, 1 client): {:.2f} s "
+        "= {:.0f} events/s\n",
+        world.events.size(), append_s, world.events.size() / append_s);
+    std::cout << fmt::format(
+        "trace {}-lot lineage ({} events): {:.0f} ms p50 (max {:.0f}) over {} runs, {:.1f} MB\n",
+        report.lineage_lots.size(), bundle_entries, trace_p50, trace_max, kTraceRuns,
+        bundle_bytes / 1e6);
+    std::cout << fmt::format("verify bundle: {} events in {:.2f} s = {:.0f} events/s (exit {})\n",
+                             report.entries_checked, verify_s, verify_rate, verify_exit);
+  }
+  if (verify_exit != kExitOk) {
+    for (const auto& f : report.findings) {
+      std::cerr << "  " << ledger::SeverityName(f.severity) << " [" << f.check << "] " << f.message
+                << "\n";
+    }
+  }
+  if (report.lineage_lots.size() != lots) {
+    std::cerr << fmt::format("cairn bench: the bundle's lineage holds {} lots, want {}\n",
+                             report.lineage_lots.size(), lots);
+    return kExitIntegrity;
+  }
+  return verify_exit;
+}
+
 int Run(const BenchOptions& opt) {
-  if (opt.events == 0 && opt.proofs == 0) {
+  if (opt.lineage == 0 && opt.events == 0 && opt.proofs == 0) {
     std::cerr << "cairn bench: --events 0 needs --proofs N\n";
     return kExitUsage;
   }
-  if (opt.events > 0 && opt.key_file.empty()) {
+  if (opt.lineage == 0 && opt.events > 0 && opt.key_file.empty()) {
     std::cerr << "cairn bench: --key is required to send events\n";
     return kExitUsage;
   }
@@ -338,6 +588,7 @@ int Run(const BenchOptions& opt) {
       std::cout << fmt::format("baseline: libsodium Ed25519 verify {:.0f}/s on one core\n",
                                baseline);
   }
+  if (opt.lineage > 0) return RunLineage(opt, baseline);
   nlohmann::json j;
   int exit_code = kExitOk;
   if (opt.events > 0) {
@@ -448,7 +699,9 @@ void AddBenchCommand(CLI::App& root, Runner* selected) {
       "bench",
       "Load generator: pre-signs --events valid extractions with a MINE key hosted by the node,\n"
       "sends them from --clients concurrent connections, prints events/s and latency, and with\n"
-      "--node-pid the node's CPU time per event. --proofs N times inclusion-proof round trips.");
+      "--node-pid the node's CPU time per event. --proofs N times inclusion-proof round trips.\n"
+      "--lineage STEPS (with --processor-key and --registry) instead times Ledger.Trace and\n"
+      "VerifyLineage of a 2 x STEPS-lot chain lineage.");
   AddNodeOptions(*cmd, opt->node);
   cmd->add_option(
       "--key", opt->key_file,
@@ -469,6 +722,14 @@ void AddBenchCommand(CLI::App& root, Runner* selected) {
                   "after the appends, time this many GetInclusionProof calls for random leaves")
       ->capture_default_str()
       ->check(CLI::Range(0, 10000000));
+  cmd->add_option("--lineage", opt->lineage,
+                  "lineage mode: append a STEPS-step chain (2 x STEPS lots, 4 x STEPS events), "
+                  "then time Ledger.Trace of its last product and VerifyLineage of the bundle")
+      ->check(CLI::Range(1, 1000000));
+  cmd->add_option("--processor-key", opt->processor_key_file,
+                  "lineage mode: secret key file of a PROCESSOR participant the node hosts");
+  cmd->add_option("--registry", opt->registry_file,
+                  "lineage mode: the trust registry file to verify the bundle against");
   cmd->add_flag("--baseline", opt->baseline, "also measure libsodium Ed25519 verify/s on one core");
   cmd->add_flag("--json", opt->json, "print as JSON");
   cmd->callback([opt, selected] { *selected = [opt] { return Run(*opt); }; });

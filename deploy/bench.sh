@@ -10,8 +10,14 @@
 # throughput, single-client single-Append latency, GetInclusionProof round trips for random
 # leaves, node RSS, disk bytes per event (database + WAL) and the time a restart takes to serve.
 #
+# With --lineage STEPS (lineage mode) it starts a fresh node hosting a mine (pk-fwo) and a
+# processor (us-usm), appends a STEPS-step chain (2 x STEPS lots on the last product's lineage,
+# 4 x STEPS events) and times Ledger.Trace of the last product and the offline VerifyLineage of
+# the bundle (`cairn bench --lineage`); 5000 steps = a 10,000-lot lineage.
+#
 #   ./deploy/bench.sh [EVENTS]                  default 20000 events per run
 #   ./deploy/bench.sh --preload 1000000 [EVENTS]
+#   ./deploy/bench.sh --lineage 5000
 #
 # CAIRN_BUILD_DIR (default build) is the CMake build directory to use; TMPDIR where the node's
 # database goes (default /tmp).
@@ -19,13 +25,19 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 usage() {
-  sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 preload=0
+lineage=0
 events=""
 while (($#)); do
   case $1 in
+    --lineage)
+      [[ $# -ge 2 && $2 =~ ^[1-9][0-9]*$ ]] || usage
+      lineage=$2
+      shift 2
+      ;;
     --preload)
       [[ $# -ge 2 && $2 =~ ^[0-9]+$ ]] || usage
       preload=$2
@@ -59,23 +71,31 @@ cleanup() {
 trap cleanup EXIT INT TERM
 cd "$work"
 
-for id in cairn-registrar au-lynas bench-log; do "$cairn" keygen --participant "$id" --out keys >/dev/null; done
+for id in cairn-registrar au-lynas pk-fwo us-usm bench-log; do "$cairn" keygen --participant "$id" --out keys >/dev/null; done
 "$cairn" registry init --registry registry.json --consortium cairn-bench --threshold 1 >/dev/null
 "$cairn" registry add --registry registry.json --participant cairn-registrar --name "Registrar" \
   --country CH --roles REGISTRAR --pub keys/cairn-registrar.pub --valid-from 2020-01-01 >/dev/null
 "$cairn" registry add --registry registry.json --participant au-lynas --name "Mt Weld mine" \
   --country AU --roles MINE --pub keys/au-lynas.pub --valid-from 2020-01-01 >/dev/null
+"$cairn" registry add --registry registry.json --participant pk-fwo \
+  --name "Frontier Works Organisation" --country PK --roles MINE --pub keys/pk-fwo.pub \
+  --valid-from 2020-01-01 >/dev/null
+"$cairn" registry add --registry registry.json --participant us-usm --name "US Strategic Metals" \
+  --country US --roles PROCESSOR --pub keys/us-usm.pub --valid-from 2020-01-01 >/dev/null
 "$cairn" registry add-log --registry registry.json --log-id bench-log --operator au-lynas \
   --pub keys/bench-log.pub >/dev/null
 "$cairn" registry sign --registry registry.json --key keys/cairn-registrar.key >/dev/null
 
+# Lineage mode: a mine and a processor on one node; otherwise the one mine.
+hosted='["au-lynas"]'
+if ((lineage > 0)); then hosted='["pk-fwo", "us-usm"]'; fi
 cat >node.toml <<TOML
 listen = "127.0.0.1:0"
 db = "node.db"
 log_id = "bench-log"
 node_key = "keys/bench-log.key"
 registry = "registry.json"
-participants = ["au-lynas"]
+participants = $hosted
 log_level = "warn"
 TOML
 
@@ -116,6 +136,18 @@ disk_line() {
 bench() {
   "$cairn" bench --node "$addr" --key keys/au-lynas.key --node-pid "$node_pid" "$@"
 }
+
+if ((lineage > 0)); then
+  echo "cairn bench: lineage of $lineage steps ($((2 * lineage)) lots), fresh node, $(nproc) cores shared by node and client; load $(cut -d' ' -f1-3 /proc/loadavg)"
+  run_node
+  status=0
+  "$cairn" bench --node "$addr" --key keys/pk-fwo.key --processor-key keys/us-usm.key \
+    --registry registry.json --lineage "$lineage" --baseline --timeout 120 || status=$?
+  echo "node RSS $(rss_mib) MiB"
+  disk_line
+  stop_node
+  exit "$status"
+fi
 
 if ((preload == 0)); then
   echo "cairn bench: $events events per run, fresh node each run, $(nproc) cores shared by node and load"

@@ -2,9 +2,10 @@
 //
 //   AppendValidator  stateless checks of one SignedEvent (parse, schema, signature and authority,
 //                    hosted author). Immutable; runs in the gRPC handler threads, in parallel.
-//   Sequencer        owns the writer thread. Handlers Submit() checked events and wait on the
-//                    future; the writer takes everything queued, runs each request in its own
-//                    SAVEPOINT of one transaction (custody checks see earlier requests' writes),
+//   Sequencer        owns the writer thread. Handlers Submit() checked events with a Completion
+//                    (or wait on a future); the writer takes everything queued (under load at
+//                    most one group per SequencerOptions::min_group_interval), runs each request
+//                    in its own SAVEPOINT of one transaction (custody checks see earlier writes),
 //                    COMMITs once, and only then extends the Merkle tree, signs one checkpoint and
 //                    answers every caller. Nothing is acknowledged before COMMIT, and the database
 //                    runs synchronous=FULL, so an acknowledged append survives kill -9.
@@ -20,6 +21,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -118,6 +120,11 @@ struct SequencerOptions {
   ledger::CustodyOptions custody;
   // Most events committed in one transaction; more stay queued for the next one.
   size_t max_group_events = 4096;
+  // Under load (requests were queued while the previous group was being written) the writer
+  // starts a group at most this often, so that more requests share one COMMIT: one fsync, one
+  // set of WAL pages and one checkpoint signature for all of them. A request that finds the
+  // writer idle is written at once. 0: never wait.
+  std::chrono::microseconds min_group_interval{1000};
   // Read-only: refuse every submission, serve the stored checkpoint, write nothing.
   bool audit = false;
 };
@@ -135,6 +142,20 @@ class Sequencer {
   ~Sequencer();
   Sequencer(const Sequencer&) = delete;
   Sequencer& operator=(const Sequencer&) = delete;
+
+  // Receives the answer to one submission: on the writer thread after the group's COMMIT (or its
+  // failure), or on the submitting thread when it is refused at once (audit mode, no events,
+  // stopping). Done() is called exactly once, then the Completion is destroyed; it should not
+  // block, since the writer answers the rest of its group after it.
+  class Completion {
+   public:
+    virtual ~Completion() = default;
+    virtual void Done(Result<AppendOutcome> outcome) = 0;
+  };
+  // Queue like Submit() and SubmitBatch() below, answering through `completion` instead of a
+  // future, so that no thread need wait for the commit.
+  void Submit(ledger::ParsedEvent event, std::unique_ptr<Completion> completion);
+  void SubmitBatch(std::vector<ledger::ParsedEvent> events, std::unique_ptr<Completion> completion);
 
   // Queues one event (already through AppendValidator). The future yields the entry, or the
   // rule it breaks (nothing written), or UNAVAILABLE once stopping, or INTERNAL when the commit
@@ -164,7 +185,7 @@ class Sequencer {
   struct Request {
     std::vector<ledger::ParsedEvent> events;
     bool batch = false;
-    std::promise<Result<AppendOutcome>> promise;
+    std::unique_ptr<Completion> completion;
   };
   // A request's result while its group is being written.
   struct Pending {
@@ -172,7 +193,10 @@ class Sequencer {
     std::vector<AppendedEvent> events;
   };
 
-  std::future<Result<AppendOutcome>> Enqueue(std::vector<ledger::ParsedEvent> events, bool batch);
+  void Enqueue(std::vector<ledger::ParsedEvent> events, bool batch,
+               std::unique_ptr<Completion> completion);
+  // Answers `request` and destroys its completion.
+  static void Answer(Request& request, Result<AppendOutcome> outcome);
   void WriterLoop();
   // Writes one group in one transaction and answers every request in it.
   void WriteGroup(std::vector<Request>& group);
@@ -200,7 +224,12 @@ class Sequencer {
   std::mutex queue_mutex_;
   std::condition_variable queue_cv_;
   std::deque<Request> queue_;  // GUARDED_BY(queue_mutex_)
-  bool stopping_ = false;      // GUARDED_BY(queue_mutex_)
+  size_t queued_events_ = 0;   // GUARDED_BY(queue_mutex_): events in queue_
+  // What the writer is doing, so that submitters wake it only when it has a reason to go on:
+  // idle (waiting for a request), gathering (waiting out min_group_interval) or writing.
+  enum class WriterState { kWriting, kIdle, kGathering };
+  WriterState writer_state_ = WriterState::kWriting;  // GUARDED_BY(queue_mutex_)
+  bool stopping_ = false;                             // GUARDED_BY(queue_mutex_)
 
   std::once_flag stop_once_;
   std::thread writer_;

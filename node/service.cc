@@ -111,7 +111,7 @@ const char* GrpcCodeName(grpc::StatusCode code) {
 // One log line per request, written when the handler returns through Finish().
 class RequestLog {
  public:
-  RequestLog(const char* method, grpc::ServerContext* context)
+  RequestLog(const char* method, grpc::ServerContextBase* context)
       : start_(std::chrono::steady_clock::now()),
         fields_({{"msg", "request"}, {"method", method}}) {
     if (context != nullptr) fields_["peer"] = context->peer();
@@ -208,61 +208,115 @@ bool LedgerService::WaitUntilIdle(std::chrono::steady_clock::time_point deadline
   return true;
 }
 
-grpc::Status LedgerService::Append(grpc::ServerContext* context,
-                                   const cairn::v1::AppendRequest* request,
-                                   cairn::v1::AppendResponse* response) {
-  RequestLog log("Append", context);
-  const InFlight in_flight(*this);
-  if (!in_flight.admitted()) return log.Finish(Unavailable("cairnd is shutting down"));
-  if (!request->has_event()) return log.Finish(InvalidArgument("AppendRequest.event: required"));
+// Counted in flight and logged from arrival until the call is finished, by the handler when it
+// refuses the request, else by the sequencer's writer after COMMIT.
+class LedgerService::AppendCall final : public Sequencer::Completion {
+ public:
+  // `context` and the response must remain live until the call is finished.
+  AppendCall(LedgerService& service, const char* method, grpc::CallbackServerContext* context,
+             cairn::v1::AppendResponse* response, cairn::v1::AppendBatchResponse* batch_response)
+      : log_(method, context),
+        in_flight_(service),
+        reactor_(context->DefaultReactor()),
+        response_(response),
+        batch_response_(batch_response) {}
+
+  bool admitted() const { return in_flight_.admitted(); }
+  RequestLog& log() { return log_; }
+  grpc::ServerUnaryReactor* reactor() const { return reactor_; }
+
+  // Logs and finishes the call.
+  void Finish(grpc::Status status) { reactor_->Finish(log_.Finish(std::move(status))); }
+  void Finish(const Status& status) { Finish(ToGrpcStatus(status)); }
+
+  void Done(Result<AppendOutcome> outcome) override {
+    if (!outcome.ok()) return Finish(outcome.status());
+    if (response_ != nullptr) {
+      const AppendedEvent& event = outcome->events.front();
+      FillAppendResponse(event, *outcome, response_);
+      log_.Set("index", event.index);
+      log_.Set("duplicate", event.duplicate);
+    } else {
+      for (const AppendedEvent& event : outcome->events) {
+        FillAppendResponse(event, *outcome, batch_response_->add_results());
+      }
+      *batch_response_->mutable_checkpoint() = outcome->checkpoint;
+      log_.Set("index", outcome->events.front().index);
+      log_.Set("tree_size", outcome->tree_size);
+    }
+    Finish(grpc::Status::OK);
+  }
+
+ private:
+  RequestLog log_;
+  const InFlight in_flight_;
+  grpc::ServerUnaryReactor* const reactor_;
+  cairn::v1::AppendResponse* const response_;             // for Append, else nullptr
+  cairn::v1::AppendBatchResponse* const batch_response_;  // for AppendBatch, else nullptr
+};
+
+grpc::ServerUnaryReactor* LedgerService::Append(grpc::CallbackServerContext* context,
+                                                const cairn::v1::AppendRequest* request,
+                                                cairn::v1::AppendResponse* response) {
+  auto call = std::make_unique<AppendCall>(*this, "Append", context, response, nullptr);
+  grpc::ServerUnaryReactor* const reactor = call->reactor();
+  if (!call->admitted()) {
+    call->Finish(Unavailable("cairnd is shutting down"));
+    return reactor;
+  }
+  if (!request->has_event()) {
+    call->Finish(InvalidArgument("AppendRequest.event: required"));
+    return reactor;
+  }
   auto parsed = validator_.Check(request->event());
   if (!parsed.ok()) {
     // The id is hashed here only for the log line; on success the parse has computed it.
-    if (const std::string id = IdForLog(request->event()); !id.empty()) log.Set("event_id", id);
-    return log.Finish(parsed.status());
+    if (const std::string id = IdForLog(request->event()); !id.empty()) {
+      call->log().Set("event_id", id);
+    }
+    call->Finish(parsed.status());
+    return reactor;
   }
-  log.Set("event_id", parsed->id_hex);
-  auto outcome = sequencer_.Submit(std::move(parsed).value()).get();
-  if (!outcome.ok()) return log.Finish(outcome.status());
-  const AppendedEvent& event = outcome->events.front();
-  FillAppendResponse(event, *outcome, response);
-  log.Set("index", event.index);
-  log.Set("duplicate", event.duplicate);
-  return log.Finish(grpc::Status::OK);
+  call->log().Set("event_id", parsed->id_hex);
+  sequencer_.Submit(std::move(parsed).value(), std::move(call));
+  return reactor;
 }
 
-grpc::Status LedgerService::AppendBatch(grpc::ServerContext* context,
-                                        const cairn::v1::AppendBatchRequest* request,
-                                        cairn::v1::AppendBatchResponse* response) {
-  RequestLog log("AppendBatch", context);
-  const InFlight in_flight(*this);
-  if (!in_flight.admitted()) return log.Finish(Unavailable("cairnd is shutting down"));
+grpc::ServerUnaryReactor* LedgerService::AppendBatch(grpc::CallbackServerContext* context,
+                                                     const cairn::v1::AppendBatchRequest* request,
+                                                     cairn::v1::AppendBatchResponse* response) {
+  auto call = std::make_unique<AppendCall>(*this, "AppendBatch", context, nullptr, response);
+  grpc::ServerUnaryReactor* const reactor = call->reactor();
+  if (!call->admitted()) {
+    call->Finish(Unavailable("cairnd is shutting down"));
+    return reactor;
+  }
   const int n = request->events_size();
-  log.Set("events", n);
-  if (n == 0) return log.Finish(InvalidArgument("AppendBatchRequest.events: got 0, want >= 1"));
+  call->log().Set("events", n);
+  if (n == 0) {
+    call->Finish(InvalidArgument("AppendBatchRequest.events: got 0, want >= 1"));
+    return reactor;
+  }
   if (n > kMaxBatchEvents) {
-    return log.Finish(InvalidArgument("AppendBatchRequest.events: got " + std::to_string(n) +
-                                      ", want <= " + std::to_string(kMaxBatchEvents)));
+    call->Finish(InvalidArgument("AppendBatchRequest.events: got " + std::to_string(n) +
+                                 ", want <= " + std::to_string(kMaxBatchEvents)));
+    return reactor;
   }
   std::vector<ledger::ParsedEvent> events;
   events.reserve(n);
   for (int i = 0; i < n; ++i) {
     auto parsed = validator_.Check(request->events(i));
     if (!parsed.ok()) {
-      if (const std::string id = IdForLog(request->events(i)); !id.empty()) log.Set("event_id", id);
-      return log.Finish(parsed.status().WithPrefix("events[" + std::to_string(i) + "]"));
+      if (const std::string id = IdForLog(request->events(i)); !id.empty()) {
+        call->log().Set("event_id", id);
+      }
+      call->Finish(parsed.status().WithPrefix("events[" + std::to_string(i) + "]"));
+      return reactor;
     }
     events.push_back(std::move(parsed).value());
   }
-  auto outcome = sequencer_.SubmitBatch(std::move(events)).get();
-  if (!outcome.ok()) return log.Finish(outcome.status());
-  for (const AppendedEvent& event : outcome->events) {
-    FillAppendResponse(event, *outcome, response->add_results());
-  }
-  *response->mutable_checkpoint() = outcome->checkpoint;
-  log.Set("index", outcome->events.front().index);
-  log.Set("tree_size", outcome->tree_size);
-  return log.Finish(grpc::Status::OK);
+  sequencer_.SubmitBatch(std::move(events), std::move(call));
+  return reactor;
 }
 
 grpc::Status LedgerService::GetEvent(grpc::ServerContext* context,

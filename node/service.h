@@ -1,10 +1,10 @@
 // LedgerService: the cairn.v1.Ledger gRPC service, and cairnd's JSON-lines logging.
 //
-// Appends run the stateless checks in the handler thread (AppendValidator), then wait for the
-// sequencer's writer; reads go to the storage's reader connection. Every request writes one JSON
-// log line to stderr: {"ts", "level", "msg", "method", "code", "event_id"/"index" when known,
-// "duration_us", "error" when refused}. Handlers are called concurrently by gRPC's thread pool;
-// the service holds no state of its own.
+// Appends run the stateless checks in the handler thread (AppendValidator), then queue for the
+// sequencer's writer, which answers them after COMMIT; reads go to the storage's reader connection.
+// Every request writes one JSON log line to stderr: {"ts", "level", "msg", "method", "code",
+// "event_id"/"index" when known, "duration_us", "error" when refused}. Handlers are called
+// concurrently by gRPC's thread pool; the service holds no state of its own.
 #pragma once
 
 #include <spdlog/formatter.h>
@@ -28,7 +28,12 @@ inline constexpr int kMaxBatchEvents = 1000;
 // The system clock, for callers that inject none.
 const Clock& DefaultClock();
 
-class LedgerService final : public cairn::v1::Ledger::Service {
+// Append and AppendBatch use gRPC's callback API: the handler checks the events and queues them,
+// and the sequencer's writer finishes the call after the group's COMMIT, so no thread waits for
+// the commit. The other methods are synchronous.
+class LedgerService final
+    : public cairn::v1::Ledger::WithCallbackMethod_Append<
+          cairn::v1::Ledger::WithCallbackMethod_AppendBatch<cairn::v1::Ledger::Service>> {
  public:
   // `storage`, `sequencer`, `validator` and `clock` must remain live while the service is
   // registered. `registry_version` is the trust registry version in force, named in bundles.
@@ -36,11 +41,12 @@ class LedgerService final : public cairn::v1::Ledger::Service {
                 std::string log_id, uint64_t registry_version = 0,
                 const Clock& clock = DefaultClock());
 
-  grpc::Status Append(grpc::ServerContext* context, const cairn::v1::AppendRequest* request,
-                      cairn::v1::AppendResponse* response) override;
-  grpc::Status AppendBatch(grpc::ServerContext* context,
-                           const cairn::v1::AppendBatchRequest* request,
-                           cairn::v1::AppendBatchResponse* response) override;
+  grpc::ServerUnaryReactor* Append(grpc::CallbackServerContext* context,
+                                   const cairn::v1::AppendRequest* request,
+                                   cairn::v1::AppendResponse* response) override;
+  grpc::ServerUnaryReactor* AppendBatch(grpc::CallbackServerContext* context,
+                                        const cairn::v1::AppendBatchRequest* request,
+                                        cairn::v1::AppendBatchResponse* response) override;
   grpc::Status GetEvent(grpc::ServerContext* context, const cairn::v1::GetEventRequest* request,
                         cairn::v1::GetEventResponse* response) override;
   grpc::Status GetEntries(grpc::ServerContext* context, const cairn::v1::GetEntriesRequest* request,
@@ -80,6 +86,8 @@ class LedgerService final : public cairn::v1::Ledger::Service {
     LedgerService& service_;
     bool admitted_;
   };
+  // One Append or AppendBatch call from arrival to its answer (service.cc).
+  class AppendCall;
 
   Storage& storage_;
   Sequencer& sequencer_;

@@ -464,6 +464,10 @@ Status Storage::Initialize() {
                       "\")");
     }
     CAIRN_RETURN_IF_ERROR(Exec("PRAGMA synchronous=FULL"));
+    // Checkpoint the WAL into the database every 10,000 pages (~40 MB) instead of SQLite's 1,000:
+    // a page written by many commits is copied back once, and the writer pays far fewer
+    // checkpoint writes and fsyncs per append.
+    CAIRN_RETURN_IF_ERROR(Exec("PRAGMA wal_autocheckpoint=10000"));
   }
   CAIRN_RETURN_IF_ERROR(CreateOrCheckSchema());
   {

@@ -1,15 +1,143 @@
 #include "node/trace.h"
 
+#include <google/protobuf/arena.h>
+
 #include <algorithm>
-#include <deque>
-#include <set>
+#include <optional>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <vector>
 
 #include "common/clock.h"
 #include "ledger/event.h"
-#include "ledger/lineage.h"
+#include "ledger/merkle.h"
+#include "ledger/proofs.h"
 #include "ledger/validate.h"
 
 namespace cairn::node {
+namespace {
+
+// Entries further apart than this are read with separate queries; closer ones with one range
+// read (the entries in between are read too and dropped, but their leaf hashes are kept).
+constexpr uint64_t kMaxReadGap = 8;
+// Bytes per ReadEntries call.
+constexpr size_t kReadChunkBytes = 16 << 20;
+
+// What the walk needs of one collected event: which lots it consumes and creates.
+struct TracedEvent {
+  std::vector<std::string> inputs;   // Transformation.inputs[].lot_id
+  std::vector<std::string> outputs;  // Transformation.outputs[].lot_id
+};
+
+// Leaf index range [begin, end) of the RFC 9162 recursion.
+struct Range {
+  uint64_t begin = 0;
+  uint64_t end = 0;
+  bool operator==(const Range& other) const = default;
+};
+struct RangeHasher {
+  size_t operator()(const Range& r) const {
+    return std::hash<uint64_t>()(r.begin * 0x9E3779B97F4A7C15ULL ^ r.end);
+  }
+};
+
+// Largest power of two below n (n > 1), as the RFC splits a range.
+uint64_t Split(uint64_t n) {
+  uint64_t k = 1;
+  while (k << 1 < n) k <<= 1;
+  return k;
+}
+
+// Inclusion proofs of many leaves in the tree of one size. Every subtree hash a proof needs is
+// looked up among the hashes already known — the leaf hashes of the entries read, hashes computed
+// from them, and the path hashes of proofs the sequencer made — so that a lineage whose entries lie
+// close together (the usual case: a lot's events are appended in runs) costs a few sequencer
+// proofs instead of one storage-backed proof per entry. A leaf whose path needs a hash not in hand
+// gets its proof from the sequencer, and that proof's hashes are kept for the following leaves.
+class ProofMaker {
+ public:
+  ProofMaker(Sequencer& sequencer, uint64_t size, std::vector<std::pair<uint64_t, Hash>> leaves)
+      : sequencer_(sequencer), size_(size) {
+    std::sort(leaves.begin(), leaves.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    leaf_index_.reserve(leaves.size());
+    known_.reserve(leaves.size() * 3);
+    for (const auto& [index, hash] : leaves) {
+      if (!leaf_index_.empty() && leaf_index_.back() == index) continue;
+      leaf_index_.push_back(index);
+      known_.emplace(Range{index, index + 1}, hash);
+    }
+  }
+
+  Result<std::vector<Hash>> Proof(uint64_t index) {
+    path_.clear();
+    PathRanges(index, 0, size_);
+    std::vector<Hash> proof;
+    proof.reserve(path_.size());
+    for (const Range& r : path_) {
+      std::optional<Hash> h = Resolve(r);
+      if (!h) break;
+      proof.push_back(*h);
+    }
+    if (proof.size() == path_.size()) return proof;
+    CAIRN_ASSIGN_OR_RETURN(proof, sequencer_.InclusionProof(index, size_));
+    if (proof.size() != path_.size()) {
+      return Internal("inclusion proof of entry " + std::to_string(index) + " has " +
+                      std::to_string(proof.size()) + " hashes, want " +
+                      std::to_string(path_.size()));
+    }
+    for (size_t i = 0; i < proof.size(); ++i) known_.emplace(path_[i], proof[i]);
+    return proof;
+  }
+
+ private:
+  // The ranges whose hashes make up PATH(index, D[begin:end]), in proof order (leaf level first).
+  void PathRanges(uint64_t index, uint64_t begin, uint64_t end) {
+    if (end - begin <= 1) return;
+    const uint64_t k = Split(end - begin);
+    if (index < begin + k) {
+      PathRanges(index, begin, begin + k);
+      path_.push_back({begin + k, end});
+    } else {
+      PathRanges(index, begin + k, end);
+      path_.push_back({begin, begin + k});
+    }
+  }
+
+  // Whether every leaf of `r` was read.
+  bool Covered(const Range& r) const {
+    auto first = std::lower_bound(leaf_index_.begin(), leaf_index_.end(), r.begin);
+    const uint64_t n = r.end - r.begin;
+    if (static_cast<uint64_t>(leaf_index_.end() - first) < n) return false;
+    return *(first + static_cast<std::ptrdiff_t>(n - 1)) == r.end - 1;  // indexes are unique
+  }
+
+  // The hash of `r` if known or computable from the leaves read; nullopt otherwise.
+  std::optional<Hash> Resolve(const Range& r) {
+    if (auto it = known_.find(r); it != known_.end()) return it->second;
+    if (r.end - r.begin < 2 || !Covered(r)) return std::nullopt;
+    return Compute(r);
+  }
+
+  // The hash of a range whose leaves are all known.
+  Hash Compute(const Range& r) {
+    if (auto it = known_.find(r); it != known_.end()) return it->second;
+    const uint64_t k = Split(r.end - r.begin);
+    const Hash h =
+        ledger::HashChildren(Compute({r.begin, r.begin + k}), Compute({r.begin + k, r.end}));
+    known_.emplace(r, h);
+    return h;
+  }
+
+  Sequencer& sequencer_;
+  const uint64_t size_;
+  std::vector<uint64_t> leaf_index_;  // ascending, unique
+  std::unordered_map<Range, Hash, RangeHasher> known_;
+  std::vector<Range> path_;
+};
+
+}  // namespace
 
 Status CollectLineage(Storage& storage, Sequencer& sequencer, const TraceOptions& options,
                       const std::function<bool(const cairn::v1::EvidenceBundle&)>& send) {
@@ -25,78 +153,155 @@ Status CollectLineage(Storage& storage, Sequencer& sequencer, const TraceOptions
   }
   const uint64_t size = checkpoint.size();
 
-  // Breadth-first over lots; every entry touching a lot on the lineage is collected once.
-  ledger::LineageGraph graph;
-  std::map<uint64_t, std::string> entries;  // index -> entry bytes
-  std::set<std::string> seen_lots{options.lot_id};
-  std::deque<std::string> queue{options.lot_id};
-  while (!queue.empty()) {
-    const std::string lot_id = std::move(queue.front());
-    queue.pop_front();
-    CAIRN_ASSIGN_OR_RETURN(std::vector<uint64_t> indexes, storage.EntryIndexesOfLot(lot_id));
-    for (uint64_t index : indexes) {
-      if (index >= size || entries.count(index) != 0) continue;
-      CAIRN_ASSIGN_OR_RETURN(std::vector<StoredEntry> read,
-                             storage.ReadEntries(index, index + 1, 1));
-      if (read.empty()) return Internal("entry " + std::to_string(index) + " vanished");
-      cairn::v1::LogEntry entry;
-      if (!entry.ParseFromString(read[0].entry)) {
-        return DataLoss("stored entry " + std::to_string(index) + " does not parse");
+  // Breadth-first over lots, one frontier at a time: the frontier's entry indexes are gathered
+  // first and read in index runs, so that a lineage appended in runs costs few queries. Every
+  // entry touching a lot on the lineage is collected once.
+  std::vector<std::pair<uint64_t, std::string>> entries;  // index, entry bytes
+  std::unordered_set<uint64_t> collected;
+  std::vector<std::pair<uint64_t, Hash>> leaves;  // every entry read, for the proofs
+  std::vector<TracedEvent> events;
+  std::unordered_map<std::string, size_t> created_by;                // lot -> event
+  std::unordered_map<std::string, std::vector<size_t>> consumed_by;  // lot -> events (forward)
+  // Receipts by entry index with their dispatch ids, and the ids of the dispatches collected.
+  std::vector<std::pair<uint64_t, std::string>> receipts;
+  std::unordered_set<std::string> dispatch_ids;
+
+  std::unordered_set<std::string> seen_lots{options.lot_id};
+  std::vector<std::string> frontier{options.lot_id};
+  std::vector<uint64_t> wanted;
+  cairn::v1::LogEntry entry;
+  cairn::v1::EventBody body;
+  while (!frontier.empty()) {
+    wanted.clear();
+    for (const std::string& lot_id : frontier) {
+      CAIRN_ASSIGN_OR_RETURN(std::vector<uint64_t> indexes, storage.EntryIndexesOfLot(lot_id));
+      for (uint64_t index : indexes) {
+        if (index < size && collected.insert(index).second) wanted.push_back(index);
       }
-      CAIRN_ASSIGN_OR_RETURN(ledger::ParsedEvent event, ledger::ParseSignedEvent(entry.event()));
-      graph.Add(event, {entry.log_id(), index, ToMicros(entry.appended_at())});
-      entries.emplace(index, std::move(read[0].entry));
     }
-    auto lot = graph.FindLot(lot_id);
-    if (!lot) continue;
-    auto visit = [&](int next) {
-      const std::string& id = graph.lot(next).lot_id;
-      if (seen_lots.insert(id).second) queue.push_back(id);
+    std::sort(wanted.begin(), wanted.end());
+    for (size_t run = 0; run < wanted.size();) {
+      size_t last = run;
+      while (last + 1 < wanted.size() && wanted[last + 1] - wanted[last] <= kMaxReadGap) ++last;
+      const uint64_t end = wanted[last] + 1;
+      uint64_t next = wanted[run];
+      size_t w = run;
+      while (next < end) {
+        CAIRN_ASSIGN_OR_RETURN(std::vector<StoredEntry> read,
+                               storage.ReadEntries(next, end, kReadChunkBytes));
+        if (read.empty()) return Internal("entry " + std::to_string(next) + " vanished");
+        for (StoredEntry& stored : read) {
+          next = stored.index + 1;
+          CAIRN_ASSIGN_OR_RETURN(Hash leaf, ledger::HashFromBytes(stored.leaf_hash, "leaf_hash"));
+          leaves.emplace_back(stored.index, leaf);
+          if (w <= last && wanted[w] < stored.index) {
+            return Internal("entry " + std::to_string(wanted[w]) + " vanished");
+          }
+          if (w > last || wanted[w] != stored.index) continue;  // read between two wanted
+          ++w;
+          const uint64_t index = stored.index;
+          if (!entry.ParseFromString(stored.entry) || !body.ParseFromString(entry.event().body())) {
+            return DataLoss("stored entry " + std::to_string(index) + " does not parse");
+          }
+          const size_t e = events.size();
+          TracedEvent& traced = events.emplace_back();
+          switch (body.kind_case()) {
+            case cairn::v1::EventBody::kExtraction:
+              created_by.emplace(body.extraction().lot_id(), e);
+              break;
+            case cairn::v1::EventBody::kTransformation:
+              for (const auto& input : body.transformation().inputs()) {
+                traced.inputs.push_back(input.lot_id());
+                if (forward) {
+                  std::vector<size_t>& consumers = consumed_by[input.lot_id()];
+                  if (consumers.empty() || consumers.back() != e) consumers.push_back(e);
+                }
+              }
+              for (const auto& output : body.transformation().outputs()) {
+                traced.outputs.push_back(output.lot_id());
+                created_by.emplace(output.lot_id(), e);
+              }
+              break;
+            case cairn::v1::EventBody::kDispatch:
+              dispatch_ids.insert(ToHex(ledger::EventId(entry.event().body())));
+              break;
+            case cairn::v1::EventBody::kReceipt:
+              receipts.emplace_back(index, body.receipt().dispatch_event_id());
+              break;
+            default:
+              break;
+          }
+          entries.emplace_back(index, std::move(stored.entry));
+        }
+      }
+      if (w <= last) return Internal("entry " + std::to_string(wanted[w]) + " vanished");
+      run = last + 1;
+    }
+
+    std::vector<std::string> next_frontier;
+    auto visit = [&](const std::string& id) {
+      if (seen_lots.insert(id).second) next_frontier.push_back(id);
     };
-    if (forward) {
-      for (int consumer : graph.lot(*lot).consumed_by) {
-        for (int output : graph.Outputs(consumer)) visit(output);
-      }
-    } else {
-      for (const ledger::LotFlow& input : graph.Inputs(graph.lot(*lot).created_by)) {
-        visit(input.lot);
+    for (const std::string& lot_id : frontier) {
+      if (forward) {
+        auto it = consumed_by.find(lot_id);
+        if (it == consumed_by.end()) continue;
+        for (size_t consumer : it->second) {
+          for (const std::string& output : events[consumer].outputs) visit(output);
+        }
+      } else {
+        auto it = created_by.find(lot_id);
+        if (it == created_by.end()) continue;
+        for (const std::string& input : events[it->second].inputs) visit(input);
       }
     }
+    frontier = std::move(next_frontier);
   }
   if (entries.empty()) {
     return NotFound("lot " + options.lot_id + " is not in log " + checkpoint.log_id());
   }
+  std::sort(entries.begin(), entries.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
 
-  cairn::v1::EvidenceBundle part;
-  part.set_format_version(1);
-  part.set_lot_id(options.lot_id);
-  part.set_direction(forward ? cairn::v1::TRACE_DIRECTION_FORWARD
-                             : cairn::v1::TRACE_DIRECTION_BACKWARD);
-  *part.add_checkpoints() = signed_checkpoint;
-  part.set_registry_version(options.registry_version);
-  *part.mutable_created_at() = FromMicros(options.now_us);
+  // The parts are built on an arena, reset after each is sent: the ~15 proof hashes per entry
+  // are then bump allocations in large blocks, and dropping a part frees only the blocks.
+  google::protobuf::ArenaOptions arena_options;
+  arena_options.start_block_size = 64 << 10;
+  arena_options.max_block_size = 1 << 20;
+  google::protobuf::Arena arena(arena_options);
+  auto* part = google::protobuf::Arena::CreateMessage<cairn::v1::EvidenceBundle>(&arena);
+  part->set_format_version(1);
+  part->set_lot_id(options.lot_id);
+  part->set_direction(forward ? cairn::v1::TRACE_DIRECTION_FORWARD
+                              : cairn::v1::TRACE_DIRECTION_BACKWARD);
+  *part->add_checkpoints() = signed_checkpoint;
+  part->set_registry_version(options.registry_version);
+  *part->mutable_created_at() = FromMicros(options.now_us);
   // A receipt whose dispatch this log does not hold (it lives in a peer's log).
-  for (const ledger::LineageEvent& event : graph.events()) {
-    if (event.body.has_receipt() && !graph.FindEvent(event.body.receipt().dispatch_event_id())) {
-      part.add_missing_event_ids(event.body.receipt().dispatch_event_id());
-    }
+  std::sort(receipts.begin(), receipts.end());
+  for (const auto& [index, dispatch_id] : receipts) {
+    if (dispatch_ids.count(dispatch_id) == 0) part->add_missing_event_ids(dispatch_id);
   }
+  ProofMaker proofs(sequencer, size, std::move(leaves));
   for (auto& [index, bytes] : entries) {
-    cairn::v1::BundleEntry* bundled = part.add_entries();
+    cairn::v1::BundleEntry* bundled = part->add_entries();
     bundled->set_log_id(checkpoint.log_id());
     bundled->set_index(index);
     bundled->set_entry(std::move(bytes));
-    CAIRN_ASSIGN_OR_RETURN(std::vector<Hash> proof, sequencer.InclusionProof(index, size));
+    CAIRN_ASSIGN_OR_RETURN(std::vector<Hash> proof, proofs.Proof(index));
     cairn::v1::InclusionProof* inclusion = bundled->mutable_inclusion();
     inclusion->set_leaf_index(index);
     inclusion->set_tree_size(size);
-    for (const Hash& h : proof) inclusion->add_hashes(HashToString(h));
-    if (static_cast<size_t>(part.entries_size()) >= options.entries_per_part) {
-      if (!send(part)) return Unavailable("client went away");
-      part.Clear();
+    for (const Hash& h : proof) {
+      inclusion->add_hashes(reinterpret_cast<const char*>(h.data()), h.size());
+    }
+    if (static_cast<size_t>(part->entries_size()) >= options.entries_per_part) {
+      if (!send(*part)) return Unavailable("client went away");
+      arena.Reset();
+      part = google::protobuf::Arena::CreateMessage<cairn::v1::EvidenceBundle>(&arena);
     }
   }
-  if (!send(part)) return Unavailable("client went away");
+  if (!send(*part)) return Unavailable("client went away");
   return Status();
 }
 

@@ -6,6 +6,11 @@
 // with its inclusion proof against one signed checkpoint. Entries appended after that checkpoint
 // are left out, so the bundle is consistent even while the log grows. Thread-safe as the storage
 // reader and the sequencer's proof methods are.
+//
+// Cost: one lot-index query per lot on the lineage; the entries of each breadth-first frontier are
+// read in index runs, each parsed once (no full LineageGraph is built); proofs reuse the subtree
+// hashes computable from the leaf hashes read or learnt from earlier proofs, so a lineage appended
+// in runs needs few sequencer proofs (a scattered one still needs one per entry).
 #pragma once
 
 #include <cstdint>

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <future>
+#include <memory>
 #include <random>
 #include <set>
 #include <string>
@@ -210,6 +212,57 @@ TEST_F(SequencerTest, ReappendingTheSameEventReturnsTheSameEntryAsDuplicate) {
   EXPECT_EQ(second->events[0].entry, first->events[0].entry);
   EXPECT_EQ(sequencer_->size(), 1u);
   EXPECT_EQ(*storage_->Size(), 1u);
+}
+
+// Answers on the writer thread, once, after COMMIT: the entry is then readable through the
+// reader connection.
+class RecordingCompletion final : public Sequencer::Completion {
+ public:
+  RecordingCompletion(Storage& storage, std::promise<bool>& committed, int& calls)
+      : storage_(storage), committed_(committed), calls_(calls) {}
+  void Done(Result<AppendOutcome> outcome) override {
+    ++calls_;
+    bool stored = false;
+    if (outcome.ok()) {
+      auto size = storage_.Size();
+      stored = size.ok() && *size > outcome->events.front().index;
+    }
+    committed_.set_value(outcome.ok() && stored && !outcome->events.front().duplicate);
+  }
+
+ private:
+  Storage& storage_;
+  std::promise<bool>& committed_;
+  int& calls_;
+};
+
+TEST_F(SequencerTest, CompletionIsCalledOnceAfterTheCommit) {
+  std::promise<bool> committed;
+  int calls = 0;
+  sequencer_->Submit(world_.Sign(PakistanExtraction()),
+                     std::make_unique<RecordingCompletion>(*storage_, committed, calls));
+  EXPECT_TRUE(committed.get_future().get());
+  sequencer_->Stop();
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(sequencer_->size(), 1u);
+}
+
+TEST_F(SequencerTest, ConcurrentSubmittersShareCommitsAndAllGetAnswers) {
+  // Many submitters at once: all answered, indexes distinct and dense.
+  constexpr int kSubmitters = 32;
+  std::vector<std::future<Result<AppendOutcome>>> futures;
+  for (int i = 0; i < kSubmitters; ++i) {
+    futures.push_back(
+        sequencer_->Submit(world_.Sign(PakistanExtraction("pk-fwo:C" + std::to_string(i)))));
+  }
+  std::set<uint64_t> indexes;
+  for (auto& future : futures) {
+    auto outcome = future.get();
+    ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+    indexes.insert(outcome->events.front().index);
+  }
+  EXPECT_EQ(indexes.size(), static_cast<size_t>(kSubmitters));
+  EXPECT_EQ(*indexes.rbegin(), static_cast<uint64_t>(kSubmitters - 1));
 }
 
 TEST_F(SequencerTest, AnEventRepeatedInOneBatchIsWrittenOnce) {
