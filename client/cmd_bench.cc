@@ -23,6 +23,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -182,56 +183,118 @@ struct AppendFigures {
   CpuSample cpu;  // used over the timed phase
 };
 
-// Sends `events` from opt.clients concurrent channels, opt.batch per call.
-AppendFigures SendEvents(const BenchOptions& opt, const std::vector<cairn::v1::SignedEvent>& events,
-                         const CpuSample& before) {
-  const int batch = std::max(1, opt.batch);
-  std::atomic<size_t> next{0};
-  std::atomic<int> failures{0};
-  std::vector<std::vector<double>> latencies(opt.clients);
-  AppendFigures f;
-  std::mutex error_mu;
-  std::vector<std::thread> threads;
-  const auto start = Clock::now();
-  for (int c = 0; c < opt.clients; ++c) {
-    threads.emplace_back([&, c] {
-      // One channel per client, as separate partner systems would have.
-      grpc::ChannelArguments args;
-      args.SetInt("cairn.bench.client", c);  // distinct channel args: no subchannel sharing
-      auto channel =
-          grpc::CreateCustomChannel(opt.node.node, grpc::InsecureChannelCredentials(), args);
-      auto stub = cairn::v1::Ledger::NewStub(channel);
-      while (true) {
-        const size_t begin = next.fetch_add(batch);
-        if (begin >= events.size()) break;
-        const size_t end = std::min(events.size(), begin + batch);
-        grpc::ClientContext context;
-        context.set_deadline(std::chrono::system_clock::now() +
-                             std::chrono::seconds(opt.node.timeout_s));
-        const auto t0 = Clock::now();
-        grpc::Status s;
-        if (batch == 1) {
-          cairn::v1::AppendRequest request;
-          *request.mutable_event() = events[begin];
-          cairn::v1::AppendResponse response;
-          s = stub->Append(&context, request, &response);
-        } else {
-          cairn::v1::AppendBatchRequest request;
-          for (size_t i = begin; i < end; ++i) *request.add_events() = events[i];
-          cairn::v1::AppendBatchResponse response;
-          s = stub->AppendBatch(&context, request, &response);
-        }
-        latencies[c].push_back(
-            std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
-        if (!s.ok()) {
-          failures += static_cast<int>(end - begin);
-          std::lock_guard<std::mutex> lock(error_mu);
-          if (f.first_error.empty()) f.first_error = s.error_message();
-        }
-      }
-    });
+// The calls of one timed run, built before the clock starts: a request of opt.batch events each.
+struct CallPlan {
+  std::vector<cairn::v1::AppendRequest> singles;     // batch == 1
+  std::vector<cairn::v1::AppendBatchRequest> batches;  // batch > 1
+  size_t calls() const { return singles.empty() ? batches.size() : singles.size(); }
+};
+
+CallPlan PlanCalls(const std::vector<cairn::v1::SignedEvent>& events, int batch) {
+  CallPlan plan;
+  if (batch <= 1) {
+    plan.singles.resize(events.size());
+    for (size_t i = 0; i < events.size(); ++i) *plan.singles[i].mutable_event() = events[i];
+    return plan;
   }
-  for (auto& t : threads) t.join();
+  for (size_t begin = 0; begin < events.size(); begin += static_cast<size_t>(batch)) {
+    auto& request = plan.batches.emplace_back();
+    const size_t end = std::min(events.size(), begin + static_cast<size_t>(batch));
+    for (size_t i = begin; i < end; ++i) *request.add_events() = events[i];
+  }
+  return plan;
+}
+
+// One simulated partner system: its own channel, one call in flight at a time. Each call is issued
+// from the previous call's completion (gRPC's callback API), so the load generator needs no thread
+// per client and spends little CPU of the machine it shares with the node.
+class BenchClient {
+ public:
+  struct Shared {
+    Shared(const BenchOptions& o, const CallPlan& p) : opt(o), plan(p) {}
+    const BenchOptions& opt;
+    const CallPlan& plan;
+    std::atomic<size_t> next{0};
+    std::atomic<int> failures{0};
+    std::mutex mu;
+    std::condition_variable all_done;
+    int running = 0;          // GUARDED_BY(mu)
+    std::string first_error;  // GUARDED_BY(mu)
+  };
+
+  BenchClient(Shared& shared, int number) : shared_(shared) {
+    grpc::ChannelArguments args;
+    args.SetInt("cairn.bench.client", number);  // distinct channel args: no subchannel sharing
+    stub_ = cairn::v1::Ledger::NewStub(
+        grpc::CreateCustomChannel(shared.opt.node.node, grpc::InsecureChannelCredentials(), args));
+  }
+  void Start() { Next(); }
+  std::vector<double>& latencies_ms() { return latencies_ms_; }
+
+ private:
+  void Next() {
+    const size_t call = shared_.next.fetch_add(1);
+    if (call >= shared_.plan.calls()) {
+      std::lock_guard<std::mutex> lock(shared_.mu);
+      if (--shared_.running == 0) shared_.all_done.notify_all();
+      return;
+    }
+    context_ = std::make_unique<grpc::ClientContext>();
+    context_->set_deadline(std::chrono::system_clock::now() +
+                           std::chrono::seconds(shared_.opt.node.timeout_s));
+    started_ = Clock::now();
+    if (shared_.plan.singles.empty()) {
+      const auto& request = shared_.plan.batches[call];
+      batch_response_.Clear();
+      stub_->async()->AppendBatch(context_.get(), &request, &batch_response_,
+                                  [this, n = request.events_size()](const grpc::Status& s) {
+                                    Done(s, n);
+                                  });
+    } else {
+      response_.Clear();
+      stub_->async()->Append(context_.get(), &shared_.plan.singles[call], &response_,
+                             [this](const grpc::Status& s) { Done(s, 1); });
+    }
+  }
+
+  void Done(const grpc::Status& status, int events) {
+    latencies_ms_.push_back(
+        std::chrono::duration<double, std::milli>(Clock::now() - started_).count());
+    if (!status.ok()) {
+      shared_.failures += events;
+      std::lock_guard<std::mutex> lock(shared_.mu);
+      if (shared_.first_error.empty()) shared_.first_error = status.error_message();
+    }
+    Next();
+  }
+
+  Shared& shared_;
+  std::unique_ptr<cairn::v1::Ledger::Stub> stub_;
+  std::unique_ptr<grpc::ClientContext> context_;
+  cairn::v1::AppendResponse response_;
+  cairn::v1::AppendBatchResponse batch_response_;
+  Clock::time_point started_;
+  std::vector<double> latencies_ms_;
+};
+
+// Sends `events` from opt.clients concurrent channels, opt.batch per call; CPU is counted from
+// just before the first call (the requests are built before).
+Result<AppendFigures> SendEvents(const BenchOptions& opt,
+                                 const std::vector<cairn::v1::SignedEvent>& events) {
+  const CallPlan plan = PlanCalls(events, opt.batch);
+  BenchClient::Shared shared(opt, plan);
+  std::vector<std::unique_ptr<BenchClient>> clients;
+  for (int c = 0; c < opt.clients; ++c) clients.push_back(std::make_unique<BenchClient>(shared, c));
+  shared.running = opt.clients;
+  AppendFigures f;
+  CAIRN_ASSIGN_OR_RETURN(const CpuSample before, SampleCpu(opt));
+  const auto start = Clock::now();
+  for (auto& client : clients) client->Start();
+  {
+    std::unique_lock<std::mutex> lock(shared.mu);
+    shared.all_done.wait(lock, [&] { return shared.running == 0; });
+    f.first_error = shared.first_error;
+  }
   f.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   auto after = SampleCpu(opt);
   if (after.ok()) {
@@ -240,9 +303,11 @@ AppendFigures SendEvents(const BenchOptions& opt, const std::vector<cairn::v1::S
     f.cpu = {SelfCpuSeconds() - before.self_s, -1};  // the node went away during the run
   }
   std::vector<double> all;
-  for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
+  for (auto& client : clients) {
+    all.insert(all.end(), client->latencies_ms().begin(), client->latencies_ms().end());
+  }
   std::sort(all.begin(), all.end());
-  f.failures = failures.load();
+  f.failures = shared.failures.load();
   f.rate = (static_cast<double>(events.size()) - f.failures) / f.seconds;
   f.p50 = Percentile(all, 0.50);
   f.p99 = Percentile(all, 0.99);
@@ -608,12 +673,12 @@ int Run(const BenchOptions& opt) {
                                         fmt::format("{}:B{}-{}", key->participant, run, i), now);
       events.push_back(ledger::SignEvent(body.SerializeAsString(), key->key_id, key->secret_key));
     }
-    auto before = SampleCpu(opt);
-    if (!before.ok()) {
-      std::cerr << "cairn bench: " << before.status().message() << "\n";
+    auto sent = SendEvents(opt, events);
+    if (!sent.ok()) {
+      std::cerr << "cairn bench: " << sent.status().message() << "\n";
       return kExitUsage;
     }
-    const AppendFigures f = SendEvents(opt, events, *before);
+    const AppendFigures& f = *sent;
     const int batch = std::max(1, opt.batch);
     const double appended = opt.events - f.failures;
     const double client_us = appended > 0 ? f.cpu.self_s * 1e6 / appended : 0;
