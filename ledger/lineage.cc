@@ -31,12 +31,23 @@ int LineageGraph::Add(const ParsedEvent& event, EventLocation where) {
   return Add(event.id_hex, event.body, std::move(where));
 }
 
+int LineageGraph::Add(ParsedEvent&& event, EventLocation where) {
+  if (auto it = event_index_.find(event.id_hex); it != event_index_.end()) return it->second;
+  return Insert(LineageEvent{std::move(event.id_hex), std::move(event.body), std::move(where)});
+}
+
 int LineageGraph::Add(const std::string& id_hex, const cairn::v1::EventBody& body,
                       EventLocation where) {
   if (auto it = event_index_.find(id_hex); it != event_index_.end()) return it->second;
+  return Insert(LineageEvent{id_hex, body, std::move(where)});
+}
+
+int LineageGraph::Insert(LineageEvent event) {
   const int e = static_cast<int>(events_.size());
-  event_index_.emplace(id_hex, e);
-  events_.push_back(LineageEvent{id_hex, body, std::move(where)});
+  event_index_.emplace(event.id_hex, e);
+  events_.push_back(std::move(event));
+  // events_ grows only here, so this reference holds until the function returns.
+  const cairn::v1::EventBody& body = events_.back().body;
   inputs_.emplace_back();
   outputs_.emplace_back();
 

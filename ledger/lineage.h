@@ -69,6 +69,8 @@ class LineageGraph {
   // already present does nothing. Returns the event's index.
   int Add(const ParsedEvent& event, EventLocation where);
   int Add(const std::string& id_hex, const cairn::v1::EventBody& body, EventLocation where);
+  // As above, taking `event`'s id and body instead of copying them.
+  int Add(ParsedEvent&& event, EventLocation where);
 
   const std::vector<LineageLot>& lots() const { return lots_; }
   const std::vector<LineageEvent>& events() const { return events_; }
@@ -99,6 +101,9 @@ class LineageGraph {
 
   std::vector<LineageEvent> events_;
   std::vector<LineageLot> lots_;
+  // Adds `event` (not yet in the graph) and its lots; returns its index.
+  int Insert(LineageEvent event);
+
   std::unordered_map<std::string, int> event_index_;
   std::unordered_map<std::string, int> lot_index_;
   // Per event: transformation inputs and outputs (empty vectors for other kinds).

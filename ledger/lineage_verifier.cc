@@ -407,7 +407,8 @@ LineageReport VerifyLineage(const cairn::v1::EvidenceBundle& bundle,
     return a->where.log_id < b->where.log_id;
   });
   LineageGraph& graph = report.graph;
-  for (EntryCheck* check : verified) graph.Add(check->event, check->where);
+  // The checks are not needed after this: the graph takes their parsed events.
+  for (EntryCheck* check : verified) graph.Add(std::move(check->event), check->where);
   for (const std::string& missing : bundle.missing_event_ids()) {
     findings.push_back({Severity::kIncomplete, "missing", missing, "",
                         "event " + missing + " is on the lineage but the node could not supply it"});
