@@ -185,7 +185,7 @@ struct AppendFigures {
 
 // The calls of one timed run, built before the clock starts: a request of opt.batch events each.
 struct CallPlan {
-  std::vector<cairn::v1::AppendRequest> singles;     // batch == 1
+  std::vector<cairn::v1::AppendRequest> singles;       // batch == 1
   std::vector<cairn::v1::AppendBatchRequest> batches;  // batch > 1
   size_t calls() const { return singles.empty() ? batches.size() : singles.size(); }
 };
@@ -246,10 +246,9 @@ class BenchClient {
     if (shared_.plan.singles.empty()) {
       const auto& request = shared_.plan.batches[call];
       batch_response_.Clear();
-      stub_->async()->AppendBatch(context_.get(), &request, &batch_response_,
-                                  [this, n = request.events_size()](const grpc::Status& s) {
-                                    Done(s, n);
-                                  });
+      stub_->async()->AppendBatch(
+          context_.get(), &request, &batch_response_,
+          [this, n = request.events_size()](const grpc::Status& s) { Done(s, n); });
     } else {
       response_.Clear();
       stub_->async()->Append(context_.get(), &shared_.plan.singles[call], &response_,

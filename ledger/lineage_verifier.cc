@@ -1,5 +1,7 @@
 #include "ledger/lineage_verifier.h"
 
+#include <google/protobuf/message.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -7,8 +9,6 @@
 #include <map>
 #include <thread>
 #include <unordered_map>
-
-#include <google/protobuf/message.h>
 
 #include "common/clock.h"
 #include "ledger/event.h"
@@ -103,10 +103,10 @@ EntryCheck CheckEntry(const cairn::v1::BundleEntry& bundled,
   }
   const int64_t appended_at = ToMicros(entry.appended_at());
   if (appended_at > ToMicros(checkpoint->second.checkpoint.timestamp())) {
-    return fail(Severity::kIntegrity, "entry",
-                "appended_at " + FormatTime(appended_at) +
-                    " is later than the checkpoint that includes it",
-                parsed->id_hex);
+    return fail(
+        Severity::kIntegrity, "entry",
+        "appended_at " + FormatTime(appended_at) + " is later than the checkpoint that includes it",
+        parsed->id_hex);
   }
   if (Status s = VerifyAuthority(*parsed, registry, appended_at); !s.ok()) {
     const bool unknown = registry.FindKey(parsed->signed_event.key_id()) == nullptr;
@@ -201,8 +201,9 @@ class CustodyReplay {
     for (const auto& [dispatch, shipment] : shipments_) {
       if (!shipment.received && shipment.recipient == holder && shipment.lots.count(lot) != 0) {
         Add(Severity::kIncomplete, "missing", e, lot,
-            Name(e) + ": " + holder + " " + verb + " " + l.lot_id + " but its receipt of dispatch " +
-                graph_.event(dispatch).id_hex + " is not in the bundle");
+            Name(e) + ": " + holder + " " + verb + " " + l.lot_id +
+                " but its receipt of dispatch " + graph_.event(dispatch).id_hex +
+                " is not in the bundle");
         have = 0;
         return;
       }
@@ -229,7 +230,8 @@ class CustodyReplay {
         for (const LotFlow& input : graph_.Inputs(e)) {
           if (on_lineage_[input.lot]) Take(author, input.lot, input.mass_g, e, "consumes");
         }
-        const int created = body.has_extraction() ? *graph_.FindLot(body.extraction().lot_id()) : -1;
+        const int created =
+            body.has_extraction() ? *graph_.FindLot(body.extraction().lot_id()) : -1;
         auto credit = [&](int lot) {
           if (on_lineage_[lot] && graph_.lot(lot).created_by == e) {
             held_[lot][author] += graph_.lot(lot).created_mass_g;
@@ -379,8 +381,8 @@ LineageReport VerifyLineage(const cairn::v1::EvidenceBundle& bundle,
     }
     const std::string log_id = checkpoint->log_id();
     auto [it, inserted] = checkpoints.emplace(log_id, LogCheckpoint{*checkpoint, *root});
-    if (!inserted && (it->second.checkpoint.size() != checkpoint->size() ||
-                      it->second.root != *root)) {
+    if (!inserted &&
+        (it->second.checkpoint.size() != checkpoint->size() || it->second.root != *root)) {
       findings.push_back({Severity::kIntegrity, "checkpoint", "", "",
                           "log " + log_id +
                               ": the bundle carries two different checkpoints and no "
@@ -410,8 +412,9 @@ LineageReport VerifyLineage(const cairn::v1::EvidenceBundle& bundle,
   // The checks are not needed after this: the graph takes their parsed events.
   for (EntryCheck* check : verified) graph.Add(std::move(check->event), check->where);
   for (const std::string& missing : bundle.missing_event_ids()) {
-    findings.push_back({Severity::kIncomplete, "missing", missing, "",
-                        "event " + missing + " is on the lineage but the node could not supply it"});
+    findings.push_back(
+        {Severity::kIncomplete, "missing", missing, "",
+         "event " + missing + " is on the lineage but the node could not supply it"});
   }
 
   // The lineage.
@@ -428,8 +431,9 @@ LineageReport VerifyLineage(const cairn::v1::EvidenceBundle& bundle,
                             : graph.Upstream(*target, &cycle_at);
   if (cycle_at >= 0) {
     findings.push_back({Severity::kIntegrity, "custody", "", graph.lot(cycle_at).lot_id,
-                        "lot " + graph.lot(cycle_at).lot_id + " is made, through other lots, "
-                                                              "from itself"});
+                        "lot " + graph.lot(cycle_at).lot_id +
+                            " is made, through other lots, "
+                            "from itself"});
   }
   std::vector<bool> on_lineage(graph.lots().size(), false);
   for (int lot : report.lineage_lots) on_lineage[lot] = true;
@@ -465,13 +469,13 @@ LineageReport VerifyLineage(const cairn::v1::EvidenceBundle& bundle,
         const std::string what = excess.element.empty() ? "total mass" : excess.element;
         // Outputs declaring no element are compared by total mass, which reagents (chlorides,
         // iron in a magnet alloy) may legitimately raise: worth a note, not a verdict.
-        findings.push_back(
-            {excess.element.empty() ? Severity::kNote : Severity::kIntegrity, "mass",
-             graph.event(e).id_hex, "",
-             "Transformation " + graph.event(e).id_hex + " at " + t.facility().id() + " (" +
-                 t.facility().country() + "): " + what + " out " + Kg(excess.output_g) +
-                 " exceeds " + what + " in " + Kg(excess.input_g) + " by " + Kg(excess.excess_g) +
-                 " (tolerance " + Percent(mass_tolerance) + ")"});
+        findings.push_back({excess.element.empty() ? Severity::kNote : Severity::kIntegrity, "mass",
+                            graph.event(e).id_hex, "",
+                            "Transformation " + graph.event(e).id_hex + " at " + t.facility().id() +
+                                " (" + t.facility().country() + "): " + what + " out " +
+                                Kg(excess.output_g) + " exceeds " + what + " in " +
+                                Kg(excess.input_g) + " by " + Kg(excess.excess_g) + " (tolerance " +
+                                Percent(mass_tolerance) + ")"});
       }
       for (const std::string& element : unchecked) {
         findings.push_back({Severity::kNote, "mass", graph.event(e).id_hex, "",
@@ -496,8 +500,8 @@ LineageReport VerifyLineage(const cairn::v1::EvidenceBundle& bundle,
         if (diff > 100.0 && diff > mass_tolerance * declared->second) {
           findings.push_back({Severity::kNote, "assay", graph.event(e).id_hex, l.lot_id,
                               "assay by " + body.author() + " measures " + element + " " +
-                                  std::to_string(measured) + " ppm in " + l.lot_id +
-                                  ", declared " + std::to_string(declared->second) + " ppm"});
+                                  std::to_string(measured) + " ppm in " + l.lot_id + ", declared " +
+                                  std::to_string(declared->second) + " ppm"});
         }
       }
     }
