@@ -8,6 +8,7 @@
 #include <cstdio>
 
 #include "common/reference_data.h"
+#include "ledger/toml_names.h"
 #include "ledger/validate.h"
 
 namespace cairn::ledger {
@@ -36,31 +37,12 @@ std::string Quote(std::string_view s) {
 
 std::string Index(const std::string& key, size_t i) { return key + "[" + std::to_string(i) + "]"; }
 
-std::string TypeName(const toml::node& node) {
-  switch (node.type()) {
-    case toml::node_type::string:
-      return "a string";
-    case toml::node_type::integer:
-      return "an integer";
-    case toml::node_type::floating_point:
-      return "a number";
-    case toml::node_type::boolean:
-      return "a boolean";
-    case toml::node_type::array:
-      return "an array";
-    case toml::node_type::table:
-      return "a table";
-    default:
-      return "a date or time";
-  }
-}
-
 Status Fail(const std::string& key, const std::string& what) {
   return InvalidArgument(key + ": " + what);
 }
 
 Status WantType(const std::string& key, const toml::node& node, const std::string& want) {
-  return Fail(key, "got " + TypeName(node) + ", want " + want);
+  return Fail(key, "got " + TomlTypeName(node) + ", want " + want);
 }
 
 Status ReadString(const std::string& key, const toml::node& node, std::string& out,

@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 
+#include "ledger/toml_names.h"
 #include "ledger/validate.h"
 
 namespace cairn::node {
@@ -40,25 +41,6 @@ std::string Resolve(const std::string& base_dir, const std::string& path) {
   return (fs::path(base_dir) / path).lexically_normal().string();
 }
 
-std::string TypeName(const toml::node& node) {
-  switch (node.type()) {
-    case toml::node_type::string:
-      return "a string";
-    case toml::node_type::integer:
-      return "an integer";
-    case toml::node_type::floating_point:
-      return "a number";
-    case toml::node_type::boolean:
-      return "a boolean";
-    case toml::node_type::array:
-      return "an array";
-    case toml::node_type::table:
-      return "a table";
-    default:
-      return "a date or time";
-  }
-}
-
 // "<source>:<line>: <key>: "
 std::string Where(const std::string& source, const std::string& key, const toml::node& node) {
   return source + ":" + std::to_string(node.source().begin.line) + ": " + key + ": ";
@@ -67,7 +49,8 @@ std::string Where(const std::string& source, const std::string& key, const toml:
 Status WantString(const std::string& source, const std::string& key, const toml::node& node,
                   std::string& out) {
   if (!node.is_string()) {
-    return InvalidArgument(Where(source, key, node) + "got " + TypeName(node) + ", want a string");
+    return InvalidArgument(Where(source, key, node) + "got " + ledger::TomlTypeName(node) +
+                           ", want a string");
   }
   out = *node.value<std::string>();
   return Status::Ok();
@@ -166,7 +149,7 @@ Status ApplyConfigToml(std::string_view text, const std::string& source,
     } else if (key == "participants") {
       const toml::array* array = node.as_array();
       if (array == nullptr) {
-        return InvalidArgument(Where(source, key, node) + "got " + TypeName(node) +
+        return InvalidArgument(Where(source, key, node) + "got " + ledger::TomlTypeName(node) +
                                ", want an array of participant ids");
       }
       config.participants.clear();
@@ -174,7 +157,7 @@ Status ApplyConfigToml(std::string_view text, const std::string& source,
         const toml::node& item = *array->get(i);
         if (!item.is_string()) {
           return InvalidArgument(Where(source, key + "[" + std::to_string(i) + "]", item) + "got " +
-                                 TypeName(item) + ", want a string");
+                                 ledger::TomlTypeName(item) + ", want a string");
         }
         config.participants.push_back(*item.value<std::string>());
       }
@@ -185,13 +168,13 @@ Status ApplyConfigToml(std::string_view text, const std::string& source,
       config.max_message_bytes = static_cast<uint64_t>(*node.value<int64_t>());
     } else if (key == "receipt_tolerance") {
       if (!node.is_number()) {
-        return InvalidArgument(Where(source, key, node) + "got " + TypeName(node) +
+        return InvalidArgument(Where(source, key, node) + "got " + ledger::TomlTypeName(node) +
                                ", want a number");
       }
       config.receipt_tolerance = *node.value<double>();
     } else if (key == "audit") {
       if (!node.is_boolean()) {
-        return InvalidArgument(Where(source, key, node) + "got " + TypeName(node) +
+        return InvalidArgument(Where(source, key, node) + "got " + ledger::TomlTypeName(node) +
                                ", want true or false");
       }
       config.audit = *node.value<bool>();
