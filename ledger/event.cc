@@ -16,29 +16,47 @@ Hash LeafHash(std::string_view entry_bytes) {
 namespace {
 
 // Name of the first unknown field found in `message` or its sub-messages, or empty. Iterative
-// so that a hostile nesting depth cannot exhaust the stack (protobuf caps it at 100 anyway).
+// so that a hostile nesting depth cannot exhaust the stack (protobuf caps it at 100 anyway). The
+// path is spelled out only when a field is found: this runs on every event a verifier reads.
 std::string FindUnknownField(const google::protobuf::Message& root) {
-  std::vector<std::pair<const google::protobuf::Message*, std::string>> stack{{&root, "EventBody"}};
+  struct Visit {
+    const google::protobuf::Message* message;
+    const google::protobuf::FieldDescriptor* field;  // how the parent holds it; null at the root
+    int parent;                                      // index into `visited`, -1 at the root
+  };
+  thread_local std::vector<Visit> visited;
+  thread_local std::vector<int> stack;
+  thread_local std::vector<const google::protobuf::FieldDescriptor*> fields;
+  visited.assign(1, Visit{&root, nullptr, -1});
+  stack.assign(1, 0);
   while (!stack.empty()) {
-    auto [message, path] = stack.back();
+    const int at = stack.back();
     stack.pop_back();
-    const auto* reflection = message->GetReflection();
-    if (!reflection->GetUnknownFields(*message).empty()) {
+    const google::protobuf::Message& message = *visited[at].message;
+    const auto* reflection = message.GetReflection();
+    if (!reflection->GetUnknownFields(message).empty()) {
+      std::vector<std::string_view> names;
+      for (int v = at; visited[v].parent >= 0; v = visited[v].parent) {
+        names.push_back(visited[v].field->name());
+      }
+      std::string path = "EventBody";
+      for (auto name = names.rbegin(); name != names.rend(); ++name) path.append(".").append(*name);
       return path + " field " +
-             std::to_string(reflection->GetUnknownFields(*message).field(0).number());
+             std::to_string(reflection->GetUnknownFields(message).field(0).number());
     }
-    std::vector<const google::protobuf::FieldDescriptor*> fields;
-    reflection->ListFields(*message, &fields);
+    fields.clear();
+    reflection->ListFields(message, &fields);
     for (const auto* field : fields) {
       if (field->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) continue;
-      const std::string child = path + "." + field->name();
       if (field->is_repeated()) {
-        const int n = reflection->FieldSize(*message, field);
+        const int n = reflection->FieldSize(message, field);
         for (int i = 0; i < n; ++i) {
-          stack.emplace_back(&reflection->GetRepeatedMessage(*message, field, i), child);
+          visited.push_back({&reflection->GetRepeatedMessage(message, field, i), field, at});
+          stack.push_back(static_cast<int>(visited.size()) - 1);
         }
       } else {
-        stack.emplace_back(&reflection->GetMessage(*message, field), child);
+        visited.push_back({&reflection->GetMessage(message, field), field, at});
+        stack.push_back(static_cast<int>(visited.size()) - 1);
       }
     }
   }

@@ -26,6 +26,15 @@ int LineageGraph::LotIndex(const std::string& lot_id) {
   return it->second;
 }
 
+void LineageGraph::Reserve(size_t events) {
+  events_.reserve(events);
+  inputs_.reserve(events);
+  outputs_.reserve(events);
+  event_index_.reserve(events);
+  lots_.reserve(events);
+  lot_index_.reserve(events);
+}
+
 int LineageGraph::Add(const ParsedEvent& event, EventLocation where) {
   return Add(event.id_hex, event.body, std::move(where));
 }

@@ -71,6 +71,8 @@ class LineageGraph {
   int Add(const std::string& id_hex, const cairn::v1::EventBody& body, EventLocation where);
   // As above, taking `event`'s id and body instead of copying them.
   int Add(ParsedEvent&& event, EventLocation where);
+  // Makes room for `events` events (and about as many lots) so that building does not rehash.
+  void Reserve(size_t events);
 
   const std::vector<LineageLot>& lots() const { return lots_; }
   const std::vector<LineageEvent>& events() const { return events_; }

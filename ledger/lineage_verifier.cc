@@ -33,12 +33,15 @@ std::string Percent(double fraction) {
 
 // Whether `message` or any message inside it carries fields this build does not know: bytes
 // altered in transit, or a bundle of a newer format. Either way it is not evidence we can read.
-bool HasUnknownFields(const google::protobuf::Message& message) {
+// `skip` (a field of `message` itself) is left out: the bundle's entries are checked in parallel.
+bool HasUnknownFields(const google::protobuf::Message& message,
+                      const google::protobuf::FieldDescriptor* skip = nullptr) {
   const google::protobuf::Reflection* reflection = message.GetReflection();
   if (!reflection->GetUnknownFields(message).empty()) return true;
   std::vector<const google::protobuf::FieldDescriptor*> fields;
   reflection->ListFields(message, &fields);
   for (const google::protobuf::FieldDescriptor* field : fields) {
+    if (field == skip) continue;
     if (field->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) continue;
     if (field->is_repeated()) {
       for (int i = 0; i < reflection->FieldSize(message, field); ++i) {
@@ -64,9 +67,12 @@ struct EntryCheck {
   EventLocation where;
 };
 
+// One checking thread's inclusion verifiers, by log: entries of one log share proof paths.
+using InclusionVerifiers = std::map<std::string, InclusionVerifier, std::less<>>;
+
 EntryCheck CheckEntry(const cairn::v1::BundleEntry& bundled,
                       const std::map<std::string, LogCheckpoint>& checkpoints,
-                      const keys::TrustRegistry& registry) {
+                      const keys::TrustRegistry& registry, InclusionVerifiers& verifiers) {
   EntryCheck result;
   auto fail = [&](Severity severity, std::string check, std::string message,
                   std::string event_id = "") {
@@ -75,6 +81,11 @@ EntryCheck CheckEntry(const cairn::v1::BundleEntry& bundled,
                                  std::to_string(bundled.index()) + ": " + std::move(message)};
     return result;
   };
+  if (HasUnknownFields(bundled)) {
+    return fail(Severity::kIntegrity, "bundle",
+                "the bundle entry carries fields this verifier does not know (altered, or a "
+                "newer format)");
+  }
   cairn::v1::LogEntry entry;
   if (!entry.ParseFromString(bundled.entry())) {
     return fail(Severity::kIntegrity, "entry", "bytes do not parse as a cairn.v1.LogEntry");
@@ -91,13 +102,17 @@ EntryCheck CheckEntry(const cairn::v1::BundleEntry& bundled,
   const auto& proof = bundled.inclusion();
   auto hashes = HashesFromProto(proof.hashes(), "InclusionProof.hashes");
   const uint64_t size = checkpoint->second.checkpoint.size();
+  auto verifier = verifiers.find(bundled.log_id());
+  if (verifier == verifiers.end()) {
+    verifier = verifiers.try_emplace(bundled.log_id(), size, checkpoint->second.root).first;
+  }
   if (!hashes.ok() || proof.leaf_index() != bundled.index() || proof.tree_size() != size ||
-      !VerifyInclusion(leaf, bundled.index(), size, *hashes, checkpoint->second.root)) {
+      !verifier->second.Verify(leaf, bundled.index(), *hashes)) {
     return fail(Severity::kIntegrity, "inclusion",
                 "inclusion proof does not verify against the signed checkpoint of size " +
                     std::to_string(size));
   }
-  auto parsed = ParseSignedEvent(entry.event());
+  auto parsed = ParseSignedEvent(std::move(*entry.mutable_event()));
   if (!parsed.ok()) {
     return fail(Severity::kIntegrity, "entry", std::string(parsed.status().message()));
   }
@@ -131,13 +146,15 @@ std::vector<EntryCheck> CheckEntries(const cairn::v1::EvidenceBundle& bundle,
   std::atomic<size_t> next{0};
   constexpr size_t kChunk = 256;
   auto work = [&](bool report) {
+    InclusionVerifiers verifiers;
     size_t done_since_report = 0;
     for (;;) {
       const size_t begin = next.fetch_add(kChunk);
       if (begin >= total) return;
       const size_t end = std::min(total, begin + kChunk);
       for (size_t i = begin; i < end; ++i) {
-        checks[i] = CheckEntry(bundle.entries(static_cast<int>(i)), checkpoints, registry);
+        checks[i] =
+            CheckEntry(bundle.entries(static_cast<int>(i)), checkpoints, registry, verifiers);
       }
       done_since_report += end - begin;
       if (report && options.progress && done_since_report >= 8192) {
@@ -357,7 +374,7 @@ LineageReport VerifyLineage(const cairn::v1::EvidenceBundle& bundle,
                         "EvidenceBundle.format_version: got " +
                             std::to_string(bundle.format_version()) + ", want 1"});
   }
-  if (HasUnknownFields(bundle)) {
+  if (HasUnknownFields(bundle, bundle.GetDescriptor()->FindFieldByName("entries"))) {
     findings.push_back({Severity::kIntegrity, "bundle", "", "",
                         "the bundle carries fields this verifier does not know (altered, or a "
                         "newer format)"});
@@ -410,6 +427,7 @@ LineageReport VerifyLineage(const cairn::v1::EvidenceBundle& bundle,
   });
   LineageGraph& graph = report.graph;
   // The checks are not needed after this: the graph takes their parsed events.
+  graph.Reserve(verified.size());
   for (EntryCheck* check : verified) graph.Add(std::move(check->event), check->where);
   for (const std::string& missing : bundle.missing_event_ids()) {
     findings.push_back(

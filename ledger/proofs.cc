@@ -121,6 +121,103 @@ bool VerifyInclusion(const Hash& leaf_hash, uint64_t index, uint64_t size,
   return sn == 0 && r == root;
 }
 
+namespace {
+
+constexpr uint64_t NodeKey(uint64_t level, uint64_t index) { return (level << 58) | index; }
+
+// One step of an inclusion path (RFC 9162 §2.1.3.2): the node the step starts from, where its
+// sibling (the proof's hash) sits, and on which side.
+struct PathStep {
+  uint64_t node;
+  uint64_t promoted;  // the same node's position after any right-edge promotion
+  uint64_t sibling;
+  bool sibling_left;
+};
+
+// The positions the verification of a proof of `count` hashes for leaf `index` of `size` visits,
+// and the root's position; false when no proof of that length can verify.
+bool PathOf(uint64_t index, uint64_t size, size_t count, std::vector<PathStep>& steps,
+            uint64_t& root) {
+  uint64_t fn = index;
+  uint64_t sn = size - 1;
+  uint64_t level = 0;
+  steps.clear();
+  for (size_t k = 0; k < count; ++k) {
+    if (sn == 0) return false;
+    PathStep step{NodeKey(level, fn), NodeKey(level, fn), 0, true};
+    if (fn & 1) {
+      step.sibling = NodeKey(level, fn - 1);
+    } else if (fn == sn) {
+      while (!(fn & 1) && fn != 0) {
+        fn >>= 1;
+        sn >>= 1;
+        ++level;
+      }
+      step.promoted = NodeKey(level, fn);
+      step.sibling = NodeKey(level, fn - 1);
+    } else {
+      step.sibling = NodeKey(level, fn + 1);
+      step.sibling_left = false;
+    }
+    steps.push_back(step);
+    fn >>= 1;
+    sn >>= 1;
+    ++level;
+  }
+  root = NodeKey(level, 0);
+  return sn == 0;
+}
+
+}  // namespace
+
+InclusionVerifier::InclusionVerifier(uint64_t size, const Hash& root, size_t max_nodes)
+    : size_(size), root_(root), max_nodes_(max_nodes) {
+  Reset();
+}
+
+void InclusionVerifier::Reset() {
+  known_.clear();
+  if (size_ == 0) return;
+  uint64_t level = 0;
+  for (uint64_t sn = size_ - 1; sn != 0; sn >>= 1) ++level;
+  known_.emplace(NodeKey(level, 0), root_);
+}
+
+bool InclusionVerifier::Verify(const Hash& leaf_hash, uint64_t index,
+                               const std::vector<Hash>& proof) {
+  if (index >= size_) return false;
+  thread_local std::vector<PathStep> steps;
+  thread_local std::vector<Hash> nodes;
+  uint64_t root = 0;
+  if (!PathOf(index, size_, proof.size(), steps, root)) return false;
+  nodes.clear();
+  Hash r = leaf_hash;
+  for (size_t k = 0; k <= steps.size(); ++k) {
+    auto known = known_.find(k < steps.size() ? steps[k].node : root);
+    if (known != known_.end()) {
+      if (known->second != r) return false;
+      // Authenticated from here up: the rest of the proof must be the authenticated siblings.
+      for (size_t j = k; j < steps.size(); ++j) {
+        auto sibling = known_.find(steps[j].sibling);
+        if (sibling == known_.end()) return VerifyInclusion(leaf_hash, index, size_, proof, root_);
+        if (sibling->second != proof[j]) return false;
+      }
+      // Everything below `k` is now authenticated too.
+      if (known_.size() + 3 * k > max_nodes_) Reset();
+      for (size_t j = 0; j < k; ++j) {
+        known_.emplace(steps[j].node, nodes[j]);
+        known_.emplace(steps[j].promoted, nodes[j]);
+        known_.emplace(steps[j].sibling, proof[j]);
+      }
+      return true;
+    }
+    if (k == steps.size()) return false;  // the root is always known: not reached
+    nodes.push_back(r);
+    r = steps[k].sibling_left ? HashChildren(proof[k], r) : HashChildren(r, proof[k]);
+  }
+  return false;
+}
+
 bool VerifyConsistency(uint64_t old_size, uint64_t new_size, const Hash& old_root,
                        const Hash& new_root, const std::vector<Hash>& proof) {
   if (old_size > new_size) return false;

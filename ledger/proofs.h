@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "common/crypto.h"
@@ -50,6 +51,28 @@ Result<std::vector<Hash>> ConsistencyProof(SubtreeSource& source, uint64_t old_s
 // Whether `proof` shows `leaf_hash` at `index` in the tree of `size` leaves with `root`.
 bool VerifyInclusion(const Hash& leaf_hash, uint64_t index, uint64_t size,
                      const std::vector<Hash>& proof, const Hash& root);
+
+// Checks many inclusion proofs against one tree (`size`, `root`), remembering the interior nodes
+// that each accepted proof authenticated. A later proof whose path reaches one of them needs no
+// more hashing: its remaining hashes must equal the authenticated siblings byte for byte. Accepts
+// exactly the proofs VerifyInclusion accepts; the entries of one log in an evidence bundle share
+// most of their paths, so this cuts ~20 SHA-256 per entry to about two. Not thread-safe: one per
+// thread. Memory is bounded by `max_nodes` (the cache is dropped when it grows beyond).
+class InclusionVerifier {
+ public:
+  InclusionVerifier(uint64_t size, const Hash& root, size_t max_nodes = size_t{1} << 20);
+
+  bool Verify(const Hash& leaf_hash, uint64_t index, const std::vector<Hash>& proof);
+
+ private:
+  void Reset();
+
+  uint64_t size_;
+  Hash root_;
+  size_t max_nodes_;
+  // Authenticated node hashes by position: level in the top 6 bits, index below.
+  std::unordered_map<uint64_t, Hash> known_;
+};
 
 // Whether `proof` shows the tree of `old_size` leaves with `old_root` is a prefix of the tree of
 // `new_size` leaves with `new_root`. Equal sizes need an empty proof and equal roots; old_size 0

@@ -2,7 +2,7 @@
 // lineage is walked and attributed — next to the Ed25519 verification limit of this machine
 // measured in the same run.
 //
-//   cairn_lineage_bench [--events N] [--lots L]
+//   cairn_lineage_bench [--events N] [--lots L] [--rounds R]
 //
 // Builds, in memory and with the same ledger functions a node uses, a log of about N events
 // (mines extract, ship to a processor that blends lots in a chain) with real Ed25519 signatures,
@@ -10,9 +10,13 @@
 //   - libsodium crypto_sign_verify_detached alone on 1 thread and on every core;
 //   - ledger::VerifyLineage of the bundle (every signature, inclusion proof, custody, mass);
 //   - building the lineage graph of an L-lot lineage, walking it and attributing its origin.
-// Prints one line per figure. Not part of ctest.
+// This VM's own Ed25519 rate swings by a third between seconds, so the bundle is verified in R
+// rounds (default 3), each between two measurements of the every-core limit (their mean is the
+// round's limit), and the median of the rounds' ratios is the figure. Prints one line per figure.
+// Not part of ctest.
 #include <sodium.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -113,9 +117,11 @@ double VerifyRate(const std::string& message, const std::string& signature, cons
 int Main(int argc, char** argv) {
   size_t events = 100000;
   int lineage_lots = 10000;
+  int rounds = 3;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (std::strcmp(argv[i], "--events") == 0) events = std::strtoull(argv[i + 1], nullptr, 10);
     if (std::strcmp(argv[i], "--lots") == 0) lineage_lots = std::atoi(argv[i + 1]);
+    if (std::strcmp(argv[i], "--rounds") == 0) rounds = std::max(1, std::atoi(argv[i + 1]));
   }
   if (!InitCrypto().ok()) return 2;
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
@@ -257,25 +263,34 @@ int Main(int argc, char** argv) {
   const std::string message = std::string(kEventDomain) + std::string(300, 'x');
   const std::string signature = Sign(mine.secret_key, kEventDomain, std::string(300, 'x'));
   const double one_core = VerifyRate(message, signature, mine, 1, 20000);
-  const double all_cores = VerifyRate(message, signature, mine, cores, 20000);
   std::printf("ed25519 verify (libsodium), 1 thread:   %8.0f /s\n", one_core);
-  std::printf("ed25519 verify (libsodium), %u threads: %8.0f /s\n", cores, all_cores);
 
-  // The auditor's verification of the whole bundle.
+  // The auditor's verification of the whole bundle, each round next to its own limit.
   ledger::LineageOptions options;
   options.as_of_us = now;
-  const auto verify_start = Clock::now();
-  const ledger::LineageReport report = ledger::VerifyLineage(bundle, *trust, options);
-  const double verify_s = Seconds(verify_start);
-  const double rate = bundle.entries_size() / verify_s;
-  std::printf("verify bundle: %d events in %.2f s = %.0f events/s = %.2f of the %u-core limit "
-              "(exit %d, %zu lots)\n",
-              bundle.entries_size(), verify_s, rate, rate / all_cores, cores, report.ExitCode(),
-              report.lineage_lots.size());
-  if (report.ExitCode() != 0) {
-    for (const auto& f : report.findings) std::fprintf(stderr, "  %s\n", f.message.c_str());
-    return 1;
+  std::vector<double> ratios;
+  for (int round = 1; round <= rounds; ++round) {
+    const double limit_before = VerifyRate(message, signature, mine, cores, 15000);
+    const auto verify_start = Clock::now();
+    const ledger::LineageReport report = ledger::VerifyLineage(bundle, *trust, options);
+    const double verify_s = Seconds(verify_start);
+    const double all_cores =
+        (limit_before + VerifyRate(message, signature, mine, cores, 15000)) / 2;
+    const double rate = bundle.entries_size() / verify_s;
+    ratios.push_back(rate / all_cores);
+    std::printf(
+        "round %d: ed25519 verify (libsodium), %u threads: %8.0f /s; verify bundle: %d "
+        "events in %.2f s = %.0f events/s = %.2f of the %u-core limit (exit %d, %zu lots)\n",
+        round, cores, all_cores, bundle.entries_size(), verify_s, rate, rate / all_cores, cores,
+        report.ExitCode(), report.lineage_lots.size());
+    if (report.ExitCode() != 0) {
+      for (const auto& f : report.findings) std::fprintf(stderr, "  %s\n", f.message.c_str());
+      return 1;
+    }
   }
+  std::sort(ratios.begin(), ratios.end());
+  std::printf("verify bundle: median of %d rounds = %.2f of the %u-core limit (range %.2f-%.2f)\n",
+              rounds, ratios[ratios.size() / 2], cores, ratios.front(), ratios.back());
 
   // Walking and attributing a lineage of `lineage_lots` lots (the first lots/2 processing steps).
   const int walk_steps = std::min(steps, lineage_lots / 2);
@@ -294,10 +309,11 @@ int Main(int argc, char** argv) {
   const size_t upstream = graph.Upstream(target).size();
   const ledger::Attribution attribution = ledger::AttributeOrigin(graph, target);
   const double attribute_s = Seconds(attribute_start);
-  std::printf("trace %zu-lot lineage (%d events): graph %.0f ms, walk + attribution %.0f ms, "
-              "PK share %.3f\n",
-              upstream, 4 * walk_steps, graph_s * 1e3, attribute_s * 1e3,
-              attribution.mass.by_country.count("PK") ? attribution.mass.by_country.at("PK") : 0.0);
+  std::printf(
+      "trace %zu-lot lineage (%d events): graph %.0f ms, walk + attribution %.0f ms, "
+      "PK share %.3f\n",
+      upstream, 4 * walk_steps, graph_s * 1e3, attribute_s * 1e3,
+      attribution.mass.by_country.count("PK") ? attribution.mass.by_country.at("PK") : 0.0);
   return 0;
 }
 

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <random>
+
 #include "ledger/merkle.h"
 #include "tests/unit/rfc6962_vectors.h"
 
@@ -139,6 +142,49 @@ TEST(ProofsTest, EveryProofOfEverySizeUpTo40VerifiesAndMutationsFail) {
       }
     }
   }
+}
+
+// The caching verifier must accept exactly what VerifyInclusion accepts, whatever it has already
+// seen: every tree size up to 70, leaves in random order, each valid proof followed by mutated
+// ones (a flipped byte in each hash, a wrong leaf, a wrong index, a missing or extra hash).
+TEST(ProofsTest, InclusionVerifierAgreesWithVerifyInclusion) {
+  std::vector<Hash> leaves;
+  for (int i = 0; i < 70; ++i) leaves.push_back(Sha256("leaf " + std::to_string(i)));
+  LeafVectorSource source(leaves);
+  std::mt19937_64 random(20261129);
+  size_t checked = 0;
+  for (uint64_t n = 1; n <= leaves.size(); ++n) {
+    const Hash root = RootOf(std::vector<Hash>(leaves.begin(), leaves.begin() + n));
+    // A small cache limit on some sizes exercises the reset.
+    InclusionVerifier verifier(n, root, n % 3 == 0 ? 16 : size_t{1} << 20);
+    std::vector<uint64_t> order(n);
+    for (uint64_t i = 0; i < n; ++i) order[i] = i;
+    std::shuffle(order.begin(), order.end(), random);
+    for (uint64_t i : order) {
+      const auto proof = *InclusionProof(source, i, n);
+      auto expect_same = [&](const Hash& leaf, uint64_t index, const std::vector<Hash>& p) {
+        EXPECT_EQ(verifier.Verify(leaf, index, p), VerifyInclusion(leaf, index, n, p, root))
+            << "leaf " << index << " of " << n << ", " << p.size() << " hashes";
+        ++checked;
+      };
+      for (size_t h = 0; h < proof.size(); ++h) {
+        auto mutated = proof;
+        mutated[h][random() % 32] ^= static_cast<uint8_t>(1u << (random() % 8));
+        expect_same(leaves[i], i, mutated);
+      }
+      expect_same(leaves[(i + 1) % n], i, proof);
+      expect_same(leaves[i], (i + 1) % n, proof);
+      if (!proof.empty()) {
+        expect_same(leaves[i], i, std::vector<Hash>(proof.begin(), proof.end() - 1));
+      }
+      auto longer = proof;
+      longer.push_back(root);
+      expect_same(leaves[i], i, longer);
+      EXPECT_TRUE(verifier.Verify(leaves[i], i, proof)) << i << "/" << n;
+      expect_same(leaves[i], i, proof);
+    }
+  }
+  EXPECT_GT(checked, 10000u);
 }
 
 TEST(ProofsTest, RefusesOutOfRangeArguments) {

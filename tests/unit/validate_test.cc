@@ -91,8 +91,9 @@ TEST(ValidateSchemaTest, RefusesCompositionAboveOneMillionPpm) {
 }
 
 TEST(ValidateSchemaTest, GradeIsNotSummedWithElements) {
-  auto b = PakistanExtraction();                                        // TREO 60% + Nd 12% + Pr 4%
-  (*b.mutable_extraction()->mutable_composition_ppm())["Fe"] = 800000;  // elements 88%, with TREO 148%
+  auto b = PakistanExtraction();  // TREO 60% + Nd 12% + Pr 4%
+  (*b.mutable_extraction()->mutable_composition_ppm())["Fe"] =
+      800000;  // elements 88%, with TREO 148%
   EXPECT_TRUE(ValidateSchema(b, kTestNow).ok());
 }
 
@@ -250,6 +251,25 @@ TEST(ParseSignedEventTest, RefusesUnknownFields) {
   const auto r = ParseSignedEvent(se);
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(r.status().message().find("unknown field"), std::string::npos);
+  EXPECT_NE(r.status().message().find("EventBody field 100"), std::string::npos)
+      << r.status().message();
+}
+
+TEST(ParseSignedEventTest, NamesWhereANestedUnknownFieldSits) {
+  auto b = PakistanExtraction();
+  b.mutable_extraction()
+      ->mutable_site()
+      ->GetReflection()
+      ->MutableUnknownFields(b.mutable_extraction()->mutable_site())
+      ->AddVarint(77, 1);
+  cairn::v1::SignedEvent se;
+  se.set_key_id(std::string(32, 'a'));
+  se.set_signature(std::string(64, 'x'));
+  se.set_body(b.SerializeAsString());
+  const auto r = ParseSignedEvent(se);
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("EventBody.extraction.site field 77"), std::string::npos)
+      << r.status().message();
 }
 
 TEST(ParseSignedEventTest, EventIdIsSha256OfDomainAndBody) {
