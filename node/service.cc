@@ -108,24 +108,22 @@ const char* GrpcCodeName(grpc::StatusCode code) {
   }
 }
 
-// One log line per request, written when the handler returns through Finish().
+// One log line per request, written when the handler returns through Finish(), at info level
+// when the call succeeded and warn or error when it did not. The peer is looked up only for a line
+// that is written: under load at log_level warn most calls write none.
 class RequestLog {
  public:
+  // `context` must remain live until Finish() (nullptr: no peer in the line).
   RequestLog(const char* method, grpc::ServerContextBase* context)
       : start_(std::chrono::steady_clock::now()),
-        fields_({{"msg", "request"}, {"method", method}}) {
-    if (context != nullptr) fields_["peer"] = context->peer();
-  }
+        context_(context),
+        fields_({{"msg", "request"}, {"method", method}}) {}
   RequestLog(const RequestLog&) = delete;
   RequestLog& operator=(const RequestLog&) = delete;
 
   void Set(const char* key, nlohmann::ordered_json value) { fields_[key] = std::move(value); }
 
   grpc::Status Finish(grpc::Status status) {
-    const auto elapsed = std::chrono::steady_clock::now() - start_;
-    fields_["code"] = GrpcCodeName(status.error_code());
-    if (!status.ok()) fields_["error"] = status.error_message();
-    fields_["duration_us"] = std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count();
     spdlog::level::level_enum level = spdlog::level::info;
     switch (status.error_code()) {
       case grpc::StatusCode::OK:
@@ -138,6 +136,12 @@ class RequestLog {
       default:
         level = spdlog::level::warn;
     }
+    if (!spdlog::should_log(level)) return status;
+    const auto elapsed = std::chrono::steady_clock::now() - start_;
+    if (context_ != nullptr) fields_["peer"] = context_->peer();
+    fields_["code"] = GrpcCodeName(status.error_code());
+    if (!status.ok()) fields_["error"] = status.error_message();
+    fields_["duration_us"] = std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count();
     LogFields(level, fields_);
     return status;
   }
@@ -145,6 +149,7 @@ class RequestLog {
 
  private:
   const std::chrono::steady_clock::time_point start_;
+  grpc::ServerContextBase* const context_;
   nlohmann::ordered_json fields_;
 };
 
