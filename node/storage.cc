@@ -211,7 +211,7 @@ std::vector<std::pair<const std::string*, LotRole>> LotRolesOf(const cairn::v1::
 struct Storage::WriterStatements {
   SqliteStmt begin, commit, rollback, savepoint, release, rollback_to;
   SqliteStmt get_meta, put_meta;
-  SqliteStmt insert_entry, find_entry, size;
+  SqliteStmt insert_entry, read_entry, size;
   SqliteStmt find_lot, insert_lot, add_consumed, add_loss;
   SqliteStmt get_holding, put_holding, delete_holding;
   SqliteStmt insert_shipment, insert_shipment_lot, find_shipment, find_shipment_lots;
@@ -220,7 +220,7 @@ struct Storage::WriterStatements {
 };
 
 struct Storage::ReaderStatements {
-  SqliteStmt find_entry, read_entry, size, read_range, scan, leaves;
+  SqliteStmt read_entry, size, read_range, scan, leaves;
   SqliteStmt lot, lot_holdings, lot_in_transit, lot_entries;
   SqliteStmt leaf_range, tile, tile_range, checkpoint;
 };
@@ -239,7 +239,6 @@ CREATE TABLE entries(
   leaf_hash BLOB NOT NULL,
   entry BLOB NOT NULL
 );
-CREATE INDEX entries_by_event_key ON entries(event_key);
 CREATE TABLE lots(
   lot_id TEXT PRIMARY KEY,
   creator TEXT NOT NULL,
@@ -304,8 +303,8 @@ constexpr const char* kInsertLotEntry =
 Status Storage::PrepareStatements() {
   auto w = std::make_unique<WriterStatements>();
   sqlite3* const wdb = writer_db_.get();
-  const std::string find_entry =
-      std::string("SELECT ") + kEntryColumns + " FROM entries WHERE event_key = ?";
+  const std::string read_entry =
+      std::string("SELECT ") + kEntryColumns + " FROM entries WHERE idx = ?";
   struct Item {
     SqliteStmt* stmt;
     std::string sql;
@@ -321,7 +320,7 @@ Status Storage::PrepareStatements() {
       {&w->put_meta, "INSERT INTO meta(key, value) VALUES (?, ?)"},
       {&w->insert_entry,
        "INSERT INTO entries(idx, event_key, event_id, leaf_hash, entry) VALUES (?, ?, ?, ?, ?)"},
-      {&w->find_entry, find_entry},
+      {&w->read_entry, read_entry},
       {&w->size, "SELECT COALESCE(MAX(idx) + 1, 0) FROM entries"},
       {&w->find_lot,
        "SELECT l.creator, l.material, l.created_mass_g, e.event_id FROM lots l "
@@ -362,8 +361,7 @@ Status Storage::PrepareStatements() {
   auto r = std::make_unique<ReaderStatements>();
   sqlite3* const rdb = reader_db_.get();
   const std::vector<Item> reader_items = {
-      {&r->find_entry, find_entry},
-      {&r->read_entry, std::string("SELECT ") + kEntryColumns + " FROM entries WHERE idx = ?"},
+      {&r->read_entry, read_entry},
       {&r->size, "SELECT COALESCE(MAX(idx) + 1, 0) FROM entries"},
       {&r->read_range, std::string("SELECT ") + kEntryColumns +
                            " FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx"},
@@ -475,7 +473,8 @@ Status Storage::Initialize() {
     CAIRN_ASSIGN_OR_RETURN(reader_db_,
                            OpenConnection(path_, /*read_only=*/true, options_.busy_timeout_ms));
   }
-  return PrepareStatements();
+  CAIRN_RETURN_IF_ERROR(PrepareStatements());
+  return LoadEventIndex();
 }
 
 Status Storage::CreateOrCheckSchema() {
@@ -506,6 +505,8 @@ Status Storage::CreateOrCheckSchema() {
     tables = q.ColumnInt(0);
   }
   if (version == kSchemaVersion) return finish(Status::Ok());
+  // Version 3 differs only by an index on event_key that this build does not use: it reads as is.
+  if (version == 3 && options_.read_only) return finish(Status::Ok());
   if (version >= 1 && version < kSchemaVersion) {
     if (options_.read_only) {
       return FailedPrecondition("database " + path_ + " has schema version " +
@@ -604,7 +605,29 @@ ALTER TABLE lots_v3 RENAME TO lots;
     }
     CAIRN_RETURN_IF_ERROR(flush());
   }
+  if (from_version < 4) {
+    // Version 4 finds entries by event key through the EventIndex in memory.
+    CAIRN_RETURN_IF_ERROR(Exec("DROP INDEX IF EXISTS entries_by_event_key"));
+  }
   return Exec(("PRAGMA user_version = " + std::to_string(kSchemaVersion)).c_str());
+}
+
+Status Storage::LoadEventIndex() {
+  events_.Clear();
+  CAIRN_ASSIGN_OR_RETURN(SqliteStmt scan,
+                         Prepare(writer_db_.get(), "SELECT event_key, idx FROM entries"));
+  Query q(writer_db_.get(), scan.get());
+  std::vector<std::pair<int64_t, uint64_t>> chunk;
+  chunk.reserve(4096);
+  while (true) {
+    CAIRN_ASSIGN_OR_RETURN(const bool row, q.Next());
+    if (row) chunk.emplace_back(q.ColumnInt(0), static_cast<uint64_t>(q.ColumnInt(1)));
+    if (chunk.size() == 4096 || (!row && !chunk.empty())) {
+      events_.AddAll(chunk);
+      chunk.clear();
+    }
+    if (!row) return Status::Ok();
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -648,6 +671,7 @@ Storage::Transaction::~Transaction() {
     Query q(storage_->writer_db_.get(), storage_->writer_->rollback.get());
     (void)q.Run();  // nothing more to do if even the rollback fails
   }
+  storage_->TruncatePending(0);
 }
 
 Status Storage::Transaction::Commit() {
@@ -661,7 +685,10 @@ Status Storage::Transaction::Commit() {
     Query q(storage->writer_db_.get(), storage->writer_->commit.get());
     status = q.Run();
   }
-  if (status.ok()) storage_ = nullptr;  // otherwise the destructor rolls back
+  if (status.ok()) {
+    storage->PublishPending();
+    storage_ = nullptr;  // otherwise the destructor rolls back
+  }
   return status;
 }
 
@@ -673,7 +700,28 @@ Result<Storage::Transaction> Storage::Begin() {
 
 bool Storage::InTransaction() const { return sqlite3_get_autocommit(writer_db_.get()) == 0; }
 
-Storage::Savepoint::Savepoint(Savepoint&& other) noexcept : storage_(other.storage_) {
+void Storage::TruncatePending(size_t mark) {
+  while (pending_.size() > mark) {
+    const auto [event_key, index] = pending_.back();
+    pending_.pop_back();
+    auto [begin, end] = pending_by_key_.equal_range(event_key);
+    for (auto it = begin; it != end; ++it) {
+      if (it->second == index) {
+        pending_by_key_.erase(it);
+        break;
+      }
+    }
+  }
+}
+
+void Storage::PublishPending() {
+  events_.AddAll(pending_);
+  pending_.clear();
+  pending_by_key_.clear();
+}
+
+Storage::Savepoint::Savepoint(Savepoint&& other) noexcept
+    : storage_(other.storage_), pending_mark_(other.pending_mark_) {
   other.storage_ = nullptr;
 }
 
@@ -698,6 +746,7 @@ Status Storage::Savepoint::Rollback() {
     Query q(storage->writer_db_.get(), storage->writer_->rollback_to.get());
     CAIRN_RETURN_IF_ERROR(q.Run());
   }
+  storage->TruncatePending(pending_mark_);
   Query q(storage->writer_db_.get(), storage->writer_->release.get());
   return q.Run();
 }
@@ -706,7 +755,7 @@ Result<Storage::Savepoint> Storage::BeginSavepoint() {
   if (!InTransaction()) return Internal("savepoint: no open transaction");
   Query q(writer_db_.get(), writer_->savepoint.get());
   CAIRN_RETURN_IF_ERROR(q.Run());
-  return Savepoint(this);
+  return Savepoint(this, pending_.size());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -721,7 +770,15 @@ Status Storage::InsertEntry(uint64_t index, const Hash& event_id, const Hash& le
       .Blob(AsView(event_id))
       .Blob(AsView(leaf_hash))
       .Blob(entry_bytes);
-  return q.Run();
+  CAIRN_RETURN_IF_ERROR(q.Run());
+  const int64_t event_key = EventKey(event_id);
+  if (InTransaction()) {
+    pending_.emplace_back(event_key, index);
+    pending_by_key_.emplace(event_key, index);
+  } else {
+    events_.Add(event_key, index);  // committed on its own
+  }
+  return Status::Ok();
 }
 
 Status Storage::AddHolding(const std::string& lot_id, const std::string& holder, int64_t delta) {
@@ -845,17 +902,18 @@ Status Storage::ApplyEffects(const ledger::ParsedEvent& event, uint64_t index,
   return Status::Ok();
 }
 
-Result<std::optional<StoredEntry>> Storage::FindEntryWith(sqlite3* db, sqlite3_stmt* stmt,
-                                                          const Hash& event_id) {
-  Query q(db, stmt);
-  q.Int(EventKey(event_id));
+Result<std::optional<StoredEntry>> Storage::FindEntryAt(sqlite3* db, sqlite3_stmt* read_entry,
+                                                        const std::vector<uint64_t>& indexes,
+                                                        const Hash& event_id) {
   const std::string_view wanted = AsView(event_id);
-  while (true) {
+  for (const uint64_t index : indexes) {
+    Query q(db, read_entry);
+    q.Int(static_cast<int64_t>(index));
     CAIRN_ASSIGN_OR_RETURN(const bool row, q.Next());
-    if (!row) return std::optional<StoredEntry>();
-    // event_key is only a prefix: compare the whole id.
-    if (q.ColumnBlob(2) == wanted) return std::optional<StoredEntry>(ReadEntryRow(q));
+    // The event key is only a prefix: compare the whole id.
+    if (row && q.ColumnBlob(2) == wanted) return std::optional<StoredEntry>(ReadEntryRow(q));
   }
+  return std::optional<StoredEntry>();
 }
 
 Status Storage::PutTile(uint32_t tile_level, uint64_t tile_index, std::string_view hashes) {
@@ -871,7 +929,11 @@ Status Storage::PutCheckpoint(const cairn::v1::SignedCheckpoint& checkpoint) {
 }
 
 Result<std::optional<StoredEntry>> Storage::FindEntryForWrite(const Hash& event_id) {
-  return FindEntryWith(writer_db_.get(), writer_->find_entry.get(), event_id);
+  const int64_t event_key = EventKey(event_id);
+  std::vector<uint64_t> indexes = events_.Find(event_key);
+  auto [begin, end] = pending_by_key_.equal_range(event_key);
+  for (auto it = begin; it != end; ++it) indexes.push_back(it->second);
+  return FindEntryAt(writer_db_.get(), writer_->read_entry.get(), indexes, event_id);
 }
 
 Result<uint64_t> Storage::SizeForWrite() {
@@ -963,8 +1025,10 @@ Result<std::optional<ledger::ShipmentRecord>> Storage::FindShipment(
 // Reads.
 
 Result<std::optional<StoredEntry>> Storage::FindEntry(const Hash& event_id) {
+  const std::vector<uint64_t> indexes = events_.Find(EventKey(event_id));
+  if (indexes.empty()) return std::optional<StoredEntry>();
   std::lock_guard<std::mutex> lock(read_mutex_);
-  return FindEntryWith(reader_db_.get(), reader_->find_entry.get(), event_id);
+  return FindEntryAt(reader_db_.get(), reader_->read_entry.get(), indexes, event_id);
 }
 
 Result<std::optional<StoredEntry>> Storage::ReadEntry(uint64_t index) {

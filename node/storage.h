@@ -11,15 +11,18 @@
 // Entries are stored as the exact bytes the sequencer serialized, never re-serialized. A lock file
 // (<db>.lock) keeps a second cairnd from opening the same database for writing.
 //
-// Schema (version 3, in PRAGMA user_version; an older database is migrated when opened for
+// Schema (version 4, in PRAGMA user_version; an older database is migrated when opened for
 // writing):
 //   meta(key, value)                           log_id; checkpoint: the latest SignedCheckpoint
 //                                              the node issued, written with the entries it covers
 //   entries(idx PK, event_key, event_id, leaf_hash, entry)
 //                                              event_key = first 8 bytes of the event id as a
-//                                              signed int64, NON-unique index; the full id is
-//                                              compared after the lookup (random 32-byte keys in
-//                                              a B-tree slow appends down at 1M rows)
+//                                              signed int64; entries are found by it through an
+//                                              EventIndex in memory (node/event_index.h), built
+//                                              when the database is opened; the full id is
+//                                              compared after the lookup. Versions 1-3 kept an
+//                                              SQLite index on event_key: one random B-tree page
+//                                              written per append, dropped by version 4
 //   lots(lot_id PK, creator, material, created_mass_g, created_idx, composition,
 //        consumed_g, transit_loss_g) WITHOUT ROWID (version 3; a rowid table before)
 //   holdings(lot_id, holder, mass_g) WITHOUT ROWID; rows that reach 0 g are deleted
@@ -43,6 +46,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "cairn/v1/ledger.pb.h"
@@ -50,13 +55,14 @@
 #include "common/status.h"
 #include "ledger/custody.h"
 #include "ledger/event.h"
+#include "node/event_index.h"
 
 struct sqlite3;
 struct sqlite3_stmt;
 
 namespace cairn::node {
 
-inline constexpr int kSchemaVersion = 3;
+inline constexpr int kSchemaVersion = 4;
 
 // How an entry's event touches a lot, as stored in lot_entries.role.
 enum class LotRole : int {
@@ -154,8 +160,10 @@ class Storage final : public ledger::CustodyView {
 
    private:
     friend class Storage;
-    explicit Savepoint(Storage* storage) : storage_(storage) {}
-    Storage* storage_;  // nullptr once released, rolled back or moved from
+    Savepoint(Storage* storage, size_t pending_mark)
+        : storage_(storage), pending_mark_(pending_mark) {}
+    Storage* storage_;     // nullptr once released, rolled back or moved from
+    size_t pending_mark_;  // the open transaction's entries before the savepoint
   };
 
   // BEGIN IMMEDIATE. INTERNAL when SQLite refuses (e.g. a transaction is already open).
@@ -167,7 +175,9 @@ class Storage final : public ledger::CustodyView {
   // savepoint.
   bool InTransaction() const;
 
-  // Inserts the entry at `index`. INTERNAL on a SQLite error (including an index already used).
+  // Inserts the entry at `index`, found by its event id within the open transaction at once and
+  // from the reader connection once the transaction commits. INTERNAL on a SQLite error
+  // (including an index already used).
   Status InsertEntry(uint64_t index, const Hash& event_id, const Hash& leaf_hash,
                      std::string_view entry_bytes);
   // Applies what CheckAndPlanCustody planned for `event`, appended at `index`: new lots (with the
@@ -250,8 +260,17 @@ class Storage final : public ledger::CustodyView {
   Status InsertLotEntries(sqlite3_stmt* insert, const cairn::v1::EventBody& body, uint64_t index);
   Status PrepareStatements();
   Status Exec(const char* sql);
-  Result<std::optional<StoredEntry>> FindEntryWith(sqlite3* db, sqlite3_stmt* stmt,
-                                                   const Hash& event_id);
+  // The entry at one of `indexes` holding `event_id`, read with `read_entry` (an entry-by-index
+  // statement of `db`), or nullopt.
+  Result<std::optional<StoredEntry>> FindEntryAt(sqlite3* db, sqlite3_stmt* read_entry,
+                                                 const std::vector<uint64_t>& indexes,
+                                                 const Hash& event_id);
+  // Fills events_ from the entries table.
+  Status LoadEventIndex();
+  // The open transaction's inserted entries: dropped back to `mark` entries, or published to
+  // events_ (after COMMIT) or dropped (after ROLLBACK).
+  void TruncatePending(size_t mark);
+  void PublishPending();
   Result<std::optional<uint64_t>> EntryIndexForWrite(const std::string& event_id_hex);
   Status AddHolding(const std::string& lot_id, const std::string& holder, int64_t delta);
 
@@ -262,6 +281,13 @@ class Storage final : public ledger::CustodyView {
   // Writer connection: used by one thread at a time (the caller serializes).
   SqliteDb writer_db_;
   std::unique_ptr<WriterStatements> writer_;
+
+  // Where each committed entry's event is, by event key. Thread-safe.
+  EventIndex events_;
+  // Entries inserted by the open transaction, in order, and by event key: found by the writer at
+  // once, published to events_ when the transaction commits. Writer connection's thread only.
+  std::vector<std::pair<int64_t, uint64_t>> pending_;
+  std::unordered_multimap<int64_t, uint64_t> pending_by_key_;
 
   std::mutex read_mutex_;
   SqliteDb reader_db_;                        // GUARDED_BY(read_mutex_)

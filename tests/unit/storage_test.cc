@@ -114,8 +114,9 @@ class StorageTest : public ::testing::Test {
 TEST_F(StorageTest, CreatesVersionedSchemaInWalMode) {
   EXPECT_EQ(RawQuery("PRAGMA user_version"), std::to_string(kSchemaVersion));
   EXPECT_EQ(RawQuery("PRAGMA journal_mode"), "wal");
+  // Entries are found by event key through the EventIndex in memory, not an SQLite index.
   EXPECT_EQ(RawQuery("SELECT COUNT(*) FROM sqlite_master WHERE name = 'entries_by_event_key'"),
-            "1");
+            "0");
   auto log_id = storage_->StoredLogId();
   ASSERT_TRUE(log_id.ok());
   EXPECT_EQ(log_id->value_or(""), kLog);
@@ -205,6 +206,89 @@ TEST_F(StorageTest, EventIdsSharingTheIndexedPrefixAreToldApart) {
   auto found_a = storage_->FindEntryForWrite(a);
   ASSERT_TRUE(found_a.ok() && found_a->has_value());
   EXPECT_EQ((*found_a)->index, 0u);
+}
+
+TEST_F(StorageTest, OpenTransactionFindsItsOwnEntriesAndRollbackForgetsThem) {
+  Hash a{}, b{}, c{};
+  a.fill(0xa1);
+  b.fill(0xb2);
+  c.fill(0xc3);
+  {
+    auto txn = storage_->Begin();
+    ASSERT_TRUE(txn.ok());
+    ASSERT_TRUE(storage_->InsertEntry(0, a, Sha256("leaf a"), "entry a").ok());
+    auto in_txn = storage_->FindEntryForWrite(a);
+    ASSERT_TRUE(in_txn.ok() && in_txn->has_value());
+    EXPECT_EQ((*in_txn)->index, 0u);
+    // Readers see only committed entries.
+    auto reader = storage_->FindEntry(a);
+    ASSERT_TRUE(reader.ok());
+    EXPECT_FALSE(reader->has_value());
+    {
+      auto savepoint = storage_->BeginSavepoint();
+      ASSERT_TRUE(savepoint.ok());
+      ASSERT_TRUE(storage_->InsertEntry(1, b, Sha256("leaf b"), "entry b").ok());
+      ASSERT_TRUE(storage_->FindEntryForWrite(b)->has_value());
+      ASSERT_TRUE(savepoint->Rollback().ok());
+    }
+    EXPECT_FALSE(storage_->FindEntryForWrite(b)->has_value());
+    EXPECT_TRUE(storage_->FindEntryForWrite(a)->has_value());
+    // The index b had is free again, as in SQLite.
+    ASSERT_TRUE(storage_->InsertEntry(1, c, Sha256("leaf c"), "entry c").ok());
+    // Not committed: the destructor rolls back.
+  }
+  EXPECT_FALSE(storage_->FindEntryForWrite(a)->has_value());
+  EXPECT_FALSE(storage_->FindEntryForWrite(c)->has_value());
+  EXPECT_FALSE(storage_->FindEntry(a)->has_value());
+  {
+    auto txn = storage_->Begin();
+    ASSERT_TRUE(txn.ok());
+    ASSERT_TRUE(storage_->InsertEntry(0, c, Sha256("leaf c"), "entry c").ok());
+    ASSERT_TRUE(txn->Commit().ok());
+  }
+  auto committed = storage_->FindEntry(c);
+  ASSERT_TRUE(committed.ok() && committed->has_value());
+  EXPECT_EQ((*committed)->entry, "entry c");
+  EXPECT_FALSE(storage_->FindEntry(a)->has_value());
+}
+
+TEST_F(StorageTest, EventsAreFoundAgainAfterReopening) {
+  std::vector<std::string> ids(3);
+  ASSERT_TRUE(Append(PakistanExtraction(), nullptr, &ids[0]).ok());
+  ASSERT_TRUE(Append(DispatchOf("pk-fwo", "us-usm", kLot, 5'000'000), nullptr, &ids[1]).ok());
+  ASSERT_TRUE(Append(DispatchOf("pk-fwo", "us-usm", kLot, 1'000'000), nullptr, &ids[2]).ok());
+  Reopen();
+  for (uint64_t i = 0; i < ids.size(); ++i) {
+    auto found = storage_->FindEntry(IdOf(ids[i]));
+    ASSERT_TRUE(found.ok() && found->has_value()) << i;
+    EXPECT_EQ((*found)->index, i);
+    EXPECT_TRUE(storage_->FindEntryForWrite(IdOf(ids[i]))->has_value()) << i;
+  }
+  Hash unknown{};
+  unknown.fill(0x5a);
+  EXPECT_FALSE(storage_->FindEntry(unknown)->has_value());
+}
+
+TEST_F(StorageTest, MigratesVersion3ByDroppingTheEventKeyIndex) {
+  std::string id;
+  ASSERT_TRUE(Append(PakistanExtraction(), nullptr, &id).ok());
+  storage_.reset();
+  RawQuery("CREATE INDEX entries_by_event_key ON entries(event_key)");
+  RawQuery("PRAGMA user_version = 3");
+  // An auditor's read-only open of a version-3 database reads it as it is.
+  StorageOptions read_only;
+  read_only.read_only = true;
+  {
+    auto reader = Storage::Open(path_, read_only);
+    ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+    EXPECT_TRUE((*reader)->FindEntry(IdOf(id))->has_value());
+  }
+  EXPECT_EQ(RawQuery("PRAGMA user_version"), "3");
+  Reopen();
+  EXPECT_EQ(RawQuery("PRAGMA user_version"), std::to_string(kSchemaVersion));
+  EXPECT_EQ(RawQuery("SELECT COUNT(*) FROM sqlite_master WHERE name = 'entries_by_event_key'"),
+            "0");
+  EXPECT_TRUE(storage_->FindEntry(IdOf(id))->has_value());
 }
 
 TEST_F(StorageTest, EffectsMoveHoldingsThroughDispatchReceiptAndTransformation) {

@@ -1,0 +1,60 @@
+// EventIndex: which log entries hold an event, by the event's key (the first 8 bytes of its id).
+//
+// The node looks an event id up on every append (an event already in the log is answered as it
+// is) and on GetEvent and proofs by id. Event ids are SHA-256 hashes, so as an SQLite index they
+// land on a random B-tree page each: one more 4 KB page written to the WAL and synced per appended
+// event, half of all the bytes an append writes. Held in memory instead, the lookup costs one
+// probe and the append writes only the entry row. Storage rebuilds it when it opens the database
+// (from the entries' event_key column) and adds each entry once its transaction commits.
+//
+// Open addressing with linear probing over 16-byte slots, at most half full: about 32 MB per
+// million entries. Probe positions are the key mixed with a per-process random seed, so that
+// events ground to share low bits of their ids cannot pile up in one probe run. A key may map to
+// several entries (two ids sharing their first 8 bytes): callers compare the whole id.
+//
+// Thread-safe: lookups take a shared lock, additions an exclusive one.
+#pragma once
+
+#include <cstdint>
+#include <shared_mutex>
+#include <utility>
+#include <vector>
+
+namespace cairn::node {
+
+class EventIndex {
+ public:
+  EventIndex();
+  EventIndex(const EventIndex&) = delete;
+  EventIndex& operator=(const EventIndex&) = delete;
+
+  // Records that entry `index` holds an event whose key is `event_key`.
+  void Add(int64_t event_key, uint64_t index);
+  // The same for every pair, under one lock.
+  void AddAll(const std::vector<std::pair<int64_t, uint64_t>>& entries);
+  // Removes every entry. Not for use while readers may look up (Storage calls it before serving).
+  void Clear();
+
+  // Indexes of the entries recorded under `event_key`, ascending; empty when none.
+  std::vector<uint64_t> Find(int64_t event_key) const;
+  // Entries recorded.
+  size_t size() const;
+
+ private:
+  struct Slot {
+    uint64_t key = 0;
+    uint64_t index_plus_one = 0;  // 0: empty
+  };
+
+  size_t Home(uint64_t key, size_t mask) const;
+  // Inserts without growing; `slots_` must have an empty slot.
+  void Place(std::vector<Slot>& slots, uint64_t key, uint64_t index) const;
+  void AddLocked(int64_t event_key, uint64_t index);
+
+  const uint64_t seed_;
+  mutable std::shared_mutex mutex_;
+  std::vector<Slot> slots_;  // GUARDED_BY(mutex_); size a power of two, or empty
+  size_t used_ = 0;          // GUARDED_BY(mutex_)
+};
+
+}  // namespace cairn::node
