@@ -2,6 +2,7 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <climits>
 #include <filesystem>
 #include <fstream>
@@ -88,6 +89,10 @@ void AddNodeFlags(CLI::App& app, NodeFlags& flags) {
   flags.tolerance_opt =
       app.add_option("--receipt-tolerance", flags.receipt_tolerance,
                      "fraction by which a receipt may exceed its dispatch (default 0.005)");
+  flags.writer_nice_opt = app.add_option(
+      "--writer-nice", flags.writer_nice,
+      "nice value of the thread that commits appends, -20..19 (default -10: scheduled ahead of "
+      "the handler threads; below 0 needs root or CAP_SYS_NICE, else a warning)");
   flags.log_level_opt = app.add_option(
       "--log-level", flags.log_level,
       "trace, debug, info, warn, error, critical or off (default info); logs are JSON lines on "
@@ -111,6 +116,7 @@ void AddNodeFlags(CLI::App& app, NodeFlags& flags) {
       "  participants = [\"pk-fwo\", \"us-usm\"]\n"
       "  max_message_bytes = 4194304\n"
       "  receipt_tolerance = 0.005\n"
+      "  writer_nice = -10\n"
       "  log_level = \"info\"\n"
       "  audit = false\n"
       "Required: db, log_id, node_key, registry, participants.\n"
@@ -172,6 +178,13 @@ Status ApplyConfigToml(std::string_view text, const std::string& source,
                                ", want a number");
       }
       config.receipt_tolerance = *node.value<double>();
+    } else if (key == "writer_nice") {
+      if (!node.is_integer()) {
+        return InvalidArgument(Where(source, key, node) + "got " + ledger::TomlTypeName(node) +
+                               ", want an integer -20..19");
+      }
+      const int64_t nice = *node.value<int64_t>();
+      config.writer_nice = static_cast<int>(std::clamp<int64_t>(nice, -1000, 1000));
     } else if (key == "audit") {
       if (!node.is_boolean()) {
         return InvalidArgument(Where(source, key, node) + "got " + ledger::TomlTypeName(node) +
@@ -182,7 +195,8 @@ Status ApplyConfigToml(std::string_view text, const std::string& source,
       return InvalidArgument(Where(source, key, node) +
                              "unknown key (known: listen, db, log_id, node_key, "
                              "node_key_passphrase_file, registry, participants, "
-                             "max_message_bytes, receipt_tolerance, log_level, audit)");
+                             "max_message_bytes, receipt_tolerance, writer_nice, log_level, "
+                             "audit)");
     }
   }
   return Status::Ok();
@@ -240,6 +254,10 @@ Status ValidateConfig(const NodeConfig& config) {
     return InvalidArgument("receipt_tolerance: got " + std::to_string(config.receipt_tolerance) +
                            ", want 0..1 (a fraction, e.g. 0.005)");
   }
+  if (config.writer_nice < -20 || config.writer_nice > 19) {
+    return InvalidArgument("writer_nice: got " + std::to_string(config.writer_nice) +
+                           ", want -20..19");
+  }
   if (LogLevels().count(config.log_level) == 0) {
     return InvalidArgument("log_level: got " + Quote(config.log_level) +
                            ", want trace, debug, info, warn, error, critical or off");
@@ -262,6 +280,7 @@ Result<NodeConfig> ResolveConfig(const NodeFlags& flags) {
   if (given(flags.participants_opt)) config.participants = flags.participants;
   if (given(flags.max_message_opt)) config.max_message_bytes = flags.max_message_bytes;
   if (given(flags.tolerance_opt)) config.receipt_tolerance = flags.receipt_tolerance;
+  if (given(flags.writer_nice_opt)) config.writer_nice = flags.writer_nice;
   if (given(flags.log_level_opt)) config.log_level = flags.log_level;
   if (given(flags.audit_opt)) config.audit = flags.audit;
   CAIRN_RETURN_IF_ERROR(ValidateConfig(config));

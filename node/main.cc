@@ -175,6 +175,7 @@ int Serve(const NodeConfig& config, const sigset_t& stop_signals) {
   sequencer_options.log_key = *node_key;
   sequencer_options.custody.receipt_tolerance = config.receipt_tolerance;
   sequencer_options.audit = config.audit;
+  sequencer_options.writer_nice = config.writer_nice;
   Sequencer sequencer(**storage, *registry, clock, std::move(sequencer_options),
                       tree ? std::move(*tree) : TreeHashes());
   tree.reset();

@@ -1,8 +1,11 @@
 #include "node/sequencer.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <nlohmann/json.hpp>
@@ -299,6 +302,17 @@ void Sequencer::Enqueue(std::vector<ledger::ParsedEvent> events, bool batch,
 }
 
 void Sequencer::WriterLoop() {
+  if (options_.writer_nice) {
+    if (setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), *options_.writer_nice) != 0) {
+      const int error = errno;
+      spdlog::warn("{}", nlohmann::ordered_json{{"msg",
+                                                 "cannot set the writer thread's priority; "
+                                                 "appends under load will be slower"},
+                                                {"writer_nice", *options_.writer_nice},
+                                                {"error", std::strerror(error)}}
+                             .dump());
+    }
+  }
   std::vector<Request> group;
   auto group_started = std::chrono::steady_clock::now();
   while (true) {

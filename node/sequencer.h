@@ -129,6 +129,9 @@ struct SequencerOptions {
   std::chrono::microseconds min_group_interval{0};
   // Read-only: refuse every submission, serve the stored checkpoint, write nothing.
   bool audit = false;
+  // Nice value the writer thread asks for (setpriority on its own thread id); nullopt: leave it.
+  // A refusal (no CAP_SYS_NICE) is logged as a warning and the writer runs at the priority it has.
+  std::optional<int> writer_nice;
 };
 
 class Sequencer {
