@@ -2,7 +2,6 @@
 
 #include <toml++/toml.h>
 
-#include <algorithm>
 #include <climits>
 #include <filesystem>
 #include <fstream>
@@ -184,7 +183,11 @@ Status ApplyConfigToml(std::string_view text, const std::string& source,
                                ", want an integer -20..19");
       }
       const int64_t nice = *node.value<int64_t>();
-      config.writer_nice = static_cast<int>(std::clamp<int64_t>(nice, -1000, 1000));
+      if (nice < -20 || nice > 19) {
+        return InvalidArgument(Where(source, key, node) + "got " + std::to_string(nice) +
+                               ", want -20..19");
+      }
+      config.writer_nice = static_cast<int>(nice);
     } else if (key == "audit") {
       if (!node.is_boolean()) {
         return InvalidArgument(Where(source, key, node) + "got " + ledger::TomlTypeName(node) +

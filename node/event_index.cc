@@ -3,7 +3,6 @@
 #include <sodium.h>
 
 #include <algorithm>
-#include <mutex>
 
 namespace cairn::node {
 namespace {
@@ -55,24 +54,18 @@ void EventIndex::AddLocked(int64_t event_key, uint64_t index) {
 }
 
 void EventIndex::Add(int64_t event_key, uint64_t index) {
-  std::unique_lock<std::shared_mutex> lock(mutex_);
+  absl::MutexLock lock(&mutex_);
   AddLocked(event_key, index);
 }
 
 void EventIndex::AddAll(const std::vector<std::pair<int64_t, uint64_t>>& entries) {
-  std::unique_lock<std::shared_mutex> lock(mutex_);
+  absl::MutexLock lock(&mutex_);
   for (const auto& [event_key, index] : entries) AddLocked(event_key, index);
-}
-
-void EventIndex::Clear() {
-  std::unique_lock<std::shared_mutex> lock(mutex_);
-  slots_.clear();
-  used_ = 0;
 }
 
 std::vector<uint64_t> EventIndex::Find(int64_t event_key) const {
   std::vector<uint64_t> found;
-  std::shared_lock<std::shared_mutex> lock(mutex_);
+  absl::ReaderMutexLock lock(&mutex_);
   if (slots_.empty()) return found;
   const uint64_t key = static_cast<uint64_t>(event_key);
   const size_t mask = slots_.size() - 1;
@@ -84,7 +77,7 @@ std::vector<uint64_t> EventIndex::Find(int64_t event_key) const {
 }
 
 size_t EventIndex::size() const {
-  std::shared_lock<std::shared_mutex> lock(mutex_);
+  absl::ReaderMutexLock lock(&mutex_);
   return used_;
 }
 

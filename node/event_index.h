@@ -12,11 +12,14 @@
 // events ground to share low bits of their ids cannot pile up in one probe run. A key may map to
 // several entries (two ids sharing their first 8 bytes): callers compare the whole id.
 //
-// Thread-safe: lookups take a shared lock, additions an exclusive one.
+// Thread-safe: lookups take a shared lock, additions an exclusive one. The lock is Abseil's,
+// which lets a waiting writer in ahead of new readers (glibc's rwlock, behind std::shared_mutex,
+// lets a steady stream of GetEvent readers keep the writer's commit waiting).
 #pragma once
 
+#include <absl/synchronization/mutex.h>
+
 #include <cstdint>
-#include <shared_mutex>
 #include <utility>
 #include <vector>
 
@@ -32,8 +35,6 @@ class EventIndex {
   void Add(int64_t event_key, uint64_t index);
   // The same for every pair, under one lock.
   void AddAll(const std::vector<std::pair<int64_t, uint64_t>>& entries);
-  // Removes every entry. Not for use while readers may look up (Storage calls it before serving).
-  void Clear();
 
   // Indexes of the entries recorded under `event_key`, ascending; empty when none.
   std::vector<uint64_t> Find(int64_t event_key) const;
@@ -52,7 +53,7 @@ class EventIndex {
   void AddLocked(int64_t event_key, uint64_t index);
 
   const uint64_t seed_;
-  mutable std::shared_mutex mutex_;
+  mutable absl::Mutex mutex_;
   std::vector<Slot> slots_;  // GUARDED_BY(mutex_); size a power of two, or empty
   size_t used_ = 0;          // GUARDED_BY(mutex_)
 };

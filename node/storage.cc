@@ -613,7 +613,6 @@ ALTER TABLE lots_v3 RENAME TO lots;
 }
 
 Status Storage::LoadEventIndex() {
-  events_.Clear();
   CAIRN_ASSIGN_OR_RETURN(SqliteStmt scan,
                          Prepare(writer_db_.get(), "SELECT event_key, idx FROM entries"));
   Query q(writer_db_.get(), scan.get());
@@ -621,13 +620,15 @@ Status Storage::LoadEventIndex() {
   chunk.reserve(4096);
   while (true) {
     CAIRN_ASSIGN_OR_RETURN(const bool row, q.Next());
-    if (row) chunk.emplace_back(q.ColumnInt(0), static_cast<uint64_t>(q.ColumnInt(1)));
-    if (chunk.size() == 4096 || (!row && !chunk.empty())) {
+    if (!row) break;
+    chunk.emplace_back(q.ColumnInt(0), static_cast<uint64_t>(q.ColumnInt(1)));
+    if (chunk.size() == 4096) {
       events_.AddAll(chunk);
       chunk.clear();
     }
-    if (!row) return Status::Ok();
   }
+  events_.AddAll(chunk);
+  return Status::Ok();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -765,13 +766,13 @@ Status Storage::InsertEntry(uint64_t index, const Hash& event_id, const Hash& le
                             std::string_view entry_bytes) {
   if (index > static_cast<uint64_t>(kMaxInt64)) return Internal("entry index out of range");
   Query q(writer_db_.get(), writer_->insert_entry.get());
+  const int64_t event_key = EventKey(event_id);
   q.Int(static_cast<int64_t>(index))
-      .Int(EventKey(event_id))
+      .Int(event_key)
       .Blob(AsView(event_id))
       .Blob(AsView(leaf_hash))
       .Blob(entry_bytes);
   CAIRN_RETURN_IF_ERROR(q.Run());
-  const int64_t event_key = EventKey(event_id);
   if (InTransaction()) {
     pending_.emplace_back(event_key, index);
     pending_by_key_.emplace(event_key, index);
