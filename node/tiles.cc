@@ -66,9 +66,9 @@ std::string SerializeTile(const std::vector<Hash>& hashes) {
 TileBuilder::TileBuilder(uint64_t size, std::vector<std::vector<Hash>> rows, const Hash& last_leaf)
     : size_(size), last_leaf_(last_leaf), rows_(std::move(rows)), dirty_(rows_.size(), false) {}
 
-const std::vector<Hash>& TileBuilder::edge_leaves() const {
+const std::vector<Hash>& TileBuilder::edge_row(uint32_t tile_level) const {
   static const std::vector<Hash> kNone;
-  return rows_.empty() ? kNone : rows_[0];
+  return tile_level < rows_.size() ? rows_[tile_level] : kNone;
 }
 
 void TileBuilder::Append(const Hash& leaf_hash) {
@@ -239,7 +239,12 @@ Result<const std::vector<Hash>*> TreeSource::Block(uint32_t tile_level, uint64_t
   const uint64_t first = tile_index * kTileWidth;
   const uint64_t want = std::min(kTileWidth, have - std::min(first, have));
   std::vector<Hash> hashes;
-  if (tile_level == 0) {
+  // The tree's incomplete tile at this level is in memory; a smaller tree's tile of the same index
+  // holds a prefix of it (complete subtrees never change).
+  const std::vector<Hash>& edge = tree_.edge_.edge_row(tile_level);
+  if (tile_index == NodesAt(tile_level, tree_.size()) / kTileWidth && want <= edge.size()) {
+    hashes.assign(edge.begin(), edge.begin() + static_cast<int64_t>(want));
+  } else if (tile_level == 0) {
     CAIRN_ASSIGN_OR_RETURN(hashes, storage_.ReadLeafHashes(first, first + want));
   } else {
     CAIRN_ASSIGN_OR_RETURN(auto bytes, storage_.ReadTile(tile_level, tile_index));

@@ -62,7 +62,10 @@ class TileBuilder {
   // The leaf hash at size() - 1; zeros for an empty tree.
   const Hash& last_leaf() const { return last_leaf_; }
   // Leaf hashes [size() & ~15, size()).
-  const std::vector<Hash>& edge_leaves() const;
+  const std::vector<Hash>& edge_leaves() const { return edge_row(0); }
+  // The hashes of tree level 4t in tile level t's rightmost incomplete tile (index
+  // (size() >> 4t) / 16), in order; empty when that tile has none.
+  const std::vector<Hash>& edge_row(uint32_t tile_level) const;
 
   void Append(const Hash& leaf_hash);
   // The tiles changed since the last call, each once with its full contents.
@@ -111,8 +114,9 @@ class TreeHashes {
 };
 
 // Perfect-subtree hashes of the first `size` leaves of `tree`, for ledger::InclusionProof and
-// ConsistencyProof. Reads leaf runs and level-4 tiles from storage's reader connection and keeps
-// what it read, so one source serves one proof or one group's proofs with few reads. `tree` and
+// ConsistencyProof. Takes the hashes of the tree's incomplete tiles from its edge, reads other leaf
+// runs and level-4 tiles from storage's reader connection and keeps what it read, so one source
+// serves one proof or one group's proofs with few reads (a proof of a recent entry, none). `tree` and
 // `storage` must remain live, and `tree` unchanged, while the source is in use.
 class TreeSource final : public ledger::SubtreeSource {
  public:
