@@ -58,6 +58,8 @@ struct BenchOptions {
   int clients = 8;
   int events = 10000;
   int batch = 1;
+  // Timed runs of --events each (append mode), each with its own baseline measurements.
+  int rounds = 1;
   // 0: no node-side figures.
   int node_pid = 0;
   // GetInclusionProof round trips to time after the appends; 0: none.
@@ -630,6 +632,91 @@ int RunLineage(const BenchOptions& opt, double baseline) {
   return verify_exit;
 }
 
+// One timed run of opt.events single Appends (or AppendBatches): pre-signs fresh extractions
+// (lot ids unique to the round), sends them, prints the figures (or returns them as JSON).
+// `baseline` is the verify rate measured just before; with --baseline it is measured again after
+// the run, the ratio is taken against the mean, and `baseline` becomes the after-rate (the next
+// round's before-rate).
+struct RoundFigures {
+  double rate = 0;
+  double ratio = 0;  // to the mean baseline; 0 without --baseline
+  int failures = 0;
+  nlohmann::json json;
+};
+
+Result<RoundFigures> RunAppendRound(const BenchOptions& opt, const keys::SigningKey& key,
+                                    double& baseline) {
+  std::mt19937_64 rng(std::random_device{}());
+  const std::string run = fmt::format("{:012x}", rng() & 0xffffffffffffULL);
+  const int64_t now = SystemClock().NowMicros();
+  std::vector<cairn::v1::SignedEvent> events;
+  events.reserve(opt.events);
+  for (int i = 0; i < opt.events; ++i) {
+    const auto body =
+        BenchExtraction(key.participant, fmt::format("{}:B{}-{}", key.participant, run, i), now);
+    events.push_back(ledger::SignEvent(body.SerializeAsString(), key.key_id, key.secret_key));
+  }
+  CAIRN_ASSIGN_OR_RETURN(const AppendFigures f, SendEvents(opt, events));
+  // This VM's verify rate drifts by a quarter within a minute: the ratio is taken against the
+  // mean of the rates measured just before and just after the timed run.
+  const double baseline_before = baseline;
+  const double baseline_after = opt.baseline ? VerifyRate() : 0;
+  const double mean_baseline = opt.baseline ? (baseline_before + baseline_after) / 2 : 0;
+  if (opt.baseline) baseline = baseline_after;
+  const int batch = std::max(1, opt.batch);
+  const double appended = opt.events - f.failures;
+  const double client_us = appended > 0 ? f.cpu.self_s * 1e6 / appended : 0;
+  const double node_us = appended > 0 && f.cpu.node_s >= 0 ? f.cpu.node_s * 1e6 / appended : 0;
+  const int64_t rss_kib = opt.node_pid > 0 ? ProcessRssKib(opt.node_pid) : -1;
+  RoundFigures out;
+  out.rate = f.rate;
+  out.ratio = opt.baseline ? f.rate / mean_baseline : 0;
+  out.failures = f.failures;
+  if (opt.json) {
+    nlohmann::json& j = out.json;
+    j = {{"events", opt.events}, {"clients", opt.clients},
+         {"batch", batch},       {"failures", f.failures},
+         {"seconds", f.seconds}, {"events_per_s", f.rate},
+         {"p50_ms", f.p50},      {"p99_ms", f.p99},
+         {"p999_ms", f.p999},    {"client_cpu_us_per_event", client_us}};
+    if (opt.baseline) {
+      j["baseline_verify_per_s"] = mean_baseline;
+      j["baseline_before_per_s"] = baseline_before;
+      j["baseline_after_per_s"] = baseline_after;
+      j["ratio_to_baseline"] = out.ratio;
+    }
+    if (opt.node_pid > 0 && f.cpu.node_s >= 0) {
+      j["node_cpu_us_per_event"] = node_us;
+      if (opt.baseline) j["node_cpu_per_event_in_verifies"] = node_us * mean_baseline / 1e6;
+    }
+    if (rss_kib >= 0) j["node_rss_kib"] = rss_kib;
+  } else {
+    std::cout << fmt::format(
+        "{} events, {} clients, batch {}: {:.0f} events/s over {:.2f} s; latency per call p50 "
+        "{:.2f} ms, p99 {:.2f} ms, p999 {:.2f} ms; {} failed\n",
+        opt.events, opt.clients, batch, f.rate, f.seconds, f.p50, f.p99, f.p999, f.failures);
+    if (opt.baseline) {
+      std::cout << fmt::format(
+          "ratio to one-core verify baseline: {:.2f} (verify {:.0f}/s before the run, {:.0f}/s "
+          "after, mean {:.0f}/s)\n",
+          out.ratio, baseline_before, baseline_after, mean_baseline);
+    }
+    if (opt.node_pid > 0 && f.cpu.node_s >= 0) {
+      std::cout << fmt::format("node CPU per event: {:.1f} µs", node_us);
+      if (opt.baseline)
+        std::cout << fmt::format(" ({:.2f}× one Ed25519 verify)", node_us * mean_baseline / 1e6);
+      if (rss_kib >= 0) std::cout << fmt::format("; node RSS {:.1f} MiB", rss_kib / 1024.0);
+      std::cout << "\n";
+    }
+    std::cout << fmt::format("load generator CPU per event: {:.1f} µs\n", client_us);
+  }
+  if (f.failures > 0) {
+    std::cerr << "cairn bench: " << f.failures
+              << " events refused; first error: " << f.first_error << "\n";
+  }
+  return out;
+}
+
 int Run(const BenchOptions& opt) {
   if (opt.lineage == 0 && opt.events == 0 && opt.proofs == 0) {
     std::cerr << "cairn bench: --events 0 needs --proofs N\n";
@@ -662,74 +749,48 @@ int Run(const BenchOptions& opt) {
       std::cerr << "cairn bench: " << key.status().message() << "\n";
       return kExitUsage;
     }
-    // Pre-sign everything before the clock starts; lot ids are unique to this run.
-    std::mt19937_64 rng(std::random_device{}());
-    const std::string run = fmt::format("{:012x}", rng() & 0xffffffffffffULL);
-    const int64_t now = SystemClock().NowMicros();
-    std::vector<cairn::v1::SignedEvent> events;
-    events.reserve(opt.events);
-    for (int i = 0; i < opt.events; ++i) {
-      const auto body = BenchExtraction(key->participant,
-                                        fmt::format("{}:B{}-{}", key->participant, run, i), now);
-      events.push_back(ledger::SignEvent(body.SerializeAsString(), key->key_id, key->secret_key));
-    }
-    auto sent = SendEvents(opt, events);
-    if (!sent.ok()) {
-      std::cerr << "cairn bench: " << sent.status().message() << "\n";
-      return kExitUsage;
-    }
-    const AppendFigures& f = *sent;
-    // This VM's verify rate drifts by a quarter within a minute: the ratio is taken against the
-    // mean of the rates measured just before and just after the timed run.
-    const double baseline_before = baseline;
-    const double baseline_after = opt.baseline ? VerifyRate() : 0;
-    if (opt.baseline) baseline = (baseline_before + baseline_after) / 2;
-    const int batch = std::max(1, opt.batch);
-    const double appended = opt.events - f.failures;
-    const double client_us = appended > 0 ? f.cpu.self_s * 1e6 / appended : 0;
-    const double node_us = appended > 0 && f.cpu.node_s >= 0 ? f.cpu.node_s * 1e6 / appended : 0;
-    const int64_t rss_kib = opt.node_pid > 0 ? ProcessRssKib(opt.node_pid) : -1;
-    if (opt.json) {
-      j = {{"events", opt.events}, {"clients", opt.clients},
-           {"batch", batch},       {"failures", f.failures},
-           {"seconds", f.seconds}, {"events_per_s", f.rate},
-           {"p50_ms", f.p50},      {"p99_ms", f.p99},
-           {"p999_ms", f.p999},    {"client_cpu_us_per_event", client_us}};
-      if (opt.baseline) {
-        j["baseline_verify_per_s"] = baseline;
-        j["baseline_before_per_s"] = baseline_before;
-        j["baseline_after_per_s"] = baseline_after;
-        j["ratio_to_baseline"] = f.rate / baseline;
+    std::vector<double> rates, ratios;
+    nlohmann::json rounds = nlohmann::json::array();
+    for (int r = 0; r < opt.rounds; ++r) {
+      if (opt.rounds > 1 && !opt.json) std::cout << fmt::format("round {}:\n", r + 1);
+      auto round = RunAppendRound(opt, *key, baseline);
+      if (!round.ok()) {
+        std::cerr << "cairn bench: " << round.status().message() << "\n";
+        return kExitUsage;
       }
-      if (opt.node_pid > 0 && f.cpu.node_s >= 0) {
-        j["node_cpu_us_per_event"] = node_us;
-        if (opt.baseline) j["node_cpu_per_event_in_verifies"] = node_us * baseline / 1e6;
-      }
-      if (rss_kib >= 0) j["node_rss_kib"] = rss_kib;
+      if (round->failures > 0) exit_code = kExitIntegrity;
+      rates.push_back(round->rate);
+      if (opt.baseline) ratios.push_back(round->ratio);
+      rounds.push_back(std::move(round->json));
+    }
+    if (opt.rounds == 1) {
+      j = std::move(rounds[0]);
     } else {
-      std::cout << fmt::format(
-          "{} events, {} clients, batch {}: {:.0f} events/s over {:.2f} s; latency per call p50 "
-          "{:.2f} ms, p99 {:.2f} ms, p999 {:.2f} ms; {} failed\n",
-          opt.events, opt.clients, batch, f.rate, f.seconds, f.p50, f.p99, f.p999, f.failures);
+      // The VM's speed drifts between rounds; the median is the figure to quote.
+      const auto median = [](std::vector<double> v) {
+        std::sort(v.begin(), v.end());
+        return v.size() % 2 == 1 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+      };
+      const auto [rate_min, rate_max] = std::minmax_element(rates.begin(), rates.end());
+      nlohmann::json summary = {{"rounds", opt.rounds},
+                                {"median_events_per_s", median(rates)},
+                                {"min_events_per_s", *rate_min},
+                                {"max_events_per_s", *rate_max}};
+      std::string line = fmt::format("over {} rounds: {:.0f} events/s median ({:.0f}-{:.0f})",
+                                     opt.rounds, median(rates), *rate_min, *rate_max);
       if (opt.baseline) {
-        std::cout << fmt::format(
-            "ratio to one-core verify baseline: {:.2f} (verify {:.0f}/s before the run, {:.0f}/s "
-            "after, mean {:.0f}/s)\n",
-            f.rate / baseline, baseline_before, baseline_after, baseline);
+        const auto [ratio_min, ratio_max] = std::minmax_element(ratios.begin(), ratios.end());
+        summary["median_ratio_to_baseline"] = median(ratios);
+        summary["min_ratio_to_baseline"] = *ratio_min;
+        summary["max_ratio_to_baseline"] = *ratio_max;
+        line += fmt::format("; ratio to one-core verify median {:.3f} ({:.2f}-{:.2f})",
+                            median(ratios), *ratio_min, *ratio_max);
       }
-      if (opt.node_pid > 0 && f.cpu.node_s >= 0) {
-        std::cout << fmt::format("node CPU per event: {:.1f} µs", node_us);
-        if (opt.baseline)
-          std::cout << fmt::format(" ({:.2f}× one Ed25519 verify)", node_us * baseline / 1e6);
-        if (rss_kib >= 0) std::cout << fmt::format("; node RSS {:.1f} MiB", rss_kib / 1024.0);
-        std::cout << "\n";
+      if (opt.json) {
+        j = {{"rounds", std::move(rounds)}, {"summary", std::move(summary)}};
+      } else {
+        std::cout << line << "\n";
       }
-      std::cout << fmt::format("load generator CPU per event: {:.1f} µs\n", client_us);
-    }
-    if (f.failures > 0) {
-      std::cerr << "cairn bench: " << f.failures
-                << " events refused; first error: " << f.first_error << "\n";
-      exit_code = kExitIntegrity;
     }
   }
   if (opt.proofs > 0) {
@@ -791,6 +852,11 @@ void AddBenchCommand(CLI::App& root, Runner* selected) {
   cmd->add_option("--batch", opt->batch, "events per AppendBatch (1: single Append calls)")
       ->capture_default_str()
       ->check(CLI::Range(1, 10000));
+  cmd->add_option("--rounds", opt->rounds,
+                  "timed runs of --events each, then the median (the VM's speed drifts; with "
+                  "--baseline each ratio is against the verify rate measured around its run)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
   cmd->add_option("--node-pid", opt->node_pid,
                   "pid of the node (same machine): also print its CPU time per event (/proc)")
       ->check(CLI::PositiveNumber);

@@ -5,6 +5,9 @@
 # printing events/s, latency percentiles, the node's and the load generator's CPU time per event
 # and the node's RSS next to libsodium's one-core verify rate.
 #
+# With --rounds R each row is R timed runs on its node, each against the verify rate measured
+# around it, and ends with their median (this VM's speed drifts by a quarter within minutes).
+#
 # With --preload N (large-log mode) it instead fills one fresh node with N events (AppendBatch of
 # 100 from 4 clients, progress on stderr), then measures on that full log: AppendBatch-of-100
 # throughput, single-client single-Append latency, GetInclusionProof round trips for random
@@ -15,7 +18,7 @@
 # 4 x STEPS events) and times Ledger.Trace of the last product and the offline VerifyLineage of
 # the bundle (`cairn bench --lineage`); 5000 steps = a 10,000-lot lineage.
 #
-#   ./deploy/bench.sh [EVENTS]                  default 20000 events per run
+#   ./deploy/bench.sh [--rounds R] [EVENTS]     default 20000 events per run, 1 round per row
 #   ./deploy/bench.sh --preload 1000000 [EVENTS]
 #   ./deploy/bench.sh --lineage 5000
 #
@@ -25,17 +28,23 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 usage() {
-  sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,26p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 preload=0
 lineage=0
+rounds=1
 events=""
 while (($#)); do
   case $1 in
     --lineage)
       [[ $# -ge 2 && $2 =~ ^[1-9][0-9]*$ ]] || usage
       lineage=$2
+      shift 2
+      ;;
+    --rounds)
+      [[ $# -ge 2 && $2 =~ ^[1-9][0-9]*$ ]] || usage
+      rounds=$2
       shift 2
       ;;
     --preload)
@@ -158,7 +167,7 @@ if ((preload == 0)); then
   for spec in "1 1" "8 1" "16 1" "4 100"; do
     read -r clients batch <<<"$spec"
     run_node
-    bench --clients "$clients" --events "$events" --batch "$batch" --baseline
+    bench --clients "$clients" --events "$events" --batch "$batch" --rounds "$rounds" --baseline
     disk_line
     stop_node
   done

@@ -61,6 +61,7 @@ class NodeProcess {
   // SIGTERM and wait; returns the exit status (or -1 on timeout, after which it is killed).
   int Terminate();
   bool running() const { return pid_ > 0; }
+  int pid() const { return pid_; }
   const std::string& address() const { return address_; }
   const std::string& stderr_path() const { return stderr_path_; }
 
