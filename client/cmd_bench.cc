@@ -711,8 +711,8 @@ Result<RoundFigures> RunAppendRound(const BenchOptions& opt, const keys::Signing
     std::cout << fmt::format("load generator CPU per event: {:.1f} µs\n", client_us);
   }
   if (f.failures > 0) {
-    std::cerr << "cairn bench: " << f.failures
-              << " events refused; first error: " << f.first_error << "\n";
+    std::cerr << "cairn bench: " << f.failures << " events refused; first error: " << f.first_error
+              << "\n";
   }
   return out;
 }

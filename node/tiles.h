@@ -116,8 +116,8 @@ class TreeHashes {
 // Perfect-subtree hashes of the first `size` leaves of `tree`, for ledger::InclusionProof and
 // ConsistencyProof. Takes the hashes of the tree's incomplete tiles from its edge, reads other leaf
 // runs and level-4 tiles from storage's reader connection and keeps what it read, so one source
-// serves one proof or one group's proofs with few reads (a proof of a recent entry, none). `tree` and
-// `storage` must remain live, and `tree` unchanged, while the source is in use.
+// serves one proof or one group's proofs with few reads (a proof of a recent entry, none). `tree`
+// and `storage` must remain live, and `tree` unchanged, while the source is in use.
 class TreeSource final : public ledger::SubtreeSource {
  public:
   TreeSource(const TreeHashes& tree, Storage& storage, uint64_t size);

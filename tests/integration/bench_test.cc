@@ -18,16 +18,7 @@ class BenchTest : public ::testing::Test {
     world_->StartNode();
   }
 
-  uint64_t LogSize() {
-    auto stub = world_->Stub();
-    cairn::v1::SignedCheckpoint signed_checkpoint;
-    grpc::ClientContext context;
-    SetDeadline(context);
-    EXPECT_TRUE(stub->GetCheckpoint(&context, {}, &signed_checkpoint).ok());
-    cairn::v1::Checkpoint checkpoint;
-    checkpoint.ParseFromString(signed_checkpoint.checkpoint());
-    return checkpoint.size();
-  }
+  uint64_t LogSize() { return itest::LogSize(*world_->Stub()); }
 
   TempDir dir_;
   std::unique_ptr<World> world_;
@@ -35,10 +26,10 @@ class BenchTest : public ::testing::Test {
 
 TEST_F(BenchTest, RoundsAppendEveryEventAndReportMeasuredFigures) {
   const uint64_t before = LogSize();
-  const RunResult run = Cairn({"bench", "--node", world_->node().address(), "--key",
-                               world_->key_path("pk-fwo"), "--clients", "4", "--events", "150",
-                               "--rounds", "3", "--baseline", "--node-pid",
-                               std::to_string(world_->node().pid()), "--json"});
+  const RunResult run =
+      Cairn({"bench", "--node", world_->node().address(), "--key", world_->key_path("pk-fwo"),
+             "--clients", "4", "--events", "150", "--rounds", "3", "--baseline", "--node-pid",
+             std::to_string(world_->node().pid()), "--json"});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   const auto j = nlohmann::json::parse(run.out);
   ASSERT_EQ(j.at("rounds").size(), 3u) << run.out;
@@ -80,9 +71,8 @@ TEST_F(BenchTest, BatchesAreAppendedToo) {
 TEST_F(BenchTest, EventsTheNodeRefusesMakeAnErrorExitNamingTheFirstError) {
   // The node does not host au-lynas: every append is refused, nothing is appended.
   const uint64_t before = LogSize();
-  const RunResult run =
-      Cairn({"bench", "--node", world_->node().address(), "--key", world_->key_path("au-lynas"),
-             "--clients", "2", "--events", "20"});
+  const RunResult run = Cairn({"bench", "--node", world_->node().address(), "--key",
+                               world_->key_path("au-lynas"), "--clients", "2", "--events", "20"});
   EXPECT_NE(run.exit_code, 0);
   EXPECT_NE(run.err.find("20 events refused"), std::string::npos) << run.err;
   EXPECT_NE(run.err.find("au-lynas"), std::string::npos) << run.err;

@@ -237,4 +237,15 @@ void SetDeadline(grpc::ClientContext& context, int seconds) {
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(seconds));
 }
 
+uint64_t LogSize(cairn::v1::Ledger::Stub& stub) {
+  cairn::v1::SignedCheckpoint signed_checkpoint;
+  grpc::ClientContext context;
+  SetDeadline(context);
+  const grpc::Status s = stub.GetCheckpoint(&context, {}, &signed_checkpoint);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  cairn::v1::Checkpoint checkpoint;
+  EXPECT_TRUE(checkpoint.ParseFromString(signed_checkpoint.checkpoint()));
+  return checkpoint.size();
+}
+
 }  // namespace cairn::itest

@@ -103,4 +103,7 @@ class World {
 // Deadline helper: a context with `seconds` to run.
 void SetDeadline(grpc::ClientContext& context, int seconds = 10);
 
+// The size of the node's log by its latest checkpoint (0, with a test failure, if it cannot say).
+uint64_t LogSize(cairn::v1::Ledger::Stub& stub);
+
 }  // namespace cairn::itest

@@ -60,15 +60,7 @@ class NodeTest : public ::testing::Test {
     return response.event_id();
   }
 
-  uint64_t LogSize() {
-    cairn::v1::SignedCheckpoint signed_checkpoint;
-    grpc::ClientContext context;
-    SetDeadline(context);
-    EXPECT_TRUE(stub_->GetCheckpoint(&context, {}, &signed_checkpoint).ok());
-    cairn::v1::Checkpoint checkpoint;
-    checkpoint.ParseFromString(signed_checkpoint.checkpoint());
-    return checkpoint.size();
-  }
+  uint64_t LogSize() { return itest::LogSize(*stub_); }
 
   RunResult VerifyLog() {
     return Cairn({"verify", "--log", "--node", world_->node().address(), "--registry",
