@@ -632,11 +632,7 @@ int RunLineage(const BenchOptions& opt, double baseline) {
   return verify_exit;
 }
 
-// One timed run of opt.events single Appends (or AppendBatches): pre-signs fresh extractions
-// (lot ids unique to the round), sends them, prints the figures (or returns them as JSON).
-// `baseline` is the verify rate measured just before; with --baseline it is measured again after
-// the run, the ratio is taken against the mean, and `baseline` becomes the after-rate (the next
-// round's before-rate).
+// The figures of one timed append run; `json` is filled only with --json.
 struct RoundFigures {
   double rate = 0;
   double ratio = 0;  // to the mean baseline; 0 without --baseline
@@ -644,6 +640,11 @@ struct RoundFigures {
   nlohmann::json json;
 };
 
+// One timed run of opt.events single Appends (or AppendBatches): pre-signs fresh extractions
+// before the clock starts (lot ids unique to the round), sends them, prints the figures (or
+// returns them as JSON). `baseline` is the verify rate measured just before; with --baseline it
+// is measured again after the run, the ratio is taken against the mean, and `baseline` becomes
+// the after-rate (the next round's before-rate).
 Result<RoundFigures> RunAppendRound(const BenchOptions& opt, const keys::SigningKey& key,
                                     double& baseline) {
   std::mt19937_64 rng(std::random_device{}());
