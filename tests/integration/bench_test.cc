@@ -4,24 +4,14 @@
 
 #include <nlohmann/json.hpp>
 
-#include "common/crypto.h"
 #include "tests/integration/harness.h"
 
 namespace cairn::itest {
 namespace {
 
-class BenchTest : public ::testing::Test {
+class BenchTest : public WorldTest {
  protected:
-  void SetUp() override {
-    ASSERT_TRUE(InitCrypto().ok());
-    world_ = std::make_unique<World>(dir_);
-    world_->StartNode();
-  }
-
   uint64_t LogSize() { return itest::LogSize(*world_->Stub()); }
-
-  TempDir dir_;
-  std::unique_ptr<World> world_;
 };
 
 TEST_F(BenchTest, RoundsAppendEveryEventAndReportMeasuredFigures) {

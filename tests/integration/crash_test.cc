@@ -17,16 +17,6 @@ namespace {
 
 using cairn::testing::PakistanExtraction;
 
-uint64_t TreeSize(cairn::v1::Ledger::Stub& stub) {
-  cairn::v1::SignedCheckpoint signed_checkpoint;
-  grpc::ClientContext context;
-  SetDeadline(context);
-  EXPECT_TRUE(stub.GetCheckpoint(&context, {}, &signed_checkpoint).ok());
-  cairn::v1::Checkpoint checkpoint;
-  checkpoint.ParseFromString(signed_checkpoint.checkpoint());
-  return checkpoint.size();
-}
-
 TEST(CrashTest, KillNineTwentyTimesUnderLoadLosesNothingAcknowledged) {
   ASSERT_TRUE(InitCrypto().ok());
   TempDir dir;
@@ -69,7 +59,7 @@ TEST(CrashTest, KillNineTwentyTimesUnderLoadLosesNothingAcknowledged) {
     ASSERT_TRUE(world.node().Start(world.config_path(), &error))
         << "round " << round << ": " << error;
     auto stub = world.Stub();
-    const uint64_t size = TreeSize(*stub);
+    const uint64_t size = LogSize(*stub);
     EXPECT_GE(size, last_size) << "tree size went backwards in round " << round;
     EXPECT_GE(size, acknowledged.size()) << "round " << round;
     last_size = size;

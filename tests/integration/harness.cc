@@ -13,6 +13,8 @@
 #include <sstream>
 #include <thread>
 
+#include "common/crypto.h"
+
 namespace cairn::itest {
 
 namespace fs = std::filesystem;
@@ -235,6 +237,12 @@ std::unique_ptr<cairn::v1::Ledger::Stub> World::Stub() const {
 
 void SetDeadline(grpc::ClientContext& context, int seconds) {
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(seconds));
+}
+
+void WorldTest::SetUp() {
+  ASSERT_TRUE(InitCrypto().ok());
+  world_ = std::make_unique<World>(dir_);
+  world_->StartNode();
 }
 
 uint64_t LogSize(cairn::v1::Ledger::Stub& stub) {

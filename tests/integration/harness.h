@@ -106,4 +106,13 @@ void SetDeadline(grpc::ClientContext& context, int seconds = 10);
 // The size of the node's log by its latest checkpoint (0, with a test failure, if it cannot say).
 uint64_t LogSize(cairn::v1::Ledger::Stub& stub);
 
+// A test with its own World and the default node started.
+class WorldTest : public ::testing::Test {
+ protected:
+  void SetUp() override;
+
+  TempDir dir_;
+  std::unique_ptr<World> world_;
+};
+
 }  // namespace cairn::itest

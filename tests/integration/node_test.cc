@@ -25,12 +25,10 @@ using cairn::testing::Separation;
 
 constexpr char kLot[] = "pk-fwo:CHG-2025-0001";
 
-class NodeTest : public ::testing::Test {
+class NodeTest : public WorldTest {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(InitCrypto().ok());
-    world_ = std::make_unique<World>(dir_);
-    world_->StartNode();
+    WorldTest::SetUp();
     stub_ = world_->Stub();
   }
 
@@ -75,8 +73,6 @@ class NodeTest : public ::testing::Test {
     return dispatch;
   }
 
-  TempDir dir_;
-  std::unique_ptr<World> world_;
   std::unique_ptr<cairn::v1::Ledger::Stub> stub_;
 };
 

@@ -15,14 +15,8 @@ namespace {
 
 using cairn::testing::PakistanExtraction;
 
-class ProofsTest : public ::testing::Test {
+class ProofsTest : public WorldTest {
  protected:
-  void SetUp() override {
-    ASSERT_TRUE(InitCrypto().ok());
-    world_ = std::make_unique<World>(dir_);
-    world_->StartNode();
-  }
-
   // Appends `n` extractions with lot codes prefix-0.. and returns their event ids.
   std::vector<std::string> AppendExtractions(int n, const std::string& prefix) {
     auto stub = world_->Stub();
@@ -151,8 +145,6 @@ class ProofsTest : public ::testing::Test {
     EXPECT_EQ(audit_.Terminate(), 0);
   }
 
-  TempDir dir_;
-  std::unique_ptr<World> world_;
   NodeProcess audit_;
 };
 
