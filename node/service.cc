@@ -6,7 +6,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <deque>
 #include <limits>
+#include <memory>
+#include <mutex>
 #include <thread>
 #include <utility>
 
@@ -322,6 +325,168 @@ grpc::ServerUnaryReactor* LedgerService::AppendBatch(grpc::CallbackServerContext
   }
   sequencer_.SubmitBatch(std::move(events), std::move(call));
   return reactor;
+}
+
+// Reads events one after another and answers each, in request order, once it is durable (or
+// refused). Lives until OnDone and every queued event's answer, whichever is last. Never calls a
+// Start* or Finish while holding mu_: gRPC may run a reaction inline.
+class LedgerService::AppendStreamReactor final
+    : public grpc::ServerBidiReactor<cairn::v1::AppendRequest, cairn::v1::AppendStreamResponse> {
+ public:
+  AppendStreamReactor(LedgerService& service, grpc::CallbackServerContext* context)
+      : service_(service), log_("AppendStream", context) {
+    StartRead(&request_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {  // the client is done sending (or gone)
+      Act(Locked([&] {
+        reading_ = false;
+        reads_done_ = true;
+      }));
+      return;
+    }
+    auto slot = std::make_shared<Slot>();
+    const cairn::v1::AppendRequest request = std::move(request_);
+    Locked([&] {
+      slots_.push_back(slot);
+      ++refs_;  // held by the answer below
+      ++events_;
+    });
+    Submit(request, slot);  // may answer at once: the slot is then ready
+    Act(Locked([&] { reading_ = false; }));
+  }
+
+  void OnWriteDone(bool ok) override {
+    Act(Locked([&] {
+      writing_ = false;
+      slots_.pop_front();
+      if (!ok) failed_ = true;  // the client is gone: nothing more can be sent
+    }));
+  }
+
+  void OnDone() override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      log_.Set("events", events_);
+      log_.Finish(status_);
+    }
+    Release();
+  }
+
+ private:
+  struct Slot {
+    bool ready = false;
+    cairn::v1::AppendStreamResponse response;
+  };
+  // What to do once mu_ is released.
+  struct Actions {
+    cairn::v1::AppendStreamResponse* write = nullptr;
+    bool read = false;
+    bool finish = false;
+  };
+
+  // Answers one queued event into its slot.
+  class Answer final : public Sequencer::Completion {
+   public:
+    Answer(AppendStreamReactor& stream, std::shared_ptr<Slot> slot, LedgerService& service)
+        : stream_(stream), slot_(std::move(slot)), in_flight_(service) {}
+    bool admitted() const { return in_flight_.admitted(); }
+    void Done(Result<AppendOutcome> outcome) override { stream_.Fill(*slot_, outcome); }
+
+   private:
+    AppendStreamReactor& stream_;
+    const std::shared_ptr<Slot> slot_;
+    const InFlight in_flight_;
+  };
+
+  template <typename F>
+  Actions Locked(F&& change) {
+    std::lock_guard<std::mutex> lock(mu_);
+    change();
+    return NextActions();
+  }
+
+  // Under mu_: the next write, read and finish that the state allows.
+  Actions NextActions() {
+    Actions next;
+    if (finished_) return next;
+    if (!writing_ && !failed_ && !slots_.empty() && slots_.front()->ready) {
+      writing_ = true;
+      next.write = &slots_.front()->response;
+    }
+    if (!reading_ && !reads_done_ && !failed_ && slots_.size() < kMaxStreamUnanswered) {
+      reading_ = true;
+      next.read = true;
+    }
+    if (!writing_ && ((reads_done_ && slots_.empty()) || failed_)) {
+      finished_ = true;
+      status_ = failed_ ? grpc::Status(grpc::StatusCode::CANCELLED, "the client went away")
+                        : grpc::Status::OK;
+      next.finish = true;
+      next.read = false;
+    }
+    return next;
+  }
+
+  void Act(const Actions& next) {
+    if (next.write != nullptr) StartWrite(next.write);
+    if (next.read) StartRead(&request_);
+    if (next.finish) Finish(status_);
+  }
+
+  // Checks one request as Append does and queues it; the slot is answered either way.
+  void Submit(const cairn::v1::AppendRequest& request, const std::shared_ptr<Slot>& slot) {
+    auto answer = std::make_unique<Answer>(*this, slot, service_);
+    if (!answer->admitted()) return answer->Done(Unavailable("cairnd is shutting down"));
+    if (!request.has_event()) return answer->Done(InvalidArgument("AppendRequest.event: required"));
+    auto parsed = service_.validator_.Check(request.event());
+    if (!parsed.ok()) return answer->Done(parsed.status());
+    service_.sequencer_.Submit(std::move(parsed).value(), std::move(answer));
+  }
+
+  // Called once per event, from the writer or from Submit.
+  void Fill(Slot& slot, const Result<AppendOutcome>& outcome) {
+    Act(Locked([&] {
+      if (outcome.ok()) {
+        FillAppendResponse(outcome->events.front(), *outcome, slot.response.mutable_result());
+      } else {
+        slot.response.set_code(static_cast<int32_t>(ToGrpcStatus(outcome.status()).error_code()));
+        slot.response.set_message(outcome.status().message());
+      }
+      slot.ready = true;
+    }));
+    Release();
+  }
+
+  void Release() {
+    bool last = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      last = --refs_ == 0;
+    }
+    if (last) delete this;
+  }
+
+  LedgerService& service_;
+  RequestLog log_;  // finished in OnDone
+  cairn::v1::AppendRequest request_;  // the read in progress
+
+  std::mutex mu_;
+  std::deque<std::shared_ptr<Slot>> slots_;  // GUARDED_BY(mu_): read, not yet written
+  int refs_ = 1;                             // GUARDED_BY(mu_): gRPC's until OnDone + answers
+  int64_t events_ = 0;                       // GUARDED_BY(mu_)
+  bool reading_ = true;                      // GUARDED_BY(mu_): a StartRead is outstanding
+  bool reads_done_ = false;                  // GUARDED_BY(mu_)
+  bool writing_ = false;                     // GUARDED_BY(mu_): a StartWrite is outstanding
+  bool failed_ = false;                      // GUARDED_BY(mu_): a write failed
+  bool finished_ = false;                    // GUARDED_BY(mu_): Finish called
+  grpc::Status status_;                      // set with finished_
+};
+
+grpc::ServerBidiReactor<cairn::v1::AppendRequest, cairn::v1::AppendStreamResponse>*
+LedgerService::AppendStream(grpc::CallbackServerContext* context) {
+  return new AppendStreamReactor(*this, context);
 }
 
 grpc::Status LedgerService::GetEvent(grpc::ServerContext* context,
