@@ -338,6 +338,28 @@ TEST_F(NodeTest, AppendStreamKeepsOrderBeyondItsWindowOfUnansweredEvents) {
   EXPECT_EQ(LogSize(), static_cast<uint64_t>(kEvents));
 }
 
+TEST_F(NodeTest, SigtermStopsANodeWithAnOpenAppendStream) {
+  grpc::ClientContext context;
+  SetDeadline(context, 30);
+  auto stream = stub_->AppendStream(&context);
+  cairn::v1::AppendRequest request;
+  *request.mutable_event() = Signed(PakistanExtraction());
+  ASSERT_TRUE(stream->Write(request));
+  cairn::v1::AppendStreamResponse answer;
+  ASSERT_TRUE(stream->Read(&answer));
+  EXPECT_EQ(answer.code(), 0);
+  // The stream stays open; the node still stops, at once and cleanly, and kept the event.
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_EQ(world_->node().Terminate(), 0);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(8));
+  EXPECT_FALSE(stream->Read(&answer));
+  EXPECT_FALSE(stream->Finish().ok());
+  std::string error;
+  ASSERT_TRUE(world_->node().Start(world_->config_path(), &error)) << error;
+  stub_ = world_->Stub();
+  EXPECT_EQ(LogSize(), 1u);
+}
+
 TEST_F(NodeTest, AppendBatchIsAllOrNothing) {
   cairn::v1::AppendBatchRequest request;
   *request.add_events() = Signed(PakistanExtraction());
