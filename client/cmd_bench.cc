@@ -58,8 +58,6 @@ struct BenchOptions {
   int clients = 8;
   int events = 10000;
   int batch = 1;
-  // Single events on one AppendStream per client instead of one Append call per event.
-  bool stream = false;
   // Timed runs of --events each (append mode), each with its own baseline measurements.
   int rounds = 1;
   // 0: no node-side figures.
@@ -285,78 +283,6 @@ class BenchClient {
   std::vector<double> latencies_ms_;
 };
 
-// One simulated partner system sending single events on one AppendStream, one event unanswered at
-// a time (as BenchClient's single calls), each timed from its write to its answer.
-class StreamClient final
-    : public grpc::ClientBidiReactor<cairn::v1::AppendRequest, cairn::v1::AppendStreamResponse> {
- public:
-  StreamClient(BenchClient::Shared& shared, int number) : shared_(shared) {
-    grpc::ChannelArguments args;
-    args.SetInt("cairn.bench.client", number);  // as BenchClient: own connection, no retries
-    args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
-    stub_ = cairn::v1::Ledger::NewStub(
-        grpc::CreateCustomChannel(shared.opt.node.node, grpc::InsecureChannelCredentials(), args));
-  }
-  void Start() {
-    stub_->async()->AppendStream(&context_, this);
-    StartRead(&response_);
-    Next();
-    StartCall();
-  }
-  std::vector<double>& latencies_ms() { return latencies_ms_; }
-
-  void OnReadDone(bool ok) override {
-    if (!ok) return;  // the stream is over; OnDone follows
-    latencies_ms_.push_back(
-        std::chrono::duration<double, std::milli>(Clock::now() - started_).count());
-    ++answered_;
-    if (response_.code() != 0) {
-      ++shared_.failures;
-      std::lock_guard<std::mutex> lock(shared_.mu);
-      if (shared_.first_error.empty()) shared_.first_error = response_.message();
-    }
-    StartRead(&response_);
-    StepDone();
-  }
-  // The answer may arrive before the write's own completion: the next write waits for both.
-  void OnWriteDone(bool ok) override {
-    if (ok) StepDone();  // a failed stream ends in OnDone
-  }
-  void OnDone(const grpc::Status& status) override {
-    // Events taken but never answered count as failed.
-    shared_.failures += sent_ - answered_;
-    std::lock_guard<std::mutex> lock(shared_.mu);
-    if (!status.ok() && shared_.first_error.empty()) shared_.first_error = status.error_message();
-    if (--shared_.running == 0) shared_.all_done.notify_all();
-  }
-
- private:
-  void Next() {
-    const size_t call = shared_.next.fetch_add(1);
-    if (call >= shared_.plan.calls()) {
-      StartWritesDone();
-      return;
-    }
-    ++sent_;
-    steps_ = 2;  // this write's completion and its answer
-    started_ = Clock::now();
-    StartWrite(&shared_.plan.singles[call]);
-  }
-  void StepDone() {
-    if (--steps_ == 0) Next();
-  }
-
-  BenchClient::Shared& shared_;
-  std::unique_ptr<cairn::v1::Ledger::Stub> stub_;
-  grpc::ClientContext context_;
-  cairn::v1::AppendStreamResponse response_;
-  Clock::time_point started_;
-  int sent_ = 0;
-  int answered_ = 0;
-  std::atomic<int> steps_{0};  // completions still awaited before the next write
-  std::vector<double> latencies_ms_;
-};
-
 // Sends `events` from opt.clients concurrent channels, opt.batch per call; CPU is counted from
 // just before the first call (the requests are built before).
 Result<AppendFigures> SendEvents(const BenchOptions& opt,
@@ -364,20 +290,12 @@ Result<AppendFigures> SendEvents(const BenchOptions& opt,
   const CallPlan plan = PlanCalls(events, opt.batch);
   BenchClient::Shared shared(opt, plan);
   std::vector<std::unique_ptr<BenchClient>> clients;
-  std::vector<std::unique_ptr<StreamClient>> streams;
-  for (int c = 0; c < opt.clients; ++c) {
-    if (opt.stream) {
-      streams.push_back(std::make_unique<StreamClient>(shared, c));
-    } else {
-      clients.push_back(std::make_unique<BenchClient>(shared, c));
-    }
-  }
+  for (int c = 0; c < opt.clients; ++c) clients.push_back(std::make_unique<BenchClient>(shared, c));
   shared.running = opt.clients;
   AppendFigures f;
   CAIRN_ASSIGN_OR_RETURN(const CpuSample before, SampleCpu(opt));
   const auto start = Clock::now();
   for (auto& client : clients) client->Start();
-  for (auto& stream : streams) stream->Start();
   {
     std::unique_lock<std::mutex> lock(shared.mu);
     shared.all_done.wait(lock, [&] { return shared.running == 0; });
@@ -393,9 +311,6 @@ Result<AppendFigures> SendEvents(const BenchOptions& opt,
   std::vector<double> all;
   for (auto& client : clients) {
     all.insert(all.end(), client->latencies_ms().begin(), client->latencies_ms().end());
-  }
-  for (auto& stream : streams) {
-    all.insert(all.end(), stream->latencies_ms().begin(), stream->latencies_ms().end());
   }
   std::sort(all.begin(), all.end());
   f.failures = shared.failures.load();
@@ -765,8 +680,7 @@ Result<RoundFigures> RunAppendRound(const BenchOptions& opt, const keys::Signing
   if (opt.json) {
     nlohmann::json& j = out.json;
     j = {{"events", opt.events}, {"clients", opt.clients},
-         {"batch", batch},       {"stream", opt.stream},
-         {"failures", f.failures},
+         {"batch", batch},       {"failures", f.failures},
          {"seconds", f.seconds}, {"events_per_s", f.rate},
          {"p50_ms", f.p50},      {"p99_ms", f.p99},
          {"p999_ms", f.p999},    {"client_cpu_us_per_event", client_us}};
@@ -782,12 +696,10 @@ Result<RoundFigures> RunAppendRound(const BenchOptions& opt, const keys::Signing
     }
     if (rss_kib >= 0) j["node_rss_kib"] = rss_kib;
   } else {
-    const std::string how = opt.stream ? "one AppendStream each" : fmt::format("batch {}", batch);
     std::cout << fmt::format(
-        "{} events, {} clients, {}: {:.0f} events/s over {:.2f} s; latency per {} p50 "
+        "{} events, {} clients, batch {}: {:.0f} events/s over {:.2f} s; latency per call p50 "
         "{:.2f} ms, p99 {:.2f} ms, p999 {:.2f} ms; {} failed\n",
-        opt.events, opt.clients, how, f.rate, f.seconds, opt.stream ? "event" : "call", f.p50,
-        f.p99, f.p999, f.failures);
+        opt.events, opt.clients, batch, f.rate, f.seconds, f.p50, f.p99, f.p999, f.failures);
     if (opt.baseline) {
       std::cout << fmt::format(
           "ratio to one-core verify baseline: {:.2f} (verify {:.0f}/s before the run, {:.0f}/s "
@@ -813,10 +725,6 @@ Result<RoundFigures> RunAppendRound(const BenchOptions& opt, const keys::Signing
 int Run(const BenchOptions& opt) {
   if (opt.lineage == 0 && opt.events == 0 && opt.proofs == 0) {
     std::cerr << "cairn bench: --events 0 needs --proofs N\n";
-    return kExitUsage;
-  }
-  if (opt.stream && opt.batch > 1) {
-    std::cerr << "cairn bench: --stream sends single events: --batch must be 1\n";
     return kExitUsage;
   }
   if (opt.lineage == 0 && opt.events > 0 && opt.key_file.empty()) {
@@ -949,9 +857,6 @@ void AddBenchCommand(CLI::App& root, Runner* selected) {
   cmd->add_option("--batch", opt->batch, "events per AppendBatch (1: single Append calls)")
       ->capture_default_str()
       ->check(CLI::Range(1, 10000));
-  cmd->add_flag("--stream", opt->stream,
-                "single events on one AppendStream per client (one unanswered at a time) instead "
-                "of one Append call per event");
   cmd->add_option("--rounds", opt->rounds,
                   "timed runs of --events each, then the median (the VM's speed drifts; with "
                   "--baseline each ratio is against the verify rate measured around its run)")

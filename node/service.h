@@ -24,19 +24,16 @@ namespace cairn::node {
 
 // Most events in one AppendBatch.
 inline constexpr int kMaxBatchEvents = 1000;
-// Most events of one AppendStream read and not yet answered; reading waits beyond.
-inline constexpr size_t kMaxStreamUnanswered = 64;
 
 // The system clock, for callers that inject none.
 const Clock& DefaultClock();
 
-// Append, AppendBatch and AppendStream use gRPC's callback API: the handler checks the events and
-// queues them, and the sequencer's writer answers after the group's COMMIT, so no thread waits for
+// Append and AppendBatch use gRPC's callback API: the handler checks the events and queues them,
+// and the sequencer's writer finishes the call after the group's COMMIT, so no thread waits for
 // the commit. The other methods are synchronous.
 class LedgerService final
     : public cairn::v1::Ledger::WithCallbackMethod_Append<
-          cairn::v1::Ledger::WithCallbackMethod_AppendBatch<
-              cairn::v1::Ledger::WithCallbackMethod_AppendStream<cairn::v1::Ledger::Service>>> {
+          cairn::v1::Ledger::WithCallbackMethod_AppendBatch<cairn::v1::Ledger::Service>> {
  public:
   // `storage`, `sequencer`, `validator` and `clock` must remain live while the service is
   // registered. `registry_version` is the trust registry version in force, named in bundles.
@@ -50,8 +47,6 @@ class LedgerService final
   grpc::ServerUnaryReactor* AppendBatch(grpc::CallbackServerContext* context,
                                         const cairn::v1::AppendBatchRequest* request,
                                         cairn::v1::AppendBatchResponse* response) override;
-  grpc::ServerBidiReactor<cairn::v1::AppendRequest, cairn::v1::AppendStreamResponse>* AppendStream(
-      grpc::CallbackServerContext* context) override;
   grpc::Status GetEvent(grpc::ServerContext* context, const cairn::v1::GetEventRequest* request,
                         cairn::v1::GetEventResponse* response) override;
   grpc::Status GetEntries(grpc::ServerContext* context, const cairn::v1::GetEntriesRequest* request,
@@ -93,8 +88,6 @@ class LedgerService final
   };
   // One Append or AppendBatch call from arrival to its answer (service.cc).
   class AppendCall;
-  // One AppendStream from its first read to its OnDone (service.cc).
-  class AppendStreamReactor;
 
   Storage& storage_;
   Sequencer& sequencer_;

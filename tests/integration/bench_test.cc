@@ -58,30 +58,6 @@ TEST_F(BenchTest, BatchesAreAppendedToo) {
   EXPECT_EQ(LogSize(), before + 250);
 }
 
-TEST_F(BenchTest, StreamsAppendEveryEventToo) {
-  const uint64_t before = LogSize();
-  const RunResult run =
-      Cairn({"bench", "--node", world_->node().address(), "--key", world_->key_path("pk-fwo"),
-             "--clients", "3", "--events", "200", "--stream", "--json"});
-  ASSERT_EQ(run.exit_code, 0) << run.err;
-  const auto round = nlohmann::json::parse(run.out);  // one round: its figures at the top
-  EXPECT_TRUE(round.at("stream").get<bool>());
-  EXPECT_EQ(round.at("failures").get<int>(), 0);
-  EXPECT_GT(round.at("events_per_s").get<double>(), 0);
-  EXPECT_EQ(LogSize(), before + 200);
-}
-
-TEST_F(BenchTest, StreamedEventsTheNodeRefusesAreCountedAsRefused) {
-  const uint64_t before = LogSize();
-  const RunResult run =
-      Cairn({"bench", "--node", world_->node().address(), "--key", world_->key_path("au-lynas"),
-             "--clients", "2", "--events", "20", "--stream"});
-  EXPECT_NE(run.exit_code, 0);
-  EXPECT_NE(run.err.find("20 events refused"), std::string::npos) << run.err;
-  EXPECT_NE(run.err.find("au-lynas"), std::string::npos) << run.err;
-  EXPECT_EQ(LogSize(), before);
-}
-
 TEST_F(BenchTest, EventsTheNodeRefusesMakeAnErrorExitNamingTheFirstError) {
   // The node does not host au-lynas: every append is refused, nothing is appended.
   const uint64_t before = LogSize();

@@ -12,7 +12,6 @@
 
 #include "common/clock.h"
 #include "ledger/event.h"
-#include "ledger/proofs.h"
 #include "tests/integration/harness.h"
 #include "tests/unit/test_world.h"
 
@@ -239,124 +238,6 @@ TEST_F(NodeTest, ReappendingTheSameSignedEventReturnsTheExistingEntry) {
   EXPECT_EQ(first.index(), second.index());
   EXPECT_EQ(first.event_id(), second.event_id());
   EXPECT_EQ(first.entry(), second.entry());
-  EXPECT_EQ(LogSize(), 1u);
-}
-
-// The inclusion proof in `result` verifies against the root of the checkpoint it came with.
-bool ProofVerifies(const cairn::v1::AppendResponse& result) {
-  cairn::v1::Checkpoint checkpoint;
-  if (!checkpoint.ParseFromString(result.checkpoint().checkpoint())) return false;
-  std::vector<Hash> path;
-  for (const auto& h : result.inclusion().hashes()) {
-    Hash x{};
-    if (h.size() != x.size()) return false;
-    std::copy(h.begin(), h.end(), x.begin());
-    path.push_back(x);
-  }
-  Hash root{};
-  if (checkpoint.root_hash().size() != root.size()) return false;
-  std::copy(checkpoint.root_hash().begin(), checkpoint.root_hash().end(), root.begin());
-  return ledger::VerifyInclusion(ledger::LeafHash(result.entry()), result.index(),
-                                 checkpoint.size(), path, root);
-}
-
-TEST_F(NodeTest, AppendStreamAnswersEveryEventInOrderAsAppendWould) {
-  auto tampered = Signed(DispatchOf("pk-fwo", "us-usm", kLot, 1'000'000));
-  tampered.mutable_signature()->at(0) ^= 1;
-  std::vector<cairn::v1::AppendRequest> requests(6);
-  *requests[0].mutable_event() = Signed(PakistanExtraction());
-  *requests[1].mutable_event() = Signed(DispatchOf("pk-fwo", "us-usm", kLot, 30'000'000));
-  // requests[2] has no event
-  *requests[3].mutable_event() = requests[0].event();  // again: a duplicate
-  *requests[4].mutable_event() = Signed(DispatchOf("pk-fwo", "us-usm", kLot, 8'000'000));
-  *requests[5].mutable_event() = tampered;
-
-  grpc::ClientContext context;
-  SetDeadline(context, 30);
-  auto stream = stub_->AppendStream(&context);
-  for (const auto& request : requests) ASSERT_TRUE(stream->Write(request));
-  ASSERT_TRUE(stream->WritesDone());
-  std::vector<cairn::v1::AppendStreamResponse> answers;
-  cairn::v1::AppendStreamResponse answer;
-  while (stream->Read(&answer)) answers.push_back(answer);
-  const grpc::Status finished = stream->Finish();
-  ASSERT_TRUE(finished.ok()) << finished.error_message();
-  ASSERT_EQ(answers.size(), 6u);
-
-  EXPECT_EQ(answers[0].code(), 0);
-  EXPECT_EQ(answers[0].result().index(), 0u);
-  EXPECT_FALSE(answers[0].result().duplicate());
-  EXPECT_EQ(answers[1].code(), grpc::StatusCode::FAILED_PRECONDITION);
-  EXPECT_FALSE(answers[1].has_result());
-  EXPECT_EQ(answers[2].code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_NE(answers[2].message().find("AppendRequest.event"), std::string::npos);
-  EXPECT_EQ(answers[3].code(), 0);
-  EXPECT_TRUE(answers[3].result().duplicate());
-  EXPECT_EQ(answers[3].result().index(), 0u);
-  EXPECT_EQ(answers[4].code(), 0);
-  EXPECT_EQ(answers[4].result().index(), 1u);
-  EXPECT_EQ(answers[5].code(), grpc::StatusCode::UNAUTHENTICATED);
-  EXPECT_NE(answers[5].message().find("signature"), std::string::npos) << answers[5].message();
-  for (const int i : {0, 4}) {
-    EXPECT_EQ(answers[i].result().event_id(), ToHex(ledger::EventId(requests[i].event().body())));
-    EXPECT_TRUE(ProofVerifies(answers[i].result())) << "answer " << i;
-  }
-  EXPECT_EQ(LogSize(), 2u);
-  const RunResult r = VerifyLog();
-  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
-}
-
-TEST_F(NodeTest, AppendStreamKeepsOrderBeyondItsWindowOfUnansweredEvents) {
-  // 150 events written without waiting for answers: more than the 64 the node reads ahead.
-  constexpr int kEvents = 150;
-  grpc::ClientContext context;
-  SetDeadline(context, 60);
-  auto stream = stub_->AppendStream(&context);
-  std::vector<std::string> ids(kEvents);
-  std::thread writer([&] {
-    for (int i = 0; i < kEvents; ++i) {
-      cairn::v1::AppendRequest request;
-      *request.mutable_event() =
-          Signed(PakistanExtraction("pk-fwo:S-" + std::to_string(i), 1'000'000));
-      ids[i] = ToHex(ledger::EventId(request.event().body()));
-      if (!stream->Write(request)) return;
-    }
-    stream->WritesDone();
-  });
-  std::vector<cairn::v1::AppendStreamResponse> answers;
-  cairn::v1::AppendStreamResponse answer;
-  while (stream->Read(&answer)) answers.push_back(answer);
-  writer.join();
-  ASSERT_TRUE(stream->Finish().ok());
-  ASSERT_EQ(answers.size(), static_cast<size_t>(kEvents));
-  for (int i = 0; i < kEvents; ++i) {
-    EXPECT_EQ(answers[i].code(), 0) << i << ": " << answers[i].message();
-    EXPECT_EQ(answers[i].result().index(), static_cast<uint64_t>(i));
-    EXPECT_EQ(answers[i].result().event_id(), ids[i]);
-  }
-  EXPECT_TRUE(ProofVerifies(answers.back().result()));
-  EXPECT_EQ(LogSize(), static_cast<uint64_t>(kEvents));
-}
-
-TEST_F(NodeTest, SigtermStopsANodeWithAnOpenAppendStream) {
-  grpc::ClientContext context;
-  SetDeadline(context, 30);
-  auto stream = stub_->AppendStream(&context);
-  cairn::v1::AppendRequest request;
-  *request.mutable_event() = Signed(PakistanExtraction());
-  ASSERT_TRUE(stream->Write(request));
-  cairn::v1::AppendStreamResponse answer;
-  ASSERT_TRUE(stream->Read(&answer));
-  EXPECT_EQ(answer.code(), 0);
-  // The stream stays open; the node still stops, at once and cleanly, and kept the event.
-  const auto started = std::chrono::steady_clock::now();
-  EXPECT_EQ(world_->node().Terminate(), 0);
-  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(8));
-  EXPECT_FALSE(stream->Read(&answer));
-  EXPECT_FALSE(stream->Finish().ok());
-  std::string error;
-  ASSERT_TRUE(world_->node().Start(world_->config_path(), &error)) << error;
-  stub_ = world_->Stub();
   EXPECT_EQ(LogSize(), 1u);
 }
 
