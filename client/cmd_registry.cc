@@ -18,12 +18,15 @@
 #include "keys/key_file.h"
 #include "keys/registry.h"
 #include "keys/registry_edit.h"
+#include "ledger/rulebook.h"
 
 namespace cairn::client {
 namespace {
 
 using cairn::v1::Registry;
 using cairn::v1::RegistryFile;
+
+uint32_t ReceiptTolerancePpm(const Registry& r) { return ledger::RulesOf(r).receipt_tolerance_ppm; }
 
 // Prints "cairn registry <sub>: <message>" and returns the exit code for `status`: 1 when the
 // registry or a signature does not verify or a key may not sign, 2 for usage and I/O errors.
@@ -303,6 +306,26 @@ int RunSetThreshold(const ThresholdOptions& opt) {
       });
 }
 
+// ---- set-rules
+
+struct RulesOptions {
+  std::string registry;
+  uint32_t receipt_tolerance_ppm = 0;
+};
+
+int RunSetRules(const RulesOptions& opt) {
+  const int64_t now = Now();
+  return Edit(
+      "set-rules", opt.registry,
+      [&](const RegistryFile& f) {
+        return keys::SetReceiptTolerance(f, opt.receipt_tolerance_ppm, now);
+      },
+      [&](uint64_t v) {
+        return "draft version " + std::to_string(v) + ": receipt tolerance " +
+               std::to_string(opt.receipt_tolerance_ppm) + " ppm";
+      });
+}
+
 // ---- sign
 
 struct SignOptions {
@@ -424,6 +447,7 @@ nlohmann::json RegistryJson(const Registry& r) {
           {"version", r.version()},
           {"issued_at", FormatTime(ToMicros(r.issued_at()))},
           {"threshold", r.threshold()},
+          {"rules", {{"receipt_tolerance_ppm", ReceiptTolerancePpm(r)}}},
           {"participants", participants},
           {"logs", logs}};
 }
@@ -508,7 +532,8 @@ int RunShow(const ShowOptions& opt) {
   }
   std::cout << "issued at   " << FormatTime(ToMicros(shown.issued_at())) << "\n"
             << "threshold   " << shown.threshold()
-            << " registrar signature(s) for the version after it\n";
+            << " registrar signature(s) for the version after it\n"
+            << "rules       receipt tolerance " << ReceiptTolerancePpm(shown) << " ppm\n";
   if (!opt.pending && draft.has_value()) {
     std::cout << "draft       version " << draft->version() << " pending, " << sigs.valid << " of "
               << sigs.threshold << " registrar signatures (see --pending)\n";
@@ -624,6 +649,20 @@ void AddRegistryCommand(CLI::App& root, Runner* selected) {
         ->required()
         ->check(CLI::Range(1, 1000));
     Select(cmd, opt, selected, &RunSetThreshold);
+  }
+  {
+    auto opt = std::make_shared<RulesOptions>();
+    CLI::App* cmd = registry->add_subcommand(
+        "set-rules",
+        "Set the draft's consortium rules, which every node and every auditor applies alike\n"
+        "(no node's config can loosen them).");
+    AddRegistryFlag(cmd, opt->registry);
+    cmd->add_option("--receipt-tolerance-ppm", opt->receipt_tolerance_ppm,
+                    "how many parts per million a receipt may exceed its dispatch by (default "
+                    "5000, i.e. 0.5%)")
+        ->required()
+        ->check(CLI::Range(0, 1000000));
+    Select(cmd, opt, selected, &RunSetRules);
   }
   {
     auto opt = std::make_shared<SignOptions>();

@@ -3,6 +3,7 @@
 
 #include <google/protobuf/timestamp.pb.h>
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 
@@ -30,6 +31,17 @@ class FixedClock final : public Clock {
 
  private:
   const int64_t micros_;
+};
+
+// A clock tests set and step, backwards too, from any thread.
+class SettableClock final : public Clock {
+ public:
+  explicit SettableClock(int64_t micros) : micros_(micros) {}
+  int64_t NowMicros() const override { return micros_.load(); }
+  void Set(int64_t micros) { micros_.store(micros); }
+
+ private:
+  std::atomic<int64_t> micros_;
 };
 
 int64_t ToMicros(const google::protobuf::Timestamp& ts);

@@ -336,6 +336,12 @@ Status ValidateRegistryContents(const Registry& registry) {
     return InvalidArgument("version: got " + std::to_string(registry.version()) + ", want >= 1");
   }
   CAIRN_RETURN_IF_ERROR(ValidateTimestamp(registry.issued_at(), "issued_at"));
+  if (registry.rules().has_receipt_tolerance_ppm() &&
+      registry.rules().receipt_tolerance_ppm() > 1'000'000) {
+    return InvalidArgument("rules.receipt_tolerance_ppm: got " +
+                           std::to_string(registry.rules().receipt_tolerance_ppm()) +
+                           ", want <= 1000000");
+  }
 
   std::map<std::string, int> participant_index;
   std::map<std::string, std::string> key_fields;

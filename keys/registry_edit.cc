@@ -313,6 +313,16 @@ Result<DraftEdit> SetThreshold(const RegistryFile& file, uint32_t threshold, int
   return Commit(std::move(draft));
 }
 
+Result<DraftEdit> SetReceiptTolerance(const RegistryFile& file, uint32_t ppm, int64_t now_us) {
+  if (ppm > 1'000'000) {
+    return InvalidArgument("receipt_tolerance_ppm: got " + std::to_string(ppm) +
+                           ", want <= 1000000");
+  }
+  CAIRN_ASSIGN_OR_RETURN(Draft draft, OpenDraft(file, now_us));
+  draft.registry.mutable_rules()->set_receipt_tolerance_ppm(ppm);
+  return Commit(std::move(draft));
+}
+
 DraftSignatures CountDraftSignatures(const RegistryFile& file) {
   DraftSignatures out;
   auto draft = PendingDraft(file);

@@ -88,6 +88,11 @@ Result<DraftEdit> RevokeKey(const cairn::v1::RegistryFile& file, std::string_vie
 Result<DraftEdit> SetThreshold(const cairn::v1::RegistryFile& file, uint32_t threshold,
                                int64_t now_us);
 
+// Sets the draft's consortium rules that every node and auditor applies: the receipt tolerance in
+// parts per million (0..1,000,000). INVALID_ARGUMENT for a value out of range.
+Result<DraftEdit> SetReceiptTolerance(const cairn::v1::RegistryFile& file, uint32_t ppm,
+                                      int64_t now_us);
+
 // The outcome of a signature.
 struct SignOutcome {
   cairn::v1::RegistryFile file;  // with the signature; the draft moved into versions when in force

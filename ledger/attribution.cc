@@ -459,6 +459,9 @@ std::vector<Violation> ScreenPolicy(const Policy& policy, const LineageGraph& gr
       Violation v;
       v.rule = static_cast<int>(r);
       v.reason = rule.reason;
+      if (!rule.regions.empty()) {
+        v.red_flag = "origin in or transit through a conflict-affected or high-risk area";
+      }
       v.element = element;
       v.share = share;
       v.max_share = max_share;

@@ -72,7 +72,11 @@ Attribution AttributeOrigin(const LineageGraph& graph, int target);
 
 // A rule of a policy that the target lot breaks.
 struct Violation {
-  // Index of the rule in Policy::rules.
+  // "restricted_source" (a [[restrict]] rule) or "transit_loss" (max_transit_loss).
+  std::string kind = "restricted_source";
+  // The OECD Due Diligence Guidance Annex II red-flag category it falls under, when one fits.
+  std::string red_flag;
+  // Index of the rule in Policy::rules; -1 for a transit loss.
   int rule = -1;
   std::string reason;
   // The element the share is of; empty = the whole mass.

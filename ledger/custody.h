@@ -11,6 +11,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "cairn/v1/event.pb.h"
@@ -65,20 +66,54 @@ struct CustodyEffects {
   std::map<std::string, uint64_t> consumed;  // lot -> grams consumed by a transformation
 };
 
-struct CustodyOptions {
-  // A receipt may report up to this fraction more than was dispatched (weighbridge and moisture
-  // differences); beyond it the receipt is refused.
-  double receipt_tolerance = 0.005;
+// The receipt tolerance when the registry names none: 0.5% (weighbridge and moisture differences).
+inline constexpr uint32_t kDefaultReceiptTolerancePpm = 5000;
+
+// Consortium rules that every node and every auditor apply alike. They come from the signed trust
+// registry (ledger/rulebook.h: RulesOf), never from a node's config, so no node can loosen what the
+// auditors check.
+struct ConsortiumRules {
+  // A receipt may report up to this many parts per million more than was dispatched; beyond it
+  // the receipt is refused.
+  uint32_t receipt_tolerance_ppm = kDefaultReceiptTolerancePpm;
+};
+
+// The most grams a receipt may report for `dispatched_g` grams dispatched under `rules`.
+uint64_t ReceiptLimitG(uint64_t dispatched_g, const ConsortiumRules& rules);
+
+// One rule an event breaks.
+struct CustodyViolation {
+  // FAILED_PRECONDITION, PERMISSION_DENIED or ALREADY_EXISTS naming the field and rule; NOT_FOUND
+  // when the view lacks the evidence to decide (an auditor's bundle that does not hold it).
+  Status status;
+  std::string field;   // e.g. "Dispatch.lots[0]", "EventBody.refs[1].event_id"
+  std::string lot_id;  // the lot concerned; empty when none
+};
+
+// What an event does and which rules it breaks.
+struct CustodyPlan {
+  // When violations is empty: exactly what appending the event changes. Otherwise what it would
+  // change as far as it can be done (nothing taken beyond what is held, no lot created twice, a
+  // receipt credits what it reports), so that a verifier can replay on past a broken event.
+  CustodyEffects effects;
+  // Every rule broken, in the order checked; empty when the event may be appended.
+  std::vector<CustodyViolation> violations;
 };
 
 // Checks the stateful rules for `event` against `view`:
 // referenced events known (FAILED_PRECONDITION); a lot id is created once (ALREADY_EXISTS);
 // the author holds every lot it dispatches or consumes, and no more than it holds is dispatched or
 // consumed (FAILED_PRECONDITION); a receipt answers a known dispatch addressed to its author
-// (FAILED_PRECONDITION / PERMISSION_DENIED), once (ALREADY_EXISTS), for lots of that dispatch; a
-// correction targets an earlier event of the same author (PERMISSION_DENIED).
-// On success returns the effects to apply.
+// (FAILED_PRECONDITION / PERMISSION_DENIED), once (ALREADY_EXISTS), for lots of that dispatch, each
+// within rules.receipt_tolerance_ppm of what was dispatched (FAILED_PRECONDITION); an attestation
+// names a known lot or event; a correction targets an earlier event of the same author
+// (PERMISSION_DENIED). A NOT_FOUND answer of the view is recorded as a violation and the check goes
+// on; any other error of the view (storage) is returned.
+Result<CustodyPlan> PlanCustody(const ParsedEvent& event, CustodyView& view,
+                                const ConsortiumRules& rules);
+
+// PlanCustody for a writer: the effects when the event breaks no rule, else the first violation.
 Result<CustodyEffects> CheckAndPlanCustody(const ParsedEvent& event, CustodyView& view,
-                                           const CustodyOptions& options = {});
+                                           const ConsortiumRules& rules = {});
 
 }  // namespace cairn::ledger

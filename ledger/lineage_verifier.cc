@@ -13,7 +13,9 @@
 #include "common/clock.h"
 #include "ledger/event.h"
 #include "ledger/log_verifier.h"
+#include "ledger/memory_state.h"
 #include "ledger/proofs.h"
+#include "ledger/rulebook.h"
 #include "ledger/validate.h"
 
 namespace cairn::ledger {
@@ -123,9 +125,12 @@ EntryCheck CheckEntry(const cairn::v1::BundleEntry& bundled,
         "appended_at " + FormatTime(appended_at) + " is later than the checkpoint that includes it",
         parsed->id_hex);
   }
-  if (Status s = VerifyAuthority(*parsed, registry, appended_at); !s.ok()) {
-    const bool unknown = registry.FindKey(parsed->signed_event.key_id()) == nullptr;
-    return fail(unknown ? Severity::kIncomplete : Severity::kIntegrity, "signature",
+  // The rulebook's checks of one event (schema, signature, key, roles), as the node applied them.
+  if (Status s = CheckEventAlone(*parsed, registry, appended_at); !s.ok()) {
+    const bool schema = s.code() == StatusCode::kInvalidArgument;
+    const bool unknown = !schema && registry.FindKey(parsed->signed_event.key_id()) == nullptr;
+    return fail(unknown ? Severity::kIncomplete : Severity::kIntegrity,
+                schema ? "schema" : "signature",
                 "event " + parsed->id_hex + ": " + std::string(s.message()), parsed->id_hex);
   }
   result.ok = true;
@@ -171,164 +176,153 @@ std::vector<EntryCheck> CheckEntries(const cairn::v1::EvidenceBundle& bundle,
   return checks;
 }
 
-// Custody of the lineage's lots, replayed event by event.
-class CustodyReplay {
+// Custody state of a bundle's lineage for the rulebook's custody check (PlanCustody). A bundle
+// holds the events of the lineage's lots, not the whole log, so the view answers only for those:
+// a lot off the lineage is not checked (unlimited holdings, never tracked), and what the bundle
+// lacks — the creation of a lineage lot, an event it names — is NOT_FOUND, which the check
+// records as missing evidence rather than a broken rule.
+class BundleCustodyView final : public CustodyView {
  public:
-  CustodyReplay(const LineageGraph& graph, const std::vector<bool>& on_lineage,
-                double receipt_tolerance, std::vector<Finding>& findings)
-      : graph_(graph),
-        on_lineage_(on_lineage),
-        receipt_tolerance_(receipt_tolerance),
-        findings_(findings),
-        held_(graph.lots().size()) {}
+  // `graph` and `on_lineage` must remain live while the view is in use.
+  BundleCustodyView(const LineageGraph& graph, const std::vector<bool>& on_lineage)
+      : graph_(graph), on_lineage_(on_lineage) {}
 
-  void Run() {
-    for (int e = 0; e < static_cast<int>(graph_.events().size()); ++e) Apply(e);
+  Result<bool> HasEvent(const std::string& event_id_hex) override {
+    if (*state_.HasEvent(event_id_hex)) return true;
+    if (graph_.FindEvent(event_id_hex)) return false;  // in the bundle, but not before this one
+    return NotFound("event " + event_id_hex + " is not in the bundle");
   }
+  Result<std::optional<cairn::v1::EventBody>> FindEventBody(
+      const std::string& event_id_hex) override {
+    CAIRN_ASSIGN_OR_RETURN(const bool known, HasEvent(event_id_hex));
+    if (!known) return std::optional<cairn::v1::EventBody>();
+    return state_.FindEventBody(event_id_hex);
+  }
+  Result<std::optional<LotRecord>> FindLot(const std::string& lot_id) override {
+    CAIRN_ASSIGN_OR_RETURN(auto lot, state_.FindLot(lot_id));
+    if (lot) return lot;
+    const std::optional<int> l = graph_.FindLot(lot_id);
+    if (l && graph_.lot(*l).created_by >= 0) return lot;  // created later in the replay
+    if (l && on_lineage_[*l]) {
+      return NotFound("the event that created lot " + lot_id + " is not in the bundle");
+    }
+    // Off the lineage and not created in the bundle: not the auditor's to check.
+    return std::optional<LotRecord>(LotRecord{lot_id, std::string(LotCreator(lot_id)), "", 0, ""});
+  }
+  Result<uint64_t> Holding(const std::string& lot_id, const std::string& holder) override {
+    if (!OnLineage(lot_id)) return kUnchecked;
+    return state_.Holding(lot_id, holder);
+  }
+  Result<std::optional<ShipmentRecord>> FindShipment(const std::string& dispatch_id_hex) override {
+    CAIRN_ASSIGN_OR_RETURN(const bool known, HasEvent(dispatch_id_hex));
+    if (!known) return std::optional<ShipmentRecord>();
+    return state_.FindShipment(dispatch_id_hex);
+  }
+
+  // Records `event` with its effects on the lineage's lots.
+  void Apply(const ParsedEvent& event, CustodyEffects effects) {
+    std::erase_if(effects.holding_changes,
+                  [&](const auto& change) { return !OnLineage(std::get<0>(change)); });
+    state_.Apply(event, effects);
+  }
+
+  const MemoryCustodyState& state() const { return state_; }
 
  private:
-  struct Shipment {
-    std::string sender;
-    std::string recipient;
-    std::map<int, uint64_t> lots;  // lineage lots only
-    bool received = false;
-  };
+  static constexpr uint64_t kUnchecked = uint64_t{1} << 62;
 
-  void Add(Severity severity, const char* check, int e, int lot, std::string message) {
-    findings_.push_back(Finding{severity, check, graph_.event(e).id_hex,
-                                lot >= 0 ? graph_.lot(lot).lot_id : "", std::move(message)});
-  }
-
-  std::string Name(int e) const {
-    return std::string(KindName(graph_.event(e).body)) + " " + graph_.event(e).id_hex;
-  }
-
-  // Removes `mass_g` of `lot` from `holder`'s holding for event `e`, reporting a custody gap.
-  void Take(const std::string& holder, int lot, uint64_t mass_g, int e, const char* verb) {
-    uint64_t& have = held_[lot][holder];
-    if (have >= mass_g) {
-      have -= mass_g;
-      return;
-    }
-    const LineageLot& l = graph_.lot(lot);
-    if (l.created_by < 0) {
-      have = 0;  // already reported: the lot's creation is missing
-      return;
-    }
-    for (const auto& [dispatch, shipment] : shipments_) {
-      if (!shipment.received && shipment.recipient == holder && shipment.lots.count(lot) != 0) {
-        Add(Severity::kIncomplete, "missing", e, lot,
-            Name(e) + ": " + holder + " " + verb + " " + l.lot_id +
-                " but its receipt of dispatch " + graph_.event(dispatch).id_hex +
-                " is not in the bundle");
-        have = 0;
-        return;
-      }
-    }
-    if (have == 0) {
-      Add(Severity::kIntegrity, "custody", e, lot,
-          Name(e) + ": " + holder + " " + verb + " " + Kg(mass_g) + " of " + l.lot_id +
-              " but does not hold it");
-    } else {
-      Add(Severity::kIntegrity, "custody", e, lot,
-          Name(e) + ": " + holder + " " + verb + " " + Kg(mass_g) + " of " + l.lot_id +
-              " but holds only " + Kg(have) + " (excess " + Kg(mass_g - have) + ")");
-    }
-    have = 0;
-  }
-
-  void Apply(int e) {
-    const LineageEvent& event = graph_.event(e);
-    const cairn::v1::EventBody& body = event.body;
-    const std::string& author = body.author();
-    switch (body.kind_case()) {
-      case cairn::v1::EventBody::kExtraction:
-      case cairn::v1::EventBody::kTransformation: {
-        for (const LotFlow& input : graph_.Inputs(e)) {
-          if (on_lineage_[input.lot]) Take(author, input.lot, input.mass_g, e, "consumes");
-        }
-        const int created =
-            body.has_extraction() ? *graph_.FindLot(body.extraction().lot_id()) : -1;
-        auto credit = [&](int lot) {
-          if (on_lineage_[lot] && graph_.lot(lot).created_by == e) {
-            held_[lot][author] += graph_.lot(lot).created_mass_g;
-          }
-        };
-        if (created >= 0) credit(created);
-        for (int output : graph_.Outputs(e)) credit(output);
-        break;
-      }
-      case cairn::v1::EventBody::kDispatch: {
-        Shipment shipment{author, body.dispatch().recipient(), {}, false};
-        for (const auto& lot : body.dispatch().lots()) {
-          const int l = *graph_.FindLot(lot.lot_id());
-          if (!on_lineage_[l]) continue;
-          Take(author, l, lot.mass_g(), e, "dispatches");
-          shipment.lots[l] += lot.mass_g();
-        }
-        shipments_.emplace(e, std::move(shipment));
-        break;
-      }
-      case cairn::v1::EventBody::kReceipt: {
-        const auto& receipt = body.receipt();
-        auto dispatch = graph_.FindEvent(receipt.dispatch_event_id());
-        auto shipment = dispatch ? shipments_.find(*dispatch) : shipments_.end();
-        if (shipment == shipments_.end()) {
-          Add(Severity::kIncomplete, "missing", e, -1,
-              Name(e) + " answers dispatch " + receipt.dispatch_event_id() +
-                  ", which is not in the bundle (or comes after it)");
-          for (const auto& lot : receipt.lots()) {
-            const int l = *graph_.FindLot(lot.lot_id());
-            if (on_lineage_[l]) held_[l][author] += lot.mass_g();
-          }
-          break;
-        }
-        Shipment& s = shipment->second;
-        if (s.recipient != author) {
-          Add(Severity::kIntegrity, "custody", e, -1,
-              Name(e) + " by " + author + " answers dispatch " + receipt.dispatch_event_id() +
-                  " addressed to " + s.recipient);
-          break;
-        }
-        if (s.received) {
-          Add(Severity::kIntegrity, "custody", e, -1,
-              Name(e) + ": dispatch " + receipt.dispatch_event_id() + " was already received");
-          break;
-        }
-        s.received = true;
-        for (const auto& lot : receipt.lots()) {
-          const int l = *graph_.FindLot(lot.lot_id());
-          if (!on_lineage_[l]) continue;
-          auto sent = s.lots.find(l);
-          if (sent == s.lots.end()) {
-            Add(Severity::kIntegrity, "custody", e, l,
-                Name(e) + ": lot " + lot.lot_id() + " is not in dispatch " +
-                    receipt.dispatch_event_id());
-            continue;
-          }
-          const double allowed = static_cast<double>(sent->second) * (1.0 + receipt_tolerance_);
-          if (static_cast<double>(lot.mass_g()) > allowed) {
-            Add(Severity::kIntegrity, "mass", e, l,
-                Name(e) + ": received " + Kg(lot.mass_g()) + " of " + lot.lot_id() +
-                    ", dispatched " + Kg(sent->second) + " (excess " +
-                    Kg(lot.mass_g() - sent->second) + " beyond the tolerance)");
-          }
-          held_[l][author] += lot.mass_g();
-        }
-        break;
-      }
-      default:
-        break;
-    }
+  bool OnLineage(const std::string& lot_id) const {
+    const std::optional<int> l = graph_.FindLot(lot_id);
+    return l && on_lineage_[*l];
   }
 
   const LineageGraph& graph_;
   const std::vector<bool>& on_lineage_;
-  const double receipt_tolerance_;
-  std::vector<Finding>& findings_;
-  std::vector<std::map<std::string, uint64_t>> held_;  // per lot: holder -> grams
-  std::map<int, Shipment> shipments_;                  // by dispatch event
+  MemoryCustodyState state_;
 };
+
+std::string Kg(uint64_t grams) { return Kg(static_cast<double>(grams)); }
+
+// Replays every event of the graph through the rulebook's custody check, in the graph's order,
+// turning each broken rule into a finding and each transit loss on the lineage into a note (and a
+// violation when the policy bounds transit losses).
+void ReplayCustody(const LineageGraph& graph, const std::vector<bool>& on_lineage,
+                   const ConsortiumRules& rules, const Policy* policy,
+                   std::vector<Finding>& findings, std::vector<Violation>& violations) {
+  BundleCustodyView view(graph, on_lineage);
+  for (int e = 0; e < static_cast<int>(graph.events().size()); ++e) {
+    const LineageEvent& event = graph.event(e);
+    // PlanCustody reads the id and body only.
+    ParsedEvent parsed;
+    parsed.id_hex = event.id_hex;
+    parsed.body = event.body;
+    auto plan = PlanCustody(parsed, view, rules);
+    if (!plan.ok()) {  // the in-memory view does not fail; kept for the contract
+      findings.push_back({Severity::kIntegrity, "custody", event.id_hex, "",
+                          std::string(plan.status().message())});
+      continue;
+    }
+    const std::string name = std::string(KindName(event.body)) + " " + event.id_hex;
+    for (const CustodyViolation& v : plan->violations) {
+      const std::string message = name + ": " + v.status.message();
+      if (v.status.code() == StatusCode::kNotFound) {
+        const std::optional<int> lot = graph.FindLot(v.lot_id);
+        if (lot && graph.lot(*lot).created_by < 0) continue;  // reported once, for the lot
+        const bool ref = v.field.rfind("EventBody.refs", 0) == 0;
+        findings.push_back({ref ? Severity::kNote : Severity::kIncomplete, "missing", event.id_hex,
+                            v.lot_id, message});
+        continue;
+      }
+      // A holder short of a lot it was sent: its receipt is what the bundle lacks.
+      if (v.status.code() == StatusCode::kFailedPrecondition && !v.lot_id.empty() &&
+          !event.body.has_receipt()) {
+        if (auto open = view.state().OpenShipmentOf(v.lot_id, event.body.author())) {
+          findings.push_back(
+              {Severity::kIncomplete, "missing", event.id_hex, v.lot_id,
+               message + " (its receipt of dispatch " + *open + " is not in the bundle)"});
+          continue;
+        }
+      }
+      const bool mass = event.body.has_receipt() && v.field.rfind("Receipt.lots", 0) == 0;
+      findings.push_back(
+          {Severity::kIntegrity, mass ? "mass" : "custody", event.id_hex, v.lot_id, message});
+    }
+    if (event.body.has_receipt() && plan->violations.empty()) {
+      const std::string& dispatch_id = event.body.receipt().dispatch_event_id();
+      const auto shipment = view.FindShipment(dispatch_id);
+      for (const auto& [lot_id, lost_g] : plan->effects.lost) {
+        const std::optional<int> lot = graph.FindLot(lot_id);
+        if (!lot || !on_lineage[*lot] || !shipment.ok() || !*shipment) continue;
+        const uint64_t sent_g = (*shipment)->lots.at(lot_id);
+        const double fraction = static_cast<double>(lost_g) / static_cast<double>(sent_g);
+        const std::string what = "transit loss of " + Kg(lost_g) + " (" + Percent(fraction) +
+                                 ") of " + lot_id + " between dispatch " + dispatch_id + " by " +
+                                 (*shipment)->sender + " and receipt " + event.id_hex + " by " +
+                                 event.body.author();
+        findings.push_back({Severity::kNote, "transit_loss", event.id_hex, lot_id, what});
+        if (policy != nullptr && policy->max_transit_loss &&
+            fraction > *policy->max_transit_loss + 1e-12) {
+          Violation violation;
+          violation.kind = "transit_loss";
+          violation.red_flag =
+              "unexplained loss in transit: possible diversion or substitution of material "
+              "(OECD Annex II: fraudulent misrepresentation of origin)";
+          violation.reason = what + " exceeds max_transit_loss " +
+                             Percent(*policy->max_transit_loss) + " of policy \"" + policy->name +
+                             "\"";
+          violation.share = fraction;
+          violation.max_share = *policy->max_transit_loss;
+          violation.source = "shipment " + dispatch_id.substr(0, 12) + " from " +
+                             (*shipment)->sender + " to " + event.body.author();
+          violation.source_lot = lot_id;
+          violation.path_event_ids = {dispatch_id, event.id_hex};
+          violations.push_back(std::move(violation));
+        }
+      }
+    }
+    view.Apply(parsed, std::move(plan->effects));
+  }
+}
 
 }  // namespace
 
@@ -461,15 +455,10 @@ LineageReport VerifyLineage(const cairn::v1::EvidenceBundle& bundle,
       findings.push_back({Severity::kIncomplete, "missing", "", l.lot_id,
                           "lot " + l.lot_id + ": the event that created it is not in the bundle"});
     }
-    for (int again : l.created_again_by) {
-      findings.push_back({Severity::kIntegrity, "custody", graph.event(again).id_hex, l.lot_id,
-                          std::string(KindName(graph.event(again).body)) + " " +
-                              graph.event(again).id_hex + " creates lot " + l.lot_id +
-                              ", already created by " + graph.event(l.created_by).id_hex});
-    }
   }
 
-  CustodyReplay(graph, on_lineage, options.receipt_tolerance, findings).Run();
+  std::vector<Violation> transit_violations;
+  ReplayCustody(graph, on_lineage, RulesOf(registry), options.policy, findings, transit_violations);
 
   // Mass balance of every transformation creating or consuming a lineage lot.
   const double mass_tolerance =
@@ -531,6 +520,7 @@ LineageReport VerifyLineage(const cairn::v1::EvidenceBundle& bundle,
       report.violations = ScreenPolicy(*options.policy, graph, *target, options.as_of_us);
     }
   }
+  for (Violation& v : transit_violations) report.violations.push_back(std::move(v));
   return report;
 }
 

@@ -4,14 +4,16 @@
 //
 // Integrity: every checkpoint signed by its log's key in the auditor's registry; every entry
 // parses, belongs to its log at its index, and is included (RFC 9162) in its log's checkpoint;
-// every event's signature verifies under a key of its author valid when the event occurred and not
-// revoked when it was appended (appended_at itself no later than the checkpoint that includes it);
-// the author's roles permit the event.
-// Custody (replayed over the lineage's lots in log order): each dispatch and consumption by a
-// holder of the lot and within its holding, each receipt answering a dispatch addressed to its
-// author, once, within the receipt tolerance. Mass: each transformation's per-element output
-// within mass_tolerance of its inputs. Completeness: every lot's creating event, every receipt's
-// dispatch and every key present.
+// every event passes the rulebook's checks of one event (ledger/rulebook.h, CheckEventAlone):
+// schema, signature under a key of its author valid when the event occurred and not revoked when
+// it was appended (appended_at itself no later than the checkpoint that includes it), roles.
+// Custody: every event replayed in log order through the rulebook's custody check (PlanCustody)
+// under the registry's consortium rules, over the lineage's lots: each dispatch and consumption by
+// a holder of the lot and within its holding, each receipt answering a dispatch addressed to its
+// author, once, within the receipt tolerance; every transit loss on the lineage is a note, and a
+// violation when it exceeds the policy's max_transit_loss. Mass: each transformation's
+// per-element output within mass_tolerance of its inputs. Completeness: every lot's creating
+// event, every receipt's dispatch and every key present.
 //
 // Thread-safe: a pure function of its arguments. Signature and proof checks run on
 // `options.threads` threads.
@@ -41,7 +43,8 @@ enum class Severity {
 
 struct Finding {
   Severity severity = Severity::kNote;
-  // "checkpoint", "entry", "signature", "inclusion", "custody", "mass", "missing", "assay".
+  // "checkpoint", "entry", "schema", "signature", "inclusion", "custody", "mass", "missing",
+  // "assay", "transit_loss".
   std::string check;
   std::string event_id;  // hex; empty when the finding is not about one event
   std::string lot_id;    // empty when not about one lot
@@ -53,10 +56,9 @@ struct LineageOptions {
   int64_t as_of_us = 0;
   // nullptr: no policy screening. Must remain live during the call.
   const Policy* policy = nullptr;
-  // Per-element mass balance slack when no policy gives one.
+  // Per-element mass balance slack when no policy gives one. (The receipt tolerance is a
+  // consortium rule: it comes from the registry.)
   double mass_tolerance = 0.02;
-  // A receipt may report up to this fraction more than was dispatched.
-  double receipt_tolerance = 0.005;
   // Threads for signature and proof checks; 0 = std::thread::hardware_concurrency().
   unsigned threads = 0;
   // Called now and then from the calling thread with (entries checked, total).

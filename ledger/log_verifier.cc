@@ -3,7 +3,7 @@
 #include "common/clock.h"
 #include "ledger/custody.h"
 #include "ledger/event.h"
-#include "ledger/validate.h"
+#include "ledger/rulebook.h"
 
 namespace cairn::ledger {
 
@@ -50,19 +50,16 @@ bool LogVerifier::Add(uint64_t index, std::string_view entry_bytes) {
     Fail(index, parsed.status());
     return false;
   }
-  const int64_t appended_at = ToMicros(entry.appended_at());
-  if (Status s = VerifyAuthority(*parsed, registry_, appended_at); !s.ok()) {
-    verdict_.unknown_key = registry_.FindKey(parsed->signed_event.key_id()) == nullptr;
-    Fail(index, s.WithPrefix("event " + parsed->id_hex));
-    return false;
-  }
   // The node refuses a repeated event; a log holding one twice was not written by a node.
   if (*state_.HasEvent(parsed->id_hex)) {
     Fail(index, DataLoss("event " + parsed->id_hex + " appears twice"));
     return false;
   }
-  auto effects = CheckAndPlanCustody(*parsed, state_);
+  // The rulebook the node applied when it appended the entry, at the entry's appended_at.
+  auto effects = CheckEvent(*parsed, registry_, ToMicros(entry.appended_at()), state_);
   if (!effects.ok()) {
+    verdict_.unknown_key = effects.status().code() == StatusCode::kUnauthenticated &&
+                           registry_.FindKey(parsed->signed_event.key_id()) == nullptr;
     Fail(index, effects.status().WithPrefix("event " + parsed->id_hex));
     return false;
   }

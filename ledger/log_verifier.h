@@ -3,10 +3,11 @@
 //
 // Feed every entry's stored bytes in index order with Add(), then Finish() with the log's signed
 // checkpoint. For each entry it checks: the bytes parse as a LogEntry of this log at the expected
-// index; prev_entry_hash is the previous entry's leaf hash; the event's signature verifies under a
-// key the registry lists for the author, valid when the event occurred and not revoked when it was
-// appended; the author's role permits the event; the event obeys the custody rules given every
-// earlier event (replayed in memory). Finish() checks the checkpoint's signature against the log's
+// index; prev_entry_hash is the previous entry's leaf hash; the event is not repeated; and the
+// event passes the rulebook (ledger/rulebook.h, CheckEvent) exactly as the node applied it: schema,
+// signature under a key the registry lists for the author, valid when the event occurred and not
+// revoked when it was appended, roles, and the custody rules given every earlier event (replayed
+// in memory) under the registry's consortium rules. Finish() checks the checkpoint's signature against the log's
 // key in the registry and that its root equals the Merkle root of the entries. The first failure is
 // kept with its index; later entries are not checked. Not thread-safe; the registry must remain
 // live while the verifier is in use.

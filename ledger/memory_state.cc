@@ -31,12 +31,23 @@ Result<std::optional<ShipmentRecord>> MemoryCustodyState::FindShipment(
   return std::optional<ShipmentRecord>(it->second);
 }
 
+std::optional<std::string> MemoryCustodyState::OpenShipmentOf(const std::string& lot_id,
+                                                              const std::string& recipient) const {
+  for (const auto& [id, shipment] : shipments_) {
+    if (!shipment.received && shipment.recipient == recipient && shipment.lots.count(lot_id)) {
+      return id;
+    }
+  }
+  return std::nullopt;
+}
+
 void MemoryCustodyState::Apply(const ParsedEvent& event, const CustodyEffects& effects) {
   events_[event.id_hex] = event.body;
   for (const auto& lot : effects.new_lots) lots_[lot.lot_id] = lot;
   for (const auto& [lot_id, holder, delta] : effects.holding_changes) {
     uint64_t& held = holdings_[{lot_id, holder}];
-    held = static_cast<uint64_t>(static_cast<int64_t>(held) + delta);
+    // Effects never take more than is held; the clamp only guards against a caller's mistake.
+    held = delta < 0 && static_cast<uint64_t>(-delta) > held ? 0 : held + delta;
   }
   if (effects.new_shipment)
     shipments_[effects.new_shipment->dispatch_event_id] = *effects.new_shipment;

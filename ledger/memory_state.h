@@ -25,6 +25,9 @@ class MemoryCustodyState final : public CustodyView {
   void Apply(const ParsedEvent& event, const CustodyEffects& effects);
 
   size_t event_count() const { return events_.size(); }
+  // A dispatch not yet received that carries `lot_id` to `recipient`, or nullopt.
+  std::optional<std::string> OpenShipmentOf(const std::string& lot_id,
+                                            const std::string& recipient) const;
 
  private:
   std::map<std::string, cairn::v1::EventBody> events_;

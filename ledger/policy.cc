@@ -324,6 +324,10 @@ Result<Policy> ParsePolicy(std::string_view toml_text) {
       CAIRN_RETURN_IF_ERROR(ReadShare(key, node, policy.mass_tolerance));
     } else if (key == "max_restricted_share") {
       CAIRN_RETURN_IF_ERROR(ReadShare(key, node, policy.max_restricted_share));
+    } else if (key == "max_transit_loss") {
+      double loss = 0;
+      CAIRN_RETURN_IF_ERROR(ReadShare(key, node, loss));
+      policy.max_transit_loss = loss;
     } else if (key == "restrict") {
       const toml::array* rules = node.as_array();
       if (rules == nullptr) return WantType(key, node, "an array of tables ([[restrict]])");
@@ -333,7 +337,9 @@ Result<Policy> ParsePolicy(std::string_view toml_text) {
         policy.rules.push_back(std::move(rule));
       }
     } else {
-      return Fail(key, "unknown key (known: name, mass_tolerance, max_restricted_share, restrict)");
+      return Fail(key,
+                  "unknown key (known: name, mass_tolerance, max_restricted_share, "
+                  "max_transit_loss, restrict)");
     }
   }
   return policy;

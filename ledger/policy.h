@@ -2,7 +2,8 @@
 //
 // A policy is parsed once from TOML text (the CLI reads the file; this code does no I/O) and is
 // immutable afterwards, so it can be shared across threads. The format is DESIGN.md's "Policy
-// file": top-level `name`, `mass_tolerance`, `max_restricted_share` and any number of
+// file": top-level `name`, `mass_tolerance`, `max_restricted_share`, `max_transit_loss` and any
+// number of
 // `[[restrict]]` tables, each with `countries`, `regions`, `participants`, `facilities`, `stages`,
 // `elements`, `effective`, `max_share` and `reason`. Parsing is strict: an unknown key, a wrong
 // type, an unknown country, element or stage, a share outside [0, 1] or an impossible date is
@@ -56,6 +57,10 @@ struct Policy {
   double mass_tolerance = 0.02;
   // Largest restricted share a lot may have, for rules without max_share.
   double max_restricted_share = 0.0;
+  // Largest fraction of a shipment's mass that may go missing between dispatch and receipt; a
+  // larger loss on the lineage is a policy violation (an OECD Annex II red flag). nullopt: any
+  // loss is reported but none fails.
+  std::optional<double> max_transit_loss;
   std::vector<PolicyRule> rules;
 };
 

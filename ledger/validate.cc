@@ -336,7 +336,7 @@ bool IsLotId(std::string_view id) {
 
 std::string_view LotCreator(std::string_view lot_id) { return lot_id.substr(0, lot_id.find(':')); }
 
-Status ValidateSchema(const EventBody& body, int64_t now_us) {
+Status ValidateSchema(const EventBody& body) {
   Checker c;
   c.RequireParticipant("EventBody.author", body.author());
   if (!body.has_occurred_at()) {
@@ -346,10 +346,6 @@ Status ValidateSchema(const EventBody& body, int64_t now_us) {
     if (ts.nanos() < 0 || ts.nanos() > 999'999'999 || ts.seconds() < 0 ||
         ts.seconds() > 253402300799LL) {
       c.Fail("EventBody.occurred_at", "not a valid timestamp between 1970 and 9999");
-    } else if (ToMicros(ts) > now_us + kMaxFutureSkewMicros) {
-      c.Fail("EventBody.occurred_at", "got " + FormatTime(ToMicros(ts)) +
-                                          ", want no later than 5 minutes after now (" +
-                                          FormatTime(now_us) + ")");
     }
   }
   if (body.refs_size() > kMaxRefs) {

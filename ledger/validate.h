@@ -15,13 +15,15 @@
 
 namespace cairn::ledger {
 
-// How far in the future of the checker's clock `occurred_at` may be.
+// How far in the future of the node's clock `occurred_at` may be (a node-only rule:
+// ledger/rulebook.h, CheckNodeOnly).
 constexpr int64_t kMaxFutureSkewMicros = 5LL * 60 * 1000000;
 
 // Schema: required fields, masses > 0 g, compositions summing to <= 1,000,000 ppm with known
 // element symbols, ISO 3166-1 country codes, well-formed ids, lot ids owned by the author,
-// size limits, occurred_at no more than 5 minutes after `now_us`. INVALID_ARGUMENT on failure.
-Status ValidateSchema(const cairn::v1::EventBody& body, int64_t now_us);
+// size limits, a valid occurred_at. INVALID_ARGUMENT on failure. Needs no clock: node and
+// auditors apply it alike (ledger/rulebook.h).
+Status ValidateSchema(const cairn::v1::EventBody& body);
 
 // Signature and authority: the key id is listed (UNAUTHENTICATED otherwise), the signature over
 // "cairn/event/v1\n" || body verifies (UNAUTHENTICATED), the key is the author's and valid at

@@ -85,13 +85,11 @@ void AddNodeFlags(CLI::App& app, NodeFlags& flags) {
   flags.max_message_opt = app.add_option("--max-message-bytes", flags.max_message_bytes,
                                          "largest gRPC message received or sent (default "
                                          "4194304)");
-  flags.tolerance_opt =
-      app.add_option("--receipt-tolerance", flags.receipt_tolerance,
-                     "fraction by which a receipt may exceed its dispatch (default 0.005)");
   flags.writer_nice_opt = app.add_option(
       "--writer-nice", flags.writer_nice,
-      "nice value of the thread that commits appends, -20..19 (default -10: scheduled ahead of "
-      "the handler threads; below 0 needs root or CAP_SYS_NICE, else a warning)");
+      "nice value of the thread that commits appends, -20..19 (default: unchanged; below 0 "
+      "schedules it ahead of the handler threads and needs root or CAP_SYS_NICE, else a "
+      "warning)");
   flags.log_level_opt = app.add_option(
       "--log-level", flags.log_level,
       "trace, debug, info, warn, error, critical or off (default info); logs are JSON lines on "
@@ -114,11 +112,11 @@ void AddNodeFlags(CLI::App& app, NodeFlags& flags) {
       "  registry = \"registry.json\"\n"
       "  participants = [\"pk-fwo\", \"us-usm\"]\n"
       "  max_message_bytes = 4194304\n"
-      "  receipt_tolerance = 0.005\n"
-      "  writer_nice = -10\n"
+      "  writer_nice = -10                            # optional\n"
       "  log_level = \"info\"\n"
       "  audit = false\n"
-      "Required: db, log_id, node_key, registry, participants.\n"
+      "Required: db, log_id, node_key, registry, participants. The receipt tolerance is a\n"
+      "consortium rule in the signed registry (cairn registry set-rules), not a node setting.\n"
       "Exit codes: 0 stopped cleanly (SIGTERM/SIGINT), 1 stored log is broken, 2 usage, config or\n"
       "I/O error.");
 }
@@ -172,11 +170,10 @@ Status ApplyConfigToml(std::string_view text, const std::string& source,
       }
       config.max_message_bytes = static_cast<uint64_t>(*node.value<int64_t>());
     } else if (key == "receipt_tolerance") {
-      if (!node.is_number()) {
-        return InvalidArgument(Where(source, key, node) + "got " + ledger::TomlTypeName(node) +
-                               ", want a number");
-      }
-      config.receipt_tolerance = *node.value<double>();
+      return InvalidArgument(Where(source, key, node) +
+                             "the receipt tolerance is a consortium rule that nodes and auditors "
+                             "apply alike: it is set in the signed registry (cairn registry "
+                             "set-rules --receipt-tolerance-ppm N), not in a node's config");
     } else if (key == "writer_nice") {
       if (!node.is_integer()) {
         return InvalidArgument(Where(source, key, node) + "got " + ledger::TomlTypeName(node) +
@@ -198,7 +195,7 @@ Status ApplyConfigToml(std::string_view text, const std::string& source,
       return InvalidArgument(Where(source, key, node) +
                              "unknown key (known: listen, db, log_id, node_key, "
                              "node_key_passphrase_file, registry, participants, "
-                             "max_message_bytes, receipt_tolerance, writer_nice, log_level, "
+                             "max_message_bytes, writer_nice, log_level, "
                              "audit)");
     }
   }
@@ -253,12 +250,8 @@ Status ValidateConfig(const NodeConfig& config) {
                            ", want " + std::to_string(kMinMessageBytes) + ".." +
                            std::to_string(kMaxMessageBytes));
   }
-  if (!(config.receipt_tolerance >= 0.0 && config.receipt_tolerance <= 1.0)) {
-    return InvalidArgument("receipt_tolerance: got " + std::to_string(config.receipt_tolerance) +
-                           ", want 0..1 (a fraction, e.g. 0.005)");
-  }
-  if (config.writer_nice < -20 || config.writer_nice > 19) {
-    return InvalidArgument("writer_nice: got " + std::to_string(config.writer_nice) +
+  if (config.writer_nice && (*config.writer_nice < -20 || *config.writer_nice > 19)) {
+    return InvalidArgument("writer_nice: got " + std::to_string(*config.writer_nice) +
                            ", want -20..19");
   }
   if (LogLevels().count(config.log_level) == 0) {
@@ -282,7 +275,6 @@ Result<NodeConfig> ResolveConfig(const NodeFlags& flags) {
   if (given(flags.registry_opt)) config.registry = flags.registry;
   if (given(flags.participants_opt)) config.participants = flags.participants;
   if (given(flags.max_message_opt)) config.max_message_bytes = flags.max_message_bytes;
-  if (given(flags.tolerance_opt)) config.receipt_tolerance = flags.receipt_tolerance;
   if (given(flags.writer_nice_opt)) config.writer_nice = flags.writer_nice;
   if (given(flags.log_level_opt)) config.log_level = flags.log_level;
   if (given(flags.audit_opt)) config.audit = flags.audit;

@@ -8,8 +8,8 @@
 //   registry                 = "registry.json"    the consortium trust registry file
 //   participants             = ["pk-fwo", ...]    participant ids this node hosts
 //   max_message_bytes        = 4194304            largest gRPC message received or sent
-//   receipt_tolerance        = 0.005              receipt may exceed a dispatch by this fraction
-//   writer_nice              = -10                nice value of the writer thread (-20..19)
+//   writer_nice              = -10                optional: nice value of the writer thread
+//                                                 (-20..19); unset leaves it alone
 //   log_level                = "info"             trace, debug, info, warn, error, critical, off
 //   audit                    = false              serve a stored log read-only, even a broken one
 //
@@ -20,6 +20,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,11 +31,6 @@ namespace cairn::node {
 
 inline constexpr char kDefaultListen[] = "127.0.0.1:7400";
 inline constexpr uint64_t kDefaultMaxMessageBytes = 4 * 1024 * 1024;
-inline constexpr double kDefaultReceiptTolerance = 0.005;
-// The writer thread commits every group that the gRPC handler threads fill: whenever it waits for
-// a core, every caller waits. Below 0 needs root or CAP_SYS_NICE (else a warning, and it runs at
-// the process's priority).
-inline constexpr int kDefaultWriterNice = -10;
 
 struct NodeConfig {
   std::string listen = kDefaultListen;
@@ -45,8 +41,10 @@ struct NodeConfig {
   std::string registry;
   std::vector<std::string> participants;
   uint64_t max_message_bytes = kDefaultMaxMessageBytes;
-  double receipt_tolerance = kDefaultReceiptTolerance;
-  int writer_nice = kDefaultWriterNice;
+  // The writer thread commits every group that the gRPC handler threads fill: whenever it waits
+  // for a core, every caller waits. Below 0 needs root or CAP_SYS_NICE (else a warning, and it
+  // runs at the process's priority). nullopt: left alone.
+  std::optional<int> writer_nice;
   std::string log_level = "info";
   // Audit mode: open the database read-only, serve reads (a broken log too, with a warning),
   // refuse appends.
@@ -62,7 +60,6 @@ struct NodeFlags {
   std::string listen, db, log_id, node_key, node_key_passphrase_file, registry, log_level;
   std::vector<std::string> participants;
   uint64_t max_message_bytes = 0;
-  double receipt_tolerance = 0;
   int writer_nice = 0;
   bool audit = false;
 
@@ -75,7 +72,6 @@ struct NodeFlags {
   CLI::Option* registry_opt = nullptr;
   CLI::Option* participants_opt = nullptr;
   CLI::Option* max_message_opt = nullptr;
-  CLI::Option* tolerance_opt = nullptr;
   CLI::Option* writer_nice_opt = nullptr;
   CLI::Option* log_level_opt = nullptr;
   CLI::Option* audit_opt = nullptr;

@@ -27,6 +27,7 @@
 #include "common/crypto.h"
 #include "keys/key_file.h"
 #include "keys/registry.h"
+#include "ledger/rulebook.h"
 #include "node/config.h"
 #include "node/sequencer.h"
 #include "node/service.h"
@@ -173,16 +174,21 @@ int Serve(const NodeConfig& config, const sigset_t& stop_signals) {
   SequencerOptions sequencer_options;
   sequencer_options.log_id = config.log_id;
   sequencer_options.log_key = *node_key;
-  sequencer_options.custody.receipt_tolerance = config.receipt_tolerance;
+  sequencer_options.rules = ledger::RulesOf(*registry);
   sequencer_options.audit = config.audit;
   sequencer_options.writer_nice = config.writer_nice;
   Sequencer sequencer(**storage, *registry, clock, std::move(sequencer_options),
                       tree ? std::move(*tree) : TreeHashes());
   tree.reset();
+  Storage& store = **storage;
   const AppendValidator validator(
       *registry, clock,
-      std::set<std::string>(config.participants.begin(), config.participants.end()));
-  LedgerService service(**storage, sequencer, validator, config.log_id, registry->version());
+      std::set<std::string>(config.participants.begin(), config.participants.end()),
+      [&store](const Hash& event_id) -> Result<bool> {
+        CAIRN_ASSIGN_OR_RETURN(const auto found, store.FindEntry(event_id));
+        return found.has_value();
+      });
+  LedgerService service(**storage, sequencer, validator, config.log_id, registry->version(), clock);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

@@ -11,43 +11,44 @@
 #include <nlohmann/json.hpp>
 #include <utility>
 
-#include "ledger/validate.h"
+#include "ledger/rulebook.h"
 
 namespace cairn::node {
 
 // ---------------------------------------------------------------------------------------------
 // AppendValidator
 
-namespace {
-
-std::string JoinHosts(const std::set<std::string>& hosts) {
-  std::string text;
-  for (const auto& h : hosts) {
-    if (!text.empty()) text += ", ";
-    text += h;
-  }
-  return text.empty() ? "none" : text;
-}
-
-}  // namespace
-
 AppendValidator::AppendValidator(const keys::TrustRegistry& registry, const Clock& clock,
-                                 std::set<std::string> hosted_participants)
+                                 std::set<std::string> hosted_participants, InLog in_log)
     : registry_(registry),
       clock_(clock),
       hosted_(std::move(hosted_participants)),
-      hosts_text_(JoinHosts(hosted_)) {}
+      in_log_(std::move(in_log)) {}
 
 Result<ledger::ParsedEvent> AppendValidator::Check(cairn::v1::SignedEvent event) const {
   CAIRN_ASSIGN_OR_RETURN(ledger::ParsedEvent parsed, ledger::ParseSignedEvent(std::move(event)));
   const int64_t now = clock_.NowMicros();
-  CAIRN_RETURN_IF_ERROR(ledger::ValidateSchema(parsed.body, now));
-  CAIRN_RETURN_IF_ERROR(ledger::VerifyAuthority(parsed, registry_, now));
-  if (hosted_.count(parsed.body.author()) == 0) {
-    return PermissionDenied("author " + parsed.body.author() +
-                            " is not hosted by this node (hosts: " + hosts_text_ + ")");
+  Status checked = ledger::CheckEventAlone(parsed, registry_, now);
+  if (checked.ok()) checked = ledger::CheckNodeOnly(parsed, hosted_, now);
+  if (checked.ok() || checked.code() == StatusCode::kInvalidArgument) {
+    CAIRN_RETURN_IF_ERROR(checked);
+    return parsed;
   }
-  return parsed;
+  // Appending the same signed event again returns the existing entry, whatever happened to its key
+  // or its author since: the writer answers an event already in the log before any check.
+  if (in_log_ && IsReplay(parsed)) return parsed;
+  return checked;
+}
+
+bool AppendValidator::IsReplay(const ledger::ParsedEvent& parsed) const {
+  const keys::KeyRecord* key = registry_.FindKey(parsed.signed_event.key_id());
+  if (key == nullptr || key->is_log_key ||
+      !Verify(key->public_key, kEventDomain, parsed.signed_event.body(),
+              parsed.signed_event.signature())) {
+    return false;
+  }
+  auto known = in_log_(parsed.id);
+  return known.ok() && *known;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -196,7 +197,15 @@ Sequencer::Sequencer(Storage& storage, const keys::TrustRegistry& registry, cons
     if (stored.ok() && stored->has_value()) checkpoint_ = **stored;
     return;  // no writer thread
   }
-  checkpoint_ = SignTree(tree_.size(), tree_.Root(), clock_.NowMicros());
+  // Checkpoint time never goes back, even when the wall clock does.
+  if (auto stored = storage_.StoredCheckpoint(); stored.ok() && stored->has_value()) {
+    cairn::v1::Checkpoint previous;
+    if (previous.ParseFromString((*stored)->checkpoint())) {
+      last_signed_us_ = ToMicros(previous.timestamp());
+    }
+  }
+  last_signed_us_ = std::max(clock_.NowMicros(), last_signed_us_);
+  checkpoint_ = SignTree(tree_.size(), tree_.Root(), last_signed_us_);
   // The latest checkpoint issued; a failure here only delays recording until the next append.
   if (const Status recorded = storage_.PutCheckpoint(checkpoint_); !recorded.ok()) {
     spdlog::warn("cannot record the startup checkpoint: {}", recorded.message());
@@ -390,7 +399,7 @@ Status Sequencer::WriteRequest(Request& request, int64_t appended_at, uint64_t& 
                                                    ToMicros(event.body.occurred_at()), appended_at);
     if (!key_valid.ok()) return refuse(key_valid);
 
-    auto effects = ledger::CheckAndPlanCustody(event, storage_, options_.custody);
+    auto effects = ledger::CheckAndPlanCustody(event, storage_, options_.rules);
     if (!effects.ok()) return refuse(effects.status());
 
     cairn::v1::LogEntry entry;
@@ -428,7 +437,9 @@ void Sequencer::WriteGroup(std::vector<Request>& group) {
     return;
   }
   const auto started = std::chrono::steady_clock::now();  // for the debug log only
-  const int64_t appended_at = clock_.NowMicros();
+  // Entries are never appended before the checkpoint that covers the entries before them, and the
+  // group's checkpoint is never older than its entries: a verifier checks both.
+  const int64_t appended_at = std::max(clock_.NowMicros(), last_signed_us_);
   std::vector<Pending> pending(group.size());
   std::vector<Hash> new_leaves;
   // Only the writer thread changes tree_, so it reads it without the lock.
@@ -438,6 +449,7 @@ void Sequencer::WriteGroup(std::vector<Request>& group) {
   TileBuilder edge;  // tree_'s edge with the group's leaves, adopted after COMMIT
   std::vector<TileWrite> tiles;
   cairn::v1::SignedCheckpoint checkpoint;
+  int64_t signed_us = last_signed_us_;
   std::chrono::steady_clock::time_point commit_started, commit_done;  // for the debug log only
   {
     auto txn = storage_.Begin();
@@ -490,7 +502,8 @@ void Sequencer::WriteGroup(std::vector<Request>& group) {
           return;
         }
       }
-      checkpoint = SignTree(edge.size(), edge.Root(), clock_.NowMicros());
+      signed_us = std::max(clock_.NowMicros(), appended_at);
+      checkpoint = SignTree(edge.size(), edge.Root(), signed_us);
       if (const Status put = storage_.PutCheckpoint(checkpoint); !put.ok()) {
         fail_all(Internal("cannot store the checkpoint: " + put.message()));
         return;
@@ -517,11 +530,13 @@ void Sequencer::WriteGroup(std::vector<Request>& group) {
       std::unique_lock<std::shared_mutex> lock(tree_mutex_);
       tree_.Adopt(std::move(edge), tiles);
     }
+    // Size before checkpoint: whoever reads the new checkpoint finds the tree it covers.
+    size_ = old_size + new_leaves.size();
     {
       std::lock_guard<std::mutex> lock(checkpoint_mutex_);
       checkpoint_ = checkpoint;
     }
-    size_ = old_size + new_leaves.size();
+    last_signed_us_ = signed_us;
   } else {
     checkpoint = LatestCheckpoint();
   }

@@ -1,7 +1,8 @@
 // The append path: stateless checks, the single writer with group commit, and the signed tree.
 //
-//   AppendValidator  stateless checks of one SignedEvent (parse, schema, signature and authority,
-//                    hosted author). Immutable; runs in the gRPC handler threads, in parallel.
+//   AppendValidator  the rulebook's checks of one SignedEvent (ledger/rulebook.h: parse, schema,
+//                    signature and authority) and the node-only rules (hosted author, not in the
+//                    future). Immutable; runs in the gRPC handler threads, in parallel.
 //   Sequencer        owns the writer thread. Handlers Submit() checked events with a Completion
 //                    (or wait on a future); the writer takes everything queued (optionally at
 //                    most one group per SequencerOptions::min_group_interval), runs each request
@@ -25,6 +26,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -54,23 +56,30 @@ namespace cairn::node {
 // Stateless checks of an event before it is queued for the writer.
 class AppendValidator {
  public:
-  // `registry` and `clock` must remain live while the validator is in use.
-  AppendValidator(const keys::TrustRegistry& registry, const Clock& clock,
-                  std::set<std::string> hosted_participants);
+  // Whether an event with this id is in the log. Thread-safe.
+  using InLog = std::function<Result<bool>(const Hash& event_id)>;
 
-  // Parses the body (INVALID_ARGUMENT), checks the schema against the clock (INVALID_ARGUMENT),
-  // the signature and the author's key and roles (UNAUTHENTICATED, PERMISSION_DENIED), and that
-  // this node hosts the author (PERMISSION_DENIED "author X is not hosted by this node (hosts:
-  // ...)"). Returns the parsed event on success. Thread-safe.
+  // `registry` and `clock` must remain live while the validator is in use. `in_log` (may be
+  // empty) lets a replay of a logged event through even when its key has been revoked since.
+  AppendValidator(const keys::TrustRegistry& registry, const Clock& clock,
+                  std::set<std::string> hosted_participants, InLog in_log = {});
+
+  // Parses the body (INVALID_ARGUMENT), then the rulebook's checks of one event at the clock's
+  // time (ledger::CheckEventAlone: schema, signature, key, roles) and the node-only rules
+  // (ledger::CheckNodeOnly: hosted author, occurred_at not in the future). Returns the parsed
+  // event on success, and also when the event is one already in the log whose signature verifies
+  // (the writer answers it with the existing entry). Thread-safe.
   Result<ledger::ParsedEvent> Check(cairn::v1::SignedEvent event) const;
 
   const std::set<std::string>& hosted_participants() const { return hosted_; }
 
  private:
+  bool IsReplay(const ledger::ParsedEvent& parsed) const;
+
   const keys::TrustRegistry& registry_;
   const Clock& clock_;
   const std::set<std::string> hosted_;
-  const std::string hosts_text_;  // "a, b, c" for errors
+  const InLog in_log_;
 };
 
 // One problem found in the stored log.
@@ -117,7 +126,8 @@ struct AppendOutcome {
 struct SequencerOptions {
   std::string log_id;
   keys::SigningKey log_key;  // signs checkpoints
-  ledger::CustodyOptions custody;
+  // The registry's consortium rules (ledger::RulesOf): never the node's config.
+  ledger::ConsortiumRules rules;
   // Most events committed in one transaction; more stay queued for the next one.
   size_t max_group_events = 4096;
   // Under load (requests were queued while the previous group was being written) the writer
@@ -220,6 +230,8 @@ class Sequencer {
   std::shared_mutex tree_mutex_;
   TreeHashes tree_;        // GUARDED_BY(tree_mutex_) for writes
   bool poisoned_ = false;  // a failed commit left storage and memory possibly out of step
+  // Time of the latest checkpoint signed (writer thread, or the constructor).
+  int64_t last_signed_us_ = 0;
 
   std::atomic<uint64_t> size_{0};
 

@@ -399,7 +399,7 @@ void BM_EventValidateSchema(benchmark::State& state) {
   const World& w = TheWorld();
   const auto parsed = *ledger::ParseSignedEvent(w.signed_event);
   for (auto _ : state) {
-    const Status s = ledger::ValidateSchema(parsed.body, kNowUs);
+    const Status s = ledger::ValidateSchema(parsed.body);
     if (!s.ok()) state.SkipWithError(s.ToString().c_str());
   }
   state.SetItemsProcessed(state.iterations());
@@ -412,7 +412,7 @@ void BM_EventParseAndValidate(benchmark::State& state) {
   for (auto _ : state) {
     auto parsed = ledger::ParseSignedEvent(w.signed_event);
     Status s = parsed.status();
-    if (s.ok()) s = ledger::ValidateSchema(parsed->body, kNowUs);
+    if (s.ok()) s = ledger::ValidateSchema(parsed->body);
     if (s.ok()) s = ledger::VerifyAuthority(*parsed, *w.registry, kNowUs);
     if (!s.ok()) state.SkipWithError(s.ToString().c_str());
   }

@@ -29,8 +29,16 @@ TEST(ConfigTest, DefaultsAndRelativePathsResolveAgainstTheFile) {
   ASSERT_TRUE(config.ok()) << config.status().ToString();
   EXPECT_EQ(config->db, "/srv/cairn/node.db");
   EXPECT_EQ(config->listen, kDefaultListen);
-  EXPECT_EQ(config->writer_nice, kDefaultWriterNice);
-  EXPECT_DOUBLE_EQ(config->receipt_tolerance, kDefaultReceiptTolerance);
+  EXPECT_EQ(config->writer_nice, std::nullopt);  // left alone unless asked for
+}
+
+TEST(ConfigTest, ReceiptToleranceIsRefusedAsAConsortiumRule) {
+  // A node's config must not loosen what auditors check: the tolerance lives in the registry.
+  auto config = Parse("receipt_tolerance = 0.01\n");
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(config.status().message().find("registry"), std::string::npos)
+      << config.status().message();
 }
 
 TEST(ConfigTest, WriterNiceIsAnIntegerFromMinus20To19) {
@@ -62,9 +70,7 @@ TEST(ConfigTest, WrongTypesAndRangesNameTheKey) {
     const char* key;
   };
   for (const Case& c :
-       {Case{"receipt_tolerance = \"small\"\n", "receipt_tolerance"},
-        Case{"receipt_tolerance = 1.5\n", "receipt_tolerance"},
-        Case{"max_message_bytes = -1\n", "max_message_bytes"}, Case{"audit = 1\n", "audit"},
+       {Case{"max_message_bytes = -1\n", "max_message_bytes"}, Case{"audit = 1\n", "audit"},
         Case{"log_level = \"loud\"\n", "log_level"}}) {
     auto config = Parse(c.toml);
     ASSERT_FALSE(config.ok()) << c.toml;

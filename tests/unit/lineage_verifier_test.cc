@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 
 #include "tests/unit/test_log.h"
@@ -109,11 +110,14 @@ class LineageVerifierTest : public ::testing::Test {
                    "Balochistan", 25'000'000,
                    {{"Ce", 70000}, {"La", 40000}, {"Nd", 61700}, {"Pr", 19900}}));
     Ship("pk-fwo", "us-usm", "pk-fwo:CHG-2025-001", 25'000'000);
-    Add(Transform("us-usm", "us-usm-missouri-01", "US", "Missouri", cairn::v1::STAGE_SEPARATED,
-                  {{"pk-fwo:CHG-2025-001", 25'000'000}},
-                  {{"us-usm:NDPR-2025-001", "NdPr oxide", 2'000'000, {{"Nd", 600000}, {"Pr", 190000}}},
-                   {"us-usm:LACE-2025-001", "La-Ce carbonate", 5'000'000,
-                    {{"La", 150000}, {"Ce", 300000}}}}));
+    Add(Transform(
+        "us-usm", "us-usm-missouri-01", "US", "Missouri", cairn::v1::STAGE_SEPARATED,
+        {{"pk-fwo:CHG-2025-001", 25'000'000}},
+        {{"us-usm:NDPR-2025-001", "NdPr oxide", 2'000'000, {{"Nd", 600000}, {"Pr", 190000}}},
+         {"us-usm:LACE-2025-001",
+          "La-Ce carbonate",
+          5'000'000,
+          {{"La", 150000}, {"Ce", 300000}}}}));
   }
 
   LineageReport Verify(const cairn::v1::EvidenceBundle& bundle, const Policy* policy = nullptr) {
@@ -166,10 +170,10 @@ TEST_F(LineageVerifierTest, BlendOfAustralianAndPakistaniConcentrateHasMassWeigh
   Add(Extraction("au-lynas", "au-lynas:MTW-1", "au-mt-weld", "Mt Weld", "AU", "Western Australia",
                  40'000'000, {{"Nd", 70000}, {"Pr", 20000}}));
   Ship("au-lynas", "my-lynas", "au-lynas:MTW-1", 40'000'000);
-  Add(Transform("my-lynas", "my-lynas-gebeng", "MY", "Pahang", cairn::v1::STAGE_REFINED,
-                {{"au-lynas:MTW-1", 40'000'000}},
-                {{"my-lynas:MREC-1", "mixed RE carbonate", 12'000'000,
-                  {{"Nd", 200000}, {"Pr", 60000}}}}));
+  Add(Transform(
+      "my-lynas", "my-lynas-gebeng", "MY", "Pahang", cairn::v1::STAGE_REFINED,
+      {{"au-lynas:MTW-1", 40'000'000}},
+      {{"my-lynas:MREC-1", "mixed RE carbonate", 12'000'000, {{"Nd", 200000}, {"Pr", 60000}}}}));
   Ship("my-lynas", "us-usm", "my-lynas:MREC-1", 12'000'000);
   Add(Transform("us-usm", "us-usm-missouri-01", "US", "Missouri", cairn::v1::STAGE_SEPARATED,
                 {{"pk-fwo:CHG-1", 10'000'000}, {"my-lynas:MREC-1", 12'000'000}},
@@ -186,26 +190,26 @@ TEST_F(LineageVerifierTest, BlendOfAustralianAndPakistaniConcentrateHasMassWeigh
 }
 
 TEST_F(LineageVerifierTest, KachinMaterialTwoHopsUpstreamIsRestrictedWithShareAndPath) {
-  const std::string kachin = Add(Extraction("mm-chipwi", "mm-chipwi:KC-2025-07", "mm-chipwi-01",
-                                            "Chipwi", "MM", "Kachin", 5'000'000,
-                                            {{"Nd", 150000}, {"Pr", 40000}, {"Dy", 30000}}));
+  const std::string kachin =
+      Add(Extraction("mm-chipwi", "mm-chipwi:KC-2025-07", "mm-chipwi-01", "Chipwi", "MM", "Kachin",
+                     5'000'000, {{"Nd", 150000}, {"Pr", 40000}, {"Dy", 30000}}));
   Ship("mm-chipwi", "mm-kia-trading", "mm-chipwi:KC-2025-07", 5'000'000);
   Ship("mm-kia-trading", "my-lynas", "mm-chipwi:KC-2025-07", 5'000'000);
   Add(Extraction("au-lynas", "au-lynas:MTW-2", "au-mt-weld", "Mt Weld", "AU", "Western Australia",
                  30'000'000, {{"Nd", 70000}, {"Pr", 20000}}));
   Ship("au-lynas", "my-lynas", "au-lynas:MTW-2", 30'000'000);
-  Add(Transform("my-lynas", "my-lynas-gebeng", "MY", "Pahang", cairn::v1::STAGE_REFINED,
-                {{"au-lynas:MTW-2", 30'000'000}, {"mm-chipwi:KC-2025-07", 5'000'000}},
-                {{"my-lynas:MREC-2", "mixed RE carbonate", 10'000'000,
-                  {{"Nd", 250000}, {"Pr", 70000}}}}));
+  Add(Transform(
+      "my-lynas", "my-lynas-gebeng", "MY", "Pahang", cairn::v1::STAGE_REFINED,
+      {{"au-lynas:MTW-2", 30'000'000}, {"mm-chipwi:KC-2025-07", 5'000'000}},
+      {{"my-lynas:MREC-2", "mixed RE carbonate", 10'000'000, {{"Nd", 250000}, {"Pr", 70000}}}}));
   Ship("my-lynas", "us-usm", "my-lynas:MREC-2", 10'000'000);
   Add(Extraction("pk-fwo", "pk-fwo:CHG-2", "pk-fwo-chagai-01", "Chagai", "PK", "Balochistan",
                  10'000'000, {{"Nd", 61700}, {"Pr", 19900}}));
   Ship("pk-fwo", "us-usm", "pk-fwo:CHG-2", 10'000'000);
-  const std::string separation =
-      Add(Transform("us-usm", "us-usm-missouri-01", "US", "Missouri", cairn::v1::STAGE_SEPARATED,
-                    {{"my-lynas:MREC-2", 10'000'000}, {"pk-fwo:CHG-2", 10'000'000}},
-                    {{"us-usm:NDPR-2", "NdPr oxide", 3'000'000, {{"Nd", 600000}, {"Pr", 190000}}}}));
+  const std::string separation = Add(
+      Transform("us-usm", "us-usm-missouri-01", "US", "Missouri", cairn::v1::STAGE_SEPARATED,
+                {{"my-lynas:MREC-2", 10'000'000}, {"pk-fwo:CHG-2", 10'000'000}},
+                {{"us-usm:NDPR-2", "NdPr oxide", 3'000'000, {{"Nd", 600000}, {"Pr", 190000}}}}));
   auto policy = ParsePolicy(R"toml(
 name = "conflict-free"
 [[restrict]]
@@ -229,10 +233,10 @@ reason = "conflict-affected and high-risk area (OECD Annex II)"
 TEST_F(LineageVerifierTest, DysprosiumFromNowhereIsAnIntegrityFailureNamingTheExcess) {
   PakistanConsignment();
   // Pakistan's concentrate declares no Dy; 500 kg of 87% Dy oxide cannot come from it.
-  const std::string laundering = Add(Transform(
-      "us-usm", "us-usm-missouri-01", "US", "Missouri", cairn::v1::STAGE_SEPARATED,
-      {{"us-usm:LACE-2025-001", 1'000'000}},
-      {{"us-usm:DY-2025-001", "Dy oxide", 500'000, {{"Dy", 870000}}}}));
+  const std::string laundering =
+      Add(Transform("us-usm", "us-usm-missouri-01", "US", "Missouri", cairn::v1::STAGE_SEPARATED,
+                    {{"us-usm:LACE-2025-001", 1'000'000}},
+                    {{"us-usm:DY-2025-001", "Dy oxide", 500'000, {{"Dy", 870000}}}}));
   const LineageReport report = Verify(log_.Bundle("us-usm:DY-2025-001"));
   EXPECT_EQ(report.ExitCode(), 1) << Dump(report);
   bool named = false;
@@ -336,7 +340,9 @@ TEST_F(LineageVerifierTest, EveryByteFlippedInTheEvidenceIsCaught) {
 TEST_F(LineageVerifierTest, UnknownFieldsInTheBundleAreRefused) {
   PakistanConsignment();
   cairn::v1::EvidenceBundle bundle = log_.Bundle("us-usm:NDPR-2025-001");
-  bundle.mutable_entries(1)->GetReflection()->MutableUnknownFields(bundle.mutable_entries(1))
+  bundle.mutable_entries(1)
+      ->GetReflection()
+      ->MutableUnknownFields(bundle.mutable_entries(1))
       ->AddVarint(99, 1);
   EXPECT_EQ(Verify(bundle).ExitCode(), 1);
 }
@@ -374,6 +380,11 @@ TEST_F(LineageVerifierTest, RandomValidWorldsVerifyAndAnyMutationIsCaught) {
       for (size_t i = 0; i < n; ++i) {
         const size_t pick = rng() % available.size();
         auto& [lot, remaining] = available[pick];
+        // A lot is listed once per transformation (the schema refuses it twice).
+        if (std::any_of(inputs.begin(), inputs.end(),
+                        [&](const auto& in) { return in.first == lot; })) {
+          continue;
+        }
         const uint64_t take = remaining <= 2'000 ? remaining : 1'000 + rng() % (remaining - 1'000);
         inputs.emplace_back(lot, take);
         remaining -= take;
@@ -387,8 +398,8 @@ TEST_F(LineageVerifierTest, RandomValidWorldsVerifyAndAnyMutationIsCaught) {
       for (int o = 0; o < outs; ++o) {
         const std::string lot = "us-usm:P" + std::to_string(step) + "-" + std::to_string(o);
         // Outputs declare 1% Nd: never more than any input's 5%+ could supply.
-        outputs.push_back({lot, "mixed oxide", std::max<uint64_t>(1, total / (2 * outs)),
-                           {{"Nd", 10000}}});
+        outputs.push_back(
+            {lot, "mixed oxide", std::max<uint64_t>(1, total / (2 * outs)), {{"Nd", 10000}}});
         available.emplace_back(lot, std::max<uint64_t>(1, total / (2 * outs)));
         target = lot;
         ++lot_count;

@@ -106,7 +106,7 @@ TEST(PolicyTest, RefusesUnknownStageNamingTheKey) {
 TEST(PolicyTest, RefusesUnknownTopLevelKey) {
   EXPECT_EQ(ErrorOf("name = \"x\"\nmax_share = 0.5\n"),
             "max_share: unknown key (known: name, mass_tolerance, max_restricted_share, "
-            "restrict)");
+            "max_transit_loss, restrict)");
 }
 
 TEST(PolicyTest, RefusesUnknownRuleKey) {

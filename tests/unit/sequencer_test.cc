@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 
+#include <atomic>
 #include <filesystem>
 #include <future>
 #include <memory>
@@ -98,7 +99,7 @@ class SequencerTest : public ::testing::Test {
   }
 
   cairn::testing::TestWorld world_;
-  FixedClock clock_{kTestNow};
+  SettableClock clock_{kTestNow};
   std::string dir_;
   std::string path_;
   std::unique_ptr<Storage> storage_;
@@ -212,6 +213,77 @@ TEST_F(SequencerTest, ReappendingTheSameEventReturnsTheSameEntryAsDuplicate) {
   EXPECT_EQ(second->events[0].entry, first->events[0].entry);
   EXPECT_EQ(sequencer_->size(), 1u);
   EXPECT_EQ(*storage_->Size(), 1u);
+}
+
+TEST_F(SequencerTest, CheckpointTimeNeverGoesBackWhenTheClockIsSteppedBack) {
+  ASSERT_TRUE(Append(PakistanExtraction()).ok());
+  clock_.Set(kTestNow - 1000000);  // the wall clock is stepped back 1 s
+  auto second = Append(DispatchOf("pk-fwo", "us-usm", kLot, 1000));
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  const cairn::v1::Checkpoint checkpoint = VerifiedCheckpoint(second->checkpoint);
+  cairn::v1::LogEntry entry;
+  ASSERT_TRUE(entry.ParseFromString(second->events[0].entry));
+  EXPECT_GE(ToMicros(entry.appended_at()), kTestNow);
+  EXPECT_GE(ToMicros(checkpoint.timestamp()), ToMicros(entry.appended_at()));
+  // Nor after a restart on the stepped-back clock.
+  Shutdown();
+  Start();
+  EXPECT_GE(ToMicros(VerifiedCheckpoint(sequencer_->LatestCheckpoint()).timestamp()), kTestNow);
+}
+
+TEST_F(SequencerTest, AProofForTheLatestCheckpointIsNeverOutOfRange) {
+  std::atomic<bool> done{false};
+  std::atomic<int> refused{0};
+  std::thread prover([&] {
+    while (!done.load()) {
+      cairn::v1::Checkpoint checkpoint;
+      ASSERT_TRUE(checkpoint.ParseFromString(sequencer_->LatestCheckpoint().checkpoint()));
+      if (checkpoint.size() == 0) continue;
+      if (!sequencer_->InclusionProof(checkpoint.size() - 1, checkpoint.size()).ok()) ++refused;
+      if (!sequencer_->ConsistencyProof(1, checkpoint.size()).ok()) ++refused;
+    }
+  });
+  for (int i = 0; i < 300; ++i) {
+    ASSERT_TRUE(Append(PakistanExtraction("pk-fwo:P-" + std::to_string(i), 1000)).ok());
+  }
+  done = true;
+  prover.join();
+  EXPECT_EQ(refused.load(), 0);
+}
+
+TEST_F(SequencerTest, AReplayAfterTheKeyWasRevokedReturnsTheExistingEntry) {
+  const auto& mine = world_.key("pk-fwo");
+  const cairn::v1::SignedEvent logged =
+      ledger::SignEvent(PakistanExtraction().SerializeAsString(), mine.key_id, mine.secret_key);
+  ASSERT_TRUE(sequencer_->Submit(*ledger::ParseSignedEvent(logged)).get().ok());
+
+  // An hour later the mine's key is revoked (the event stays valid: it was appended before).
+  Shutdown();
+  *world_.Participant("pk-fwo")->mutable_keys(0)->mutable_revoked_at() =
+      FromMicros(kTestNow + 1000000);
+  world_.Rebuild();
+  clock_.Set(kTestNow + 3600LL * 1000000);
+  Start();
+  const AppendValidator validator(world_.trust(), clock_, {"pk-fwo"},
+                                  [this](const Hash& id) -> Result<bool> {
+                                    CAIRN_ASSIGN_OR_RETURN(auto found, storage_->FindEntry(id));
+                                    return found.has_value();
+                                  });
+  auto checked = validator.Check(logged);
+  ASSERT_TRUE(checked.ok()) << checked.status().ToString();
+  auto again = sequencer_->Submit(std::move(checked).value()).get();
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_TRUE(again->events[0].duplicate);
+  EXPECT_EQ(again->events[0].index, 0u);
+  EXPECT_EQ(sequencer_->size(), 1u);
+
+  // A new event under the revoked key is refused, and so is a forged copy of the logged one.
+  const auto fresh = ledger::SignEvent(PakistanExtraction("pk-fwo:NEW", 5).SerializeAsString(),
+                                       mine.key_id, mine.secret_key);
+  EXPECT_EQ(validator.Check(fresh).status().code(), StatusCode::kPermissionDenied);
+  cairn::v1::SignedEvent forged = logged;
+  forged.mutable_signature()->at(0) ^= 1;
+  EXPECT_FALSE(validator.Check(forged).ok());
 }
 
 // Answers on the writer thread, once, after COMMIT: the entry is then readable through the
