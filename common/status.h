@@ -23,6 +23,7 @@ enum class StatusCode {
   kFailedPrecondition,  // custody, remaining mass, unknown reference
   kDataLoss,            // stored data is corrupt
   kUnavailable,         // could not reach a node
+  kDeadlineExceeded,    // the caller's deadline passed before the work was done
   kInternal,            // I/O or library failure
 };
 
@@ -67,6 +68,9 @@ inline Status FailedPrecondition(std::string m) {
 }
 inline Status DataLoss(std::string m) { return {StatusCode::kDataLoss, std::move(m)}; }
 inline Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
+inline Status DeadlineExceeded(std::string m) {
+  return {StatusCode::kDeadlineExceeded, std::move(m)};
+}
 inline Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
 
 // A value or the Status saying why there is none.

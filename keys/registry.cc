@@ -50,7 +50,15 @@ constexpr std::array<RoleNameEntry, 8> kRoleNames = {{
     {cairn::v1::ROLE_REGISTRAR, "REGISTRAR"},
 }};
 
-std::string Quoted(std::string_view s) { return "\"" + std::string(s) + "\""; }
+// Built by appending: gcc 12's -Wrestrict misfires on "literal" + std::string&& in Release.
+std::string Quoted(std::string_view s) {
+  std::string quoted;
+  quoted.reserve(s.size() + 2);
+  quoted += '"';
+  quoted += s;
+  quoted += '"';
+  return quoted;
+}
 
 std::string Plural(int64_t n, const char* one, const char* many) {
   return std::to_string(n) + " " + (n == 1 ? one : many);

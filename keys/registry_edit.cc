@@ -26,7 +26,15 @@ struct Draft {
   int had_signatures = 0;
 };
 
-std::string Quoted(std::string_view s) { return "\"" + std::string(s) + "\""; }
+// Built by appending: gcc 12's -Wrestrict misfires on "literal" + std::string&& in Release.
+std::string Quoted(std::string_view s) {
+  std::string quoted;
+  quoted.reserve(s.size() + 2);
+  quoted += '"';
+  quoted += s;
+  quoted += '"';
+  return quoted;
+}
 
 std::string DraftName(const Registry& draft) {
   return "draft version " + std::to_string(draft.version());

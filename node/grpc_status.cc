@@ -24,6 +24,8 @@ grpc::StatusCode ToGrpcCode(StatusCode code) {
       return grpc::StatusCode::DATA_LOSS;
     case StatusCode::kUnavailable:
       return grpc::StatusCode::UNAVAILABLE;
+    case StatusCode::kDeadlineExceeded:
+      return grpc::StatusCode::DEADLINE_EXCEEDED;
     case StatusCode::kInternal:
       return grpc::StatusCode::INTERNAL;
   }

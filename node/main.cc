@@ -188,7 +188,8 @@ int Serve(const NodeConfig& config, const sigset_t& stop_signals) {
         CAIRN_ASSIGN_OR_RETURN(const auto found, store.FindEntry(event_id));
         return found.has_value();
       });
-  LedgerService service(**storage, sequencer, validator, config.log_id, registry->version(), clock);
+  LedgerService service(**storage, sequencer, validator, config.log_id, registry->version(), clock,
+                        config.max_message_bytes);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

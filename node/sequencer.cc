@@ -457,7 +457,13 @@ void Sequencer::WriteGroup(std::vector<Request>& group) {
       fail_all(Internal("cannot begin a transaction: " + txn.status().message()));
       return;
     }
+    const auto group_now = std::chrono::system_clock::now();
     for (size_t r = 0; r < group.size(); ++r) {
+      if (group[r].completion->deadline() <= group_now) {
+        pending[r].status = DeadlineExceeded(
+            "the call's deadline passed before its events were written; nothing was written");
+        continue;
+      }
       auto savepoint = storage_.BeginSavepoint();
       if (!savepoint.ok()) {
         fail_all(Internal("cannot open a savepoint: " + savepoint.status().message()));

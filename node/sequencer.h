@@ -166,6 +166,11 @@ class Sequencer {
    public:
     virtual ~Completion() = default;
     virtual void Done(Result<AppendOutcome> outcome) = 0;
+    // When the caller stops waiting. A request whose deadline has passed when the writer comes to
+    // it is answered DEADLINE_EXCEEDED and not written.
+    virtual std::chrono::system_clock::time_point deadline() const {
+      return std::chrono::system_clock::time_point::max();
+    }
   };
   // Queue like Submit() and SubmitBatch() below, answering through `completion` instead of a
   // future, so that no thread need wait for the commit.

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <bit>
 #include <chrono>
 #include <cstring>
 #include <limits>
@@ -174,6 +175,34 @@ std::string IdForLog(const cairn::v1::SignedEvent& event) {
 
 std::string Shown(const std::string& s) { return s.size() > 80 ? s.substr(0, 80) + "..." : s; }
 
+// Whether the caller's deadline has passed: such an append is not queued (nobody waits for its
+// answer). A call cancelled or timed out after it was queued may still commit; the caller finds
+// out with GetEvent, and appending the same event again is answered with its entry.
+// An upper bound of the serialized AppendBatchResponse to `request` on a log of `log_size`
+// entries: per event its entry (event, log id, index, previous hash, time), id, index, flags, a
+// checkpoint, and an inclusion proof of at most bit_width(size) hashes; then one more checkpoint.
+uint64_t BatchAnswerBound(const cairn::v1::AppendBatchRequest& request, const std::string& log_id,
+                          uint64_t log_size) {
+  constexpr uint64_t kCheckpointBytes = 512;  // Checkpoint (log id, size, root, time) + signature
+  constexpr uint64_t kEntryOverhead = 96;     // index, prev hash, appended_at, tags and lengths
+  constexpr uint64_t kResultOverhead = 112;   // event id (hex), index, duplicate, tags, lengths
+  const uint64_t depth = std::bit_width(log_size + request.events_size());
+  uint64_t bytes = kCheckpointBytes;
+  for (const auto& event : request.events()) {
+    bytes += event.ByteSizeLong() + log_id.size() + kEntryOverhead + kResultOverhead +
+             kCheckpointBytes + 34 * (depth + 1);
+  }
+  return bytes;
+}
+
+bool Expired(const grpc::CallbackServerContext* context) {
+  return context->deadline() <= std::chrono::system_clock::now();
+}
+
+const grpc::Status kExpired(grpc::StatusCode::DEADLINE_EXCEEDED,
+                            "the call's deadline passed before the event was queued; nothing "
+                            "was written");
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -186,13 +215,15 @@ const Clock& DefaultClock() {
 
 LedgerService::LedgerService(Storage& storage, Sequencer& sequencer,
                              const AppendValidator& validator, std::string log_id,
-                             uint64_t registry_version, const Clock& clock)
+                             uint64_t registry_version, const Clock& clock,
+                             uint64_t max_message_bytes)
     : storage_(storage),
       sequencer_(sequencer),
       validator_(validator),
       log_id_(std::move(log_id)),
       registry_version_(registry_version),
-      clock_(clock) {}
+      clock_(clock),
+      max_message_bytes_(max_message_bytes) {}
 
 LedgerService::InFlight::InFlight(LedgerService& service) : service_(service) {
   // Counted before the flag is read, so WaitUntilIdle either sees this handler or the handler
@@ -221,12 +252,14 @@ class LedgerService::AppendCall final : public Sequencer::Completion {
   AppendCall(LedgerService& service, const char* method, grpc::CallbackServerContext* context,
              cairn::v1::AppendResponse* response, cairn::v1::AppendBatchResponse* batch_response)
       : log_(method, context),
+        context_(context),
         in_flight_(service),
         reactor_(context->DefaultReactor()),
         response_(response),
         batch_response_(batch_response) {}
 
   bool admitted() const { return in_flight_.admitted(); }
+  std::chrono::system_clock::time_point deadline() const override { return context_->deadline(); }
   RequestLog& log() { return log_; }
   grpc::ServerUnaryReactor* reactor() const { return reactor_; }
 
@@ -254,6 +287,7 @@ class LedgerService::AppendCall final : public Sequencer::Completion {
 
  private:
   RequestLog log_;
+  grpc::CallbackServerContext* const context_;
   const InFlight in_flight_;
   grpc::ServerUnaryReactor* const reactor_;
   cairn::v1::AppendResponse* const response_;             // for Append, else nullptr
@@ -267,6 +301,10 @@ grpc::ServerUnaryReactor* LedgerService::Append(grpc::CallbackServerContext* con
   grpc::ServerUnaryReactor* const reactor = call->reactor();
   if (!call->admitted()) {
     call->Finish(Unavailable("cairnd is shutting down"));
+    return reactor;
+  }
+  if (Expired(context)) {
+    call->Finish(kExpired);
     return reactor;
   }
   if (!request->has_event()) {
@@ -283,6 +321,10 @@ grpc::ServerUnaryReactor* LedgerService::Append(grpc::CallbackServerContext* con
     return reactor;
   }
   call->log().Set("event_id", parsed->id_hex);
+  if (Expired(context)) {
+    call->Finish(kExpired);
+    return reactor;
+  }
   sequencer_.Submit(std::move(parsed).value(), std::move(call));
   return reactor;
 }
@@ -307,6 +349,18 @@ grpc::ServerUnaryReactor* LedgerService::AppendBatch(grpc::CallbackServerContext
                                  ", want <= " + std::to_string(kMaxBatchEvents)));
     return reactor;
   }
+  // The answer echoes every entry with its proof and a checkpoint: a batch whose answer would not
+  // fit in one message is refused before anything is written, so that an OK answer and a commit
+  // always go together.
+  const uint64_t answer_bytes = BatchAnswerBound(*request, log_id_, sequencer_.size());
+  if (answer_bytes > max_message_bytes_) {
+    call->Finish(InvalidArgument(
+        "AppendBatchRequest.events: the answer to these " + std::to_string(n) +
+        " events would take up to " + std::to_string(answer_bytes) +
+        " bytes, more than the node's max_message_bytes " + std::to_string(max_message_bytes_) +
+        "; nothing was written: send fewer events per batch"));
+    return reactor;
+  }
   std::vector<ledger::ParsedEvent> events;
   events.reserve(n);
   for (int i = 0; i < n; ++i) {
@@ -319,6 +373,10 @@ grpc::ServerUnaryReactor* LedgerService::AppendBatch(grpc::CallbackServerContext
       return reactor;
     }
     events.push_back(std::move(parsed).value());
+  }
+  if (Expired(context)) {
+    call->Finish(kExpired);
+    return reactor;
   }
   sequencer_.SubmitBatch(std::move(events), std::move(call));
   return reactor;

@@ -2,6 +2,9 @@
 //
 // Appends run the stateless checks in the handler thread (AppendValidator), then queue for the
 // sequencer's writer, which answers them after COMMIT; reads go to the storage's reader connection.
+// An append whose deadline has passed before it is queued is answered DEADLINE_EXCEEDED and
+// written nowhere; one cancelled or timed out after it was queued may still commit (the caller
+// finds out with GetEvent; appending the same event again returns its entry).
 // Every request writes one JSON log line to stderr: {"ts", "level", "msg", "method", "code",
 // "event_id"/"index" when known, "duration_us", "error" when refused}. Handlers are called
 // concurrently by gRPC's thread pool; the service holds no state of its own.
@@ -36,10 +39,11 @@ class LedgerService final
           cairn::v1::Ledger::WithCallbackMethod_AppendBatch<cairn::v1::Ledger::Service>> {
  public:
   // `storage`, `sequencer`, `validator` and `clock` must remain live while the service is
-  // registered. `registry_version` is the trust registry version in force, named in bundles.
+  // registered. `registry_version` is the trust registry version in force, named in bundles;
+  // `max_message_bytes` the largest message the server sends, which bounds an AppendBatch.
   LedgerService(Storage& storage, Sequencer& sequencer, const AppendValidator& validator,
                 std::string log_id, uint64_t registry_version = 0,
-                const Clock& clock = DefaultClock());
+                const Clock& clock = DefaultClock(), uint64_t max_message_bytes = 4 * 1024 * 1024);
 
   grpc::ServerUnaryReactor* Append(grpc::CallbackServerContext* context,
                                    const cairn::v1::AppendRequest* request,
@@ -95,6 +99,7 @@ class LedgerService final
   const std::string log_id_;
   const uint64_t registry_version_;
   const Clock& clock_;
+  const uint64_t max_message_bytes_;
   std::atomic<bool> stopping_{false};
   std::atomic<int> in_flight_{0};
 };

@@ -263,6 +263,40 @@ TEST_F(NodeTest, AppendBatchIsAllOrNothing) {
   EXPECT_EQ(LogSize(), 2u);
 }
 
+// A batch whose answer (entries, proofs, checkpoints) would not fit in one message is refused
+// before anything is written: an OK answer and a commit always go together.
+TEST_F(NodeTest, ABatchWhoseAnswerWouldNotFitIsRefusedAndWritesNothing) {
+  cairn::v1::AppendBatchRequest request;
+  for (int i = 0; i < 1000; ++i) {
+    auto body = PakistanExtraction("pk-fwo:BIG-" + std::to_string(i), 1000);
+    // ~4 KB of assay notes each: the request stays under 4 MiB, its answer would not.
+    for (int d = 0; d < 3; ++d) {
+      auto* doc = body.mutable_extraction()->add_documents();
+      doc->set_kind("assay");
+      doc->set_uri("https://lab.example/" + std::string(900, 'a'));
+      doc->set_sha256(std::string(64, 'b'));
+    }
+    *request.add_events() = Signed(body);
+  }
+  ASSERT_LT(request.ByteSizeLong(), 4u * 1024 * 1024);
+  cairn::v1::AppendBatchResponse response;
+  grpc::ClientContext context;
+  SetDeadline(context, 30);
+  const grpc::Status s = stub_->AppendBatch(&context, request, &response);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  EXPECT_NE(s.error_message().find("nothing was written"), std::string::npos) << s.error_message();
+  EXPECT_EQ(LogSize(), 0u);
+  // Half of it fits, and is answered in full.
+  request.mutable_events()->DeleteSubrange(500, 500);
+  cairn::v1::AppendBatchResponse half;
+  grpc::ClientContext again;
+  SetDeadline(again, 30);
+  const grpc::Status ok = stub_->AppendBatch(&again, request, &half);
+  ASSERT_TRUE(ok.ok()) << ok.error_message();
+  EXPECT_EQ(half.results_size(), 500);
+  EXPECT_EQ(LogSize(), 500u);
+}
+
 TEST_F(NodeTest, EightConcurrentSubmittersAllLand) {
   constexpr int kClients = 8;
   constexpr int kPerClient = 25;

@@ -286,6 +286,33 @@ TEST_F(SequencerTest, AReplayAfterTheKeyWasRevokedReturnsTheExistingEntry) {
   EXPECT_FALSE(validator.Check(forged).ok());
 }
 
+// The writer does not write a request whose caller has stopped waiting.
+class ExpiredCompletion final : public Sequencer::Completion {
+ public:
+  explicit ExpiredCompletion(std::promise<Status>& answer) : answer_(answer) {}
+  void Done(Result<AppendOutcome> outcome) override { answer_.set_value(outcome.status()); }
+  std::chrono::system_clock::time_point deadline() const override {
+    return std::chrono::system_clock::now() - std::chrono::milliseconds(1);
+  }
+
+ private:
+  std::promise<Status>& answer_;
+};
+
+TEST_F(SequencerTest, ARequestWhoseDeadlinePassedIsNotWritten) {
+  std::promise<Status> answer;
+  auto future = answer.get_future();
+  sequencer_->Submit(world_.Sign(PakistanExtraction()),
+                     std::make_unique<ExpiredCompletion>(answer));
+  const Status status = future.get();
+  EXPECT_EQ(status.code(), StatusCode::kDeadlineExceeded) << status.ToString();
+  EXPECT_EQ(sequencer_->size(), 0u);
+  EXPECT_EQ(*storage_->Size(), 0u);
+  // The same event from a caller still waiting is written.
+  EXPECT_TRUE(Append(PakistanExtraction()).ok());
+  EXPECT_EQ(*storage_->Size(), 1u);
+}
+
 // Answers on the writer thread, once, after COMMIT: the entry is then readable through the
 // reader connection.
 class RecordingCompletion final : public Sequencer::Completion {
