@@ -177,6 +177,13 @@ int Run(const VerifyOptions& opt) {
                  "FILE\n";
     return kExitUsage;
   }
+  if (!opt.log && !opt.log_options.consistent_with.empty()) {
+    // Silently ignoring it would let a forked log pass as consistent with what was saved.
+    std::cerr << "cairn verify: --consistent-with applies to --log only: lineage verification "
+                 "(--lot, --bundle) does not compare saved checkpoints; check the log with "
+                 "cairn verify --log --consistent-with FILE\n";
+    return kExitUsage;
+  }
   if (opt.log) {
     return VerifyLog({opt.node, opt.registry, opt.json, opt.log_options.consistent_with});
   }

@@ -203,6 +203,19 @@ TEST_F(ProofsTest, SavedCheckpointIsProvedAPrefixOfTodaysLog) {
   EXPECT_EQ(j["size"], 14);
 }
 
+// verify --lot/--bundle do not compare saved checkpoints: they refuse the flag rather than
+// ignore it (ignored, a forked log passed as VERIFIED).
+TEST_F(ProofsTest, LineageVerificationRefusesConsistentWithInsteadOfIgnoringIt) {
+  AppendExtractions(2, "L");
+  const std::string saved = dir_ / "checkpoint-2.json";
+  ASSERT_EQ(CairnOnNode({"checkpoint", "-o", saved}).exit_code, 0);
+  const RunResult r = CairnOnNode({"verify", "--lot", "pk-fwo:L-0", "--consistent-with", saved});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("--consistent-with applies to --log only"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(CairnOnNode({"verify", "--log", "--consistent-with", saved}).exit_code, 0);
+}
+
 TEST_F(ProofsTest, TruncatedAndReappendedLogIsCaughtByASavedCheckpoint) {
   AppendExtractions(8, "T");
   const std::string saved = dir_ / "checkpoint-8.json";
