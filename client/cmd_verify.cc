@@ -66,9 +66,14 @@ nlohmann::json FindingJson(const ledger::Finding& f) {
 }
 
 nlohmann::json ViolationJson(const ledger::Violation& v) {
-  return {{"rule", v.rule},           {"reason", v.reason},         {"element", v.element},
-          {"share", v.share},         {"max_share", v.max_share},   {"source", v.source},
-          {"source_lot", v.source_lot}, {"path", v.path_event_ids}};
+  return {{"rule", v.rule},
+          {"reason", v.reason},
+          {"element", v.element},
+          {"share", v.share},
+          {"max_share", v.max_share},
+          {"source", v.source},
+          {"source_lot", v.source_lot},
+          {"path", v.path_event_ids}};
 }
 
 std::string Headline(const ledger::LineageReport& report, const ledger::Policy* policy,
@@ -94,9 +99,9 @@ std::string Headline(const ledger::LineageReport& report, const ledger::Policy* 
       line += fmt::format(" — {} integrity finding(s); the evidence proves nothing", integrity);
       break;
     case kExitRestricted: {
-      const ledger::Violation& worst = *std::max_element(
-          report.violations.begin(), report.violations.end(),
-          [](const auto& a, const auto& b) { return a.share < b.share; });
+      const ledger::Violation& worst =
+          *std::max_element(report.violations.begin(), report.violations.end(),
+                            [](const auto& a, const auto& b) { return a.share < b.share; });
       line += fmt::format(" — {} from a restricted source{} ({})", Percent(worst.share),
                           worst.element.empty() ? "" : " (" + worst.element + ")", worst.reason);
       break;
@@ -122,18 +127,18 @@ int VerifyBundle(const VerifyOptions& opt, const cairn::v1::EvidenceBundle& bund
   const int code = report.ExitCode();
   const std::string as_of = FormatTime(as_of_us).substr(0, 10);
   if (opt.json) {
-    nlohmann::json j = {{"verdict", Verdict(code)},
-                        {"exit_code", code},
-                        {"lot_id", report.lot_id},
-                        {"direction", report.direction == cairn::v1::TRACE_DIRECTION_FORWARD
-                                          ? "forward"
-                                          : "backward"},
-                        {"as_of", as_of},
-                        {"entries_checked", report.entries_checked},
-                        {"logs", report.logs},
-                        {"lots", report.lineage_lots.size()},
-                        {"registry_version", registry.version()},
-                        {"bundle_registry_version", bundle.registry_version()}};
+    nlohmann::json j = {
+        {"verdict", Verdict(code)},
+        {"exit_code", code},
+        {"lot_id", report.lot_id},
+        {"direction",
+         report.direction == cairn::v1::TRACE_DIRECTION_FORWARD ? "forward" : "backward"},
+        {"as_of", as_of},
+        {"entries_checked", report.entries_checked},
+        {"logs", report.logs},
+        {"lots", report.lineage_lots.size()},
+        {"registry_version", registry.version()},
+        {"bundle_registry_version", bundle.registry_version()}};
     if (policy != nullptr) j["policy"] = policy->name;
     nlohmann::json findings = nlohmann::json::array();
     for (const auto& f : report.findings) findings.push_back(FindingJson(f));
@@ -160,8 +165,8 @@ int VerifyBundle(const VerifyOptions& opt, const cairn::v1::EvidenceBundle& bund
   }
   for (const auto& v : report.violations) {
     std::cout << "  restricted: " << Percent(v.share)
-              << (v.element.empty() ? " of the lot's mass" : " of its " + v.element)
-              << " (max " << Percent(v.max_share) << ") — " << v.reason << "\n"
+              << (v.element.empty() ? " of the lot's mass" : " of its " + v.element) << " (max "
+              << Percent(v.max_share) << ") — " << v.reason << "\n"
               << "    source: " << v.source << "\n    path:";
     for (const std::string& id : v.path_event_ids) std::cout << " " << id.substr(0, 12);
     std::cout << "\n";

@@ -47,7 +47,24 @@ Status CheckExtends(const cairn::v1::Checkpoint& saved, const cairn::v1::Checkpo
   return Status::Ok();
 }
 
-int FinishLog(const VerifyLogOptions& opt, const std::string& log_id, const ledger::LogVerdict& v) {
+// How many entries the node serves past `size` (the signed checkpoint's): an honest node's log
+// may have grown since it signed; entries no checkpoint covers are not evidence either way.
+uint64_t CountEntriesPast(NodeClient& client, uint64_t size) {
+  cairn::v1::GetEntriesRequest request;
+  request.set_start(size);
+  request.set_limit(100000);
+  grpc::ClientContext context;
+  client.Prepare(context);
+  auto reader = client.stub().GetEntries(&context, request);
+  uint64_t past = 0;
+  cairn::v1::EntryRecord record;
+  while (reader->Read(&record)) past += record.index() >= size;
+  (void)reader->Finish();
+  return past;
+}
+
+int FinishLog(const VerifyLogOptions& opt, const std::string& log_id, const ledger::LogVerdict& v,
+              uint64_t entries_past = 0) {
   const bool ok = !v.bad_index.has_value();
   const int code = ok ? kExitOk : (v.unknown_key ? kExitIncomplete : kExitIntegrity);
   if (opt.json) {
@@ -55,6 +72,7 @@ int FinishLog(const VerifyLogOptions& opt, const std::string& log_id, const ledg
                         {"log_id", log_id},
                         {"entries_checked", v.entries_checked},
                         {"root_hash", v.root_hex},
+                        {"entries_past_checkpoint", entries_past},
                         {"exit_code", code}};
     if (!ok) {
       j["bad_index"] = *v.bad_index;
@@ -66,6 +84,11 @@ int FinishLog(const VerifyLogOptions& opt, const std::string& log_id, const ledg
     std::cout << "verified: log " << log_id << ", " << v.entries_checked
               << " entries; every signature, chain link and custody rule holds; root " << v.root_hex
               << " matches the signed checkpoint\n";
+    if (entries_past > 0) {
+      std::cout << "note: " << entries_past
+                << " entries lie past the signed checkpoint: no checkpoint covers them, so they "
+                   "were not checked (the log may have grown since the node signed)\n";
+    }
   } else {
     std::cout << (code == kExitIncomplete ? "INCOMPLETE" : "FAILED") << ": log " << log_id
               << " entry " << *v.bad_index << ": " << v.problem.message() << "\n";
@@ -158,7 +181,8 @@ int VerifyLog(const VerifyLogOptions& opt) {
       verdict.problem = extends;
     }
   }
-  return FinishLog(opt, checkpoint.log_id(), verdict);
+  const uint64_t past = verdict.bad_index ? 0 : CountEntriesPast(client, checkpoint.size());
+  return FinishLog(opt, checkpoint.log_id(), verdict, past);
 }
 
 void AddVerifyLogFlags(CLI::App& cmd, VerifyLogOptions& opt) {

@@ -117,9 +117,13 @@ LogVerdict LogVerifier::Finish(const cairn::v1::SignedCheckpoint& signed_checkpo
     Fail(tree_.size(), DataLoss("Checkpoint.log_id: got \"" + checkpoint->log_id() + "\", want \"" +
                                 log_id_ + "\""));
   } else if (checkpoint->size() != tree_.size()) {
+    const std::string past = checkpoint->size() < tree_.size()
+                                 ? ": " + std::to_string(tree_.size() - checkpoint->size()) +
+                                       " entries lie past the signed checkpoint"
+                                 : "";
     Fail(std::min<uint64_t>(checkpoint->size(), tree_.size()),
          DataLoss("Checkpoint.size: " + std::to_string(checkpoint->size()) + " entries signed, " +
-                  std::to_string(tree_.size()) + " served"));
+                  std::to_string(tree_.size()) + " served" + past));
   } else if (checkpoint->root_hash() != AsView(tree_.Root())) {
     Fail(tree_.size(),
          DataLoss("Checkpoint.root_hash: signed root " + ToHex(checkpoint->root_hash()) +

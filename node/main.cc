@@ -73,6 +73,8 @@ std::string BrokenLine(const std::string& log_id, const LogProblem& problem) {
 
 // --repair-report: every problem, nothing changed.
 int RepairReport(const NodeConfig& config) {
+  auto registry = keys::TrustRegistry::Load(config.registry);
+  if (!registry.ok()) return Fail(kExitUsage, "registry: " + registry.status().message());
   StorageOptions options;
   options.read_only = true;
   auto storage = Storage::Open(config.db, options);
@@ -80,7 +82,7 @@ int RepairReport(const NodeConfig& config) {
   if (const Status bound = (*storage)->BindLogId(config.log_id); !bound.ok()) {
     return Fail(kExitUsage, "db: " + bound.message());
   }
-  auto scanned = ScanLog(**storage, config.log_id, /*find_all=*/true);
+  auto scanned = ScanLog(**storage, config.log_id, *registry, /*find_all=*/true);
   if (!scanned.ok()) return Fail(kExitUsage, "db: " + scanned.status().message());
   auto size = (*storage)->Size();
   const uint64_t entries = size.ok() ? *size : 0;
@@ -146,7 +148,7 @@ int Serve(const NodeConfig& config, const sigset_t& stop_signals) {
   if (const Status bound = (*storage)->BindLogId(config.log_id); !bound.ok()) {
     return Fail(kExitUsage, "db: " + bound.message());
   }
-  auto scanned = ScanLog(**storage, config.log_id, /*find_all=*/false);
+  auto scanned = ScanLog(**storage, config.log_id, *registry, /*find_all=*/false);
   if (!scanned.ok()) return Fail(kExitUsage, "db: " + scanned.status().message());
   std::optional<TreeHashes> tree = std::move(scanned->tree);
   if (!scanned->problems.empty()) {

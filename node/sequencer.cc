@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <utility>
 
+#include "ledger/log_verifier.h"
 #include "ledger/rulebook.h"
 
 namespace cairn::node {
@@ -97,7 +98,8 @@ std::vector<std::string> EntryProblems(const StoredEntry& stored, const std::str
 
 }  // namespace
 
-Result<ScannedLog> ScanLog(Storage& storage, const std::string& log_id, bool find_all) {
+Result<ScannedLog> ScanLog(Storage& storage, const std::string& log_id,
+                           const keys::TrustRegistry& registry, bool find_all) {
   ScannedLog scanned;
   uint64_t expected = 0;
   Hash prev_leaf{};  // zeros before entry 0
@@ -135,6 +137,35 @@ Result<ScannedLog> ScanLog(Storage& storage, const std::string& log_id, bool fin
   cairn::v1::Checkpoint checkpoint;
   if (signed_checkpoint && !checkpoint.ParseFromString(signed_checkpoint->checkpoint())) {
     return DataLoss("the stored checkpoint does not parse");
+  }
+  // The node never signs over what it has not checked, so it must not adopt what its own
+  // signature does not cover: the stored checkpoint must verify, and cover every entry.
+  if (signed_checkpoint) {
+    auto verified = ledger::VerifyCheckpoint(*signed_checkpoint, registry);
+    if (!verified.ok() || verified->log_id() != log_id) {
+      scanned.problems.push_back({std::min<uint64_t>(checkpoint.size(), scanned.entries),
+                                  "the stored checkpoint does not verify under log " + log_id +
+                                      "'s key: " +
+                                      (verified.ok() ? "it is of log " + verified->log_id()
+                                                     : verified.status().message())});
+      if (!find_all) return scanned;
+    }
+  }
+  if (signed_checkpoint && checkpoint.size() < scanned.entries) {
+    scanned.problems.push_back(
+        {checkpoint.size(), std::to_string(scanned.entries - checkpoint.size()) +
+                                " entries past the signed checkpoint: the node signed a "
+                                "checkpoint of size " +
+                                std::to_string(checkpoint.size()) + ", the database holds " +
+                                std::to_string(scanned.entries) +
+                                " entries (entries commit with the checkpoint covering them, "
+                                "so these were not written by this node)"});
+    if (!find_all) return scanned;
+  }
+  if (!signed_checkpoint && scanned.entries > 0 && storage.opened_schema_version() >= 3) {
+    scanned.problems.push_back({0, "no signed checkpoint covers the " +
+                                       std::to_string(scanned.entries) + " stored entries"});
+    if (!find_all) return scanned;
   }
   if (signed_checkpoint && checkpoint.size() > scanned.entries) {
     scanned.problems.push_back({scanned.entries, "log truncated: it signed a checkpoint of size " +

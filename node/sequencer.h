@@ -102,10 +102,12 @@ struct ScannedLog {
 // (32 zero bytes for index 0); the stored leaf_hash is SHA-256(0x00 || entry); the stored
 // event_id is EventId(body) and event_key its prefix. Leaf hashes are folded into a compact range
 // (O(log n) memory), whose root must equal the root of the stored tree (tiles) of the same size.
-// The log must not be shorter than the latest checkpoint the node recorded, and its first
-// checkpoint-size entries must have that checkpoint's root. Stops at the first problem unless
+// The latest checkpoint the node recorded must verify under the log's key in `registry` and cover
+// every entry (no entry past it, none missing), and its first checkpoint-size entries must have
+// that checkpoint's root. Stops at the first problem unless
 // `find_all`. Errors only when storage cannot be read; a broken log is a ScannedLog with problems.
-Result<ScannedLog> ScanLog(Storage& storage, const std::string& log_id, bool find_all);
+Result<ScannedLog> ScanLog(Storage& storage, const std::string& log_id,
+                           const keys::TrustRegistry& registry, bool find_all);
 
 // One event of a request as the caller is answered.
 struct AppendedEvent {

@@ -494,6 +494,7 @@ Status Storage::CreateOrCheckSchema() {
     auto row = q.Next();
     if (!row.ok() || !*row) return finish(row.ok() ? Internal("no user_version") : row.status());
     version = q.ColumnInt(0);
+    opened_schema_version_ = version;
   }
   {
     CAIRN_ASSIGN_OR_RETURN(

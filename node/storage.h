@@ -116,6 +116,9 @@ class Storage final : public ledger::CustodyView {
   Storage& operator=(const Storage&) = delete;
 
   const std::string& path() const { return path_; }
+  // The schema version the database had when opened (0 for a new one), before any migration.
+  // Versions below 3 stored no signed checkpoint.
+  int64_t opened_schema_version() const { return opened_schema_version_; }
 
   // ---- Identity (writer connection) ----
 
@@ -277,6 +280,7 @@ class Storage final : public ledger::CustodyView {
   const std::string path_;
   const StorageOptions options_;
   int lock_fd_ = -1;  // flock on <db>.lock; -1 when read-only
+  int64_t opened_schema_version_ = 0;
 
   // Writer connection: used by one thread at a time (the caller serializes).
   SqliteDb writer_db_;

@@ -53,7 +53,7 @@ class SequencerTest : public ::testing::Test {
     ASSERT_TRUE(opened.ok()) << opened.status().ToString();
     storage_ = std::move(opened).value();
     ASSERT_TRUE(storage_->BindLogId(kLog).ok());
-    auto scanned = ScanLog(*storage_, kLog, /*find_all=*/false);
+    auto scanned = ScanLog(*storage_, kLog, world_.trust(), /*find_all=*/false);
     ASSERT_TRUE(scanned.ok());
     ASSERT_TRUE(scanned->problems.empty()) << scanned->problems.front().what;
     ASSERT_TRUE(scanned->tree.has_value());
@@ -467,7 +467,7 @@ TEST_F(SequencerTest, ScanLogFindsATamperedEntry) {
   ASSERT_TRUE(opened.ok());
   storage_ = std::move(opened).value();
 
-  auto first = ScanLog(*storage_, kLog, /*find_all=*/false);
+  auto first = ScanLog(*storage_, kLog, world_.trust(), /*find_all=*/false);
   ASSERT_TRUE(first.ok());
   ASSERT_EQ(first->problems.size(), 1u);
   EXPECT_EQ(first->problems[0].index, 1u);
@@ -476,7 +476,7 @@ TEST_F(SequencerTest, ScanLogFindsATamperedEntry) {
   EXPECT_EQ(first->sound, 1u);
 
   // The full report also names the broken link from entry 2.
-  auto all = ScanLog(*storage_, kLog, /*find_all=*/true);
+  auto all = ScanLog(*storage_, kLog, world_.trust(), /*find_all=*/true);
   ASSERT_TRUE(all.ok());
   bool link_reported = false;
   for (const auto& p : all->problems) {
@@ -494,13 +494,13 @@ TEST_F(SequencerTest, ScanLogFindsAMissingEntryAndAForeignLogId) {
   auto opened = Storage::Open(path_);
   ASSERT_TRUE(opened.ok());
   storage_ = std::move(opened).value();
-  auto scanned = ScanLog(*storage_, kLog, /*find_all=*/false);
+  auto scanned = ScanLog(*storage_, kLog, world_.trust(), /*find_all=*/false);
   ASSERT_TRUE(scanned.ok());
   ASSERT_EQ(scanned->problems.size(), 1u);
   EXPECT_EQ(scanned->problems[0].index, 1u);
   EXPECT_NE(scanned->problems[0].what.find("missing"), std::string::npos);
 
-  auto foreign = ScanLog(*storage_, "other-log", /*find_all=*/false);
+  auto foreign = ScanLog(*storage_, "other-log", world_.trust(), /*find_all=*/false);
   ASSERT_TRUE(foreign.ok());
   ASSERT_FALSE(foreign->problems.empty());
   EXPECT_EQ(foreign->problems[0].index, 0u);
@@ -586,7 +586,7 @@ TEST_F(SequencerTest, ScanLogRefusesALogShorterThanItsLastCheckpoint) {
   auto opened = Storage::Open(path_);
   ASSERT_TRUE(opened.ok());
   storage_ = std::move(opened).value();
-  auto scanned = ScanLog(*storage_, kLog, /*find_all=*/false);
+  auto scanned = ScanLog(*storage_, kLog, world_.trust(), /*find_all=*/false);
   ASSERT_TRUE(scanned.ok());
   ASSERT_EQ(scanned->problems.size(), 1u);
   EXPECT_EQ(scanned->problems[0].what,
@@ -605,7 +605,7 @@ TEST_F(SequencerTest, ScanLogRefusesStoredTreeHashesThatDisagreeWithTheEntries) 
   auto opened = Storage::Open(path_);
   ASSERT_TRUE(opened.ok());
   storage_ = std::move(opened).value();
-  auto scanned = ScanLog(*storage_, kLog, /*find_all=*/false);
+  auto scanned = ScanLog(*storage_, kLog, world_.trust(), /*find_all=*/false);
   ASSERT_TRUE(scanned.ok());
   ASSERT_EQ(scanned->problems.size(), 1u);
   EXPECT_NE(scanned->problems[0].what.find("stored tree hashes"), std::string::npos)
@@ -621,7 +621,7 @@ TEST_F(SequencerTest, AuditModeRefusesAppendsAndServesTheStoredCheckpoint) {
   auto opened = Storage::Open(path_, read_only);
   ASSERT_TRUE(opened.ok());
   storage_ = std::move(opened).value();
-  auto scanned = ScanLog(*storage_, kLog, /*find_all=*/false);
+  auto scanned = ScanLog(*storage_, kLog, world_.trust(), /*find_all=*/false);
   ASSERT_TRUE(scanned.ok() && scanned->tree.has_value());
   SequencerOptions options = Options();
   options.audit = true;
