@@ -148,6 +148,16 @@ int Serve(const NodeConfig& config, const sigset_t& stop_signals) {
   if (const Status bound = (*storage)->BindLogId(config.log_id); !bound.ok()) {
     return Fail(kExitUsage, "db: " + bound.message());
   }
+  // Never back to an older registry: it could revive keys a newer version revoked.
+  auto highest = (*storage)->HighestRegistryVersion();
+  if (!highest.ok()) return Fail(kExitUsage, "db: " + highest.status().message());
+  if (*highest > registry->version()) {
+    return Fail(kExitUsage, "registry: " + config.registry + " is version " +
+                                std::to_string(registry->version()) + ", older than version " +
+                                std::to_string(*highest) +
+                                ", which this node has already served under; a node never goes "
+                                "back to an older registry (a rollback could revive revoked keys)");
+  }
   auto scanned = ScanLog(**storage, config.log_id, *registry, /*find_all=*/false);
   if (!scanned.ok()) return Fail(kExitUsage, "db: " + scanned.status().message());
   std::optional<TreeHashes> tree = std::move(scanned->tree);
@@ -209,6 +219,16 @@ int Serve(const NodeConfig& config, const sigset_t& stop_signals) {
     sequencer.Stop();
     return Fail(kExitUsage, "listen: cannot listen on " + config.listen);
   }
+  // Serving for sure: only now is anything written (the registry version, then the writer).
+  if (!config.audit) {
+    if (const Status recorded = (*storage)->RecordRegistryVersion(registry->version());
+        !recorded.ok()) {
+      server->Shutdown();
+      sequencer.Stop();
+      return Fail(kExitUsage, "db: cannot record the registry version: " + recorded.message());
+    }
+  }
+  sequencer.Start();
   const std::string address = BoundAddress(config.listen, port);
   LogFields(spdlog::level::info, {{"msg", "serving"},
                                   {"log_id", config.log_id},

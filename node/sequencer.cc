@@ -237,9 +237,17 @@ Sequencer::Sequencer(Storage& storage, const keys::TrustRegistry& registry, cons
   }
   last_signed_us_ = std::max(clock_.NowMicros(), last_signed_us_);
   checkpoint_ = SignTree(tree_.size(), tree_.Root(), last_signed_us_);
-  // The latest checkpoint issued; a failure here only delays recording until the next append.
-  if (const Status recorded = storage_.PutCheckpoint(checkpoint_); !recorded.ok()) {
-    spdlog::warn("cannot record the startup checkpoint: {}", recorded.message());
+}
+
+void Sequencer::Start() {
+  if (options_.audit || writer_.joinable()) return;
+  // A log migrated from a version that stored no checkpoint gets one now; otherwise the stored
+  // checkpoint already covers every entry (ScanLog checked it) and nothing is written.
+  auto stored = storage_.StoredCheckpoint();
+  if (stored.ok() && !stored->has_value() && tree_.size() > 0) {
+    if (const Status recorded = storage_.PutCheckpoint(checkpoint_); !recorded.ok()) {
+      spdlog::warn("cannot record the startup checkpoint: {}", recorded.message());
+    }
   }
   writer_ = std::thread(&Sequencer::WriterLoop, this);
 }

@@ -148,13 +148,15 @@ struct SequencerOptions {
 
 class Sequencer {
  public:
-  // Starts the writer thread over a log whose stored tree is `tree` (from ScanLog), signs a
-  // checkpoint of it and records it in storage. In audit mode it starts no writer and signs
-  // nothing: `tree` may be empty (no proofs then) and the checkpoint is the stored one. `storage`,
-  // `registry` and `clock` must remain live until the Sequencer is destroyed; from now on the
-  // writer thread alone uses the storage's writer connection.
+  // A sequencer over a log whose stored tree is `tree` (from ScanLog), with a checkpoint of it
+  // signed in memory; it writes nothing until Start(). In audit mode it signs nothing: `tree` may
+  // be empty (no proofs then) and the checkpoint is the stored one. `storage`, `registry` and
+  // `clock` must remain live until the Sequencer is destroyed. Submissions before Start() wait.
   Sequencer(Storage& storage, const keys::TrustRegistry& registry, const Clock& clock,
             SequencerOptions options, TreeHashes tree);
+  // Starts the writer thread (not in audit mode); from then on it alone uses the storage's writer
+  // connection. Called once the node is sure to serve, so a failed start changes no file.
+  void Start();
   // Stop()s.
   ~Sequencer();
   Sequencer(const Sequencer&) = delete;

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -210,7 +211,7 @@ std::vector<std::pair<const std::string*, LotRole>> LotRolesOf(const cairn::v1::
 
 struct Storage::WriterStatements {
   SqliteStmt begin, commit, rollback, savepoint, release, rollback_to;
-  SqliteStmt get_meta, put_meta;
+  SqliteStmt get_meta, put_meta, replace_meta;
   SqliteStmt insert_entry, read_entry, size;
   SqliteStmt find_lot, insert_lot, add_consumed, add_loss;
   SqliteStmt get_holding, put_holding, delete_holding;
@@ -318,6 +319,9 @@ Status Storage::PrepareStatements() {
       {&w->rollback_to, "ROLLBACK TO request"},
       {&w->get_meta, "SELECT value FROM meta WHERE key = ?"},
       {&w->put_meta, "INSERT INTO meta(key, value) VALUES (?, ?)"},
+      {&w->replace_meta,
+       "INSERT INTO meta(key, value) VALUES (?, ?) "
+       "ON CONFLICT(key) DO UPDATE SET value = excluded.value"},
       {&w->insert_entry,
        "INSERT INTO entries(idx, event_key, event_id, leaf_hash, entry) VALUES (?, ?, ?, ?, ?)"},
       {&w->read_entry, read_entry},
@@ -432,18 +436,27 @@ Status Storage::Exec(const char* sql) {
 
 Status Storage::Initialize() {
   if (!options_.read_only) {
-    const std::string lock_path = path_ + ".lock";
-    lock_fd_ = open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    // The lock is on the database file itself (its inode), so a second cairnd reaching the same
+    // file by another path or a hard link is refused too. The descriptor stays open until the
+    // connections are closed: closing any descriptor of the file would drop SQLite's own locks.
+    lock_fd_ = open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (lock_fd_ < 0) {
-      return Internal("cannot open lock file " + lock_path + ": " + std::strerror(errno));
+      return Internal("cannot open database " + path_ + ": " + std::strerror(errno));
+    }
+    struct stat st {};
+    if (fstat(lock_fd_, &st) != 0 || !S_ISREG(st.st_mode)) {
+      return FailedPrecondition("database " + path_ + " is not a regular file");
     }
     if (flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
-      return FailedPrecondition("database " + path_ + " is in use by another process (" +
-                                lock_path + " is locked)");
+      return FailedPrecondition("database " + path_ +
+                                " is in use by another process (another cairnd holds its lock)");
     }
   }
   CAIRN_ASSIGN_OR_RETURN(writer_db_,
                          OpenConnection(path_, options_.read_only, options_.busy_timeout_ms));
+  // Nothing is written to a file that is not ours: another application's database is refused
+  // before the journal mode is switched.
+  CAIRN_RETURN_IF_ERROR(CheckCairnFile());
   if (!options_.read_only) {
     // WAL lets the reader connection read while the writer writes; FULL fsyncs the WAL on every
     // commit, so an acknowledged append survives power loss.
@@ -475,6 +488,34 @@ Status Storage::Initialize() {
   }
   CAIRN_RETURN_IF_ERROR(PrepareStatements());
   return LoadEventIndex();
+}
+
+Status Storage::CheckCairnFile() {
+  CAIRN_ASSIGN_OR_RETURN(SqliteStmt v, Prepare(writer_db_.get(), "PRAGMA user_version"));
+  Query version_query(writer_db_.get(), v.get());
+  auto row = version_query.Next();
+  if (!row.ok()) {
+    return FailedPrecondition("database " + path_ + " cannot be read: " + row.status().message());
+  }
+  const int64_t version = *row ? version_query.ColumnInt(0) : 0;
+  CAIRN_ASSIGN_OR_RETURN(
+      SqliteStmt t,
+      Prepare(writer_db_.get(), "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'"));
+  Query tables_query(writer_db_.get(), t.get());
+  row = tables_query.Next();
+  if (!row.ok()) return row.status();
+  const int64_t tables = *row ? tables_query.ColumnInt(0) : 0;
+  if (version > kSchemaVersion) {
+    return FailedPrecondition("database " + path_ + " has schema version " +
+                              std::to_string(version) + "; this cairnd knows version " +
+                              std::to_string(kSchemaVersion));
+  }
+  if (version <= 0 && tables != 0) {
+    return FailedPrecondition("database " + path_ +
+                              " is not a cairn database (it has tables but schema version " +
+                              std::to_string(version) + ")");
+  }
+  return Status::Ok();
 }
 
 Status Storage::CreateOrCheckSchema() {
@@ -641,6 +682,28 @@ Result<std::optional<std::string>> Storage::StoredLogId() {
   CAIRN_ASSIGN_OR_RETURN(const bool row, q.Next());
   if (!row) return std::optional<std::string>();
   return std::optional<std::string>(q.ColumnBlob(0));
+}
+
+Result<uint64_t> Storage::HighestRegistryVersion() {
+  Query q(writer_db_.get(), writer_->get_meta.get());
+  q.Text("registry_version");
+  CAIRN_ASSIGN_OR_RETURN(const bool row, q.Next());
+  if (!row) return uint64_t{0};
+  const std::string text = q.ColumnBlob(0);
+  uint64_t version = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return DataLoss("meta.registry_version: got \"" + text + "\"");
+    version = version * 10 + static_cast<uint64_t>(c - '0');
+  }
+  return version;
+}
+
+Status Storage::RecordRegistryVersion(uint64_t version) {
+  CAIRN_ASSIGN_OR_RETURN(const uint64_t highest, HighestRegistryVersion());
+  if (version <= highest) return Status::Ok();
+  Query q(writer_db_.get(), writer_->replace_meta.get());
+  q.Text("registry_version").Blob(std::to_string(version));
+  return q.Run();
 }
 
 Status Storage::BindLogId(const std::string& log_id) {

@@ -8,13 +8,16 @@
 //   - the reader connection serves the RPC reads (FindEntry, ReadEntries, GetLotState, Size,
 //     ScanEntries) from any thread; a mutex serializes them. WAL lets it read committed data while
 //     the writer writes.
-// Entries are stored as the exact bytes the sequencer serialized, never re-serialized. A lock file
-// (<db>.lock) keeps a second cairnd from opening the same database for writing.
+// Entries are stored as the exact bytes the sequencer serialized, never re-serialized. An flock
+// on the database file itself keeps a second cairnd from opening it for writing, by whatever
+// path or hard link it is reached.
 //
 // Schema (version 4, in PRAGMA user_version; an older database is migrated when opened for
 // writing):
 //   meta(key, value)                           log_id; checkpoint: the latest SignedCheckpoint
-//                                              the node issued, written with the entries it covers
+//                                              the node issued, written with the entries it covers;
+//                                              registry_version: the highest registry version the
+//                                              node has served under (decimal text)
 //   entries(idx PK, event_key, event_id, leaf_hash, entry)
 //                                              event_key = first 8 bytes of the event id as a
 //                                              signed int64; entries are found by it through an
@@ -128,6 +131,10 @@ class Storage final : public ledger::CustodyView {
   Status BindLogId(const std::string& log_id);
   // The stored log id, or nullopt for a fresh database.
   Result<std::optional<std::string>> StoredLogId();
+  // The highest trust registry version a node has served this database under (0: none yet).
+  Result<uint64_t> HighestRegistryVersion();
+  // Records `version` when it is higher than the highest recorded.
+  Status RecordRegistryVersion(uint64_t version);
 
   // ---- Writes (writer connection; one thread) ----
 
@@ -255,6 +262,9 @@ class Storage final : public ledger::CustodyView {
 
  private:
   Status Initialize();
+  // Refuses (FAILED_PRECONDITION) a file that is not a cairn database or not one this build
+  // knows, reading only.
+  Status CheckCairnFile();
   Status CreateOrCheckSchema();
   // Brings a database of an older schema version to kSchemaVersion inside the open transaction.
   Status Migrate(int64_t from_version);
@@ -279,7 +289,7 @@ class Storage final : public ledger::CustodyView {
 
   const std::string path_;
   const StorageOptions options_;
-  int lock_fd_ = -1;  // flock on <db>.lock; -1 when read-only
+  int lock_fd_ = -1;  // the database file, flock'ed; -1 when read-only
   int64_t opened_schema_version_ = 0;
 
   // Writer connection: used by one thread at a time (the caller serializes).

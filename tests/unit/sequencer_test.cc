@@ -59,6 +59,7 @@ class SequencerTest : public ::testing::Test {
     ASSERT_TRUE(scanned->tree.has_value());
     sequencer_ = std::make_unique<Sequencer>(*storage_, world_.trust(), clock_, Options(),
                                              std::move(*scanned->tree));
+    sequencer_->Start();
   }
   SequencerOptions Options() {
     SequencerOptions options;

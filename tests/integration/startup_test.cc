@@ -1,0 +1,196 @@
+// cairnd's start: it refuses what it must not serve, and a start that fails changes no file.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sqlite3.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "ledger/event.h"
+#include "tests/integration/harness.h"
+#include "tests/unit/test_world.h"
+
+namespace cairn::itest {
+namespace {
+
+using cairn::testing::DispatchOf;
+using cairn::testing::PakistanExtraction;
+using cairn::testing::ReceiptOf;
+
+constexpr char kLot[] = "pk-fwo:CHG-2025-0001";
+
+// What a single-row query on `path` returns, as bytes ("" when there is no row).
+std::string QueryBytes(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  std::string out;
+  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK &&
+      sqlite3_step(stmt) == SQLITE_ROW) {
+    const auto* bytes = static_cast<const char*>(sqlite3_column_blob(stmt, 0));
+    out.assign(bytes != nullptr ? bytes : "", sqlite3_column_bytes(stmt, 0));
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return out;
+}
+
+class StartupTest : public WorldTest {
+ protected:
+  cairn::v1::SignedEvent Signed(const cairn::v1::EventBody& body) {
+    const auto& k = world_->key(body.author());
+    return ledger::SignEvent(body.SerializeAsString(), k.key_id, k.secret_key);
+  }
+  grpc::Status Append(const cairn::v1::EventBody& body, std::string* id = nullptr) {
+    cairn::v1::AppendRequest request;
+    *request.mutable_event() = Signed(body);
+    cairn::v1::AppendResponse response;
+    grpc::ClientContext context;
+    SetDeadline(context);
+    const grpc::Status s = world_->Stub()->Append(&context, request, &response);
+    if (id != nullptr) *id = response.event_id();
+    return s;
+  }
+  // A config like the world's node.toml with `db` and `listen` replaced.
+  std::string ConfigWith(const std::string& name, const std::string& db,
+                         const std::string& listen = "127.0.0.1:0") {
+    std::string text = ReadFile(world_->config_path());
+    auto replace = [&](const std::string& key, const std::string& value) {
+      const size_t at = text.find(key + " = ");
+      const size_t end = text.find('\n', at);
+      text.replace(at, end - at, key + " = \"" + value + "\"");
+    };
+    replace("db", db);
+    replace("listen", listen);
+    const std::string path = dir_ / name;
+    WriteFile(path, text);
+    return path;
+  }
+  RunResult Registry(std::vector<std::string> args) {
+    args.insert(args.begin(), "registry");
+    args.push_back("--registry");
+    args.push_back(world_->registry_path());
+    return Cairn(args);
+  }
+  void SignRegistry() {
+    const RunResult r = Registry({"sign", "--key", dir_ / "keys/cairn-registrar.key"});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  }
+  void Restart() {
+    ASSERT_EQ(world_->node().Terminate(), 0);
+    std::string error;
+    ASSERT_TRUE(world_->node().Start(world_->config_path(), &error)) << error;
+  }
+};
+
+// Defect: two nodes on one database through a hard link both acknowledged appends.
+TEST_F(StartupTest, ASecondNodeOnTheSameDatabaseFileIsRefusedWhateverItsPath) {
+  const std::string linked = dir_ / "linked.db";
+  ASSERT_EQ(link(world_->db_path().c_str(), linked.c_str()), 0);
+  NodeProcess second;
+  std::string error;
+  EXPECT_FALSE(second.Start(ConfigWith("second.toml", linked), &error));
+  EXPECT_NE(error.find("is in use by another process"), std::string::npos) << error;
+  EXPECT_FALSE(std::filesystem::exists(world_->db_path() + ".lock"));
+}
+
+// Defect: the node restarted on an older registry accepted events under a revoked key.
+TEST_F(StartupTest, AnOlderRegistryThanOneTheNodeServedUnderIsRefused) {
+  const std::string version1 = dir_ / "registry-v1.json";
+  std::filesystem::copy_file(world_->registry_path(), version1);
+  ASSERT_EQ(Registry({"set-rules", "--receipt-tolerance-ppm", "5000"}).exit_code, 0);
+  SignRegistry();
+  Restart();  // serves under version 2
+  ASSERT_EQ(world_->node().Terminate(), 0);
+  std::filesystem::copy_file(version1, world_->registry_path(),
+                             std::filesystem::copy_options::overwrite_existing);
+  std::string error;
+  EXPECT_FALSE(world_->node().Start(world_->config_path(), &error));
+  EXPECT_NE(error.find("is version 1, older than version 2"), std::string::npos) << error;
+}
+
+// Defect: receipt_tolerance was the node's config; now the consortium's registry sets it for
+// nodes and auditors alike.
+TEST_F(StartupTest, TheReceiptToleranceIsTheRegistrysForTheNodeAndTheAuditor) {
+  std::string dispatch;
+  ASSERT_TRUE(Append(PakistanExtraction()).ok());
+  ASSERT_TRUE(Append(DispatchOf("pk-fwo", "us-usm", kLot, 10'000'000), &dispatch).ok());
+  const auto over = ReceiptOf("us-usm", dispatch, kLot, 10'080'000);  // 0.8% over
+  EXPECT_EQ(Append(over).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  ASSERT_EQ(Registry({"set-rules", "--receipt-tolerance-ppm", "10000"}).exit_code, 0);
+  SignRegistry();
+  const RunResult shown = Registry({"show", "--json"});
+  EXPECT_NE(shown.out.find("\"receipt_tolerance_ppm\": 10000"), std::string::npos) << shown.out;
+  Restart();
+  const grpc::Status accepted = Append(over);
+  EXPECT_TRUE(accepted.ok()) << accepted.error_message();
+  const RunResult verified = Cairn({"verify", "--log", "--node", world_->node().address(),
+                                    "--registry", world_->registry_path()});
+  EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
+  // A config that tries to set it is refused, naming the registry.
+  WriteFile(world_->config_path(), ReadFile(world_->config_path()) + "receipt_tolerance = 0.05\n");
+  ASSERT_EQ(world_->node().Terminate(), 0);
+  std::string error;
+  EXPECT_FALSE(world_->node().Start(world_->config_path(), &error));
+  EXPECT_NE(error.find("set in the signed registry"), std::string::npos) << error;
+}
+
+// Defects: a failed start rewrote the stored checkpoint, switched another application's database
+// to WAL, or left a lock file beside a directory.
+TEST_F(StartupTest, AFailedStartChangesNoFile) {
+  ASSERT_TRUE(Append(PakistanExtraction()).ok());
+  ASSERT_EQ(world_->node().Terminate(), 0);
+  const std::string checkpoint =
+      QueryBytes(world_->db_path(), "SELECT value FROM meta WHERE key = 'checkpoint'");
+  ASSERT_FALSE(checkpoint.empty());
+
+  // The port is taken.
+  const int taken = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(taken, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(taken, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(listen(taken, 1), 0);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(getsockname(taken, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const std::string busy = "127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+  NodeProcess node;
+  std::string error;
+  EXPECT_FALSE(node.Start(ConfigWith("busy.toml", world_->db_path(), busy), &error));
+  close(taken);
+  EXPECT_NE(error.find("cannot listen"), std::string::npos) << error;
+  EXPECT_EQ(QueryBytes(world_->db_path(), "SELECT value FROM meta WHERE key = 'checkpoint'"),
+            checkpoint);
+
+  // Another application's SQLite file keeps its journal mode and contents.
+  const std::string foreign = dir_ / "inventory.db";
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(foreign.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "CREATE TABLE stock(item TEXT); INSERT INTO stock VALUES ('NdPr')",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  EXPECT_FALSE(node.Start(ConfigWith("foreign.toml", foreign), &error));
+  EXPECT_NE(error.find("is not a cairn database"), std::string::npos) << error;
+  EXPECT_EQ(QueryBytes(foreign, "PRAGMA journal_mode"), "delete");
+  EXPECT_FALSE(std::filesystem::exists(foreign + "-wal"));
+  EXPECT_FALSE(std::filesystem::exists(foreign + ".lock"));
+
+  // A directory is not a database, and nothing is left beside it.
+  const std::string directory = dir_ / "a-directory";
+  std::filesystem::create_directory(directory);
+  EXPECT_FALSE(node.Start(ConfigWith("dir.toml", directory), &error));
+  EXPECT_FALSE(std::filesystem::exists(directory + ".lock"));
+  EXPECT_TRUE(std::filesystem::is_empty(directory));
+}
+
+}  // namespace
+}  // namespace cairn::itest
