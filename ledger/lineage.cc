@@ -69,10 +69,8 @@ int LineageGraph::Insert(LineageEvent event) {
                     const google::protobuf::Map<std::string, uint32_t>& composition) {
     const int l = touch(lot_id);
     LineageLot& lot = lots_[l];
-    if (lot.created_by >= 0) {
-      lot.created_again_by.push_back(e);
-      return l;
-    }
+    // A second creation keeps the first: the rulebook's custody replay reports it.
+    if (lot.created_by >= 0) return l;
     lot.created_by = e;
     lot.material = material;
     lot.created_mass_g = mass_g;

@@ -43,8 +43,6 @@ struct LineageLot {
   // Index of the Extraction or Transformation event that created the lot; -1 when that event is
   // not in the graph (lineage incomplete).
   int created_by = -1;
-  // Further events claiming to create the same lot id (a lot is created once: each is a finding).
-  std::vector<int> created_again_by;
   std::string material;
   uint64_t created_mass_g = 0;
   // As declared where the lot was created. Element symbols and grades ("TREO") alike.

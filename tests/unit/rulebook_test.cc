@@ -159,6 +159,20 @@ TEST_F(RulebookTest, TransitLossIsReportedAndThePolicyMayFailIt) {
   EXPECT_EQ(VerifyBundle(kLot, &*lenient).ExitCode(), 0);
 }
 
+// A lot created twice, which the node refuses, fails the auditor's replay of the same rule.
+TEST_F(RulebookTest, ALotCreatedTwiceInABundleIsAnIntegrityFinding) {
+  Add(PakistanExtraction(kLot, 1'000'000));
+  Add(PakistanExtraction(kLot, 9'000'000));  // the same lot id, inflated
+  const LineageReport report = VerifyBundle(kLot);
+  EXPECT_EQ(report.ExitCode(), 1);
+  bool named = false;
+  for (const Finding& f : report.findings) {
+    named = named || (f.severity == Severity::kIntegrity && f.check == "custody" &&
+                      f.message.find("was already created by event") != std::string::npos);
+  }
+  EXPECT_TRUE(named);
+}
+
 TEST_F(RulebookTest, NodeOnlyRulesAreTheHostedAuthorAndTheFuture) {
   const std::set<std::string> hosted = {"pk-fwo"};
   auto soon = PakistanExtraction();
