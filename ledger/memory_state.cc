@@ -3,11 +3,13 @@
 namespace cairn::ledger {
 
 Result<bool> MemoryCustodyState::HasEvent(const std::string& event_id_hex) {
+  if (events_from_ != nullptr) return events_from_->HasEvent(event_id_hex);
   return events_.count(event_id_hex) > 0;
 }
 
 Result<std::optional<cairn::v1::EventBody>> MemoryCustodyState::FindEventBody(
     const std::string& event_id_hex) {
+  if (events_from_ != nullptr) return events_from_->FindEventBody(event_id_hex);
   auto it = events_.find(event_id_hex);
   if (it == events_.end()) return std::optional<cairn::v1::EventBody>();
   return std::optional<cairn::v1::EventBody>(it->second);
@@ -42,7 +44,7 @@ std::optional<std::string> MemoryCustodyState::OpenShipmentOf(const std::string&
 }
 
 void MemoryCustodyState::Apply(const ParsedEvent& event, const CustodyEffects& effects) {
-  events_[event.id_hex] = event.body;
+  if (events_from_ == nullptr) events_[event.id_hex] = event.body;
   for (const auto& lot : effects.new_lots) lots_[lot.lot_id] = lot;
   for (const auto& [lot_id, holder, delta] : effects.holding_changes) {
     uint64_t& held = holdings_[{lot_id, holder}];

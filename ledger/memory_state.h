@@ -14,6 +14,11 @@ namespace cairn::ledger {
 
 class MemoryCustodyState final : public CustodyView {
  public:
+  MemoryCustodyState() = default;
+  // Lots, holdings and shipments in memory, events answered by `events` (which must outlive this
+  // state): for a replay of a log that is already stored, so that no event body is held twice.
+  explicit MemoryCustodyState(CustodyView* events) : events_from_(events) {}
+
   Result<bool> HasEvent(const std::string& event_id_hex) override;
   Result<std::optional<cairn::v1::EventBody>> FindEventBody(
       const std::string& event_id_hex) override;
@@ -25,12 +30,17 @@ class MemoryCustodyState final : public CustodyView {
   void Apply(const ParsedEvent& event, const CustodyEffects& effects);
 
   size_t event_count() const { return events_.size(); }
+  // Grams held, by (lot, holder); a holding that went to 0 g may be listed with 0.
+  const std::map<std::pair<std::string, std::string>, uint64_t>& holdings() const {
+    return holdings_;
+  }
   // A dispatch not yet received that carries `lot_id` to `recipient`, or nullopt.
   std::optional<std::string> OpenShipmentOf(const std::string& lot_id,
                                             const std::string& recipient) const;
 
  private:
-  std::map<std::string, cairn::v1::EventBody> events_;
+  CustodyView* const events_from_ = nullptr;
+  std::map<std::string, cairn::v1::EventBody> events_;  // when events_from_ is null
   std::map<std::string, LotRecord> lots_;
   std::map<std::pair<std::string, std::string>, uint64_t> holdings_;
   std::map<std::string, ShipmentRecord> shipments_;

@@ -31,6 +31,7 @@
 #include "node/config.h"
 #include "node/sequencer.h"
 #include "node/service.h"
+#include "node/startup_check.h"
 #include "node/storage.h"
 
 namespace cairn::node {
@@ -86,6 +87,10 @@ int RepairReport(const NodeConfig& config) {
   if (!scanned.ok()) return Fail(kExitUsage, "db: " + scanned.status().message());
   auto size = (*storage)->Size();
   const uint64_t entries = size.ok() ? *size : 0;
+  for (const LogProblem& warning : scanned->warnings) {
+    std::cout << "cairnd: warning: log " << config.log_id << ", entry " << warning.index << ": "
+              << warning.what << "\n";
+  }
   if (scanned->problems.empty()) {
     std::cout << "cairnd: log " << config.log_id << ": " << entries
               << " entries checked, no problems found\n";
@@ -160,6 +165,10 @@ int Serve(const NodeConfig& config, const sigset_t& stop_signals) {
   }
   auto scanned = ScanLog(**storage, config.log_id, *registry, /*find_all=*/false);
   if (!scanned.ok()) return Fail(kExitUsage, "db: " + scanned.status().message());
+  for (const LogProblem& warning : scanned->warnings) {
+    std::cerr << "cairnd: warning: log " << config.log_id << ", entry " << warning.index << ": "
+              << warning.what << "\n";
+  }
   std::optional<TreeHashes> tree = std::move(scanned->tree);
   if (!scanned->problems.empty()) {
     const std::string broken = BrokenLine(config.log_id, scanned->problems.front());

@@ -12,8 +12,6 @@
 //                    runs synchronous=FULL, so an acknowledged append survives kill -9.
 //                    The group's tree hashes (tiles) and its signed checkpoint are written in the
 //                    same transaction, so a kill -9 never leaves them out of step with the entries.
-//   ScanLog          the startup integrity check: streams the entries and checks the stored tree
-//                    and the last signed checkpoint against them, without building the tree.
 // In audit mode (SequencerOptions::audit) there is no writer: every submission is refused with
 // FAILED_PRECONDITION and the checkpoint served is the last one the node stored.
 //
@@ -81,33 +79,6 @@ class AppendValidator {
   const std::set<std::string> hosted_;
   const InLog in_log_;
 };
-
-// One problem found in the stored log.
-struct LogProblem {
-  uint64_t index = 0;
-  std::string what;
-};
-
-// What ScanLog found.
-struct ScannedLog {
-  uint64_t entries = 0;  // entries stored
-  uint64_t sound = 0;    // entries before the first problem
-  std::vector<LogProblem> problems;
-  // The stored tree of all entries, loaded and checked against them; set when there is no problem.
-  std::optional<TreeHashes> tree;
-};
-
-// Streams every stored entry in index order and checks: the index is the next one; the bytes
-// parse as a LogEntry; its index and log_id are right; prev_entry_hash is the previous leaf hash
-// (32 zero bytes for index 0); the stored leaf_hash is SHA-256(0x00 || entry); the stored
-// event_id is EventId(body) and event_key its prefix. Leaf hashes are folded into a compact range
-// (O(log n) memory), whose root must equal the root of the stored tree (tiles) of the same size.
-// The latest checkpoint the node recorded must verify under the log's key in `registry` and cover
-// every entry (no entry past it, none missing), and its first checkpoint-size entries must have
-// that checkpoint's root. Stops at the first problem unless
-// `find_all`. Errors only when storage cannot be read; a broken log is a ScannedLog with problems.
-Result<ScannedLog> ScanLog(Storage& storage, const std::string& log_id,
-                           const keys::TrustRegistry& registry, bool find_all);
 
 // One event of a request as the caller is answered.
 struct AppendedEvent {

@@ -12,12 +12,10 @@
 #include <limits>
 #include <utility>
 
+#include "node/sqlite.h"
 #include "node/tiles.h"
 
 namespace cairn::node {
-
-void CloseSqlite::operator()(sqlite3* db) const { sqlite3_close_v2(db); }
-void FinalizeSqlite::operator()(sqlite3_stmt* stmt) const { sqlite3_finalize(stmt); }
 
 int64_t EventKey(std::string_view event_id_bytes) {
   uint64_t key = 0;
@@ -32,98 +30,6 @@ int64_t EventKey(const Hash& event_id) { return EventKey(AsView(event_id)); }
 namespace {
 
 constexpr int64_t kMaxInt64 = std::numeric_limits<int64_t>::max();
-
-Status SqliteError(sqlite3* db, std::string_view what) {
-  return Internal("SQLite: " + std::string(what) + ": " + sqlite3_errmsg(db));
-}
-
-// Binds parameters to a prepared statement, steps it and reads columns; resets the statement and
-// clears its bindings when it goes out of scope so the statement can be reused.
-class Query {
- public:
-  Query(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
-  ~Query() {
-    sqlite3_reset(stmt_);
-    sqlite3_clear_bindings(stmt_);
-  }
-  Query(const Query&) = delete;
-  Query& operator=(const Query&) = delete;
-
-  Query& Int(int64_t value) { return Check(sqlite3_bind_int64(stmt_, ++param_, value)); }
-  Query& Text(std::string_view value) {
-    return Check(sqlite3_bind_text64(stmt_, ++param_, value.data(), value.size(), SQLITE_TRANSIENT,
-                                     SQLITE_UTF8));
-  }
-  // An empty blob binds as a zero-length blob, never as NULL.
-  Query& Blob(std::string_view value) {
-    static const char kEmpty = 0;
-    return Check(sqlite3_bind_blob64(stmt_, ++param_, value.empty() ? &kEmpty : value.data(),
-                                     value.size(), SQLITE_TRANSIENT));
-  }
-
-  // Steps once: true with a row, false when done.
-  Result<bool> Next() {
-    if (!bind_status_.ok()) return bind_status_;
-    const int rc = sqlite3_step(stmt_);
-    if (rc == SQLITE_ROW) return true;
-    if (rc == SQLITE_DONE) return false;
-    return SqliteError(db_, sqlite3_sql(stmt_));
-  }
-  // Steps a statement that returns no rows.
-  Status Run() {
-    CAIRN_ASSIGN_OR_RETURN(const bool row, Next());
-    if (row) return Internal(std::string("SQLite: unexpected row from ") + sqlite3_sql(stmt_));
-    return Status::Ok();
-  }
-
-  int64_t ColumnInt(int i) const { return sqlite3_column_int64(stmt_, i); }
-  bool ColumnIsNull(int i) const { return sqlite3_column_type(stmt_, i) == SQLITE_NULL; }
-  std::string ColumnText(int i) const {
-    const auto* p = sqlite3_column_text(stmt_, i);
-    const int n = sqlite3_column_bytes(stmt_, i);
-    return p == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(p), n);
-  }
-  std::string ColumnBlob(int i) const {
-    const void* p = sqlite3_column_blob(stmt_, i);
-    const int n = sqlite3_column_bytes(stmt_, i);
-    return p == nullptr ? std::string() : std::string(static_cast<const char*>(p), n);
-  }
-
- private:
-  Query& Check(int rc) {
-    if (rc != SQLITE_OK && bind_status_.ok()) {
-      bind_status_ = SqliteError(db_, std::string("binding ") + sqlite3_sql(stmt_));
-    }
-    return *this;
-  }
-
-  sqlite3* const db_;
-  sqlite3_stmt* const stmt_;
-  int param_ = 0;
-  Status bind_status_;
-};
-
-Result<SqliteStmt> Prepare(sqlite3* db, const char* sql) {
-  sqlite3_stmt* raw = nullptr;
-  const int rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &raw, nullptr);
-  SqliteStmt stmt(raw);  // owned before the result is checked
-  if (rc != SQLITE_OK) return SqliteError(db, std::string("preparing ") + sql);
-  return stmt;
-}
-
-Result<SqliteDb> OpenConnection(const std::string& path, bool read_only, int busy_timeout_ms) {
-  sqlite3* raw = nullptr;
-  const int flags = read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
-  const int rc = sqlite3_open_v2(path.c_str(), &raw, flags | SQLITE_OPEN_NOFOLLOW, nullptr);
-  SqliteDb db(raw);  // owned before the result is checked, so a failed open still closes
-  if (rc != SQLITE_OK) {
-    return Internal("cannot open database " + path + ": " +
-                    (raw != nullptr ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
-  }
-  sqlite3_extended_result_codes(db.get(), 1);
-  sqlite3_busy_timeout(db.get(), busy_timeout_ms);
-  return db;
-}
 
 StoredEntry ReadEntryRow(const Query& q) {
   StoredEntry e;
@@ -144,7 +50,17 @@ Result<Hash> ParseEventIdHex(const std::string& hex) {
   return id;
 }
 
-// The composition the event declares for a lot it creates, or nullptr.
+Status CheckMass(uint64_t mass_g, const std::string& what) {
+  if (mass_g > static_cast<uint64_t>(kMaxInt64)) {
+    return FailedPrecondition(what + ": got " + std::to_string(mass_g) + " g, want <= 2^63-1 g");
+  }
+  return Status::Ok();
+}
+
+constexpr const char* kEntryColumns = "idx, event_key, event_id, leaf_hash, entry";
+
+}  // namespace
+
 const google::protobuf::Map<std::string, uint32_t>* CompositionOf(const cairn::v1::EventBody& body,
                                                                   const std::string& lot_id) {
   if (body.has_extraction() && body.extraction().lot_id() == lot_id) {
@@ -158,17 +74,6 @@ const google::protobuf::Map<std::string, uint32_t>* CompositionOf(const cairn::v
   return nullptr;
 }
 
-Status CheckMass(uint64_t mass_g, const std::string& what) {
-  if (mass_g > static_cast<uint64_t>(kMaxInt64)) {
-    return FailedPrecondition(what + ": got " + std::to_string(mass_g) + " g, want <= 2^63-1 g");
-  }
-  return Status::Ok();
-}
-
-constexpr const char* kEntryColumns = "idx, event_key, event_id, leaf_hash, entry";
-
-// Every lot `body` touches, with how. A lot named twice in one role is listed twice; the insert
-// ignores the repeat.
 std::vector<std::pair<const std::string*, LotRole>> LotRolesOf(const cairn::v1::EventBody& body) {
   std::vector<std::pair<const std::string*, LotRole>> roles;
   switch (body.kind_case()) {
@@ -203,8 +108,6 @@ std::vector<std::pair<const std::string*, LotRole>> LotRolesOf(const cairn::v1::
   }
   return roles;
 }
-
-}  // namespace
 
 // ---------------------------------------------------------------------------------------------
 // Statements: every SQL string of the node lives below.
@@ -1287,6 +1190,17 @@ Status Storage::ScanTiles(
     CAIRN_ASSIGN_OR_RETURN(const bool row, q.Next());
     if (!row) return Status::Ok();
     CAIRN_RETURN_IF_ERROR(visit(static_cast<uint64_t>(q.ColumnInt(0) - first), q.ColumnBlob(1)));
+  }
+}
+
+Status Storage::ScanRows(const char* sql, const std::function<Status(const Query&)>& visit) {
+  std::lock_guard<std::mutex> lock(read_mutex_);
+  CAIRN_ASSIGN_OR_RETURN(SqliteStmt stmt, Prepare(reader_db_.get(), sql));
+  Query q(reader_db_.get(), stmt.get());
+  while (true) {
+    CAIRN_ASSIGN_OR_RETURN(const bool row, q.Next());
+    if (!row) return Status::Ok();
+    CAIRN_RETURN_IF_ERROR(visit(q));
   }
 }
 

@@ -59,9 +59,7 @@
 #include "ledger/custody.h"
 #include "ledger/event.h"
 #include "node/event_index.h"
-
-struct sqlite3;
-struct sqlite3_stmt;
+#include "node/sqlite.h"
 
 namespace cairn::node {
 
@@ -75,6 +73,14 @@ enum class LotRole : int {
   kConsumed = 4,    // Transformation.inputs[].lot_id
   kAttested = 5,    // Attestation.lot_id
 };
+
+// Every lot `body` touches, with how (the rows lot_entries holds for it). A lot named twice in
+// one role is listed twice; the store keeps one row.
+std::vector<std::pair<const std::string*, LotRole>> LotRolesOf(const cairn::v1::EventBody& body);
+
+// The composition `body` declares for lot `lot_id` it creates, or nullptr.
+const google::protobuf::Map<std::string, uint32_t>* CompositionOf(const cairn::v1::EventBody& body,
+                                                                  const std::string& lot_id);
 
 // One stored entry, as read back.
 struct StoredEntry {
@@ -96,15 +102,6 @@ struct StorageOptions {
   // How long a connection waits for a lock held by another connection.
   int busy_timeout_ms = 5000;
 };
-
-struct CloseSqlite {
-  void operator()(sqlite3* db) const;
-};
-struct FinalizeSqlite {
-  void operator()(sqlite3_stmt* stmt) const;
-};
-using SqliteDb = std::unique_ptr<sqlite3, CloseSqlite>;
-using SqliteStmt = std::unique_ptr<sqlite3_stmt, FinalizeSqlite>;
 
 class Storage final : public ledger::CustodyView {
  public:
@@ -247,6 +244,10 @@ class Storage final : public ledger::CustodyView {
   Status ScanTiles(
       uint32_t tile_level, uint64_t limit,
       const std::function<Status(uint64_t tile_index, std::string_view hashes)>& visit);
+  // Runs `sql`, a SELECT prepared for this call, on the reader connection and calls `visit` for
+  // every row; stops at (and returns) the first error `visit` returns. For the start-up checks
+  // that read whole tables (node/startup_check.h).
+  Status ScanRows(const char* sql, const std::function<Status(const Query&)>& visit);
   // The latest checkpoint the node recorded (PutCheckpoint), or nullopt. DATA_LOSS when the stored
   // bytes do not parse.
   Result<std::optional<cairn::v1::SignedCheckpoint>> StoredCheckpoint();

@@ -60,6 +60,26 @@ std::string SerializeTile(const std::vector<Hash>& hashes) {
   return bytes;
 }
 
+void TileHasher::Append(const Hash& leaf_hash) {
+  ++size_;
+  leaves_.push_back(leaf_hash);
+  if (leaves_.size() < kTileWidth) return;
+  Hash node = FoldPerfect(leaves_.data(), kTileWidth);
+  leaves_.clear();
+  // Each completed run of 16 hashes of level 4t completes one hash of level 4(t + 1).
+  for (size_t t = 1;; ++t) {
+    if (levels_.size() <= t) levels_.emplace_back();
+    levels_[t].push_back(node);
+    if (levels_[t].size() % kTileWidth != 0) return;
+    node = FoldPerfect(levels_[t].data() + levels_[t].size() - kTileWidth, kTileWidth);
+  }
+}
+
+const std::vector<Hash>& TileHasher::level(uint32_t tile_level) const {
+  static const std::vector<Hash> kNone;
+  return tile_level >= 1 && tile_level < levels_.size() ? levels_[tile_level] : kNone;
+}
+
 // ---------------------------------------------------------------------------------------------
 // TileBuilder
 

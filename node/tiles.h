@@ -81,6 +81,25 @@ class TileBuilder {
   std::vector<TileWrite> written_;  // tiles completed since TakeWrites
 };
 
+// Every hash the stored tiles of a tree must hold, computed from its leaves in order: for each
+// tile level t >= 1, the complete hashes of tree level 4t (tile (t, j) holds hashes [16j, 16j + 16)
+// of them, as far as they exist). About 1/15 of a hash per leaf. For the start-up check that
+// compares every stored tile with the entries. Not thread-safe.
+class TileHasher {
+ public:
+  void Append(const Hash& leaf_hash);
+  uint64_t size() const { return size_; }
+  // The complete hashes of tree level 4 * tile_level, in order; empty beyond the tree's height.
+  const std::vector<Hash>& level(uint32_t tile_level) const;
+  // Tile levels that hold at least one hash.
+  uint32_t tile_levels() const { return static_cast<uint32_t>(levels_.size()) - 1; }
+
+ private:
+  uint64_t size_ = 0;
+  std::vector<Hash> leaves_;                      // the leaves of the incomplete level-0 run
+  std::vector<std::vector<Hash>> levels_ = {{}};  // levels_[t] for t >= 1; levels_[0] unused
+};
+
 // The committed tree: its right edge and every hash of tile levels >= kMemoryTileLevel. Proofs
 // read the rest from storage through a TreeSource. Movable; not thread-safe (the sequencer guards
 // it with a shared mutex).

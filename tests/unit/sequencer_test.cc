@@ -19,6 +19,7 @@
 #include "ledger/log_verifier.h"
 #include "ledger/merkle.h"
 #include "ledger/proofs.h"
+#include "node/startup_check.h"
 #include "tests/unit/test_world.h"
 
 namespace cairn::node {
@@ -609,8 +610,184 @@ TEST_F(SequencerTest, ScanLogRefusesStoredTreeHashesThatDisagreeWithTheEntries) 
   auto scanned = ScanLog(*storage_, kLog, world_.trust(), /*find_all=*/false);
   ASSERT_TRUE(scanned.ok());
   ASSERT_EQ(scanned->problems.size(), 1u);
-  EXPECT_NE(scanned->problems[0].what.find("stored tree hashes"), std::string::npos)
+  EXPECT_EQ(scanned->problems[0].index, 0u);
+  EXPECT_NE(scanned->problems[0].what.find("stored tile (level 1, index 0): hash 0"),
+            std::string::npos)
       << scanned->problems[0].what;
+}
+
+// A tile away from the tree's right edge is not needed for the root, only for proofs: every
+// stored tile is compared with the entries, not just the ones the root is computed from.
+TEST_F(SequencerTest, ScanLogRefusesAFlippedByteInAnyStoredTile) {
+  for (int round = 0; round < 3; ++round) {
+    std::vector<cairn::v1::EventBody> bodies;
+    for (int i = 0; i < 100; ++i) {
+      bodies.push_back(PakistanExtraction("pk-fwo:FT" + std::to_string(round * 100 + i)));
+    }
+    ASSERT_TRUE(AppendBatch(bodies).ok());
+  }
+  Shutdown();
+  // Tile (1, 0) is complete (the roots of leaves 0..255 by sixteens); flip a byte of hash 5.
+  RawExec(
+      "UPDATE tiles SET hashes = substr(hashes, 1, 170) || x'ff' || substr(hashes, 172) "
+      "WHERE id = " +
+      std::to_string(int64_t{1} << 56));
+  auto opened = Storage::Open(path_);
+  ASSERT_TRUE(opened.ok());
+  storage_ = std::move(opened).value();
+  auto scanned = ScanLog(*storage_, kLog, world_.trust(), /*find_all=*/false);
+  ASSERT_TRUE(scanned.ok());
+  ASSERT_EQ(scanned->problems.size(), 1u);
+  EXPECT_EQ(scanned->problems[0].index, 80u);
+  EXPECT_NE(scanned->problems[0].what.find("stored tile (level 1, index 0): hash 5"),
+            std::string::npos)
+      << scanned->problems[0].what;
+  EXPECT_FALSE(scanned->tree.has_value());
+}
+
+// Someone changes the mass of entry 137 and recomputes every later hash, the leaf hashes and the
+// tiles, so that the chain and the tree agree again: only the root the node signed differs. The
+// start-up check re-checks the events to name entry 137, not the end of the log.
+TEST_F(SequencerTest, ScanLogNamesTheChangedEntryWhenEveryLaterHashWasRecomputed) {
+  std::vector<cairn::v1::EventBody> bodies;
+  for (int i = 0; i < 150; ++i)
+    bodies.push_back(PakistanExtraction("pk-fwo:RW" + std::to_string(i)));
+  ASSERT_TRUE(AppendBatch(bodies).ok());
+  Shutdown();
+
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  std::vector<std::string> entries;
+  {
+    sqlite3_stmt* read = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT entry FROM entries ORDER BY idx", -1, &read, nullptr),
+              SQLITE_OK);
+    while (sqlite3_step(read) == SQLITE_ROW) {
+      entries.emplace_back(static_cast<const char*>(sqlite3_column_blob(read, 0)),
+                           sqlite3_column_bytes(read, 0));
+    }
+    sqlite3_finalize(read);
+  }
+  ASSERT_EQ(entries.size(), 150u);
+  Hash prev{};
+  TileBuilder tiles;
+  sqlite3_stmt* update = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db,
+                               "UPDATE entries SET entry = ?, leaf_hash = ?, event_id = ?, "
+                               "event_key = ? WHERE idx = ?",
+                               -1, &update, nullptr),
+            SQLITE_OK);
+  for (size_t i = 0; i < entries.size(); ++i) {
+    cairn::v1::LogEntry entry;
+    ASSERT_TRUE(entry.ParseFromString(entries[i]));
+    if (i == 137) {
+      cairn::v1::EventBody body;
+      ASSERT_TRUE(body.ParseFromString(entry.event().body()));
+      body.mutable_extraction()->set_mass_g(body.extraction().mass_g() * 10);
+      entry.mutable_event()->set_body(body.SerializeAsString());
+    }
+    entry.set_prev_entry_hash(HashToString(prev));
+    const std::string bytes = entry.SerializeAsString();
+    prev = ledger::LeafHash(bytes);
+    tiles.Append(prev);
+    const Hash id = ledger::EventId(entry.event().body());
+    sqlite3_bind_blob(update, 1, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
+    sqlite3_bind_blob(update, 2, prev.data(), 32, SQLITE_TRANSIENT);
+    sqlite3_bind_blob(update, 3, id.data(), 32, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(update, 4, EventKey(id));
+    sqlite3_bind_int64(update, 5, static_cast<int64_t>(i));
+    ASSERT_EQ(sqlite3_step(update), SQLITE_DONE);
+    sqlite3_reset(update);
+  }
+  sqlite3_finalize(update);
+  sqlite3_stmt* put = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO tiles(id, hashes) VALUES (?, ?)", -1,
+                               &put, nullptr),
+            SQLITE_OK);
+  for (const TileWrite& tile : tiles.TakeWrites()) {
+    const std::string bytes = SerializeTile(tile.hashes);
+    sqlite3_bind_int64(put, 1,
+                       static_cast<int64_t>((uint64_t{tile.tile_level} << 56) | tile.tile_index));
+    sqlite3_bind_blob(put, 2, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
+    ASSERT_EQ(sqlite3_step(put), SQLITE_DONE);
+    sqlite3_reset(put);
+  }
+  sqlite3_finalize(put);
+  sqlite3_close(db);
+
+  auto opened = Storage::Open(path_);
+  ASSERT_TRUE(opened.ok());
+  storage_ = std::move(opened).value();
+  auto scanned = ScanLog(*storage_, kLog, world_.trust(), /*find_all=*/false);
+  ASSERT_TRUE(scanned.ok());
+  ASSERT_FALSE(scanned->problems.empty());
+  EXPECT_EQ(scanned->problems[0].index, 137u) << scanned->problems[0].what;
+  EXPECT_NE(scanned->problems[0].what.find("signature"), std::string::npos)
+      << scanned->problems[0].what;
+  EXPECT_EQ(scanned->sound, 137u);
+  EXPECT_FALSE(scanned->tree.has_value());
+}
+
+// The custody tables are derived from the log; a node that trusted them could be made to accept
+// a dispatch of 50 t from a 1 t lot by one UPDATE. Each change below is refused at start, naming
+// the table; the untouched database passes.
+TEST_F(SequencerTest, ScanLogRefusesCustodyTablesThatDisagreeWithTheLog) {
+  const ledger::ParsedEvent dispatch = world_.Sign(DispatchOf("pk-fwo", "us-usm", kLot, 8'000'000));
+  ASSERT_TRUE(Append(PakistanExtraction()).ok());
+  ASSERT_TRUE(sequencer_->Submit(dispatch).get().ok());
+  // 1% short: a transit loss of 80 kg.
+  ASSERT_TRUE(Append(ReceiptOf("us-usm", dispatch.id_hex, kLot, 7'920'000)).ok());
+  ASSERT_TRUE(
+      Append(cairn::testing::Separation("us-usm", kLot, 7'920'000, "us-usm:NDPR-1", 300'000)).ok());
+  // Still in transit at the end.
+  ASSERT_TRUE(Append(DispatchOf("pk-fwo", "jp-magnets", kLot, 1'000'000)).ok());
+  Shutdown();
+  const std::string pristine = dir_ + "/pristine.db";
+  std::filesystem::copy_file(path_, pristine);
+
+  const auto scan = [&]() {
+    auto opened = Storage::Open(path_);
+    EXPECT_TRUE(opened.ok());
+    storage_ = std::move(opened).value();
+    auto scanned = ScanLog(*storage_, kLog, world_.trust(), /*find_all=*/false);
+    EXPECT_TRUE(scanned.ok());
+    storage_.reset();
+    return std::move(scanned).value();
+  };
+  const ScannedLog untouched = scan();
+  EXPECT_TRUE(untouched.problems.empty()) << untouched.problems.front().what;
+  EXPECT_TRUE(untouched.warnings.empty());
+
+  const std::vector<std::pair<std::string, std::string>> tampers = {
+      {"UPDATE holdings SET mass_g = 50000000 WHERE holder = 'pk-fwo'", "holdings"},
+      {"DELETE FROM holdings WHERE holder = 'us-usm'", "holdings"},
+      {"INSERT INTO holdings VALUES ('pk-fwo:CHG-2025-0001', 'jp-magnets', 5)", "holdings"},
+      {"UPDATE lots SET created_mass_g = created_mass_g * 2 WHERE lot_id = 'pk-fwo:CHG-2025-0001'",
+       "lots"},
+      {"UPDATE lots SET consumed_g = 0", "lots"},
+      {"UPDATE lots SET transit_loss_g = 0", "lots"},
+      {"UPDATE lots SET creator = 'jp-magnets' WHERE lot_id = 'us-usm:NDPR-1'", "lots"},
+      {"UPDATE lots SET composition = x''", "lots"},
+      {"DELETE FROM lots WHERE lot_id = 'us-usm:NDPR-1'", "lots"},
+      {"UPDATE shipments SET received_idx = NULL WHERE dispatch_idx = 1", "shipments"},
+      {"UPDATE shipments SET received_idx = 4 WHERE dispatch_idx = 4", "shipments"},
+      {"UPDATE shipments SET recipient = 'jp-magnets' WHERE dispatch_idx = 1", "shipments"},
+      {"DELETE FROM shipments WHERE dispatch_idx = 4", "shipments"},
+      {"UPDATE shipment_lots SET mass_g = 9000000 WHERE dispatch_idx = 4", "shipment_lots"},
+      {"UPDATE shipment_lots SET received_g = 8000000 WHERE dispatch_idx = 1", "shipment_lots"},
+      {"DELETE FROM lot_entries WHERE idx = 1", "lot_entries"},
+      {"INSERT INTO lot_entries VALUES ('us-usm:NDPR-1', 0, 1)", "lot_entries"},
+  };
+  for (const auto& [sql, table] : tampers) {
+    SCOPED_TRACE(sql);
+    std::filesystem::copy_file(pristine, path_, std::filesystem::copy_options::overwrite_existing);
+    RawExec(sql);
+    const ScannedLog scanned = scan();
+    ASSERT_EQ(scanned.problems.size(), 1u);
+    EXPECT_NE(scanned.problems[0].what.find("custody table " + table + ":"), std::string::npos)
+        << scanned.problems[0].what;
+    EXPECT_FALSE(scanned.tree.has_value());
+  }
 }
 
 TEST_F(SequencerTest, AuditModeRefusesAppendsAndServesTheStoredCheckpoint) {
