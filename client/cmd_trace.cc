@@ -37,7 +37,8 @@ int Run(const TraceOptions& opt) {
                         {"direction", opt.forward ? "forward" : "backward"},
                         {"entries", bundle->entries_size()},
                         {"unreadable_entries", skipped},
-                        {"lots", LineageLotsJson(graph, lots)}};
+                        {"lots", LineageLotsJson(graph, lots)},
+                        {"evidence", EvidenceJson(graph, EvidenceEvents(graph, lots))}};
     std::cout << j.dump(2) << "\n";
   } else {
     PrintLineageTree(graph, *root, opt.forward, std::cout);

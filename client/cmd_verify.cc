@@ -144,6 +144,7 @@ int VerifyBundle(const VerifyOptions& opt, const cairn::v1::EvidenceBundle& bund
     for (const auto& f : report.findings) findings.push_back(FindingJson(f));
     j["findings"] = findings;
     if (report.attribution) j["attribution"] = AttributionJson(*report.attribution);
+    j["evidence"] = EvidenceJson(report.graph, EvidenceEvents(report.graph, report.lineage_lots));
     nlohmann::json violations = nlohmann::json::array();
     for (const auto& v : report.violations) violations.push_back(ViolationJson(v));
     j["violations"] = violations;
@@ -172,6 +173,7 @@ int VerifyBundle(const VerifyOptions& opt, const cairn::v1::EvidenceBundle& bund
     std::cout << "\n";
   }
   if (report.attribution) PrintAttribution(*report.attribution, std::cout);
+  PrintEvidence(report.graph, EvidenceEvents(report.graph, report.lineage_lots), std::cout);
   return code;
 }
 

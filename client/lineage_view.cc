@@ -6,6 +6,7 @@
 #include <cmath>
 #include <map>
 #include <string>
+#include <tuple>
 
 #include "client/format.h"
 
@@ -94,8 +95,7 @@ void PrintShares(const ledger::OriginShares& shares, const ledger::Attribution& 
   if (!shares.by_region.empty()) {
     out << indent << "regions       " << ShareList(shares.by_region, 0) << "\n";
   }
-  out << indent << "sites         " << ShareList(shares.by_site, shares.unknown, &a.sites)
-      << "\n";
+  out << indent << "sites         " << ShareList(shares.by_site, shares.unknown, &a.sites) << "\n";
   out << indent << "mines         " << ShareList(shares.by_mine, shares.unknown) << "\n";
   if (!shares.by_facility.empty()) {
     out << indent << "processed at  " << ShareList(shares.by_facility, 0, &a.facilities)
@@ -123,14 +123,10 @@ bool SameShares(const ledger::OriginShares& a, const ledger::OriginShares& b) {
 }
 
 nlohmann::json SharesJson(const ledger::OriginShares& shares) {
-  return {{"by_country", shares.by_country},
-          {"by_region", shares.by_region},
-          {"by_site", shares.by_site},
-          {"by_mine", shares.by_mine},
-          {"unknown", shares.unknown},
-          {"unknown_lots", shares.unknown_lots},
-          {"by_facility", shares.by_facility},
-          {"by_facility_country", shares.by_facility_country}};
+  return {{"by_country", shares.by_country},   {"by_region", shares.by_region},
+          {"by_site", shares.by_site},         {"by_mine", shares.by_mine},
+          {"unknown", shares.unknown},         {"unknown_lots", shares.unknown_lots},
+          {"by_facility", shares.by_facility}, {"by_facility_country", shares.by_facility_country}};
 }
 
 nlohmann::json PlacesJson(const std::map<std::string, ledger::PlaceInfo>& places) {
@@ -142,6 +138,62 @@ nlohmann::json PlacesJson(const std::map<std::string, ledger::PlaceInfo>& places
 }
 
 }  // namespace
+
+std::vector<int> EvidenceEvents(const ledger::LineageGraph& graph, const std::vector<int>& lots) {
+  std::vector<int> events;
+  for (int lot : lots) {
+    for (int e : graph.lot(lot).events) {
+      const auto& body = graph.event(e).body;
+      if (body.has_attestation() || body.has_correction()) events.push_back(e);
+    }
+  }
+  std::sort(events.begin(), events.end(), [&](int a, int b) {
+    const auto& x = graph.event(a).where;
+    const auto& y = graph.event(b).where;
+    return std::tie(x.log_id, x.index, a) < std::tie(y.log_id, y.index, b);
+  });
+  events.erase(std::unique(events.begin(), events.end()), events.end());
+  return events;
+}
+
+void PrintEvidence(const ledger::LineageGraph& graph, const std::vector<int>& events,
+                   std::ostream& out) {
+  if (events.empty()) return;
+  out << "evidence (" << events.size() << " attestation(s) and correction(s) on the lineage):\n";
+  for (int e : events) {
+    const ledger::LineageEvent& event = graph.event(e);
+    out << "  " << (event.body.has_correction() ? "correction" : "attestation") << " by "
+        << event.body.author() << ": " << Summarize(event.body) << " [" << Short(event.id_hex)
+        << ", " << event.where.log_id << " #" << event.where.index << "]\n";
+  }
+}
+
+nlohmann::json EvidenceJson(const ledger::LineageGraph& graph, const std::vector<int>& events) {
+  nlohmann::json out = nlohmann::json::array();
+  for (int e : events) {
+    const ledger::LineageEvent& event = graph.event(e);
+    nlohmann::json j = {{"event_id", event.id_hex},      {"kind", ledger::KindName(event.body)},
+                        {"author", event.body.author()}, {"summary", Summarize(event.body)},
+                        {"log_id", event.where.log_id},  {"index", event.where.index}};
+    if (event.body.has_correction()) {
+      const auto& c = event.body.correction();
+      j["event_id_corrected"] = c.event_id();
+      j["reason"] = c.reason();
+    } else {
+      const auto& a = event.body.attestation();
+      if (a.has_lot_id()) j["subject_lot_id"] = a.lot_id();
+      if (a.has_event_id()) j["subject_event_id"] = a.event_id();
+      j["attestation_kind"] = cairn::v1::AttestationKind_Name(a.kind());
+      j["result"] = a.result();
+      if (!a.composition_ppm().empty()) {
+        j["composition_ppm"] =
+            std::map<std::string, uint32_t>(a.composition_ppm().begin(), a.composition_ppm().end());
+      }
+    }
+    out.push_back(j);
+  }
+  return out;
+}
 
 std::string OriginSummary(const ledger::Attribution& attribution) {
   return ShareList(attribution.mass.by_country, attribution.mass.unknown) + " by mined mass";
@@ -204,6 +256,12 @@ void PrintLineageTree(const ledger::LineageGraph& graph, int root, bool forward,
     out << " — " << Origin(graph, lot) << "\n";
     for (const std::string& line : CustodyLines(graph, lot)) {
       out << child_prefix << "  ⇢ " << line << "\n";
+    }
+    for (int e : EvidenceEvents(graph, {item.lot})) {
+      const ledger::LineageEvent& event = graph.event(e);
+      out << child_prefix << "  " << (event.body.has_correction() ? "✎ " : "✓ ")
+          << event.body.author() << ": " << Summarize(event.body) << " [" << Short(event.id_hex)
+          << "]\n";
     }
     std::vector<int> children;
     if (forward) {

@@ -20,6 +20,19 @@ void PrintLineageTree(const ledger::LineageGraph& graph, int root, bool forward,
 // facility and stage), inputs, consumers, custody moves with event ids.
 nlohmann::json LineageLotsJson(const ledger::LineageGraph& graph, const std::vector<int>& lots);
 
+// The attestations and corrections on the lineage: every such event touching one of `lots` (an
+// attestation of a lot, or an attestation or correction of an event of it), each once, in log
+// order.
+std::vector<int> EvidenceEvents(const ledger::LineageGraph& graph, const std::vector<int>& lots);
+
+// "evidence:" and one line per event of EvidenceEvents: kind, author, what it says, where.
+void PrintEvidence(const ledger::LineageGraph& graph, const std::vector<int>& events,
+                   std::ostream& out);
+
+// EvidenceEvents as JSON: event id, kind, author, subject (lot_id or event_id), summary, log_id,
+// index.
+nlohmann::json EvidenceJson(const ledger::LineageGraph& graph, const std::vector<int>& events);
+
 // "100.0% PK" / "64.0% AU, 36.0% PK" (+ unknown): where the mass was mined, in one phrase.
 std::string OriginSummary(const ledger::Attribution& attribution);
 

@@ -92,6 +92,39 @@ Result<ParsedEvent> ParseSignedEvent(cairn::v1::SignedEvent signed_event) {
   return parsed;
 }
 
+std::vector<const std::string*> LotsNamedBy(const cairn::v1::EventBody& body) {
+  std::vector<const std::string*> lots;
+  switch (body.kind_case()) {
+    case cairn::v1::EventBody::kExtraction:
+      lots.push_back(&body.extraction().lot_id());
+      break;
+    case cairn::v1::EventBody::kDispatch:
+      for (const auto& lot : body.dispatch().lots()) lots.push_back(&lot.lot_id());
+      break;
+    case cairn::v1::EventBody::kReceipt:
+      for (const auto& lot : body.receipt().lots()) lots.push_back(&lot.lot_id());
+      break;
+    case cairn::v1::EventBody::kTransformation:
+      for (const auto& lot : body.transformation().inputs()) lots.push_back(&lot.lot_id());
+      for (const auto& out : body.transformation().outputs()) lots.push_back(&out.lot_id());
+      break;
+    case cairn::v1::EventBody::kAttestation:
+      if (body.attestation().has_lot_id()) lots.push_back(&body.attestation().lot_id());
+      break;
+    default:
+      break;
+  }
+  return lots;
+}
+
+const std::string* EvidenceTargetOf(const cairn::v1::EventBody& body) {
+  if (body.has_correction()) return &body.correction().event_id();
+  if (body.has_attestation() && body.attestation().has_event_id()) {
+    return &body.attestation().event_id();
+  }
+  return nullptr;
+}
+
 const char* KindName(const cairn::v1::EventBody& body) {
   using K = cairn::v1::EventBody;
   switch (body.kind_case()) {

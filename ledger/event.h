@@ -5,6 +5,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "cairn/v1/event.pb.h"
 #include "cairn/v1/log.pb.h"
@@ -35,6 +36,19 @@ Result<ParsedEvent> ParseSignedEvent(cairn::v1::SignedEvent signed_event);
 
 // Name of the body's kind as in the schema: "Extraction", "Dispatch", ... or "none".
 const char* KindName(const cairn::v1::EventBody& body);
+
+// The lots the body names: an extraction's lot, a dispatch's, receipt's and transformation's
+// lots (inputs, then outputs), an attestation's lot. In body order; a lot named twice is listed
+// twice. Pointers into `body`.
+std::vector<const std::string*> LotsNamedBy(const cairn::v1::EventBody& body);
+
+// The event a Correction corrects or an Attestation of an event attests (64 hex characters as
+// given), or nullptr for other bodies. Such evidence belongs to the lineage of that event's lots.
+const std::string* EvidenceTargetOf(const cairn::v1::EventBody& body);
+
+// Longest chain of evidence about evidence (a correction of an attestation of an event ...)
+// that is followed to the lots it concerns.
+inline constexpr int kMaxEvidenceChain = 8;
 
 // Signs `body` (serialized EventBody) with `secret_key`, producing a SignedEvent.
 cairn::v1::SignedEvent SignEvent(const std::string& body, const std::string& key_id,

@@ -110,6 +110,16 @@ int LineageGraph::Insert(LineageEvent event) {
     default:
       break;
   }
+  // A correction or an attestation of an event belongs to every lot of that event (and of the
+  // event that one concerns, for evidence about evidence).
+  const std::string* target = EvidenceTargetOf(body);
+  for (int depth = 0; target != nullptr && depth < kMaxEvidenceChain; ++depth) {
+    const auto found = event_index_.find(*target);
+    if (found == event_index_.end() || found->second == e) break;
+    const cairn::v1::EventBody& concerned = events_[found->second].body;
+    for (const std::string* lot_id : LotsNamedBy(concerned)) touch(*lot_id);
+    target = EvidenceTargetOf(concerned);
+  }
   return e;
 }
 

@@ -86,7 +86,7 @@ std::string Grams(std::optional<uint64_t> grams) {
 class CustodyTables {
  public:
   CustodyTables(Storage& storage, ledger::ConsortiumRules rules)
-      : rules_(rules), state_(&storage) {}
+      : rules_(rules), evidence_indexed_(storage.evidence_indexed()), state_(&storage) {}
 
   // Replays the entry at `index`, already checked to be a sound LogEntry of this log.
   Status Add(uint64_t index, const cairn::v1::LogEntry& entry) {
@@ -100,7 +100,7 @@ class CustodyTables {
     if (!plan.violations.empty() && !rule_break_) {
       rule_break_ = {index, plan.violations.front().status.message()};
     }
-    Record(index, *parsed, plan.effects);
+    CAIRN_RETURN_IF_ERROR(Record(index, *parsed, plan.effects));
     state_.Apply(*parsed, plan.effects);
     return Status::Ok();
   }
@@ -138,10 +138,17 @@ class CustodyTables {
     std::map<std::string, ShipmentLot> lots;
   };
 
-  void Record(uint64_t index, const ledger::ParsedEvent& event,
-              const ledger::CustodyEffects& effects) {
-    for (const auto& [lot_id, role] : LotRolesOf(event.body)) {
-      lot_entries_[*lot_id].emplace_back(index, static_cast<int64_t>(role));
+  Status Record(uint64_t index, const ledger::ParsedEvent& event,
+                const ledger::CustodyEffects& effects) {
+    if (evidence_indexed_) {
+      CAIRN_ASSIGN_OR_RETURN(const auto rows, LotEntriesOf(event.body, state_));
+      for (const auto& [lot_id, role] : rows) {
+        lot_entries_[lot_id].emplace_back(index, static_cast<int64_t>(role));
+      }
+    } else {
+      for (const auto& [lot_id, role] : LotRolesOf(event.body)) {
+        lot_entries_[*lot_id].emplace_back(index, static_cast<int64_t>(role));
+      }
     }
     for (const auto& created : effects.new_lots) {
       Lot lot;
@@ -182,6 +189,7 @@ class CustodyTables {
     for (const auto& [lot_id, grams] : effects.lost) {
       if (auto it = lots_.find(lot_id); it != lots_.end()) it->second.transit_loss_g += grams;
     }
+    return Status::Ok();
   }
 
   Status CompareLots(Storage& storage, uint64_t end, std::vector<LogProblem>& out, size_t limit) {
@@ -403,6 +411,7 @@ class CustodyTables {
 
  private:
   const ledger::ConsortiumRules rules_;
+  const bool evidence_indexed_;
   ledger::MemoryCustodyState state_;  // lots, holdings and shipments; events from storage
   std::map<std::string, Lot> lots_;
   std::map<std::string, uint64_t> created_idx_;

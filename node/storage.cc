@@ -109,6 +109,25 @@ std::vector<std::pair<const std::string*, LotRole>> LotRolesOf(const cairn::v1::
   return roles;
 }
 
+Result<std::vector<LotEntryRow>> LotEntriesOf(const cairn::v1::EventBody& body,
+                                              ledger::CustodyView& events) {
+  std::vector<LotEntryRow> rows;
+  for (const auto& [lot_id, role] : LotRolesOf(body)) rows.emplace_back(*lot_id, role);
+  const LotRole role = body.has_correction() ? LotRole::kCorrected : LotRole::kAttested;
+  const std::string* target = ledger::EvidenceTargetOf(body);
+  std::optional<cairn::v1::EventBody> concerned;
+  for (int depth = 0; target != nullptr && depth < ledger::kMaxEvidenceChain; ++depth) {
+    CAIRN_ASSIGN_OR_RETURN(auto found, events.FindEventBody(*target));
+    if (!found) break;
+    concerned = std::move(found);
+    for (const std::string* lot_id : ledger::LotsNamedBy(*concerned)) {
+      rows.emplace_back(*lot_id, role);
+    }
+    target = ledger::EvidenceTargetOf(*concerned);
+  }
+  return rows;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Statements: every SQL string of the node lives below.
 
@@ -390,7 +409,12 @@ Status Storage::Initialize() {
                            OpenConnection(path_, /*read_only=*/true, options_.busy_timeout_ms));
   }
   CAIRN_RETURN_IF_ERROR(PrepareStatements());
-  return LoadEventIndex();
+  CAIRN_RETURN_IF_ERROR(LoadEventIndex());
+  // Versions 1-4 did not index corrections and attestations of events under their lots.
+  if (!options_.read_only && opened_schema_version_ >= 1 && opened_schema_version_ < 5) {
+    return IndexEvidence();
+  }
+  return Status::Ok();
 }
 
 Status Storage::CheckCairnFile() {
@@ -450,8 +474,10 @@ Status Storage::CreateOrCheckSchema() {
     tables = q.ColumnInt(0);
   }
   if (version == kSchemaVersion) return finish(Status::Ok());
-  // Version 3 differs only by an index on event_key that this build does not use: it reads as is.
-  if (version == 3 && options_.read_only) return finish(Status::Ok());
+  // Versions 3 and 4 differ only by an index on event_key that this build does not use and by
+  // the lot_entries rows of corrections and attestations of events (evidence_indexed()): an
+  // auditor's read-only open reads them as they are.
+  if ((version == 3 || version == 4) && options_.read_only) return finish(Status::Ok());
   if (version >= 1 && version < kSchemaVersion) {
     if (options_.read_only) {
       return FailedPrecondition("database " + path_ + " has schema version " +
@@ -502,7 +528,9 @@ Status Storage::Migrate(int64_t from_version) {
       if (!entry.ParseFromString(q.ColumnBlob(1)) || !body.ParseFromString(entry.event().body())) {
         continue;
       }
-      CAIRN_RETURN_IF_ERROR(InsertLotEntries(insert.get(), body, index));
+      std::vector<LotEntryRow> rows;
+      for (const auto& [lot_id, role] : LotRolesOf(body)) rows.emplace_back(*lot_id, role);
+      CAIRN_RETURN_IF_ERROR(InsertLotEntries(insert.get(), rows, index));
     }
   }
   if (from_version < 3) {
@@ -554,7 +582,37 @@ ALTER TABLE lots_v3 RENAME TO lots;
     // Version 4 finds entries by event key through the EventIndex in memory.
     CAIRN_RETURN_IF_ERROR(Exec("DROP INDEX IF EXISTS entries_by_event_key"));
   }
-  return Exec(("PRAGMA user_version = " + std::to_string(kSchemaVersion)).c_str());
+  // Version 5 is completed by IndexEvidence once the event index is loaded.
+  return Exec("PRAGMA user_version = 4");
+}
+
+Status Storage::IndexEvidence() {
+  CAIRN_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+  const auto indexed = [&]() -> Status {
+    CAIRN_ASSIGN_OR_RETURN(
+        SqliteStmt scan, Prepare(writer_db_.get(), "SELECT idx, entry FROM entries ORDER BY idx"));
+    Query q(writer_db_.get(), scan.get());
+    cairn::v1::LogEntry entry;
+    cairn::v1::EventBody body;
+    while (true) {
+      CAIRN_ASSIGN_OR_RETURN(const bool row, q.Next());
+      if (!row) break;
+      // A broken entry is left for the integrity scan to name.
+      if (!entry.ParseFromString(q.ColumnBlob(1)) || !body.ParseFromString(entry.event().body()) ||
+          ledger::EvidenceTargetOf(body) == nullptr) {
+        continue;
+      }
+      CAIRN_ASSIGN_OR_RETURN(const auto rows, LotEntriesOf(body, *this));
+      CAIRN_RETURN_IF_ERROR(InsertLotEntries(writer_->insert_lot_entry.get(), rows,
+                                             static_cast<uint64_t>(q.ColumnInt(0))));
+    }
+    return Exec(("PRAGMA user_version = " + std::to_string(kSchemaVersion)).c_str());
+  }();
+  if (!indexed.ok()) {
+    (void)Exec("ROLLBACK");
+    return indexed;
+  }
+  return Exec("COMMIT");
 }
 
 Status Storage::LoadEventIndex() {
@@ -771,11 +829,11 @@ Status Storage::AddHolding(const std::string& lot_id, const std::string& holder,
   return q.Run();
 }
 
-Status Storage::InsertLotEntries(sqlite3_stmt* insert, const cairn::v1::EventBody& body,
+Status Storage::InsertLotEntries(sqlite3_stmt* insert, const std::vector<LotEntryRow>& rows,
                                  uint64_t index) {
-  for (const auto& [lot_id, role] : LotRolesOf(body)) {
+  for (const auto& [lot_id, role] : rows) {
     Query q(writer_db_.get(), insert);
-    q.Text(*lot_id).Int(static_cast<int64_t>(index)).Int(static_cast<int64_t>(role));
+    q.Text(lot_id).Int(static_cast<int64_t>(index)).Int(static_cast<int64_t>(role));
     CAIRN_RETURN_IF_ERROR(q.Run());
   }
   return Status::Ok();
@@ -784,7 +842,8 @@ Status Storage::InsertLotEntries(sqlite3_stmt* insert, const cairn::v1::EventBod
 Status Storage::ApplyEffects(const ledger::ParsedEvent& event, uint64_t index,
                              const ledger::CustodyEffects& effects) {
   const auto idx = static_cast<int64_t>(index);
-  CAIRN_RETURN_IF_ERROR(InsertLotEntries(writer_->insert_lot_entry.get(), event.body, index));
+  CAIRN_ASSIGN_OR_RETURN(const auto lot_entries, LotEntriesOf(event.body, *this));
+  CAIRN_RETURN_IF_ERROR(InsertLotEntries(writer_->insert_lot_entry.get(), lot_entries, index));
   for (const auto& lot : effects.new_lots) {
     CAIRN_RETURN_IF_ERROR(CheckMass(lot.created_mass_g, "lot " + lot.lot_id + " mass"));
     cairn::v1::LotState composition;

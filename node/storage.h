@@ -12,7 +12,7 @@
 // on the database file itself keeps a second cairnd from opening it for writing, by whatever
 // path or hard link it is reached.
 //
-// Schema (version 4, in PRAGMA user_version; an older database is migrated when opened for
+// Schema (version 5, in PRAGMA user_version; an older database is migrated when opened for
 // writing):
 //   meta(key, value)                           log_id; checkpoint: the latest SignedCheckpoint
 //                                              the node issued, written with the entries it covers;
@@ -33,8 +33,10 @@
 //   shipment_lots(dispatch_idx, lot_id, mass_g, received_g) WITHOUT ROWID, index on lot_id
 //   lot_entries(lot_id, idx, role) WITHOUT ROWID, primary key (lot_id, idx, role): every entry
 //                                              that creates, dispatches, receives, consumes or
-//                                              attests a lot (role: LotRole), written with the
-//                                              entry's effects (version 2)
+//                                              attests a lot, or corrects or attests an event of
+//                                              it (role: LotRole; LotEntriesOf), written with the
+//                                              entry's effects (version 2; corrections and
+//                                              attestations of events since version 5)
 //   tiles(id PK, hashes)                       the Merkle tree's stored hashes (node/tiles.h):
 //                                              id = tile level << 56 | tile index, hashes = up to
 //                                              16 concatenated 32-byte hashes (version 3)
@@ -63,7 +65,7 @@
 
 namespace cairn::node {
 
-inline constexpr int kSchemaVersion = 4;
+inline constexpr int kSchemaVersion = 5;
 
 // How an entry's event touches a lot, as stored in lot_entries.role.
 enum class LotRole : int {
@@ -71,12 +73,21 @@ enum class LotRole : int {
   kDispatched = 2,  // Dispatch.lots[].lot_id
   kReceived = 3,    // Receipt.lots[].lot_id
   kConsumed = 4,    // Transformation.inputs[].lot_id
-  kAttested = 5,    // Attestation.lot_id
+  kAttested = 5,    // Attestation.lot_id; every lot of the event an Attestation.event_id attests
+  kCorrected = 6,   // every lot of the event a Correction corrects (version 5)
 };
 
 // Every lot `body` touches, with how (the rows lot_entries holds for it). A lot named twice in
 // one role is listed twice; the store keeps one row.
 std::vector<std::pair<const std::string*, LotRole>> LotRolesOf(const cairn::v1::EventBody& body);
+
+// The rows lot_entries holds for `body`: LotRolesOf(body), and for a Correction or an
+// Attestation of an event every lot of the event it concerns (following evidence about evidence
+// up to ledger::kMaxEvidenceChain), found through `events`, so that a lot's lineage carries every
+// correction and attestation of its events. May repeat a row.
+using LotEntryRow = std::pair<std::string, LotRole>;
+Result<std::vector<LotEntryRow>> LotEntriesOf(const cairn::v1::EventBody& body,
+                                              ledger::CustodyView& events);
 
 // The composition `body` declares for lot `lot_id` it creates, or nullptr.
 const google::protobuf::Map<std::string, uint32_t>* CompositionOf(const cairn::v1::EventBody& body,
@@ -119,6 +130,9 @@ class Storage final : public ledger::CustodyView {
   // The schema version the database had when opened (0 for a new one), before any migration.
   // Versions below 3 stored no signed checkpoint.
   int64_t opened_schema_version() const { return opened_schema_version_; }
+  // Whether lot_entries lists corrections and attestations of events under their lots (version 5;
+  // false for an older database opened read-only, which is not migrated).
+  bool evidence_indexed() const { return !options_.read_only || opened_schema_version_ >= 5; }
 
   // ---- Identity (writer connection) ----
 
@@ -267,11 +281,15 @@ class Storage final : public ledger::CustodyView {
   // knows, reading only.
   Status CheckCairnFile();
   Status CreateOrCheckSchema();
-  // Brings a database of an older schema version to kSchemaVersion inside the open transaction.
+  // Brings a database of an older schema version to version 4 inside the open transaction.
   Status Migrate(int64_t from_version);
+  // Version 5, in a transaction of its own once the event index is loaded: lot_entries rows for
+  // every correction and attestation of an event (LotEntriesOf).
+  Status IndexEvidence();
   // Inserts the lot_entries rows of `body`, appended at `index`, with `insert` (a prepared
   // lot_entries insert on the writer connection).
-  Status InsertLotEntries(sqlite3_stmt* insert, const cairn::v1::EventBody& body, uint64_t index);
+  Status InsertLotEntries(sqlite3_stmt* insert, const std::vector<LotEntryRow>& rows,
+                          uint64_t index);
   Status PrepareStatements();
   Status Exec(const char* sql);
   // The entry at one of `indexes` holding `event_id`, read with `read_entry` (an entry-by-index

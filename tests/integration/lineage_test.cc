@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 
 #include "cairn/v1/bundle.pb.h"
@@ -59,12 +60,11 @@ class LineageTest : public ::testing::Test {
   std::string Extract(const std::string& who, const std::string& lot, const std::string& site,
                       const std::string& country, const std::string& region, uint64_t mass_g,
                       const std::string& composition) {
-    return Submit(who, R"({"extraction": {"lot_id": ")" + lot + R"(", "site": {"id": ")" + site +
-                           R"(", "name": ")" + site + R"(", "country": ")" + country +
-                           R"(", "region": ")" + region +
-                           R"("}, "material": "REE concentrate", "mass_g": ")" +
-                           std::to_string(mass_g) + R"(", "composition_ppm": )" + composition +
-                           "}}");
+    return Submit(
+        who, R"({"extraction": {"lot_id": ")" + lot + R"(", "site": {"id": ")" + site +
+                 R"(", "name": ")" + site + R"(", "country": ")" + country + R"(", "region": ")" +
+                 region + R"("}, "material": "REE concentrate", "mass_g": ")" +
+                 std::to_string(mass_g) + R"(", "composition_ppm": )" + composition + "}}");
   }
 
   std::string Dispatch(const std::string& from, const std::string& to, const std::string& lot,
@@ -114,10 +114,10 @@ class LineageTest : public ::testing::Test {
   }
 
   RunResult Verify(const std::vector<std::string>& how, const std::string& registry = "") {
-    std::vector<std::string> args = {"verify",    "--registry",
-                                     registry.empty() ? world_->registry_path() : registry,
-                                     "--policy",  dir_ / "policy.toml",
-                                     "--as-of",   "2027-03-01"};
+    std::vector<std::string> args = {
+        "verify",    "--registry",         registry.empty() ? world_->registry_path() : registry,
+        "--policy",  dir_ / "policy.toml", "--as-of",
+        "2027-03-01"};
     args.insert(args.end(), how.begin(), how.end());
     return Cairn(args);
   }
@@ -201,6 +201,59 @@ TEST_F(LineageTest, PakistanConsignmentTracesCleanToNdPrOxideAndVerifiesOffline)
   (void)separation;
 }
 
+// bundle.proto promises every attestation and correction of every lot and event on the lineage:
+// a correction of the dispatch, an audit of the separation (an attestation of an event) and the
+// lab's correction of its own audit (evidence about evidence) travel in the bundle, verify and
+// trace show them, and they stay after a restart.
+TEST_F(LineageTest, CorrectionsAndAttestationsOfLineageEventsTravelInTheBundle) {
+  Extract("pk-fwo", "pk-fwo:CHG-2025-001", "pk-fwo-chagai-01", "PK", "Balochistan", 25'000'000,
+          R"({"Nd": 61700, "Pr": 19900})");
+  const std::string d = Dispatch("pk-fwo", "us-usm", "pk-fwo:CHG-2025-001", 25'000'000);
+  const std::string fix =
+      Submit("pk-fwo", R"({"correction": {"event_id": ")" + d +
+                           R"(", "reason": "transshipped at Jebel Ali onto MSC Aurora",
+      "transport": {"mode": "sea", "vessel": "MSC Aurora", "port_of_loading": "PKKHI",
+      "port_of_discharge": "USHOU"}}})");
+  Receive("us-usm", d, "pk-fwo:CHG-2025-001", 25'000'000);
+  const std::string separation = Transform(
+      "us-usm", "us-usm-missouri-01", "US", "SEPARATED",
+      R"([{"lot_id": "pk-fwo:CHG-2025-001", "mass_g": "25000000"}])",
+      R"([{"lot_id": "us-usm:NDPR-2025-001", "material": "NdPr oxide", "mass_g": "2000000",
+           "composition_ppm": {"Nd": 600000, "Pr": 190000}}])");
+  const std::string audit =
+      Submit("au-assay-lab", R"({"attestation": {"event_id": ")" + separation + R"(",
+      "kind": "ATTESTATION_KIND_AUDIT", "result": "RMAP conformant"}})");
+  const std::string recall =
+      Submit("au-assay-lab", R"({"correction": {"event_id": ")" + audit +
+                                 R"(", "reason": "audit report number corrected",
+      "notes": "RMAP assessment report RA-2025-0118"}})");
+
+  const auto check = [&]() {
+    const nlohmann::json j = VerifyJson("us-usm:NDPR-2025-001", 0);
+    EXPECT_EQ(j["entries_checked"], 7) << j.dump(2);
+    std::set<std::string> evidence;
+    for (const auto& e : j["evidence"]) evidence.insert(e["event_id"].get<std::string>());
+    EXPECT_EQ(evidence, (std::set<std::string>{fix, audit, recall})) << j["evidence"].dump(2);
+    const RunResult text = Verify({"--node", node(), "--lot", "us-usm:NDPR-2025-001"});
+    EXPECT_NE(text.out.find("correction by pk-fwo: corrects " + d.substr(0, 16) +
+                            ": transshipped at Jebel Ali onto MSC Aurora"),
+              std::string::npos)
+        << text.out;
+    EXPECT_NE(text.out.find("attestation by au-assay-lab: ATTESTATION_KIND_AUDIT of " +
+                            separation.substr(0, 16) + ": RMAP conformant"),
+              std::string::npos)
+        << text.out;
+    const RunResult tree = Cairn({"trace", "us-usm:NDPR-2025-001", "--node", node()});
+    EXPECT_NE(tree.out.find("✎ au-assay-lab: corrects " + audit.substr(0, 16)), std::string::npos)
+        << tree.out;
+  };
+  check();
+  ASSERT_EQ(world_->node().Terminate(), 0);
+  std::string error;
+  ASSERT_TRUE(world_->node().Start(world_->config_path(), &error)) << error;
+  check();
+}
+
 TEST_F(LineageTest, BlendOfAustralianAndPakistaniConcentrateHasCorrectShares) {
   Extract("pk-fwo", "pk-fwo:CHG-1", "pk-fwo-chagai-01", "PK", "Balochistan", 10'000'000,
           R"({"Nd": 61700, "Pr": 19900})");
@@ -278,8 +331,7 @@ TEST_F(LineageTest, DysprosiumReportedFromNowhereIsAnIntegrityFailureInKg) {
                      "composition_ppm": {"Dy": 870000}}])");
   const RunResult r = Verify({"--node", node(), "--lot", "us-usm:DY-2025-001"});
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
-  EXPECT_NE(r.out.find("Dy out 435.000 kg exceeds Dy in 0.000 kg by 435.000 kg"),
-            std::string::npos)
+  EXPECT_NE(r.out.find("Dy out 435.000 kg exceeds Dy in 0.000 kg by 435.000 kg"), std::string::npos)
       << r.out;
   EXPECT_NE(r.out.find(laundering), std::string::npos) << r.out;
 }
@@ -293,8 +345,9 @@ TEST_F(LineageTest, NodeRefusesOverDispatchAndAReceiptOfAnotherRecipientsDispatc
   EXPECT_NE(r.err.find("FAILED_PRECONDITION"), std::string::npos) << r.err;
   const std::string to_jp = Dispatch("us-usm", "jp-magnets", "us-usm:NDPR-2025-001", 1'000'000);
   // A receipt by the wrong party.
-  r = TrySubmit("my-lynas", R"({"receipt": {"dispatch_event_id": ")" + to_jp +
-                                R"(", "lots": [{"lot_id": "us-usm:NDPR-2025-001", "mass_g": "1000000"}]}})");
+  r = TrySubmit("my-lynas",
+                R"({"receipt": {"dispatch_event_id": ")" + to_jp +
+                    R"(", "lots": [{"lot_id": "us-usm:NDPR-2025-001", "mass_g": "1000000"}]}})");
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_NE(r.err.find("PERMISSION_DENIED"), std::string::npos) << r.err;
   Receive("jp-magnets", to_jp, "us-usm:NDPR-2025-001", 1'000'000);
@@ -310,15 +363,16 @@ TEST_F(LineageTest, KeyRevokedAfterTheEventsVerifiesRevokedBeforeFails) {
   auto revoked_registry = [&](const std::string& name, const std::string& at) {
     const std::string path = dir_ / name;
     WriteFile(path, ReadFile(world_->registry_path()));
-    EXPECT_EQ(Cairn({"registry", "revoke", "--registry", path, "--key-id", key_id, "--at", at})
-                  .exit_code,
-              0);
+    EXPECT_EQ(
+        Cairn({"registry", "revoke", "--registry", path, "--key-id", key_id, "--at", at}).exit_code,
+        0);
     const RunResult s = Cairn({"registry", "sign", "--registry", path, "--key", registrar});
     EXPECT_EQ(s.exit_code, 0) << s.err;
     return path;
   };
   // Revoked tomorrow: the events signed and appended today stand.
-  const std::string later = revoked_registry("later.json", FormatTime(SystemClock().NowMicros() + 86400000000LL));
+  const std::string later =
+      revoked_registry("later.json", FormatTime(SystemClock().NowMicros() + 86400000000LL));
   RunResult r = Verify({"--node", node(), "--lot", "us-usm:NDPR-2025-001"}, later);
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   // Revoked yesterday (a compromise found out late): pk-fwo's events no longer verify.

@@ -291,6 +291,39 @@ TEST_F(StorageTest, MigratesVersion3ByDroppingTheEventKeyIndex) {
   EXPECT_TRUE(storage_->FindEntry(IdOf(id))->has_value());
 }
 
+// A correction of a dispatch and an attestation of that correction belong to the lineage of the
+// dispatched lot: the lot index lists them (so Trace carries them), also after migrating a
+// version-4 database, which did not.
+TEST_F(StorageTest, CorrectionsAndAttestationsOfEventsAreIndexedUnderTheirLots) {
+  std::string dispatch_id;
+  std::string correction_id;
+  ASSERT_TRUE(Append(PakistanExtraction()).ok());
+  ASSERT_TRUE(Append(DispatchOf("pk-fwo", "us-usm", kLot, 5'000'000), nullptr, &dispatch_id).ok());
+  auto correction = cairn::testing::Body("pk-fwo");
+  correction.mutable_correction()->set_event_id(dispatch_id);
+  correction.mutable_correction()->set_reason("seal number misread");
+  correction.mutable_correction()->set_notes("seal PK-SEAL-778813");
+  ASSERT_TRUE(Append(correction, nullptr, &correction_id).ok());
+  auto audit = cairn::testing::Body("sgs-lab");
+  audit.mutable_attestation()->set_event_id(correction_id);
+  audit.mutable_attestation()->set_kind(cairn::v1::ATTESTATION_KIND_AUDIT);
+  audit.mutable_attestation()->set_result("seal verified at Houston");
+  ASSERT_TRUE(Append(audit).ok());
+  ASSERT_TRUE(Append(PakistanExtraction("pk-fwo:OTHER")).ok());
+  const std::vector<uint64_t> lineage{0, 1, 2, 3};
+  EXPECT_EQ(*storage_->EntryIndexesOfLot(kLot), lineage);
+  EXPECT_EQ(*storage_->EntryIndexesOfLot("pk-fwo:OTHER"), (std::vector<uint64_t>{4}));
+  EXPECT_EQ(RawQuery("SELECT role FROM lot_entries WHERE idx = 2"),
+            std::to_string(static_cast<int>(LotRole::kCorrected)));
+
+  storage_.reset();
+  RawQuery("DELETE FROM lot_entries WHERE idx IN (2, 3)");
+  RawQuery("PRAGMA user_version = 4");
+  Reopen();
+  EXPECT_EQ(RawQuery("PRAGMA user_version"), std::to_string(kSchemaVersion));
+  EXPECT_EQ(*storage_->EntryIndexesOfLot(kLot), lineage);
+}
+
 TEST_F(StorageTest, EffectsMoveHoldingsThroughDispatchReceiptAndTransformation) {
   ASSERT_TRUE(Append(PakistanExtraction()).ok());
   EXPECT_EQ(*storage_->Holding(kLot, "pk-fwo"), 20'000'000u);
