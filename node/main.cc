@@ -7,6 +7,7 @@
 // the gRPC server. SIGTERM/SIGINT are blocked in every thread and awaited by one: it flips health
 // to NOT_SERVING, shuts the server down (5 s deadline), and main drains the sequencer.
 #include <absl/synchronization/mutex.h>
+#include <gperftools/malloc_extension_c.h>
 #include <grpc/support/log.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
@@ -165,6 +166,8 @@ int Serve(const NodeConfig& config, const sigset_t& stop_signals) {
   }
   auto scanned = ScanLog(**storage, config.log_id, *registry, /*find_all=*/false);
   if (!scanned.ok()) return Fail(kExitUsage, "db: " + scanned.status().message());
+  // The check's replay state is gone; give its memory back rather than keep it for reuse.
+  MallocExtension_ReleaseFreeMemory();
   for (const LogProblem& warning : scanned->warnings) {
     std::cerr << "cairnd: warning: log " << config.log_id << ", entry " << warning.index << ": "
               << warning.what << "\n";

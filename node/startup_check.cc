@@ -73,6 +73,21 @@ class Problems {
   size_t added_ = 0;
 };
 
+// SHA-256 over the composition's entries in key order (a protobuf map has no order of its own).
+Hash CompositionDigest(const google::protobuf::Map<std::string, uint32_t>* composition) {
+  std::string canonical;
+  if (composition != nullptr) {
+    const std::map<std::string, uint32_t> sorted(composition->begin(), composition->end());
+    for (const auto& [element, ppm] : sorted) {
+      canonical += element;
+      canonical += '\0';
+      canonical += std::to_string(ppm);
+      canonical += '\0';
+    }
+  }
+  return Sha256(canonical);
+}
+
 std::string Grams(std::optional<uint64_t> grams) {
   return grams ? std::to_string(*grams) + " g" : std::string("NULL");
 }
@@ -116,17 +131,19 @@ class CustodyTables {
       out.push_back(*bad_event_);
       return Status::Ok();
     }
-    CAIRN_RETURN_IF_ERROR(CompareLots(storage, end, out, limit));
+    // Lots last: their comparison consumes lots_, which the others use to name entries.
     CAIRN_RETURN_IF_ERROR(CompareHoldings(storage, end, out, limit));
     CAIRN_RETURN_IF_ERROR(CompareShipments(storage, end, out, limit));
-    return CompareLotEntries(storage, end, out, limit);
+    CAIRN_RETURN_IF_ERROR(CompareLotEntries(storage, end, out, limit));
+    return CompareLots(storage, end, out, limit);
   }
 
  private:
+  // Creator, material and mass are compared with the replay state's LotRecord; the composition
+  // by a digest, so that a lot costs little memory here.
   struct Lot {
-    std::string creator, material;
-    uint64_t created_mass_g = 0, created_idx = 0, consumed_g = 0, transit_loss_g = 0;
-    std::map<std::string, uint32_t> composition;
+    uint64_t created_idx = 0, consumed_g = 0, transit_loss_g = 0;
+    Hash composition{};
   };
   struct ShipmentLot {
     uint64_t mass_g = 0;
@@ -152,14 +169,9 @@ class CustodyTables {
     }
     for (const auto& created : effects.new_lots) {
       Lot lot;
-      lot.creator = created.creator;
-      lot.material = created.material;
-      lot.created_mass_g = created.created_mass_g;
       lot.created_idx = index;
-      if (const auto* declared = CompositionOf(event.body, created.lot_id)) {
-        lot.composition.insert(declared->begin(), declared->end());
-      }
-      lots_.emplace(created.lot_id, std::move(lot));
+      lot.composition = CompositionDigest(CompositionOf(event.body, created.lot_id));
+      lots_.emplace(created.lot_id, lot);
     }
     if (effects.new_shipment) {
       Shipment shipment;
@@ -206,6 +218,8 @@ class CustodyTables {
             return Status::Ok();
           }
           const Lot& want = it->second;
+          CAIRN_ASSIGN_OR_RETURN(const auto record, state_.FindLot(lot_id));
+          if (!record) return Internal("replayed lot " + lot_id + " has no record");
           const std::string where = "custody table lots: lot " + lot_id + ": ";
           const auto number = [&](int column, const char* name, uint64_t expected) {
             const int64_t got = q.ColumnInt(column);
@@ -214,21 +228,19 @@ class CustodyTables {
                                                  ", the log gives " + std::to_string(expected));
             }
           };
-          if (q.ColumnText(1) != want.creator) {
+          if (q.ColumnText(1) != record->creator) {
             problems.Add(want.created_idx, where + "creator is " + q.ColumnText(1) +
-                                               ", the log gives " + want.creator);
+                                               ", the log gives " + record->creator);
           }
-          if (q.ColumnText(2) != want.material) {
+          if (q.ColumnText(2) != record->material) {
             problems.Add(want.created_idx, where + "material is \"" + q.ColumnText(2) +
-                                               "\", the log gives \"" + want.material + "\"");
+                                               "\", the log gives \"" + record->material + "\"");
           }
-          number(3, "created_mass_g", want.created_mass_g);
+          number(3, "created_mass_g", record->created_mass_g);
           number(4, "created_idx", want.created_idx);
           cairn::v1::LotState composition;
           if (!composition.ParseFromString(q.ColumnBlob(5)) ||
-              std::map<std::string, uint32_t>(composition.composition_ppm().begin(),
-                                              composition.composition_ppm().end()) !=
-                  want.composition) {
+              CompositionDigest(&composition.composition_ppm()) != want.composition) {
             problems.Add(want.created_idx,
                          where + "composition differs from the one its creating entry declares");
           }
@@ -252,8 +264,8 @@ class CustodyTables {
       if (grams > 0) want.emplace(key, grams);
     }
     const auto index_of = [&](const std::string& lot_id) {
-      const auto it = created_idx_.find(lot_id);
-      return it == created_idx_.end() ? end : it->second;
+      const auto it = lots_.find(lot_id);
+      return it == lots_.end() ? end : it->second.created_idx;
     };
     CAIRN_RETURN_IF_ERROR(storage.ScanRows(
         "SELECT lot_id, holder, mass_g FROM holdings ORDER BY lot_id, holder",
@@ -403,18 +415,10 @@ class CustodyTables {
     return Status::Ok();
   }
 
- public:
-  // Called after the replay, before Compare: the creating entry of each lot, for messages.
-  void IndexLots() {
-    for (const auto& [lot_id, lot] : lots_) created_idx_[lot_id] = lot.created_idx;
-  }
-
- private:
   const ledger::ConsortiumRules rules_;
   const bool evidence_indexed_;
   ledger::MemoryCustodyState state_;  // lots, holdings and shipments; events from storage
   std::map<std::string, Lot> lots_;
-  std::map<std::string, uint64_t> created_idx_;
   std::map<uint64_t, Shipment> shipments_;           // by dispatch index
   std::map<std::string, uint64_t> open_dispatches_;  // dispatch event id -> index
   std::map<std::string, std::vector<std::pair<uint64_t, int64_t>>> lot_entries_;
@@ -616,7 +620,6 @@ Result<ScannedLog> ScanLog(Storage& storage, const std::string& log_id,
   // The entries are the ones the node signed; everything derived from them must match them.
   CAIRN_RETURN_IF_ERROR(CompareTiles(storage, tiles, scanned.problems, limit));
   if (!scanned.problems.empty() && !find_all) return scanned;
-  custody.IndexLots();
   CAIRN_RETURN_IF_ERROR(custody.Compare(storage, scanned.entries, scanned.problems, limit));
   if (!scanned.problems.empty()) {
     // The entries are sound; the first problem names the derived data.
