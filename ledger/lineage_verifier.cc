@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <set>
 #include <thread>
 #include <unordered_map>
 
@@ -355,6 +356,66 @@ int LineageReport::ExitCode() const {
   return 0;
 }
 
+namespace {
+
+// The composition of a blend's outputs against the mass-weighted mix of its inputs, for every
+// element or grade all inputs declare (another one cannot be mixed: a note says so). A declared
+// value further than `tolerance` (relative, and more than 100 ppm) from the mix is an integrity
+// finding: mass of an element appearing or vanishing in a yard where nothing reacts.
+void CheckBlend(const LineageGraph& graph, int e, double tolerance,
+                std::vector<Finding>& findings) {
+  const LineageEvent& event = graph.event(e);
+  const auto& t = event.body.transformation();
+  const std::vector<LotFlow>& inputs = graph.Inputs(e);
+  double total_g = 0;
+  std::map<std::string, double> mixed_g;  // element -> grams of it in the inputs
+  std::map<std::string, size_t> declared_by;
+  for (const LotFlow& input : inputs) {
+    const LineageLot& lot = graph.lot(input.lot);
+    if (lot.created_by < 0) return;  // incomplete: reported where the lot is missing
+    total_g += static_cast<double>(input.mass_g);
+    for (const auto& [element, ppm] : lot.composition_ppm) {
+      mixed_g[element] += static_cast<double>(input.mass_g) * ppm / 1e6;
+      ++declared_by[element];
+    }
+  }
+  if (total_g <= 0) return;
+  std::set<std::string> unmixable;
+  for (int out : graph.Outputs(e)) {
+    const LineageLot& lot = graph.lot(out);
+    std::set<std::string> elements;
+    for (const auto& [element, grams] : mixed_g) elements.insert(element);
+    for (const auto& [element, ppm] : lot.composition_ppm) elements.insert(element);
+    for (const std::string& element : elements) {
+      if (declared_by[element] != inputs.size()) {
+        unmixable.insert(element);
+        continue;
+      }
+      const double mix_ppm = mixed_g[element] / total_g * 1e6;
+      const auto found = lot.composition_ppm.find(element);
+      const double declared_ppm = found == lot.composition_ppm.end() ? 0.0 : found->second;
+      const double diff = std::fabs(declared_ppm - mix_ppm);
+      if (diff > 100.0 && diff > tolerance * std::max(mix_ppm, declared_ppm)) {
+        findings.push_back(
+            {Severity::kIntegrity, "blend", event.id_hex, lot.lot_id,
+             "blend " + event.id_hex + " at " + t.facility().id() + " (" + t.facility().country() +
+                 "): " + lot.lot_id + " declares " + element + " " +
+                 std::to_string(static_cast<uint64_t>(std::llround(declared_ppm))) +
+                 " ppm, the mass-weighted mix of its inputs is " +
+                 std::to_string(static_cast<uint64_t>(std::llround(mix_ppm))) + " ppm (tolerance " +
+                 Percent(tolerance) + "); a blend changes no composition"});
+      }
+    }
+  }
+  for (const std::string& element : unmixable) {
+    findings.push_back(
+        {Severity::kNote, "blend", event.id_hex, "",
+         "blend " + event.id_hex + ": " + element + " not checked (not every input declares it)"});
+  }
+}
+
+}  // namespace
+
 LineageReport VerifyLineage(const cairn::v1::EvidenceBundle& bundle,
                             const keys::TrustRegistry& registry, const LineageOptions& options) {
   LineageReport report;
@@ -490,6 +551,14 @@ LineageReport VerifyLineage(const cairn::v1::EvidenceBundle& bundle,
                                 " balance not checked (an input declares no element-level "
                                 "composition)"});
       }
+    }
+  }
+
+  // A blend changes nothing chemically: each output declares the mass-weighted mix of the inputs.
+  for (size_t e = 0; e < balanced.size(); ++e) {
+    if (balanced[e] && graph.event(static_cast<int>(e)).body.transformation().stage() ==
+                           cairn::v1::STAGE_BLENDED) {
+      CheckBlend(graph, static_cast<int>(e), mass_tolerance, findings);
     }
   }
 

@@ -14,12 +14,13 @@
 namespace cairn::ledger {
 namespace {
 
-constexpr std::array<std::pair<std::string_view, cairn::v1::Stage>, 5> kStages = {{
+constexpr std::array<std::pair<std::string_view, cairn::v1::Stage>, 6> kStages = {{
     {"mined", cairn::v1::STAGE_MINED},
     {"refined", cairn::v1::STAGE_REFINED},
     {"separated", cairn::v1::STAGE_SEPARATED},
     {"melted", cairn::v1::STAGE_MELTED},
     {"produced", cairn::v1::STAGE_PRODUCED},
+    {"blended", cairn::v1::STAGE_BLENDED},
 }};
 
 constexpr size_t kMaxTextChars = 200;

@@ -245,10 +245,10 @@ void CheckTransformation(const cairn::v1::Transformation& t, const std::string& 
   c.RequireName("Transformation.facility.name", t.facility().name());
   c.RequireCountry("Transformation.facility.country", t.facility().country());
   c.OptionalName("Transformation.facility.region", t.facility().region());
-  if (t.stage() < cairn::v1::STAGE_REFINED || t.stage() > cairn::v1::STAGE_PRODUCED) {
-    c.Fail("Transformation.stage",
-           "got " + std::to_string(t.stage()) +
-               ", want STAGE_REFINED, STAGE_SEPARATED, STAGE_MELTED or STAGE_PRODUCED");
+  if (t.stage() < cairn::v1::STAGE_REFINED || t.stage() > cairn::v1::STAGE_BLENDED) {
+    c.Fail("Transformation.stage", "got " + std::to_string(t.stage()) +
+                                       ", want STAGE_REFINED, STAGE_SEPARATED, STAGE_MELTED, "
+                                       "STAGE_PRODUCED or STAGE_BLENDED");
   }
   c.OptionalText("Transformation.process", t.process());
   c.LotMasses("Transformation.inputs", t.inputs(), /*required=*/true);
@@ -410,8 +410,14 @@ Status CheckRoleFor(const EventBody& body, const keys::TrustRegistry& registry) 
       needed = "PROCESSOR, TRADER, LOGISTICS or BUYER";
       break;
     case EventBody::kTransformation:
-      permitted = HasAnyRole(registry, who, {cairn::v1::ROLE_PROCESSOR});
-      needed = "PROCESSOR";
+      // Commingling lots is a trader's business too; a chemical change is a processor's.
+      if (body.transformation().stage() == cairn::v1::STAGE_BLENDED) {
+        permitted = HasAnyRole(registry, who, {cairn::v1::ROLE_PROCESSOR, cairn::v1::ROLE_TRADER});
+        needed = "PROCESSOR or TRADER (a blend)";
+      } else {
+        permitted = HasAnyRole(registry, who, {cairn::v1::ROLE_PROCESSOR});
+        needed = "PROCESSOR";
+      }
       break;
     case EventBody::kAttestation:
       permitted = HasAnyRole(registry, who, {cairn::v1::ROLE_LAB, cairn::v1::ROLE_AUDITOR});

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <random>
 
+#include "ledger/rulebook.h"
 #include "tests/unit/test_log.h"
 #include "tests/unit/test_world.h"
 
@@ -187,6 +188,65 @@ TEST_F(LineageVerifierTest, BlendOfAustralianAndPakistaniConcentrateHasMassWeigh
   // Neodymium: 617 kg from Pakistan, 2,400 kg through Malaysia.
   const OriginShares& nd = report.attribution->by_element.at("Nd");
   EXPECT_NEAR(nd.by_country.at("PK"), 617.0 / 3017.0, 1e-9);
+}
+
+// A trader commingles Pakistani and Australian concentrate in a Ganzhou yard: a blend, not a
+// refinery. It may author it (a chemical stage it may not), the output must declare the
+// mass-weighted mix, and policy rules on the DFARS stages do not see a blend unless they name it.
+TEST_F(LineageVerifierTest, BlendingYardIsATradersMassWeightedMixNotAProcessingStage) {
+  world_.AddParticipant("cn-gz-trading", "Ganzhou Rare Earth Trading", "CN",
+                        {cairn::v1::ROLE_TRADER}, 25);
+  world_.Rebuild();
+  Add(Extraction("pk-fwo", "pk-fwo:CHG-7", "pk-fwo-chagai-01", "Chagai", "PK", "Balochistan",
+                 10'000'000, {{"Nd", 61700}, {"Pr", 19900}}));
+  Ship("pk-fwo", "cn-gz-trading", "pk-fwo:CHG-7", 10'000'000);
+  Add(Extraction("au-lynas", "au-lynas:MTW-7", "au-mt-weld", "Mt Weld", "AU", "Western Australia",
+                 30'000'000, {{"Nd", 70000}, {"Pr", 20000}}));
+  Ship("au-lynas", "cn-gz-trading", "au-lynas:MTW-7", 30'000'000);
+  const auto blend = [&](const std::string& lot, uint64_t mass_g, uint32_t nd_ppm) {
+    return Transform("cn-gz-trading", "cn-gz-yard-3", "CN", "Jiangxi", cairn::v1::STAGE_BLENDED,
+                     {{"pk-fwo:CHG-7", 5'000'000}, {"au-lynas:MTW-7", 15'000'000}},
+                     {{lot, "REE concentrate blend", mass_g, {{"Nd", nd_ppm}, {"Pr", 19975}}}});
+  };
+  // Nd: (5 t x 61,700 + 15 t x 70,000) / 20 t = 67,925 ppm.
+  const std::string honest = Add(blend("cn-gz-trading:BL-1", 20'000'000, 67925));
+  // The same yard may not call a blend a refinery.
+  auto refinery = blend("cn-gz-trading:BL-X", 20'000'000, 67925);
+  refinery.mutable_transformation()->set_stage(cairn::v1::STAGE_REFINED);
+  const Status refused = CheckEventAlone(world_.Sign(refinery), world_.trust(), kTestNow);
+  EXPECT_EQ(refused.code(), StatusCode::kPermissionDenied) << refused.ToString();
+
+  auto dfars = ParsePolicy(R"toml(name = "defence magnets 2027"
+[[restrict]]
+countries = ["CN", "RU", "KP", "IR"]
+stages = ["mined", "refined", "separated", "melted", "produced"]
+reason = "DFARS 252.225-7052"
+)toml");
+  ASSERT_TRUE(dfars.ok()) << dfars.status().ToString();
+  LineageReport report = Verify(log_.Bundle("cn-gz-trading:BL-1"), &*dfars);
+  EXPECT_EQ(report.ExitCode(), 0) << Dump(report);
+  EXPECT_NEAR(report.attribution->mass.by_country.at("AU"), 0.75, 1e-12);
+
+  auto blends = ParsePolicy(R"toml(name = "no Chinese blending"
+[[restrict]]
+countries = ["CN"]
+stages = ["blended"]
+reason = "commingled in CN"
+)toml");
+  ASSERT_TRUE(blends.ok()) << blends.status().ToString();
+  report = Verify(log_.Bundle("cn-gz-trading:BL-1"), &*blends);
+  EXPECT_EQ(report.ExitCode(), 3) << Dump(report);
+  ASSERT_FALSE(report.violations.empty());
+  EXPECT_NE(report.violations[0].source.find("blended at cn-gz-yard-3"), std::string::npos)
+      << report.violations[0].source;
+
+  // 15 t declared at 75,000 ppm Nd: no more Nd out than in (1,125 <= 1,358.5 kg), but not the mix.
+  const std::string upgraded = Add(blend("cn-gz-trading:BL-2", 15'000'000, 75000));
+  report = Verify(log_.Bundle("cn-gz-trading:BL-2"));
+  EXPECT_EQ(report.ExitCode(), 1) << Dump(report);
+  EXPECT_TRUE(HasFinding(report, Severity::kIntegrity, "blend", upgraded)) << Dump(report);
+  EXPECT_FALSE(HasFinding(report, Severity::kIntegrity, "mass", upgraded)) << Dump(report);
+  (void)honest;
 }
 
 TEST_F(LineageVerifierTest, KachinMaterialTwoHopsUpstreamIsRestrictedWithShareAndPath) {
