@@ -100,7 +100,7 @@ TEST(PolicyTest, RefusesUnknownStageNamingTheKey) {
                            "region = \"Kachin\" }]\nstages = [\"mining\"]\nreason = \"x\"\n";
   EXPECT_EQ(ErrorOf(text),
             "restrict[1].stages[0]: got \"mining\", want one of mined, refined, separated, "
-            "melted, produced");
+            "melted, produced, blended");
 }
 
 TEST(PolicyTest, RefusesUnknownTopLevelKey) {
