@@ -17,6 +17,7 @@
 // lets a steady stream of GetEvent readers keep the writer's commit waiting).
 #pragma once
 
+#include <absl/base/thread_annotations.h>
 #include <absl/synchronization/mutex.h>
 
 #include <cstdint>
@@ -50,12 +51,12 @@ class EventIndex {
   size_t Home(uint64_t key, size_t mask) const;
   // Inserts without growing; `slots_` must have an empty slot.
   void Place(std::vector<Slot>& slots, uint64_t key, uint64_t index) const;
-  void AddLocked(int64_t event_key, uint64_t index);
+  void AddLocked(int64_t event_key, uint64_t index) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
 
   const uint64_t seed_;
   mutable absl::Mutex mutex_;
-  std::vector<Slot> slots_;  // GUARDED_BY(mutex_); size a power of two, or empty
-  size_t used_ = 0;          // GUARDED_BY(mutex_)
+  std::vector<Slot> slots_ ABSL_GUARDED_BY(mutex_);  // size a power of two, or empty
+  size_t used_ ABSL_GUARDED_BY(mutex_) = 0;
 };
 
 }  // namespace cairn::node

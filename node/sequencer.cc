@@ -84,8 +84,8 @@ void Sequencer::Start() {
   // A log migrated from a version that stored no checkpoint gets one now; otherwise the stored
   // checkpoint already covers every entry (ScanLog checked it) and nothing is written.
   auto stored = storage_.StoredCheckpoint();
-  if (stored.ok() && !stored->has_value() && tree_.size() > 0) {
-    if (const Status recorded = storage_.PutCheckpoint(checkpoint_); !recorded.ok()) {
+  if (stored.ok() && !stored->has_value() && size() > 0) {
+    if (const Status recorded = storage_.PutCheckpoint(LatestCheckpoint()); !recorded.ok()) {
       spdlog::warn("cannot record the startup checkpoint: {}", recorded.message());
     }
   }
@@ -97,16 +97,16 @@ Sequencer::~Sequencer() { Stop(); }
 void Sequencer::Stop() {
   std::call_once(stop_once_, [this] {
     {
-      std::lock_guard<std::mutex> lock(queue_mutex_);
+      absl::MutexLock lock(&queue_mutex_);
       stopping_ = true;
     }
-    queue_cv_.notify_all();
+    queue_cv_.SignalAll();
     if (writer_.joinable()) writer_.join();
   });
 }
 
 cairn::v1::SignedCheckpoint Sequencer::LatestCheckpoint() const {
-  std::lock_guard<std::mutex> lock(checkpoint_mutex_);
+  absl::MutexLock lock(&checkpoint_mutex_);
   return checkpoint_;
 }
 
@@ -171,22 +171,20 @@ void Sequencer::Enqueue(std::vector<ledger::ParsedEvent> events, bool batch,
   bool wake = false;
   bool stopping = false;
   {
-    std::lock_guard<std::mutex> lock(queue_mutex_);
+    absl::MutexLock lock(&queue_mutex_);
     stopping = stopping_;
     if (!stopping) {
       queued_events_ += request.events.size();
       queue_.push_back(std::move(request));
-      // A writer busy with a group, or waiting out the group interval, takes this one when it is
-      // done; it needs no wake-up unless the group is full.
-      wake = writer_state_ == WriterState::kIdle || (writer_state_ == WriterState::kGathering &&
-                                                     queued_events_ >= options_.max_group_events);
+      // A writer busy with a group takes this one when it is done; only an idle one needs waking.
+      wake = writer_idle_;
     }
   }
   if (stopping) {
     Answer(request, Unavailable("cairnd is shutting down"));
     return;
   }
-  if (wake) queue_cv_.notify_one();
+  if (wake) queue_cv_.Signal();
 }
 
 void Sequencer::WriterLoop() {
@@ -202,26 +200,15 @@ void Sequencer::WriterLoop() {
     }
   }
   std::vector<Request> group;
-  auto group_started = std::chrono::steady_clock::now();
   while (true) {
     group.clear();
     {
-      std::unique_lock<std::mutex> lock(queue_mutex_);
-      // Requests queued while the last group was written: the node is under concurrent load.
-      const bool loaded = !queue_.empty();
-      writer_state_ = WriterState::kIdle;
-      queue_cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      absl::MutexLock lock(&queue_mutex_);
+      // Group commit: whatever was queued while the last group was written goes in one COMMIT.
+      writer_idle_ = true;
+      while (!stopping_ && queue_.empty()) queue_cv_.Wait(&queue_mutex_);
+      writer_idle_ = false;
       if (queue_.empty()) return;  // stopping, and everything queued has been answered
-      if (loaded && options_.min_group_interval.count() > 0) {
-        // Group commit under load: let more requests join this group (their handlers are
-        // checking signatures on the other core) instead of paying a COMMIT for every few.
-        writer_state_ = WriterState::kGathering;
-        queue_cv_.wait_until(lock, group_started + options_.min_group_interval, [this] {
-          return stopping_ || queued_events_ >= options_.max_group_events;
-        });
-      }
-      writer_state_ = WriterState::kWriting;
-      group_started = std::chrono::steady_clock::now();
       size_t events = 0;
       while (!queue_.empty() && (group.empty() || events + queue_.front().events.size() <=
                                                       options_.max_group_events)) {
@@ -321,11 +308,18 @@ void Sequencer::WriteGroup(std::vector<Request>& group) {
   const int64_t appended_at = std::max(clock_.NowMicros(), last_signed_us_);
   std::vector<Pending> pending(group.size());
   std::vector<Hash> new_leaves;
-  // Only the writer thread changes tree_, so it reads it without the lock.
-  const uint64_t old_size = tree_.size();
+  uint64_t old_size = 0;
+  Hash prev_leaf{};
+  TileBuilder edge;                // tree_'s edge with the group's leaves, adopted after COMMIT
+  std::vector<Hash> known_leaves;  // [old_size & ~15, old_size)
+  {
+    absl::ReaderMutexLock lock(&tree_mutex_);
+    old_size = tree_.size();
+    prev_leaf = tree_.edge().last_leaf();
+    edge = tree_.edge();
+    known_leaves = tree_.edge().edge_leaves();
+  }
   uint64_t next_index = old_size;
-  Hash prev_leaf = tree_.edge().last_leaf();
-  TileBuilder edge;  // tree_'s edge with the group's leaves, adopted after COMMIT
   std::vector<TileWrite> tiles;
   cairn::v1::SignedCheckpoint checkpoint;
   int64_t signed_us = last_signed_us_;
@@ -376,7 +370,6 @@ void Sequencer::WriteGroup(std::vector<Request>& group) {
     }
     if (!new_leaves.empty()) {
       // The tree's new hashes and the checkpoint of the new tree commit with the entries.
-      edge = tree_.edge();
       for (const Hash& leaf : new_leaves) edge.Append(leaf);
       tiles = edge.TakeWrites();
       for (const TileWrite& tile : tiles) {
@@ -409,16 +402,15 @@ void Sequencer::WriteGroup(std::vector<Request>& group) {
   }
 
   // Durable: now extend the tree in memory, publish the checkpoint, and answer.
-  std::vector<Hash> known_leaves = tree_.edge().edge_leaves();  // [old_size & ~15, old_size)
   if (!new_leaves.empty()) {
     {
-      std::unique_lock<std::shared_mutex> lock(tree_mutex_);
+      absl::MutexLock lock(&tree_mutex_);
       tree_.Adopt(std::move(edge), tiles);
     }
     // Size before checkpoint: whoever reads the new checkpoint finds the tree it covers.
     size_ = old_size + new_leaves.size();
     {
-      std::lock_guard<std::mutex> lock(checkpoint_mutex_);
+      absl::MutexLock lock(&checkpoint_mutex_);
       checkpoint_ = checkpoint;
     }
     last_signed_us_ = signed_us;
@@ -440,8 +432,9 @@ void Sequencer::WriteGroup(std::vector<Request>& group) {
     spdlog::debug("{}", line.dump());
   }
   // One source for the whole group's proofs, seeded with the hashes in hand: the group's leaves
-  // (with the earlier leaves of their first run of 16) and the tiles just written. Readers only
-  // take the shared lock, and only this thread writes tree_.
+  // (with the earlier leaves of their first run of 16) and the tiles just written. A shared
+  // lock: readers go on, and only this thread writes tree_.
+  absl::ReaderMutexLock lock(&tree_mutex_);
   TreeSource source(tree_, storage_, tree_size);
   if (!new_leaves.empty()) {
     known_leaves.insert(known_leaves.end(), new_leaves.begin(), new_leaves.end());
@@ -471,7 +464,7 @@ Result<std::vector<Hash>> Sequencer::InclusionProof(uint64_t index, uint64_t tre
                                                ", the log has " + std::to_string(size()) +
                                                " entries");
   }
-  std::shared_lock<std::shared_mutex> lock(tree_mutex_);
+  absl::ReaderMutexLock lock(&tree_mutex_);
   TreeSource source(tree_, storage_, tree_size);
   return ledger::InclusionProof(source, index, tree_size);
 }
@@ -482,7 +475,7 @@ Result<std::vector<Hash>> Sequencer::ConsistencyProof(uint64_t old_size, uint64_
                                                ", the log has " + std::to_string(size()) +
                                                " entries");
   }
-  std::shared_lock<std::shared_mutex> lock(tree_mutex_);
+  absl::ReaderMutexLock lock(&tree_mutex_);
   TreeSource source(tree_, storage_, new_size);
   return ledger::ConsistencyProof(source, old_size, new_size);
 }

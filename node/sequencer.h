@@ -4,8 +4,8 @@
 //                    signature and authority) and the node-only rules (hosted author, not in the
 //                    future). Immutable; runs in the gRPC handler threads, in parallel.
 //   Sequencer        owns the writer thread. Handlers Submit() checked events with a Completion
-//                    (or wait on a future); the writer takes everything queued (optionally at
-//                    most one group per SequencerOptions::min_group_interval), runs each request
+//                    (or wait on a future); the writer takes everything queued (at most
+//                    max_group_events) as one group, runs each request
 //                    in its own SAVEPOINT of one transaction (custody checks see earlier writes),
 //                    COMMITs once, and only then extends the Merkle tree, signs one checkpoint and
 //                    answers every caller. Nothing is acknowledged before COMMIT, and the database
@@ -19,9 +19,11 @@
 // is the only user of the Storage's writer connection and of the tree while the Sequencer runs.
 #pragma once
 
+#include <absl/base/thread_annotations.h>
+#include <absl/synchronization/mutex.h>
+
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -30,7 +32,6 @@
 #include <mutex>
 #include <optional>
 #include <set>
-#include <shared_mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -103,13 +104,6 @@ struct SequencerOptions {
   ledger::ConsortiumRules rules;
   // Most events committed in one transaction; more stay queued for the next one.
   size_t max_group_events = 4096;
-  // Under load (requests were queued while the previous group was being written) the writer
-  // starts a group at most this often, so that more requests share one COMMIT: one fsync, one
-  // set of WAL pages and one checkpoint signature for all of them. A request that finds the
-  // writer idle is written at once. 0 (the default): never wait; a group is whatever was queued
-  // while the previous one was written. On the 2-core machine with 16 clients, waiting (300 us
-  // or 1 ms) left a core idle and cost 15-20% of the throughput it saved in fsyncs.
-  std::chrono::microseconds min_group_interval{0};
   // Read-only: refuse every submission, serve the stored checkpoint, write nothing.
   bool audit = false;
   // Nice value the writer thread asks for (setpriority on its own thread id); nullopt: leave it.
@@ -206,27 +200,26 @@ class Sequencer {
   const Clock& clock_;
   const SequencerOptions options_;
 
-  // Written by the writer thread under a unique lock; read by proof requests under a shared one.
-  std::shared_mutex tree_mutex_;
-  TreeHashes tree_;        // GUARDED_BY(tree_mutex_) for writes
-  bool poisoned_ = false;  // a failed commit left storage and memory possibly out of step
-  // Time of the latest checkpoint signed (writer thread, or the constructor).
-  int64_t last_signed_us_ = 0;
+  // Written by the writer thread under an exclusive lock; read under a shared one by proof
+  // requests and by the writer. absl::Mutex lets a waiting writer in ahead of new readers.
+  mutable absl::Mutex tree_mutex_;
+  TreeHashes tree_ ABSL_GUARDED_BY(tree_mutex_);
+  // Writer thread only (and the constructor):
+  bool poisoned_ = false;       // a failed commit left storage and memory possibly out of step
+  int64_t last_signed_us_ = 0;  // time of the latest checkpoint signed
 
   std::atomic<uint64_t> size_{0};
 
-  mutable std::mutex checkpoint_mutex_;
-  cairn::v1::SignedCheckpoint checkpoint_;  // GUARDED_BY(checkpoint_mutex_)
+  mutable absl::Mutex checkpoint_mutex_;
+  cairn::v1::SignedCheckpoint checkpoint_ ABSL_GUARDED_BY(checkpoint_mutex_);
 
-  std::mutex queue_mutex_;
-  std::condition_variable queue_cv_;
-  std::deque<Request> queue_;  // GUARDED_BY(queue_mutex_)
-  size_t queued_events_ = 0;   // GUARDED_BY(queue_mutex_): events in queue_
-  // What the writer is doing, so that submitters wake it only when it has a reason to go on:
-  // idle (waiting for a request), gathering (waiting out min_group_interval) or writing.
-  enum class WriterState { kWriting, kIdle, kGathering };
-  WriterState writer_state_ = WriterState::kWriting;  // GUARDED_BY(queue_mutex_)
-  bool stopping_ = false;                             // GUARDED_BY(queue_mutex_)
+  absl::Mutex queue_mutex_;
+  absl::CondVar queue_cv_;  // signalled when a request is queued for an idle writer, or on Stop
+  std::deque<Request> queue_ ABSL_GUARDED_BY(queue_mutex_);
+  size_t queued_events_ ABSL_GUARDED_BY(queue_mutex_) = 0;  // events in queue_
+  // Whether the writer waits for a request, so that submitters signal only then.
+  bool writer_idle_ ABSL_GUARDED_BY(queue_mutex_) = false;
+  bool stopping_ ABSL_GUARDED_BY(queue_mutex_) = false;
 
   std::once_flag stop_once_;
   std::thread writer_;

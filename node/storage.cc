@@ -284,6 +284,7 @@ Status Storage::PrepareStatements() {
     CAIRN_ASSIGN_OR_RETURN(*item.stmt, Prepare(wdb, item.sql.c_str()));
   }
 
+  absl::MutexLock lock(&read_mutex_);
   auto r = std::make_unique<ReaderStatements>();
   sqlite3* const rdb = reader_db_.get();
   const std::vector<Item> reader_items = {
@@ -314,7 +315,6 @@ Status Storage::PrepareStatements() {
     CAIRN_ASSIGN_OR_RETURN(*item.stmt, Prepare(rdb, item.sql.c_str()));
   }
   writer_ = std::move(w);
-  std::lock_guard<std::mutex> lock(read_mutex_);
   reader_ = std::move(r);
   return Status::Ok();
 }
@@ -329,7 +329,7 @@ Storage::~Storage() {
   // Statements before their connections.
   writer_.reset();
   {
-    std::lock_guard<std::mutex> lock(read_mutex_);
+    absl::MutexLock lock(&read_mutex_);
     reader_.reset();
     reader_db_.reset();
   }
@@ -404,7 +404,7 @@ Status Storage::Initialize() {
   }
   CAIRN_RETURN_IF_ERROR(CreateOrCheckSchema());
   {
-    std::lock_guard<std::mutex> lock(read_mutex_);
+    absl::MutexLock lock(&read_mutex_);
     CAIRN_ASSIGN_OR_RETURN(reader_db_,
                            OpenConnection(path_, /*read_only=*/true, options_.busy_timeout_ms));
   }
@@ -1054,13 +1054,13 @@ Result<std::optional<ledger::ShipmentRecord>> Storage::FindShipment(
 Result<std::optional<StoredEntry>> Storage::FindEntry(const Hash& event_id) {
   const std::vector<uint64_t> indexes = events_.Find(EventKey(event_id));
   if (indexes.empty()) return std::optional<StoredEntry>();
-  std::lock_guard<std::mutex> lock(read_mutex_);
+  absl::MutexLock lock(&read_mutex_);
   return FindEntryAt(reader_db_.get(), reader_->read_entry.get(), indexes, event_id);
 }
 
 Result<std::optional<StoredEntry>> Storage::ReadEntry(uint64_t index) {
   if (index > static_cast<uint64_t>(kMaxInt64)) return std::optional<StoredEntry>();
-  std::lock_guard<std::mutex> lock(read_mutex_);
+  absl::MutexLock lock(&read_mutex_);
   Query q(reader_db_.get(), reader_->read_entry.get());
   q.Int(static_cast<int64_t>(index));
   CAIRN_ASSIGN_OR_RETURN(const bool row, q.Next());
@@ -1069,7 +1069,7 @@ Result<std::optional<StoredEntry>> Storage::ReadEntry(uint64_t index) {
 }
 
 Result<std::vector<uint64_t>> Storage::EntryIndexesOfLot(const std::string& lot_id) {
-  std::lock_guard<std::mutex> lock(read_mutex_);
+  absl::MutexLock lock(&read_mutex_);
   Query q(reader_db_.get(), reader_->lot_entries.get());
   q.Text(lot_id);
   std::vector<uint64_t> indexes;
@@ -1087,7 +1087,7 @@ Result<std::vector<StoredEntry>> Storage::ReadEntries(uint64_t start, uint64_t e
     return static_cast<int64_t>(std::min<uint64_t>(v, kMaxInt64));
   };
   if (start >= end) return entries;
-  std::lock_guard<std::mutex> lock(read_mutex_);
+  absl::MutexLock lock(&read_mutex_);
   Query q(reader_db_.get(), reader_->read_range.get());
   q.Int(clamp(start)).Int(clamp(end));
   size_t bytes = 0;
@@ -1101,7 +1101,7 @@ Result<std::vector<StoredEntry>> Storage::ReadEntries(uint64_t start, uint64_t e
 }
 
 Result<uint64_t> Storage::Size() {
-  std::lock_guard<std::mutex> lock(read_mutex_);
+  absl::MutexLock lock(&read_mutex_);
   Query q(reader_db_.get(), reader_->size.get());
   CAIRN_ASSIGN_OR_RETURN(const bool row, q.Next());
   if (!row) return Internal("SQLite: no row from size query");
@@ -1109,7 +1109,7 @@ Result<uint64_t> Storage::Size() {
 }
 
 Result<std::optional<cairn::v1::LotState>> Storage::GetLotState(const std::string& lot_id) {
-  std::lock_guard<std::mutex> lock(read_mutex_);
+  absl::MutexLock lock(&read_mutex_);
   sqlite3* const db = reader_db_.get();
   cairn::v1::LotState state;
   // One read transaction so that the lot, its holdings and its shipments are one snapshot.
@@ -1172,7 +1172,7 @@ Result<std::optional<cairn::v1::LotState>> Storage::GetLotState(const std::strin
 }
 
 Status Storage::ScanEntries(const std::function<Status(const StoredEntry&)>& visit) {
-  std::lock_guard<std::mutex> lock(read_mutex_);
+  absl::MutexLock lock(&read_mutex_);
   Query q(reader_db_.get(), reader_->scan.get());
   while (true) {
     CAIRN_ASSIGN_OR_RETURN(const bool row, q.Next());
@@ -1182,7 +1182,7 @@ Status Storage::ScanEntries(const std::function<Status(const StoredEntry&)>& vis
 }
 
 Result<std::vector<Hash>> Storage::LeafHashes() {
-  std::lock_guard<std::mutex> lock(read_mutex_);
+  absl::MutexLock lock(&read_mutex_);
   Query q(reader_db_.get(), reader_->leaves.get());
   std::vector<Hash> leaves;
   while (true) {
@@ -1204,7 +1204,7 @@ Result<std::vector<Hash>> Storage::ReadLeafHashes(uint64_t begin, uint64_t end) 
   if (begin >= end) return leaves;
   if (end > static_cast<uint64_t>(kMaxInt64)) return InvalidArgument("leaf range out of range");
   leaves.reserve(end - begin);
-  std::lock_guard<std::mutex> lock(read_mutex_);
+  absl::MutexLock lock(&read_mutex_);
   Query q(reader_db_.get(), reader_->leaf_range.get());
   q.Int(static_cast<int64_t>(begin)).Int(static_cast<int64_t>(end));
   while (true) {
@@ -1230,7 +1230,7 @@ Result<std::vector<Hash>> Storage::ReadLeafHashes(uint64_t begin, uint64_t end) 
 }
 
 Result<std::optional<std::string>> Storage::ReadTile(uint32_t tile_level, uint64_t tile_index) {
-  std::lock_guard<std::mutex> lock(read_mutex_);
+  absl::MutexLock lock(&read_mutex_);
   Query q(reader_db_.get(), reader_->tile.get());
   q.Int(TileId(tile_level, tile_index));
   CAIRN_ASSIGN_OR_RETURN(const bool row, q.Next());
@@ -1241,7 +1241,7 @@ Result<std::optional<std::string>> Storage::ReadTile(uint32_t tile_level, uint64
 Status Storage::ScanTiles(
     uint32_t tile_level, uint64_t limit,
     const std::function<Status(uint64_t tile_index, std::string_view hashes)>& visit) {
-  std::lock_guard<std::mutex> lock(read_mutex_);
+  absl::MutexLock lock(&read_mutex_);
   Query q(reader_db_.get(), reader_->tile_range.get());
   const int64_t first = TileId(tile_level, 0);
   q.Int(first).Int(TileId(tile_level, 0) + static_cast<int64_t>(limit));
@@ -1253,7 +1253,7 @@ Status Storage::ScanTiles(
 }
 
 Status Storage::ScanRows(const char* sql, const std::function<Status(const Query&)>& visit) {
-  std::lock_guard<std::mutex> lock(read_mutex_);
+  absl::MutexLock lock(&read_mutex_);
   CAIRN_ASSIGN_OR_RETURN(SqliteStmt stmt, Prepare(reader_db_.get(), sql));
   Query q(reader_db_.get(), stmt.get());
   while (true) {
@@ -1264,7 +1264,7 @@ Status Storage::ScanRows(const char* sql, const std::function<Status(const Query
 }
 
 Result<std::optional<cairn::v1::SignedCheckpoint>> Storage::StoredCheckpoint() {
-  std::lock_guard<std::mutex> lock(read_mutex_);
+  absl::MutexLock lock(&read_mutex_);
   Query q(reader_db_.get(), reader_->checkpoint.get());
   CAIRN_ASSIGN_OR_RETURN(const bool row, q.Next());
   if (!row) return std::optional<cairn::v1::SignedCheckpoint>();

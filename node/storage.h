@@ -44,10 +44,12 @@
 // event_key; the event id is found through entries.
 #pragma once
 
+#include <absl/base/thread_annotations.h>
+#include <absl/synchronization/mutex.h>
+
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -322,9 +324,9 @@ class Storage final : public ledger::CustodyView {
   std::vector<std::pair<int64_t, uint64_t>> pending_;
   std::unordered_multimap<int64_t, uint64_t> pending_by_key_;
 
-  std::mutex read_mutex_;
-  SqliteDb reader_db_;                        // GUARDED_BY(read_mutex_)
-  std::unique_ptr<ReaderStatements> reader_;  // GUARDED_BY(read_mutex_)
+  absl::Mutex read_mutex_;
+  SqliteDb reader_db_ ABSL_GUARDED_BY(read_mutex_);
+  std::unique_ptr<ReaderStatements> reader_ ABSL_GUARDED_BY(read_mutex_);
 };
 
 }  // namespace cairn::node
