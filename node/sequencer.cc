@@ -391,12 +391,15 @@ void Sequencer::WriteGroup(std::vector<Request>& group) {
     const Status committed = txn->Commit();
     commit_done = std::chrono::steady_clock::now();
     if (!committed.ok()) {
-      // COMMIT failing after writing part of the WAL may or may not have made the group durable.
-      // If storage no longer matches memory, refuse further appends until a restart rescans.
-      auto stored = storage_.SizeForWrite();
-      if (!stored.ok() || *stored != old_size) poisoned_ = true;
+      // COMMIT failing after writing part of the WAL may or may not have made the group durable,
+      // whatever the connection now says, and after a failed fsync the kernel may have dropped
+      // dirty pages it never wrote (PostgreSQL's "fsyncgate"): nothing written since the last
+      // good fsync can be trusted to be on disk. Refuse every further append until a restart,
+      // whose start-up check finds what is durable.
+      poisoned_ = true;
       fail_all(Internal("commit failed: " + committed.message() +
-                        "; retry (appending the same event again is idempotent)"));
+                        "; appends are refused until cairnd restarts, then append the same "
+                        "events again (appending an event again is idempotent)"));
       return;
     }
   }

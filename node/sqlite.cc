@@ -14,10 +14,12 @@ Result<SqliteStmt> Prepare(sqlite3* db, const char* sql) {
   return stmt;
 }
 
-Result<SqliteDb> OpenConnection(const std::string& path, bool read_only, int busy_timeout_ms) {
+Result<SqliteDb> OpenConnection(const std::string& path, bool read_only, int busy_timeout_ms,
+                                const std::string& vfs) {
   sqlite3* raw = nullptr;
   const int flags = read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
-  const int rc = sqlite3_open_v2(path.c_str(), &raw, flags | SQLITE_OPEN_NOFOLLOW, nullptr);
+  const int rc = sqlite3_open_v2(path.c_str(), &raw, flags | SQLITE_OPEN_NOFOLLOW,
+                                 vfs.empty() ? nullptr : vfs.c_str());
   SqliteDb db(raw);  // owned before the result is checked, so a failed open still closes
   if (rc != SQLITE_OK) {
     return Internal("cannot open database " + path + ": " +

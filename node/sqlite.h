@@ -28,9 +28,11 @@ Status SqliteError(sqlite3* db, std::string_view what);
 // A statement prepared once and kept (SQLITE_PREPARE_PERSISTENT).
 Result<SqliteStmt> Prepare(sqlite3* db, const char* sql);
 
-// A connection to `path` (never following a symbolic link) with extended result codes and the
-// busy timeout set; INTERNAL naming the path when SQLite cannot open it.
-Result<SqliteDb> OpenConnection(const std::string& path, bool read_only, int busy_timeout_ms);
+// A connection to `path` (never following a symbolic link) through VFS `vfs` (empty: the
+// default) with extended result codes and the busy timeout set; INTERNAL naming the path when
+// SQLite cannot open it.
+Result<SqliteDb> OpenConnection(const std::string& path, bool read_only, int busy_timeout_ms,
+                                const std::string& vfs = "");
 
 // Binds parameters to a prepared statement, steps it and reads columns; resets the statement and
 // clears its bindings when it goes out of scope so the statement can be reused.

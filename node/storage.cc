@@ -375,7 +375,7 @@ Status Storage::Initialize() {
     }
   }
   CAIRN_ASSIGN_OR_RETURN(writer_db_,
-                         OpenConnection(path_, options_.read_only, options_.busy_timeout_ms));
+                         OpenConnection(path_, options_.read_only, options_.busy_timeout_ms, options_.vfs));
   // Nothing is written to a file that is not ours: another application's database is refused
   // before the journal mode is switched.
   CAIRN_RETURN_IF_ERROR(CheckCairnFile());
@@ -406,7 +406,7 @@ Status Storage::Initialize() {
   {
     absl::MutexLock lock(&read_mutex_);
     CAIRN_ASSIGN_OR_RETURN(reader_db_,
-                           OpenConnection(path_, /*read_only=*/true, options_.busy_timeout_ms));
+                           OpenConnection(path_, /*read_only=*/true, options_.busy_timeout_ms, options_.vfs));
   }
   CAIRN_RETURN_IF_ERROR(PrepareStatements());
   CAIRN_RETURN_IF_ERROR(LoadEventIndex());

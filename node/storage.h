@@ -114,6 +114,9 @@ struct StorageOptions {
   bool read_only = false;
   // How long a connection waits for a lock held by another connection.
   int busy_timeout_ms = 5000;
+  // The SQLite VFS the connections use (empty: SQLite's default). The seam where tests inject
+  // failed writes and fsyncs (tests/unit/faulty_vfs.h).
+  std::string vfs;
 };
 
 class Storage final : public ledger::CustodyView {

@@ -20,6 +20,7 @@
 #include "ledger/merkle.h"
 #include "ledger/proofs.h"
 #include "node/startup_check.h"
+#include "tests/unit/faulty_vfs.h"
 #include "tests/unit/test_world.h"
 
 namespace cairn::node {
@@ -49,8 +50,8 @@ class SequencerTest : public ::testing::Test {
   }
 
   // Opens storage, scans it and starts a sequencer, as cairnd does.
-  void Start() {
-    auto opened = Storage::Open(path_);
+  void Start(const StorageOptions& storage_options = {}) {
+    auto opened = Storage::Open(path_, storage_options);
     ASSERT_TRUE(opened.ok()) << opened.status().ToString();
     storage_ = std::move(opened).value();
     ASSERT_TRUE(storage_->BindLogId(kLog).ok());
@@ -454,6 +455,48 @@ TEST_F(SequencerTest, StopAnswersQueuedRequestsThenRefusesNewOnes) {
   auto late = sequencer_->Submit(world_.Sign(PakistanExtraction("pk-fwo:LATE"))).get();
   EXPECT_EQ(late.status().code(), StatusCode::kUnavailable);
   EXPECT_EQ(*storage_->Size(), 20u);
+}
+
+// The writer's failure path against real SQLite: an fsync failing at COMMIT. The caller gets an
+// error (never an acknowledgement) and the writer refuses everything until a restart (it went on
+// before whenever the connection still showed the old size, though after a failed fsync the
+// kernel may have dropped pages it had accepted). After the restart the log is sound, holds every
+// acknowledged event, and the failed event appended again is answered consistently (COMMIT may
+// or may not have made it durable).
+TEST_F(SequencerTest, AnFsyncFailingAtCommitIsNeverAcknowledgedAndTheLogStaysSound) {
+  Shutdown();
+  cairn::testing::FaultyVfs::Register();
+  StorageOptions faulty;
+  faulty.vfs = cairn::testing::FaultyVfs::kName;
+  Start(faulty);
+  auto kept = Append(PakistanExtraction("pk-fwo:FS-0"));
+  ASSERT_TRUE(kept.ok()) << kept.status().ToString();
+
+  const ledger::ParsedEvent failing = world_.Sign(PakistanExtraction("pk-fwo:FS-1"));
+  cairn::testing::FaultyVfs::fail_sync() = true;
+  auto failed = sequencer_->Submit(failing).get();
+  cairn::testing::FaultyVfs::fail_sync() = false;
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.status().code(), StatusCode::kInternal);
+  EXPECT_NE(failed.status().message().find("commit failed"), std::string::npos)
+      << failed.status().message();
+
+  auto after = Append(PakistanExtraction("pk-fwo:FS-2"));
+  ASSERT_FALSE(after.ok());
+  EXPECT_NE(after.status().message().find("restart cairnd"), std::string::npos)
+      << after.status().message();
+  Shutdown();
+  Start();  // the default VFS; Start() asserts that the start-up check finds no problem
+  EXPECT_GE(*storage_->Size(), 1u);
+  auto first = storage_->ReadEntry(0);
+  ASSERT_TRUE(first.ok() && first->has_value());
+  EXPECT_EQ((*first)->entry, kept->events[0].entry);
+  auto again = sequencer_->Submit(failing).get();
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  auto replay = sequencer_->Submit(failing).get();
+  ASSERT_TRUE(replay.ok());
+  EXPECT_TRUE(replay->events[0].duplicate);
+  EXPECT_EQ(replay->events[0].index, again->events[0].index);
 }
 
 TEST_F(SequencerTest, ScanLogFindsATamperedEntry) {
