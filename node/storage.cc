@@ -1,3 +1,6 @@
+// Storage: opening and locking the file, connections, statements, transactions, and the log
+// itself (entries, tiles, checkpoint, identity, the event index). The schema lives in
+// storage_schema.cc, the custody tables in storage_custody.cc.
 #include "node/storage.h"
 
 #include <fcntl.h>
@@ -13,6 +16,7 @@
 #include <utility>
 
 #include "node/sqlite.h"
+#include "node/storage_internal.h"
 #include "node/tiles.h"
 
 namespace cairn::node {
@@ -27,201 +31,9 @@ int64_t EventKey(std::string_view event_id_bytes) {
 
 int64_t EventKey(const Hash& event_id) { return EventKey(AsView(event_id)); }
 
-namespace {
-
-constexpr int64_t kMaxInt64 = std::numeric_limits<int64_t>::max();
-
-StoredEntry ReadEntryRow(const Query& q) {
-  StoredEntry e;
-  e.index = static_cast<uint64_t>(q.ColumnInt(0));
-  e.event_key = q.ColumnInt(1);
-  e.event_id = q.ColumnBlob(2);
-  e.leaf_hash = q.ColumnBlob(3);
-  e.entry = q.ColumnBlob(4);
-  return e;
-}
-
-Result<Hash> ParseEventIdHex(const std::string& hex) {
-  if (!IsLowerHex(hex, 32)) return InvalidArgument("event id: want 64 lowercase hex characters");
-  auto bytes = FromHex(hex);
-  if (!bytes.ok()) return bytes.status();
-  Hash id{};
-  std::memcpy(id.data(), bytes->data(), id.size());
-  return id;
-}
-
-Status CheckMass(uint64_t mass_g, const std::string& what) {
-  if (mass_g > static_cast<uint64_t>(kMaxInt64)) {
-    return FailedPrecondition(what + ": got " + std::to_string(mass_g) + " g, want <= 2^63-1 g");
-  }
-  return Status::Ok();
-}
-
-constexpr const char* kEntryColumns = "idx, event_key, event_id, leaf_hash, entry";
-
-}  // namespace
-
-const google::protobuf::Map<std::string, uint32_t>* CompositionOf(const cairn::v1::EventBody& body,
-                                                                  const std::string& lot_id) {
-  if (body.has_extraction() && body.extraction().lot_id() == lot_id) {
-    return &body.extraction().composition_ppm();
-  }
-  if (body.has_transformation()) {
-    for (const auto& out : body.transformation().outputs()) {
-      if (out.lot_id() == lot_id) return &out.composition_ppm();
-    }
-  }
-  return nullptr;
-}
-
-std::vector<std::pair<const std::string*, LotRole>> LotRolesOf(const cairn::v1::EventBody& body) {
-  std::vector<std::pair<const std::string*, LotRole>> roles;
-  switch (body.kind_case()) {
-    case cairn::v1::EventBody::kExtraction:
-      roles.emplace_back(&body.extraction().lot_id(), LotRole::kCreated);
-      break;
-    case cairn::v1::EventBody::kDispatch:
-      for (const auto& lot : body.dispatch().lots()) {
-        roles.emplace_back(&lot.lot_id(), LotRole::kDispatched);
-      }
-      break;
-    case cairn::v1::EventBody::kReceipt:
-      for (const auto& lot : body.receipt().lots()) {
-        roles.emplace_back(&lot.lot_id(), LotRole::kReceived);
-      }
-      break;
-    case cairn::v1::EventBody::kTransformation:
-      for (const auto& lot : body.transformation().inputs()) {
-        roles.emplace_back(&lot.lot_id(), LotRole::kConsumed);
-      }
-      for (const auto& out : body.transformation().outputs()) {
-        roles.emplace_back(&out.lot_id(), LotRole::kCreated);
-      }
-      break;
-    case cairn::v1::EventBody::kAttestation:
-      if (body.attestation().subject_case() == cairn::v1::Attestation::kLotId) {
-        roles.emplace_back(&body.attestation().lot_id(), LotRole::kAttested);
-      }
-      break;
-    default:
-      break;
-  }
-  return roles;
-}
-
-Result<std::vector<LotEntryRow>> LotEntriesOf(const cairn::v1::EventBody& body,
-                                              ledger::CustodyView& events) {
-  std::vector<LotEntryRow> rows;
-  for (const auto& [lot_id, role] : LotRolesOf(body)) rows.emplace_back(*lot_id, role);
-  const LotRole role = body.has_correction() ? LotRole::kCorrected : LotRole::kAttested;
-  const std::string* target = ledger::EvidenceTargetOf(body);
-  std::optional<cairn::v1::EventBody> concerned;
-  for (int depth = 0; target != nullptr && depth < ledger::kMaxEvidenceChain; ++depth) {
-    CAIRN_ASSIGN_OR_RETURN(auto found, events.FindEventBody(*target));
-    if (!found) break;
-    concerned = std::move(found);
-    for (const std::string* lot_id : ledger::LotsNamedBy(*concerned)) {
-      rows.emplace_back(*lot_id, role);
-    }
-    target = ledger::EvidenceTargetOf(*concerned);
-  }
-  return rows;
-}
-
 // ---------------------------------------------------------------------------------------------
-// Statements: every SQL string of the node lives below.
-
-struct Storage::WriterStatements {
-  SqliteStmt begin, commit, rollback, savepoint, release, rollback_to;
-  SqliteStmt get_meta, put_meta, replace_meta;
-  SqliteStmt insert_entry, read_entry, size;
-  SqliteStmt find_lot, insert_lot, add_consumed, add_loss;
-  SqliteStmt get_holding, put_holding, delete_holding;
-  SqliteStmt insert_shipment, insert_shipment_lot, find_shipment, find_shipment_lots;
-  SqliteStmt close_shipment, set_received;
-  SqliteStmt insert_lot_entry, put_tile, put_checkpoint;
-};
-
-struct Storage::ReaderStatements {
-  SqliteStmt read_entry, size, read_range, scan, leaves;
-  SqliteStmt lot, lot_holdings, lot_in_transit, lot_entries;
-  SqliteStmt leaf_range, tile, tile_range, checkpoint;
-};
-
-namespace {
-
-constexpr const char* kSchema = R"sql(
-CREATE TABLE meta(
-  key TEXT PRIMARY KEY,
-  value BLOB NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE entries(
-  idx INTEGER PRIMARY KEY,
-  event_key INTEGER NOT NULL,
-  event_id BLOB NOT NULL,
-  leaf_hash BLOB NOT NULL,
-  entry BLOB NOT NULL
-);
-CREATE TABLE lots(
-  lot_id TEXT PRIMARY KEY,
-  creator TEXT NOT NULL,
-  material TEXT NOT NULL,
-  created_mass_g INTEGER NOT NULL,
-  created_idx INTEGER NOT NULL,
-  composition BLOB NOT NULL,
-  consumed_g INTEGER NOT NULL,
-  transit_loss_g INTEGER NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE holdings(
-  lot_id TEXT NOT NULL,
-  holder TEXT NOT NULL,
-  mass_g INTEGER NOT NULL CHECK (mass_g > 0),
-  PRIMARY KEY (lot_id, holder)
-) WITHOUT ROWID;
-CREATE TABLE shipments(
-  dispatch_idx INTEGER PRIMARY KEY,
-  sender TEXT NOT NULL,
-  recipient TEXT NOT NULL,
-  received_idx INTEGER
-);
-CREATE TABLE shipment_lots(
-  dispatch_idx INTEGER NOT NULL,
-  lot_id TEXT NOT NULL,
-  mass_g INTEGER NOT NULL,
-  received_g INTEGER,
-  PRIMARY KEY (dispatch_idx, lot_id)
-) WITHOUT ROWID;
-CREATE INDEX shipment_lots_by_lot ON shipment_lots(lot_id);
-)sql";
-
-// Added by version 2.
-constexpr const char* kLotEntriesSchema = R"sql(
-CREATE TABLE lot_entries(
-  lot_id TEXT NOT NULL,
-  idx INTEGER NOT NULL,
-  role INTEGER NOT NULL,
-  PRIMARY KEY (lot_id, idx, role)
-) WITHOUT ROWID;
-)sql";
-
-// Added by version 3.
-constexpr const char* kTilesSchema = R"sql(
-CREATE TABLE tiles(
-  id INTEGER PRIMARY KEY,
-  hashes BLOB NOT NULL
-);
-)sql";
-
-constexpr const char* kPutTile = "INSERT OR REPLACE INTO tiles(id, hashes) VALUES (?, ?)";
-
-int64_t TileId(uint32_t tile_level, uint64_t tile_index) {
-  return static_cast<int64_t>((uint64_t{tile_level} << 56) | tile_index);
-}
-
-constexpr const char* kInsertLotEntry =
-    "INSERT OR IGNORE INTO lot_entries(lot_id, idx, role) VALUES (?, ?, ?)";
-
-}  // namespace
+// Statements: prepared once per connection (the schema is in storage_schema.cc, the start-up
+// check's whole-table reads in startup_check.cc).
 
 Status Storage::PrepareStatements() {
   auto w = std::make_unique<WriterStatements>();
@@ -374,8 +186,8 @@ Status Storage::Initialize() {
                                 " is in use by another process (another cairnd holds its lock)");
     }
   }
-  CAIRN_ASSIGN_OR_RETURN(writer_db_,
-                         OpenConnection(path_, options_.read_only, options_.busy_timeout_ms, options_.vfs));
+  CAIRN_ASSIGN_OR_RETURN(writer_db_, OpenConnection(path_, options_.read_only,
+                                                    options_.busy_timeout_ms, options_.vfs));
   // Nothing is written to a file that is not ours: another application's database is refused
   // before the journal mode is switched.
   CAIRN_RETURN_IF_ERROR(CheckCairnFile());
@@ -405,8 +217,8 @@ Status Storage::Initialize() {
   CAIRN_RETURN_IF_ERROR(CreateOrCheckSchema());
   {
     absl::MutexLock lock(&read_mutex_);
-    CAIRN_ASSIGN_OR_RETURN(reader_db_,
-                           OpenConnection(path_, /*read_only=*/true, options_.busy_timeout_ms, options_.vfs));
+    CAIRN_ASSIGN_OR_RETURN(reader_db_, OpenConnection(path_, /*read_only=*/true,
+                                                      options_.busy_timeout_ms, options_.vfs));
   }
   CAIRN_RETURN_IF_ERROR(PrepareStatements());
   CAIRN_RETURN_IF_ERROR(LoadEventIndex());
@@ -415,204 +227,6 @@ Status Storage::Initialize() {
     return IndexEvidence();
   }
   return Status::Ok();
-}
-
-Status Storage::CheckCairnFile() {
-  CAIRN_ASSIGN_OR_RETURN(SqliteStmt v, Prepare(writer_db_.get(), "PRAGMA user_version"));
-  Query version_query(writer_db_.get(), v.get());
-  auto row = version_query.Next();
-  if (!row.ok()) {
-    return FailedPrecondition("database " + path_ + " cannot be read: " + row.status().message());
-  }
-  const int64_t version = *row ? version_query.ColumnInt(0) : 0;
-  CAIRN_ASSIGN_OR_RETURN(
-      SqliteStmt t,
-      Prepare(writer_db_.get(), "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'"));
-  Query tables_query(writer_db_.get(), t.get());
-  row = tables_query.Next();
-  if (!row.ok()) return row.status();
-  const int64_t tables = *row ? tables_query.ColumnInt(0) : 0;
-  if (version > kSchemaVersion) {
-    return FailedPrecondition("database " + path_ + " has schema version " +
-                              std::to_string(version) + "; this cairnd knows version " +
-                              std::to_string(kSchemaVersion));
-  }
-  if (version <= 0 && tables != 0) {
-    return FailedPrecondition("database " + path_ +
-                              " is not a cairn database (it has tables but schema version " +
-                              std::to_string(version) + ")");
-  }
-  return Status::Ok();
-}
-
-Status Storage::CreateOrCheckSchema() {
-  if (!options_.read_only) CAIRN_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-  auto finish = [&](Status status) {
-    if (!options_.read_only) {
-      if (status.ok()) return Exec("COMMIT");
-      (void)Exec("ROLLBACK");
-    }
-    return status;
-  };
-  int64_t version = -1;
-  int64_t tables = -1;
-  {
-    CAIRN_ASSIGN_OR_RETURN(SqliteStmt v, Prepare(writer_db_.get(), "PRAGMA user_version"));
-    Query q(writer_db_.get(), v.get());
-    auto row = q.Next();
-    if (!row.ok() || !*row) return finish(row.ok() ? Internal("no user_version") : row.status());
-    version = q.ColumnInt(0);
-    opened_schema_version_ = version;
-  }
-  {
-    CAIRN_ASSIGN_OR_RETURN(
-        SqliteStmt t,
-        Prepare(writer_db_.get(), "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'"));
-    Query q(writer_db_.get(), t.get());
-    auto row = q.Next();
-    if (!row.ok() || !*row) return finish(row.ok() ? Internal("no table count") : row.status());
-    tables = q.ColumnInt(0);
-  }
-  if (version == kSchemaVersion) return finish(Status::Ok());
-  // Versions 3 and 4 differ only by an index on event_key that this build does not use and by
-  // the lot_entries rows of corrections and attestations of events (evidence_indexed()): an
-  // auditor's read-only open reads them as they are.
-  if ((version == 3 || version == 4) && options_.read_only) return finish(Status::Ok());
-  if (version >= 1 && version < kSchemaVersion) {
-    if (options_.read_only) {
-      return FailedPrecondition("database " + path_ + " has schema version " +
-                                std::to_string(version) +
-                                "; start cairnd on it once (not "
-                                "read-only) to migrate it to version " +
-                                std::to_string(kSchemaVersion));
-    }
-    return finish(Migrate(version));
-  }
-  if (version > kSchemaVersion) {
-    return finish(FailedPrecondition("database " + path_ + " has schema version " +
-                                     std::to_string(version) + "; this cairnd knows version " +
-                                     std::to_string(kSchemaVersion)));
-  }
-  if (version != 0 || tables != 0) {
-    return finish(FailedPrecondition("database " + path_ +
-                                     " is not a cairn database (it has tables but schema version " +
-                                     std::to_string(version) + ")"));
-  }
-  if (options_.read_only) {
-    return FailedPrecondition("database " + path_ + " is empty (no cairn schema)");
-  }
-  Status created = Exec(kSchema);
-  if (created.ok()) created = Exec(kLotEntriesSchema);
-  if (created.ok()) created = Exec(kTilesSchema);
-  if (created.ok()) {
-    created = Exec(("PRAGMA user_version = " + std::to_string(kSchemaVersion)).c_str());
-  }
-  return finish(created);
-}
-
-Status Storage::Migrate(int64_t from_version) {
-  if (from_version < 2) {
-    // Version 2 adds the lot index: built from every stored entry.
-    CAIRN_RETURN_IF_ERROR(Exec(kLotEntriesSchema));
-    CAIRN_ASSIGN_OR_RETURN(SqliteStmt insert, Prepare(writer_db_.get(), kInsertLotEntry));
-    CAIRN_ASSIGN_OR_RETURN(
-        SqliteStmt scan, Prepare(writer_db_.get(), "SELECT idx, entry FROM entries ORDER BY idx"));
-    Query q(writer_db_.get(), scan.get());
-    cairn::v1::LogEntry entry;
-    cairn::v1::EventBody body;
-    while (true) {
-      CAIRN_ASSIGN_OR_RETURN(const bool row, q.Next());
-      if (!row) break;
-      const auto index = static_cast<uint64_t>(q.ColumnInt(0));
-      // A broken entry is left for the integrity scan to name; it indexes no lot.
-      if (!entry.ParseFromString(q.ColumnBlob(1)) || !body.ParseFromString(entry.event().body())) {
-        continue;
-      }
-      std::vector<LotEntryRow> rows;
-      for (const auto& [lot_id, role] : LotRolesOf(body)) rows.emplace_back(*lot_id, role);
-      CAIRN_RETURN_IF_ERROR(InsertLotEntries(insert.get(), rows, index));
-    }
-  }
-  if (from_version < 3) {
-    // Version 3 keys lots by lot id alone (WITHOUT ROWID: no second index of the ids)...
-    CAIRN_RETURN_IF_ERROR(Exec(R"sql(
-CREATE TABLE lots_v3(
-  lot_id TEXT PRIMARY KEY,
-  creator TEXT NOT NULL,
-  material TEXT NOT NULL,
-  created_mass_g INTEGER NOT NULL,
-  created_idx INTEGER NOT NULL,
-  composition BLOB NOT NULL,
-  consumed_g INTEGER NOT NULL,
-  transit_loss_g INTEGER NOT NULL
-) WITHOUT ROWID;
-INSERT INTO lots_v3 SELECT lot_id, creator, material, created_mass_g, created_idx, composition,
-  consumed_g, transit_loss_g FROM lots;
-DROP TABLE lots;
-ALTER TABLE lots_v3 RENAME TO lots;
-)sql"));
-    // ...and stores the Merkle tree's hashes: computed once from the stored leaf hashes.
-    CAIRN_RETURN_IF_ERROR(Exec(kTilesSchema));
-    CAIRN_ASSIGN_OR_RETURN(SqliteStmt put, Prepare(writer_db_.get(), kPutTile));
-    CAIRN_ASSIGN_OR_RETURN(SqliteStmt scan,
-                           Prepare(writer_db_.get(), "SELECT leaf_hash FROM entries ORDER BY idx"));
-    TileBuilder tree;
-    const auto flush = [&]() -> Status {
-      for (const TileWrite& w : tree.TakeWrites()) {
-        Query q(writer_db_.get(), put.get());
-        q.Int(TileId(w.tile_level, w.tile_index)).Blob(SerializeTile(w.hashes));
-        CAIRN_RETURN_IF_ERROR(q.Run());
-      }
-      return Status::Ok();
-    };
-    Query q(writer_db_.get(), scan.get());
-    while (true) {
-      CAIRN_ASSIGN_OR_RETURN(const bool row, q.Next());
-      if (!row) break;
-      Hash leaf{};
-      const std::string stored = q.ColumnBlob(0);
-      // A malformed leaf hash is left for the integrity scan to name.
-      std::memcpy(leaf.data(), stored.data(), std::min(stored.size(), leaf.size()));
-      tree.Append(leaf);
-      if (tree.size() % 4096 == 0) CAIRN_RETURN_IF_ERROR(flush());
-    }
-    CAIRN_RETURN_IF_ERROR(flush());
-  }
-  if (from_version < 4) {
-    // Version 4 finds entries by event key through the EventIndex in memory.
-    CAIRN_RETURN_IF_ERROR(Exec("DROP INDEX IF EXISTS entries_by_event_key"));
-  }
-  // Version 5 is completed by IndexEvidence once the event index is loaded.
-  return Exec("PRAGMA user_version = 4");
-}
-
-Status Storage::IndexEvidence() {
-  CAIRN_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-  const auto indexed = [&]() -> Status {
-    CAIRN_ASSIGN_OR_RETURN(
-        SqliteStmt scan, Prepare(writer_db_.get(), "SELECT idx, entry FROM entries ORDER BY idx"));
-    Query q(writer_db_.get(), scan.get());
-    cairn::v1::LogEntry entry;
-    cairn::v1::EventBody body;
-    while (true) {
-      CAIRN_ASSIGN_OR_RETURN(const bool row, q.Next());
-      if (!row) break;
-      // A broken entry is left for the integrity scan to name.
-      if (!entry.ParseFromString(q.ColumnBlob(1)) || !body.ParseFromString(entry.event().body()) ||
-          ledger::EvidenceTargetOf(body) == nullptr) {
-        continue;
-      }
-      CAIRN_ASSIGN_OR_RETURN(const auto rows, LotEntriesOf(body, *this));
-      CAIRN_RETURN_IF_ERROR(InsertLotEntries(writer_->insert_lot_entry.get(), rows,
-                                             static_cast<uint64_t>(q.ColumnInt(0))));
-    }
-    return Exec(("PRAGMA user_version = " + std::to_string(kSchemaVersion)).c_str());
-  }();
-  if (!indexed.ok()) {
-    (void)Exec("ROLLBACK");
-    return indexed;
-  }
-  return Exec("COMMIT");
 }
 
 Status Storage::LoadEventIndex() {
@@ -807,128 +421,6 @@ Status Storage::InsertEntry(uint64_t index, const Hash& event_id, const Hash& le
   return Status::Ok();
 }
 
-Status Storage::AddHolding(const std::string& lot_id, const std::string& holder, int64_t delta) {
-  CAIRN_ASSIGN_OR_RETURN(const uint64_t held, Holding(lot_id, holder));
-  const auto current = static_cast<int64_t>(held);  // stored values are <= INT64_MAX
-  int64_t next = 0;
-  if (__builtin_add_overflow(current, delta, &next)) {
-    return FailedPrecondition("holding of lot " + lot_id + " by " + holder +
-                              " would exceed 2^63-1 g");
-  }
-  if (next < 0) {
-    return FailedPrecondition("holding of lot " + lot_id + " by " + holder + " would go from " +
-                              std::to_string(current) + " g to " + std::to_string(next) + " g");
-  }
-  if (next == 0) {
-    Query q(writer_db_.get(), writer_->delete_holding.get());
-    q.Text(lot_id).Text(holder);
-    return q.Run();
-  }
-  Query q(writer_db_.get(), writer_->put_holding.get());
-  q.Text(lot_id).Text(holder).Int(next);
-  return q.Run();
-}
-
-Status Storage::InsertLotEntries(sqlite3_stmt* insert, const std::vector<LotEntryRow>& rows,
-                                 uint64_t index) {
-  for (const auto& [lot_id, role] : rows) {
-    Query q(writer_db_.get(), insert);
-    q.Text(lot_id).Int(static_cast<int64_t>(index)).Int(static_cast<int64_t>(role));
-    CAIRN_RETURN_IF_ERROR(q.Run());
-  }
-  return Status::Ok();
-}
-
-Status Storage::ApplyEffects(const ledger::ParsedEvent& event, uint64_t index,
-                             const ledger::CustodyEffects& effects) {
-  const auto idx = static_cast<int64_t>(index);
-  CAIRN_ASSIGN_OR_RETURN(const auto lot_entries, LotEntriesOf(event.body, *this));
-  CAIRN_RETURN_IF_ERROR(InsertLotEntries(writer_->insert_lot_entry.get(), lot_entries, index));
-  for (const auto& lot : effects.new_lots) {
-    CAIRN_RETURN_IF_ERROR(CheckMass(lot.created_mass_g, "lot " + lot.lot_id + " mass"));
-    cairn::v1::LotState composition;
-    if (const auto* declared = CompositionOf(event.body, lot.lot_id)) {
-      *composition.mutable_composition_ppm() = *declared;
-    }
-    Query q(writer_db_.get(), writer_->insert_lot.get());
-    q.Text(lot.lot_id)
-        .Text(lot.creator)
-        .Text(lot.material)
-        .Int(static_cast<int64_t>(lot.created_mass_g))
-        .Int(idx)
-        .Blob(composition.SerializeAsString());
-    CAIRN_RETURN_IF_ERROR(q.Run());
-  }
-  for (const auto& [lot_id, holder, delta] : effects.holding_changes) {
-    CAIRN_RETURN_IF_ERROR(AddHolding(lot_id, holder, delta));
-  }
-  if (effects.new_shipment) {
-    const auto& shipment = *effects.new_shipment;
-    {
-      Query q(writer_db_.get(), writer_->insert_shipment.get());
-      q.Int(idx).Text(shipment.sender).Text(shipment.recipient);
-      CAIRN_RETURN_IF_ERROR(q.Run());
-    }
-    for (const auto& [lot_id, mass_g] : shipment.lots) {
-      CAIRN_RETURN_IF_ERROR(CheckMass(mass_g, "shipment of lot " + lot_id));
-      Query q(writer_db_.get(), writer_->insert_shipment_lot.get());
-      q.Int(idx).Text(lot_id).Int(static_cast<int64_t>(mass_g));
-      CAIRN_RETURN_IF_ERROR(q.Run());
-    }
-  }
-  if (effects.closed_shipment) {
-    CAIRN_ASSIGN_OR_RETURN(const auto dispatch_idx, EntryIndexForWrite(*effects.closed_shipment));
-    if (!dispatch_idx) {
-      return FailedPrecondition("receipt closes dispatch " + *effects.closed_shipment +
-                                ", which is not in the log");
-    }
-    const auto didx = static_cast<int64_t>(*dispatch_idx);
-    {
-      Query q(writer_db_.get(), writer_->close_shipment.get());
-      q.Int(idx).Int(didx);
-      CAIRN_RETURN_IF_ERROR(q.Run());
-      if (sqlite3_changes(writer_db_.get()) != 1) {
-        return AlreadyExists("dispatch " + *effects.closed_shipment + " was already received");
-      }
-    }
-    // Every lot of the shipment gets its received mass; a lot not received gets 0.
-    std::vector<std::string> shipment_lots;
-    {
-      Query q(writer_db_.get(), writer_->find_shipment_lots.get());
-      q.Int(didx);
-      while (true) {
-        CAIRN_ASSIGN_OR_RETURN(const bool row, q.Next());
-        if (!row) break;
-        shipment_lots.push_back(q.ColumnText(0));
-      }
-    }
-    for (const auto& lot_id : shipment_lots) {
-      const auto it = effects.received.find(lot_id);
-      const uint64_t got = it == effects.received.end() ? 0 : it->second;
-      CAIRN_RETURN_IF_ERROR(CheckMass(got, "receipt of lot " + lot_id));
-      Query q(writer_db_.get(), writer_->set_received.get());
-      q.Int(static_cast<int64_t>(got)).Int(didx).Text(lot_id);
-      CAIRN_RETURN_IF_ERROR(q.Run());
-    }
-  }
-  auto add_counter = [&](sqlite3_stmt* stmt, const std::map<std::string, uint64_t>& amounts,
-                         const char* what) -> Status {
-    for (const auto& [lot_id, mass_g] : amounts) {
-      CAIRN_RETURN_IF_ERROR(CheckMass(mass_g, std::string(what) + " of lot " + lot_id));
-      Query q(writer_db_.get(), stmt);
-      q.Int(static_cast<int64_t>(mass_g)).Text(lot_id);
-      CAIRN_RETURN_IF_ERROR(q.Run());
-      if (sqlite3_changes(writer_db_.get()) != 1) {
-        return FailedPrecondition(std::string(what) + " of unknown lot " + lot_id);
-      }
-    }
-    return Status::Ok();
-  };
-  CAIRN_RETURN_IF_ERROR(add_counter(writer_->add_consumed.get(), effects.consumed, "consumption"));
-  CAIRN_RETURN_IF_ERROR(add_counter(writer_->add_loss.get(), effects.lost, "transit loss"));
-  return Status::Ok();
-}
-
 Result<std::optional<StoredEntry>> Storage::FindEntryAt(sqlite3* db, sqlite3_stmt* read_entry,
                                                         const std::vector<uint64_t>& indexes,
                                                         const Hash& event_id) {
@@ -979,76 +471,6 @@ Result<std::optional<uint64_t>> Storage::EntryIndexForWrite(const std::string& e
 }
 
 // ---------------------------------------------------------------------------------------------
-// CustodyView.
-
-Result<bool> Storage::HasEvent(const std::string& event_id_hex) {
-  CAIRN_ASSIGN_OR_RETURN(const auto index, EntryIndexForWrite(event_id_hex));
-  return index.has_value();
-}
-
-Result<std::optional<cairn::v1::EventBody>> Storage::FindEventBody(
-    const std::string& event_id_hex) {
-  auto id = ParseEventIdHex(event_id_hex);
-  if (!id.ok()) return std::optional<cairn::v1::EventBody>();
-  CAIRN_ASSIGN_OR_RETURN(auto stored, FindEntryForWrite(*id));
-  if (!stored) return std::optional<cairn::v1::EventBody>();
-  cairn::v1::LogEntry entry;
-  cairn::v1::EventBody body;
-  if (!entry.ParseFromString(stored->entry) || !body.ParseFromString(entry.event().body())) {
-    return DataLoss("entry " + std::to_string(stored->index) + " does not parse");
-  }
-  return std::optional<cairn::v1::EventBody>(std::move(body));
-}
-
-Result<std::optional<ledger::LotRecord>> Storage::FindLot(const std::string& lot_id) {
-  Query q(writer_db_.get(), writer_->find_lot.get());
-  q.Text(lot_id);
-  CAIRN_ASSIGN_OR_RETURN(const bool row, q.Next());
-  if (!row) return std::optional<ledger::LotRecord>();
-  ledger::LotRecord lot;
-  lot.lot_id = lot_id;
-  lot.creator = q.ColumnText(0);
-  lot.material = q.ColumnText(1);
-  lot.created_mass_g = static_cast<uint64_t>(q.ColumnInt(2));
-  lot.created_by_event_id = ToHex(q.ColumnBlob(3));
-  return std::optional<ledger::LotRecord>(std::move(lot));
-}
-
-Result<uint64_t> Storage::Holding(const std::string& lot_id, const std::string& holder) {
-  Query q(writer_db_.get(), writer_->get_holding.get());
-  q.Text(lot_id).Text(holder);
-  CAIRN_ASSIGN_OR_RETURN(const bool row, q.Next());
-  if (!row) return uint64_t{0};
-  return static_cast<uint64_t>(q.ColumnInt(0));
-}
-
-Result<std::optional<ledger::ShipmentRecord>> Storage::FindShipment(
-    const std::string& dispatch_id_hex) {
-  CAIRN_ASSIGN_OR_RETURN(const auto dispatch_idx, EntryIndexForWrite(dispatch_id_hex));
-  if (!dispatch_idx) return std::optional<ledger::ShipmentRecord>();
-  const auto didx = static_cast<int64_t>(*dispatch_idx);
-  ledger::ShipmentRecord shipment;
-  {
-    Query q(writer_db_.get(), writer_->find_shipment.get());
-    q.Int(didx);
-    CAIRN_ASSIGN_OR_RETURN(const bool row, q.Next());
-    if (!row) return std::optional<ledger::ShipmentRecord>();  // the event is not a dispatch
-    shipment.dispatch_event_id = dispatch_id_hex;
-    shipment.sender = q.ColumnText(0);
-    shipment.recipient = q.ColumnText(1);
-    shipment.received = !q.ColumnIsNull(2);
-  }
-  Query q(writer_db_.get(), writer_->find_shipment_lots.get());
-  q.Int(didx);
-  while (true) {
-    CAIRN_ASSIGN_OR_RETURN(const bool row, q.Next());
-    if (!row) break;
-    shipment.lots[q.ColumnText(0)] = static_cast<uint64_t>(q.ColumnInt(1));
-  }
-  return std::optional<ledger::ShipmentRecord>(std::move(shipment));
-}
-
-// ---------------------------------------------------------------------------------------------
 // Reads.
 
 Result<std::optional<StoredEntry>> Storage::FindEntry(const Hash& event_id) {
@@ -1066,18 +488,6 @@ Result<std::optional<StoredEntry>> Storage::ReadEntry(uint64_t index) {
   CAIRN_ASSIGN_OR_RETURN(const bool row, q.Next());
   if (!row) return std::optional<StoredEntry>();
   return std::optional<StoredEntry>(ReadEntryRow(q));
-}
-
-Result<std::vector<uint64_t>> Storage::EntryIndexesOfLot(const std::string& lot_id) {
-  absl::MutexLock lock(&read_mutex_);
-  Query q(reader_db_.get(), reader_->lot_entries.get());
-  q.Text(lot_id);
-  std::vector<uint64_t> indexes;
-  while (true) {
-    CAIRN_ASSIGN_OR_RETURN(const bool row, q.Next());
-    if (!row) return indexes;
-    indexes.push_back(static_cast<uint64_t>(q.ColumnInt(0)));
-  }
 }
 
 Result<std::vector<StoredEntry>> Storage::ReadEntries(uint64_t start, uint64_t end,
@@ -1106,69 +516,6 @@ Result<uint64_t> Storage::Size() {
   CAIRN_ASSIGN_OR_RETURN(const bool row, q.Next());
   if (!row) return Internal("SQLite: no row from size query");
   return static_cast<uint64_t>(q.ColumnInt(0));
-}
-
-Result<std::optional<cairn::v1::LotState>> Storage::GetLotState(const std::string& lot_id) {
-  absl::MutexLock lock(&read_mutex_);
-  sqlite3* const db = reader_db_.get();
-  cairn::v1::LotState state;
-  // One read transaction so that the lot, its holdings and its shipments are one snapshot.
-  char* error = nullptr;
-  if (sqlite3_exec(db, "BEGIN", nullptr, nullptr, &error) != SQLITE_OK) {
-    sqlite3_free(error);
-    return SqliteError(db, "BEGIN");
-  }
-  struct EndRead {
-    sqlite3* db;
-    ~EndRead() { sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr); }
-  } end_read{db};
-  {
-    Query q(db, reader_->lot.get());
-    q.Text(lot_id);
-    CAIRN_ASSIGN_OR_RETURN(const bool row, q.Next());
-    if (!row) return std::optional<cairn::v1::LotState>();
-    cairn::v1::LotState composition;
-    if (!composition.ParseFromString(q.ColumnBlob(4))) {
-      return DataLoss("lot " + lot_id + ": stored composition does not parse");
-    }
-    state.set_lot_id(lot_id);
-    state.set_creator(q.ColumnText(0));
-    state.set_material(q.ColumnText(1));
-    state.set_created_mass_g(static_cast<uint64_t>(q.ColumnInt(2)));
-    state.set_created_by_event_id(ToHex(q.ColumnBlob(3)));
-    *state.mutable_composition_ppm() = composition.composition_ppm();
-    state.set_consumed_mass_g(static_cast<uint64_t>(q.ColumnInt(5)));
-    state.set_transit_loss_mass_g(static_cast<uint64_t>(q.ColumnInt(6)));
-  }
-  uint64_t remaining = 0;
-  {
-    Query q(db, reader_->lot_holdings.get());
-    q.Text(lot_id);
-    while (true) {
-      CAIRN_ASSIGN_OR_RETURN(const bool row, q.Next());
-      if (!row) break;
-      auto* holding = state.add_holdings();
-      holding->set_holder(q.ColumnText(0));
-      holding->set_mass_g(static_cast<uint64_t>(q.ColumnInt(1)));
-      remaining += holding->mass_g();
-    }
-  }
-  {
-    Query q(db, reader_->lot_in_transit.get());
-    q.Text(lot_id);
-    while (true) {
-      CAIRN_ASSIGN_OR_RETURN(const bool row, q.Next());
-      if (!row) break;
-      auto* transit = state.add_in_transit();
-      transit->set_dispatch_event_id(ToHex(q.ColumnBlob(0)));
-      transit->set_sender(q.ColumnText(1));
-      transit->set_recipient(q.ColumnText(2));
-      transit->set_mass_g(static_cast<uint64_t>(q.ColumnInt(3)));
-      remaining += transit->mass_g();
-    }
-  }
-  state.set_remaining_mass_g(remaining);
-  return std::optional<cairn::v1::LotState>(std::move(state));
 }
 
 Status Storage::ScanEntries(const std::function<Status(const StoredEntry&)>& visit) {
