@@ -102,6 +102,14 @@ void Sequencer::Stop() {
     }
     queue_cv_.SignalAll();
     if (writer_.joinable()) writer_.join();
+    // Requests queued while no writer ran (before Start(), or in audit mode) are answered too.
+    std::deque<Request> left;
+    {
+      absl::MutexLock lock(&queue_mutex_);
+      left.swap(queue_);
+      queued_events_ = 0;
+    }
+    for (Request& request : left) Answer(request, Unavailable("cairnd is shutting down"));
   });
 }
 

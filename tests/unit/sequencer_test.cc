@@ -499,6 +499,24 @@ TEST_F(SequencerTest, AnFsyncFailingAtCommitIsNeverAcknowledgedAndTheLogStaysSou
   EXPECT_EQ(replay->events[0].index, again->events[0].index);
 }
 
+TEST_F(SequencerTest, StopAnswersRequestsQueuedBeforeTheWriterStarted) {
+  Shutdown();
+  auto opened = Storage::Open(path_);
+  ASSERT_TRUE(opened.ok());
+  storage_ = std::move(opened).value();
+  auto scanned = ScanLog(*storage_, kLog, world_.trust(), /*find_all=*/false);
+  ASSERT_TRUE(scanned.ok() && scanned->tree.has_value());
+  sequencer_ = std::make_unique<Sequencer>(*storage_, world_.trust(), clock_, Options(),
+                                           std::move(*scanned->tree));
+  auto queued = sequencer_->Submit(world_.Sign(PakistanExtraction()));  // never started
+  sequencer_->Stop();
+  ASSERT_EQ(queued.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  const auto outcome = queued.get();
+  ASSERT_FALSE(outcome.ok());
+  EXPECT_EQ(outcome.status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(*storage_->Size(), 0u);
+}
+
 TEST_F(SequencerTest, ScanLogFindsATamperedEntry) {
   for (int i = 0; i < 4; ++i) {
     ASSERT_TRUE(Append(PakistanExtraction("pk-fwo:X" + std::to_string(i))).ok());
