@@ -134,6 +134,7 @@ stop_node() {
 }
 
 rss_mib() { awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$node_pid/status"; }
+peak_mib() { awk '/^VmHWM:/ { printf "%.1f", $2 / 1024 }' "/proc/$node_pid/status"; }
 log_size() { "$cairn" checkpoint --node "$addr" --json | grep -o '"size": *[0-9]*' | grep -o '[0-9]*$'; }
 # The WAL is a bounded buffer (reused after each checkpoint of 10,000 pages, about 41 MB): the
 # database file alone is what grows per event.
@@ -203,5 +204,5 @@ stop_node
 t0=$(date +%s%N)
 start_node
 restart_ms=$((($(date +%s%N) - t0) / 1000000))
-echo "restart: serving $(log_size) entries ${restart_ms} ms after start; node RSS $(rss_mib) MiB"
+echo "restart: serving $(log_size) entries ${restart_ms} ms after start (the start-up check included); node RSS $(rss_mib) MiB, peak $(peak_mib) MiB"
 stop_node
