@@ -286,6 +286,10 @@ class Storage final : public ledger::CustodyView {
   // knows, reading only.
   Status CheckCairnFile();
   Status CreateOrCheckSchema();
+  // Calls `visit` with every stored entry's event body in index order (writer connection),
+  // skipping entries that do not parse; stops at the first error `visit` returns.
+  Status ForEachStoredBody(
+      const std::function<Status(uint64_t index, const cairn::v1::EventBody& body)>& visit);
   // Brings a database of an older schema version to version 4 inside the open transaction.
   Status Migrate(int64_t from_version);
   // Version 5, in a transaction of its own once the event index is loaded: lot_entries rows for

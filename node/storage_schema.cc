@@ -175,28 +175,35 @@ Status Storage::CreateOrCheckSchema() {
   return finish(created);
 }
 
+Status Storage::ForEachStoredBody(
+    const std::function<Status(uint64_t index, const cairn::v1::EventBody& body)>& visit) {
+  CAIRN_ASSIGN_OR_RETURN(SqliteStmt scan,
+                         Prepare(writer_db_.get(), "SELECT idx, entry FROM entries ORDER BY idx"));
+  Query q(writer_db_.get(), scan.get());
+  cairn::v1::LogEntry entry;
+  cairn::v1::EventBody body;
+  while (true) {
+    CAIRN_ASSIGN_OR_RETURN(const bool row, q.Next());
+    if (!row) return Status::Ok();
+    // A broken entry is left for the start-up check to name.
+    if (!entry.ParseFromString(q.ColumnBlob(1)) || !body.ParseFromString(entry.event().body())) {
+      continue;
+    }
+    CAIRN_RETURN_IF_ERROR(visit(static_cast<uint64_t>(q.ColumnInt(0)), body));
+  }
+}
+
 Status Storage::Migrate(int64_t from_version) {
   if (from_version < 2) {
     // Version 2 adds the lot index: built from every stored entry.
     CAIRN_RETURN_IF_ERROR(Exec(kLotEntriesSchema));
     CAIRN_ASSIGN_OR_RETURN(SqliteStmt insert, Prepare(writer_db_.get(), kInsertLotEntry));
-    CAIRN_ASSIGN_OR_RETURN(
-        SqliteStmt scan, Prepare(writer_db_.get(), "SELECT idx, entry FROM entries ORDER BY idx"));
-    Query q(writer_db_.get(), scan.get());
-    cairn::v1::LogEntry entry;
-    cairn::v1::EventBody body;
-    while (true) {
-      CAIRN_ASSIGN_OR_RETURN(const bool row, q.Next());
-      if (!row) break;
-      const auto index = static_cast<uint64_t>(q.ColumnInt(0));
-      // A broken entry is left for the integrity scan to name; it indexes no lot.
-      if (!entry.ParseFromString(q.ColumnBlob(1)) || !body.ParseFromString(entry.event().body())) {
-        continue;
-      }
-      std::vector<LotEntryRow> rows;
-      for (const auto& [lot_id, role] : LotRolesOf(body)) rows.emplace_back(*lot_id, role);
-      CAIRN_RETURN_IF_ERROR(InsertLotEntries(insert.get(), rows, index));
-    }
+    CAIRN_RETURN_IF_ERROR(
+        ForEachStoredBody([&](uint64_t index, const cairn::v1::EventBody& body) -> Status {
+          std::vector<LotEntryRow> rows;
+          for (const auto& [lot_id, role] : LotRolesOf(body)) rows.emplace_back(*lot_id, role);
+          return InsertLotEntries(insert.get(), rows, index);
+        }));
   }
   if (from_version < 3) {
     // Version 3 keys lots by lot id alone (WITHOUT ROWID: no second index of the ids)...
@@ -245,23 +252,12 @@ ALTER TABLE lots_v3 RENAME TO lots;
 Status Storage::IndexEvidence() {
   CAIRN_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
   const auto indexed = [&]() -> Status {
-    CAIRN_ASSIGN_OR_RETURN(
-        SqliteStmt scan, Prepare(writer_db_.get(), "SELECT idx, entry FROM entries ORDER BY idx"));
-    Query q(writer_db_.get(), scan.get());
-    cairn::v1::LogEntry entry;
-    cairn::v1::EventBody body;
-    while (true) {
-      CAIRN_ASSIGN_OR_RETURN(const bool row, q.Next());
-      if (!row) break;
-      // A broken entry is left for the integrity scan to name.
-      if (!entry.ParseFromString(q.ColumnBlob(1)) || !body.ParseFromString(entry.event().body()) ||
-          ledger::EvidenceTargetOf(body) == nullptr) {
-        continue;
-      }
-      CAIRN_ASSIGN_OR_RETURN(const auto rows, LotEntriesOf(body, *this));
-      CAIRN_RETURN_IF_ERROR(InsertLotEntries(writer_->insert_lot_entry.get(), rows,
-                                             static_cast<uint64_t>(q.ColumnInt(0))));
-    }
+    CAIRN_RETURN_IF_ERROR(
+        ForEachStoredBody([&](uint64_t index, const cairn::v1::EventBody& body) -> Status {
+          if (ledger::EvidenceTargetOf(body) == nullptr) return Status::Ok();
+          CAIRN_ASSIGN_OR_RETURN(const auto rows, LotEntriesOf(body, *this));
+          return InsertLotEntries(writer_->insert_lot_entry.get(), rows, index);
+        }));
     return Exec(("PRAGMA user_version = " + std::to_string(kSchemaVersion)).c_str());
   }();
   if (!indexed.ok()) {

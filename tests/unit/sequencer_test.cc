@@ -91,6 +91,14 @@ class SequencerTest : public ::testing::Test {
     return checkpoint.ok() ? *checkpoint : cairn::v1::Checkpoint();
   }
 
+  // Opens the database again (after Shutdown) and runs the start-up check on it.
+  Result<ScannedLog> Rescan(bool find_all = false) {
+    auto opened = Storage::Open(path_);
+    if (!opened.ok()) return opened.status();
+    storage_ = std::move(opened).value();
+    return ScanLog(*storage_, kLog, world_.trust(), find_all);
+  }
+
   void RawExec(const std::string& sql) {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
@@ -554,10 +562,7 @@ TEST_F(SequencerTest, ScanLogFindsAMissingEntryAndAForeignLogId) {
   }
   Shutdown();
   RawExec("DELETE FROM entries WHERE idx = 1");
-  auto opened = Storage::Open(path_);
-  ASSERT_TRUE(opened.ok());
-  storage_ = std::move(opened).value();
-  auto scanned = ScanLog(*storage_, kLog, world_.trust(), /*find_all=*/false);
+  auto scanned = Rescan();
   ASSERT_TRUE(scanned.ok());
   ASSERT_EQ(scanned->problems.size(), 1u);
   EXPECT_EQ(scanned->problems[0].index, 1u);
@@ -646,10 +651,7 @@ TEST_F(SequencerTest, ScanLogRefusesALogShorterThanItsLastCheckpoint) {
   }
   Shutdown();
   RawExec("DELETE FROM entries WHERE idx >= 3");
-  auto opened = Storage::Open(path_);
-  ASSERT_TRUE(opened.ok());
-  storage_ = std::move(opened).value();
-  auto scanned = ScanLog(*storage_, kLog, world_.trust(), /*find_all=*/false);
+  auto scanned = Rescan();
   ASSERT_TRUE(scanned.ok());
   ASSERT_EQ(scanned->problems.size(), 1u);
   EXPECT_EQ(scanned->problems[0].what,
@@ -665,10 +667,7 @@ TEST_F(SequencerTest, ScanLogRefusesStoredTreeHashesThatDisagreeWithTheEntries) 
   // Level-4 tile 0 holds the roots of leaves 0..15 and 16..31; corrupt the first.
   RawExec("UPDATE tiles SET hashes = zeroblob(32) || substr(hashes, 33) WHERE id = " +
           std::to_string(int64_t{1} << 56));
-  auto opened = Storage::Open(path_);
-  ASSERT_TRUE(opened.ok());
-  storage_ = std::move(opened).value();
-  auto scanned = ScanLog(*storage_, kLog, world_.trust(), /*find_all=*/false);
+  auto scanned = Rescan();
   ASSERT_TRUE(scanned.ok());
   ASSERT_EQ(scanned->problems.size(), 1u);
   EXPECT_EQ(scanned->problems[0].index, 0u);
@@ -693,10 +692,7 @@ TEST_F(SequencerTest, ScanLogRefusesAFlippedByteInAnyStoredTile) {
       "UPDATE tiles SET hashes = substr(hashes, 1, 170) || x'ff' || substr(hashes, 172) "
       "WHERE id = " +
       std::to_string(int64_t{1} << 56));
-  auto opened = Storage::Open(path_);
-  ASSERT_TRUE(opened.ok());
-  storage_ = std::move(opened).value();
-  auto scanned = ScanLog(*storage_, kLog, world_.trust(), /*find_all=*/false);
+  auto scanned = Rescan();
   ASSERT_TRUE(scanned.ok());
   ASSERT_EQ(scanned->problems.size(), 1u);
   EXPECT_EQ(scanned->problems[0].index, 80u);
@@ -776,10 +772,7 @@ TEST_F(SequencerTest, ScanLogNamesTheChangedEntryWhenEveryLaterHashWasRecomputed
   sqlite3_finalize(put);
   sqlite3_close(db);
 
-  auto opened = Storage::Open(path_);
-  ASSERT_TRUE(opened.ok());
-  storage_ = std::move(opened).value();
-  auto scanned = ScanLog(*storage_, kLog, world_.trust(), /*find_all=*/false);
+  auto scanned = Rescan();
   ASSERT_TRUE(scanned.ok());
   ASSERT_FALSE(scanned->problems.empty());
   EXPECT_EQ(scanned->problems[0].index, 137u) << scanned->problems[0].what;
