@@ -8,7 +8,8 @@
 // `elements`, `effective`, `max_share` and `reason`. Parsing is strict: an unknown key, a wrong
 // type, an unknown country, element or stage, a share outside [0, 1] or an impossible date is
 // refused with INVALID_ARGUMENT naming the key, e.g.
-//   restrict[1].stages[0]: got "mining", want one of mined, refined, separated, melted, produced, blended
+//   restrict[1].stages[0]: got "mining", want one of mined, refined, separated, melted, produced,
+//   blended
 // Rules are numbered from 0 in the order they appear, as in PolicyRule indexes and Violation::rule.
 #pragma once
 
