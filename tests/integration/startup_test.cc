@@ -114,6 +114,33 @@ TEST_F(StartupTest, AnOlderRegistryThanOneTheNodeServedUnderIsRefused) {
   EXPECT_NE(error.find("is version 1, older than version 2"), std::string::npos) << error;
 }
 
+// Defect: the node trusted its custody tables; one UPDATE of holdings let it accept a dispatch of
+// 50 t from a 1 t lot. Now it refuses to start, naming the row, and --repair-report lists it.
+TEST_F(StartupTest, ANodeWhoseCustodyTablesWereEditedRefusesToStartNamingTheRow) {
+  ASSERT_TRUE(Append(PakistanExtraction(kLot, 1'000'000)).ok());
+  ASSERT_EQ(world_->node().Terminate(), 0);
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(world_->db_path().c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "UPDATE holdings SET mass_g = 50000000", nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  std::string error;
+  EXPECT_FALSE(world_->node().Start(world_->config_path(), &error));
+  EXPECT_NE(
+      error.find("broken at index 0: custody table holdings: pk-fwo holds 50000000 g of lot " +
+                 std::string(kLot) + ", the log gives 1000000 g"),
+      std::string::npos)
+      << error;
+  const RunResult report =
+      RunProcess({CAIRND_PATH, "--config", world_->config_path(), "--repair-report"});
+  EXPECT_EQ(report.exit_code, 1) << report.out << report.err;
+  EXPECT_NE(report.out.find("custody table holdings"), std::string::npos) << report.out;
+  // The report changes nothing.
+  EXPECT_EQ(QueryBytes(world_->db_path(), "SELECT CAST(mass_g AS TEXT) FROM holdings"), "50000000");
+}
+
 // Defect: receipt_tolerance was the node's config; now the consortium's registry sets it for
 // nodes and auditors alike.
 TEST_F(StartupTest, TheReceiptToleranceIsTheRegistrysForTheNodeAndTheAuditor) {
