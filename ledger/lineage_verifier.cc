@@ -380,6 +380,17 @@ void CheckBlend(const LineageGraph& graph, int e, double tolerance,
     }
   }
   if (total_g <= 0) return;
+  // Nothing is added in a yard (no reagent, unlike a refinery): the outputs weigh at most the
+  // inputs, whatever they declare.
+  double out_g = 0;
+  for (int out : graph.Outputs(e)) out_g += static_cast<double>(graph.lot(out).created_mass_g);
+  if (out_g > total_g * (1.0 + tolerance) + 0.5) {
+    findings.push_back({Severity::kIntegrity, "blend", event.id_hex, "",
+                        "blend " + event.id_hex + " at " + t.facility().id() + " (" +
+                            t.facility().country() + "): outputs weigh " + Kg(out_g) + ", inputs " +
+                            Kg(total_g) + " (tolerance " + Percent(tolerance) +
+                            "); a blend adds no mass"});
+  }
   std::set<std::string> unmixable;
   for (int out : graph.Outputs(e)) {
     const LineageLot& lot = graph.lot(out);

@@ -246,6 +246,17 @@ reason = "commingled in CN"
   EXPECT_EQ(report.ExitCode(), 1) << Dump(report);
   EXPECT_TRUE(HasFinding(report, Severity::kIntegrity, "blend", upgraded)) << Dump(report);
   EXPECT_FALSE(HasFinding(report, Severity::kIntegrity, "mass", upgraded)) << Dump(report);
+
+  // Grades only (no element to balance): 20 t in cannot come out as 24 t.
+  auto heavier = Transform("cn-gz-trading", "cn-gz-yard-3", "CN", "Jiangxi",
+                           cairn::v1::STAGE_BLENDED, {{"cn-gz-trading:BL-1", 20'000'000}},
+                           {{"cn-gz-trading:BL-3", "REE concentrate blend", 24'000'000, {}}});
+  const std::string inflated = Add(heavier);
+  report = Verify(log_.Bundle("cn-gz-trading:BL-3"));
+  EXPECT_EQ(report.ExitCode(), 1) << Dump(report);
+  EXPECT_TRUE(HasFinding(report, Severity::kIntegrity, "blend", inflated)) << Dump(report);
+  EXPECT_NE(Dump(report).find("outputs weigh 24000.000 kg, inputs 20000.000 kg"), std::string::npos)
+      << Dump(report);
   (void)honest;
 }
 
