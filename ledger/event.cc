@@ -92,24 +92,33 @@ Result<ParsedEvent> ParseSignedEvent(cairn::v1::SignedEvent signed_event) {
   return parsed;
 }
 
-std::vector<const std::string*> LotsNamedBy(const cairn::v1::EventBody& body) {
-  std::vector<const std::string*> lots;
+std::vector<std::pair<const std::string*, LotUse>> LotsNamedBy(const cairn::v1::EventBody& body) {
+  std::vector<std::pair<const std::string*, LotUse>> lots;
   switch (body.kind_case()) {
     case cairn::v1::EventBody::kExtraction:
-      lots.push_back(&body.extraction().lot_id());
+      lots.emplace_back(&body.extraction().lot_id(), LotUse::kCreated);
       break;
     case cairn::v1::EventBody::kDispatch:
-      for (const auto& lot : body.dispatch().lots()) lots.push_back(&lot.lot_id());
+      for (const auto& lot : body.dispatch().lots()) {
+        lots.emplace_back(&lot.lot_id(), LotUse::kDispatched);
+      }
       break;
     case cairn::v1::EventBody::kReceipt:
-      for (const auto& lot : body.receipt().lots()) lots.push_back(&lot.lot_id());
+      for (const auto& lot : body.receipt().lots())
+        lots.emplace_back(&lot.lot_id(), LotUse::kReceived);
       break;
     case cairn::v1::EventBody::kTransformation:
-      for (const auto& lot : body.transformation().inputs()) lots.push_back(&lot.lot_id());
-      for (const auto& out : body.transformation().outputs()) lots.push_back(&out.lot_id());
+      for (const auto& lot : body.transformation().inputs()) {
+        lots.emplace_back(&lot.lot_id(), LotUse::kConsumed);
+      }
+      for (const auto& out : body.transformation().outputs()) {
+        lots.emplace_back(&out.lot_id(), LotUse::kCreated);
+      }
       break;
     case cairn::v1::EventBody::kAttestation:
-      if (body.attestation().has_lot_id()) lots.push_back(&body.attestation().lot_id());
+      if (body.attestation().has_lot_id()) {
+        lots.emplace_back(&body.attestation().lot_id(), LotUse::kAttested);
+      }
       break;
     default:
       break;

@@ -5,6 +5,7 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "cairn/v1/event.pb.h"
@@ -37,10 +38,19 @@ Result<ParsedEvent> ParseSignedEvent(cairn::v1::SignedEvent signed_event);
 // Name of the body's kind as in the schema: "Extraction", "Dispatch", ... or "none".
 const char* KindName(const cairn::v1::EventBody& body);
 
-// The lots the body names: an extraction's lot, a dispatch's, receipt's and transformation's
-// lots (inputs, then outputs), an attestation's lot. In body order; a lot named twice is listed
-// twice. Pointers into `body`.
-std::vector<const std::string*> LotsNamedBy(const cairn::v1::EventBody& body);
+// How an event names a lot.
+enum class LotUse : int {
+  kCreated = 1,     // Extraction.lot_id, Transformation.outputs[].lot_id
+  kDispatched = 2,  // Dispatch.lots[].lot_id
+  kReceived = 3,    // Receipt.lots[].lot_id
+  kConsumed = 4,    // Transformation.inputs[].lot_id
+  kAttested = 5,    // Attestation.lot_id
+};
+
+// The lots the body names, with how: an extraction's lot, a dispatch's, receipt's and
+// transformation's lots (inputs, then outputs), an attestation's lot. In body order; a lot named
+// twice is listed twice. Pointers into `body`.
+std::vector<std::pair<const std::string*, LotUse>> LotsNamedBy(const cairn::v1::EventBody& body);
 
 // The event a Correction corrects or an Attestation of an event attests (64 hex characters as
 // given), or nullptr for other bodies. Such evidence belongs to the lineage of that event's lots.

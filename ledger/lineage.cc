@@ -117,7 +117,7 @@ int LineageGraph::Insert(LineageEvent event) {
     const auto found = event_index_.find(*target);
     if (found == event_index_.end() || found->second == e) break;
     const cairn::v1::EventBody& concerned = events_[found->second].body;
-    for (const std::string* lot_id : LotsNamedBy(concerned)) touch(*lot_id);
+    for (const auto& [lot_id, use] : LotsNamedBy(concerned)) touch(*lot_id);
     target = EvidenceTargetOf(concerned);
   }
   return e;

@@ -71,12 +71,14 @@ inline constexpr int kSchemaVersion = 5;
 
 // How an entry's event touches a lot, as stored in lot_entries.role.
 enum class LotRole : int {
-  kCreated = 1,     // Extraction.lot_id, Transformation.outputs[].lot_id
-  kDispatched = 2,  // Dispatch.lots[].lot_id
-  kReceived = 3,    // Receipt.lots[].lot_id
-  kConsumed = 4,    // Transformation.inputs[].lot_id
-  kAttested = 5,    // Attestation.lot_id; every lot of the event an Attestation.event_id attests
-  kCorrected = 6,   // every lot of the event a Correction corrects (version 5)
+  // ledger::LotUse, as the event names the lot:
+  kCreated = static_cast<int>(ledger::LotUse::kCreated),
+  kDispatched = static_cast<int>(ledger::LotUse::kDispatched),
+  kReceived = static_cast<int>(ledger::LotUse::kReceived),
+  kConsumed = static_cast<int>(ledger::LotUse::kConsumed),
+  // also every lot of the event an Attestation.event_id attests
+  kAttested = static_cast<int>(ledger::LotUse::kAttested),
+  kCorrected = 6,  // every lot of the event a Correction corrects (version 5)
 };
 
 // Every lot `body` touches, with how (the rows lot_entries holds for it). A lot named twice in

@@ -27,35 +27,8 @@ const google::protobuf::Map<std::string, uint32_t>* CompositionOf(const cairn::v
 
 std::vector<std::pair<const std::string*, LotRole>> LotRolesOf(const cairn::v1::EventBody& body) {
   std::vector<std::pair<const std::string*, LotRole>> roles;
-  switch (body.kind_case()) {
-    case cairn::v1::EventBody::kExtraction:
-      roles.emplace_back(&body.extraction().lot_id(), LotRole::kCreated);
-      break;
-    case cairn::v1::EventBody::kDispatch:
-      for (const auto& lot : body.dispatch().lots()) {
-        roles.emplace_back(&lot.lot_id(), LotRole::kDispatched);
-      }
-      break;
-    case cairn::v1::EventBody::kReceipt:
-      for (const auto& lot : body.receipt().lots()) {
-        roles.emplace_back(&lot.lot_id(), LotRole::kReceived);
-      }
-      break;
-    case cairn::v1::EventBody::kTransformation:
-      for (const auto& lot : body.transformation().inputs()) {
-        roles.emplace_back(&lot.lot_id(), LotRole::kConsumed);
-      }
-      for (const auto& out : body.transformation().outputs()) {
-        roles.emplace_back(&out.lot_id(), LotRole::kCreated);
-      }
-      break;
-    case cairn::v1::EventBody::kAttestation:
-      if (body.attestation().subject_case() == cairn::v1::Attestation::kLotId) {
-        roles.emplace_back(&body.attestation().lot_id(), LotRole::kAttested);
-      }
-      break;
-    default:
-      break;
+  for (const auto& [lot_id, use] : ledger::LotsNamedBy(body)) {
+    roles.emplace_back(lot_id, static_cast<LotRole>(use));
   }
   return roles;
 }
@@ -71,9 +44,8 @@ Result<std::vector<LotEntryRow>> LotEntriesOf(const cairn::v1::EventBody& body,
     CAIRN_ASSIGN_OR_RETURN(auto found, events.FindEventBody(*target));
     if (!found) break;
     concerned = std::move(found);
-    for (const std::string* lot_id : ledger::LotsNamedBy(*concerned)) {
+    for (const auto& [lot_id, use] : ledger::LotsNamedBy(*concerned))
       rows.emplace_back(*lot_id, role);
-    }
     target = ledger::EvidenceTargetOf(*concerned);
   }
   return rows;
