@@ -55,21 +55,21 @@ bool AppendValidator::IsReplay(const ledger::ParsedEvent& parsed) const {
 // ---------------------------------------------------------------------------------------------
 // Sequencer
 
-Sequencer::Sequencer(Storage& storage, const keys::TrustRegistry& registry, const Clock& clock,
+Sequencer::Sequencer(LogStore& store, const keys::TrustRegistry& registry, const Clock& clock,
                      SequencerOptions options, TreeHashes tree)
-    : storage_(storage),
+    : store_(store),
       registry_(registry),
       clock_(clock),
       options_(std::move(options)),
       tree_(std::move(tree)) {
   size_ = tree_.size();
   if (options_.audit) {
-    auto stored = storage_.StoredCheckpoint();
+    auto stored = store_.StoredCheckpoint();
     if (stored.ok() && stored->has_value()) checkpoint_ = **stored;
     return;  // no writer thread
   }
   // Checkpoint time never goes back, even when the wall clock does.
-  if (auto stored = storage_.StoredCheckpoint(); stored.ok() && stored->has_value()) {
+  if (auto stored = store_.StoredCheckpoint(); stored.ok() && stored->has_value()) {
     cairn::v1::Checkpoint previous;
     if (previous.ParseFromString((*stored)->checkpoint())) {
       last_signed_us_ = ToMicros(previous.timestamp());
@@ -83,9 +83,9 @@ void Sequencer::Start() {
   if (options_.audit || writer_.joinable()) return;
   // A log migrated from a version that stored no checkpoint gets one now; otherwise the stored
   // checkpoint already covers every entry (ScanLog checked it) and nothing is written.
-  auto stored = storage_.StoredCheckpoint();
+  auto stored = store_.StoredCheckpoint();
   if (stored.ok() && !stored->has_value() && size() > 0) {
-    if (const Status recorded = storage_.PutCheckpoint(LatestCheckpoint()); !recorded.ok()) {
+    if (const Status recorded = store_.PutCheckpoint(LatestCheckpoint()); !recorded.ok()) {
       spdlog::warn("cannot record the startup checkpoint: {}", recorded.message());
     }
   }
@@ -251,7 +251,7 @@ Status Sequencer::WriteRequest(Request& request, int64_t appended_at, uint64_t& 
     out.event_id_hex = event.id_hex;
 
     // Idempotent: an event already in the log (or earlier in this group) is answered as it is.
-    auto existing = storage_.FindEntryForWrite(event.id);
+    auto existing = store_.FindEntryForWrite(event.id);
     if (!existing.ok()) return refuse(existing.status());
     if (existing->has_value()) {
       out.index = (*existing)->index;
@@ -273,7 +273,7 @@ Status Sequencer::WriteRequest(Request& request, int64_t appended_at, uint64_t& 
                                                    ToMicros(event.body.occurred_at()), appended_at);
     if (!key_valid.ok()) return refuse(key_valid);
 
-    auto effects = ledger::CheckAndPlanCustody(event, storage_, options_.rules);
+    auto effects = ledger::CheckAndPlanCustody(event, store_, options_.rules);
     if (!effects.ok()) return refuse(effects.status());
 
     cairn::v1::LogEntry entry;
@@ -287,8 +287,8 @@ Status Sequencer::WriteRequest(Request& request, int64_t appended_at, uint64_t& 
       return refuse(Internal("cannot serialize the log entry"));
     }
     const Hash leaf = ledger::LeafHash(bytes);
-    Status written = storage_.InsertEntry(next_index, event.id, leaf, bytes);
-    if (written.ok()) written = storage_.ApplyEffects(event, next_index, *effects);
+    Status written = store_.InsertEntry(next_index, event.id, leaf, bytes);
+    if (written.ok()) written = store_.ApplyEffects(event, next_index, *effects);
     if (!written.ok()) return refuse(written);
 
     out.index = next_index;
@@ -333,7 +333,7 @@ void Sequencer::WriteGroup(std::vector<Request>& group) {
   int64_t signed_us = last_signed_us_;
   std::chrono::steady_clock::time_point commit_started, commit_done;  // for the debug log only
   {
-    auto txn = storage_.Begin();
+    auto txn = store_.Begin();
     if (!txn.ok()) {
       fail_all(Internal("cannot begin a transaction: " + txn.status().message()));
       return;
@@ -345,7 +345,7 @@ void Sequencer::WriteGroup(std::vector<Request>& group) {
             "the call's deadline passed before its events were written; nothing was written");
         continue;
       }
-      auto savepoint = storage_.BeginSavepoint();
+      auto savepoint = store_.BeginSavepoint();
       if (!savepoint.ok()) {
         fail_all(Internal("cannot open a savepoint: " + savepoint.status().message()));
         return;  // the transaction rolls back
@@ -382,7 +382,7 @@ void Sequencer::WriteGroup(std::vector<Request>& group) {
       tiles = edge.TakeWrites();
       for (const TileWrite& tile : tiles) {
         const Status put =
-            storage_.PutTile(tile.tile_level, tile.tile_index, SerializeTile(tile.hashes));
+            store_.PutTile(tile.tile_level, tile.tile_index, SerializeTile(tile.hashes));
         if (!put.ok()) {
           fail_all(Internal("cannot store tree hashes: " + put.message()));
           return;
@@ -390,7 +390,7 @@ void Sequencer::WriteGroup(std::vector<Request>& group) {
       }
       signed_us = std::max(clock_.NowMicros(), appended_at);
       checkpoint = SignTree(edge.size(), edge.Root(), signed_us);
-      if (const Status put = storage_.PutCheckpoint(checkpoint); !put.ok()) {
+      if (const Status put = store_.PutCheckpoint(checkpoint); !put.ok()) {
         fail_all(Internal("cannot store the checkpoint: " + put.message()));
         return;
       }
@@ -446,7 +446,7 @@ void Sequencer::WriteGroup(std::vector<Request>& group) {
   // (with the earlier leaves of their first run of 16) and the tiles just written. A shared
   // lock: readers go on, and only this thread writes tree_.
   absl::ReaderMutexLock lock(&tree_mutex_);
-  TreeSource source(tree_, storage_, tree_size);
+  TreeSource source(tree_, store_, tree_size);
   if (!new_leaves.empty()) {
     known_leaves.insert(known_leaves.end(), new_leaves.begin(), new_leaves.end());
     source.AddLeaves(old_size & ~(kTileWidth - 1), known_leaves);
@@ -476,7 +476,7 @@ Result<std::vector<Hash>> Sequencer::InclusionProof(uint64_t index, uint64_t tre
                                                " entries");
   }
   absl::ReaderMutexLock lock(&tree_mutex_);
-  TreeSource source(tree_, storage_, tree_size);
+  TreeSource source(tree_, store_, tree_size);
   return ledger::InclusionProof(source, index, tree_size);
 }
 
@@ -487,7 +487,7 @@ Result<std::vector<Hash>> Sequencer::ConsistencyProof(uint64_t old_size, uint64_
                                                " entries");
   }
   absl::ReaderMutexLock lock(&tree_mutex_);
-  TreeSource source(tree_, storage_, new_size);
+  TreeSource source(tree_, store_, new_size);
   return ledger::ConsistencyProof(source, old_size, new_size);
 }
 

@@ -16,7 +16,7 @@
 // FAILED_PRECONDITION and the checkpoint served is the last one the node stored.
 //
 // Threading: Submit(), LatestCheckpoint() and size() are safe from any thread. The writer thread
-// is the only user of the Storage's writer connection and of the tree while the Sequencer runs.
+// is the only user of the store's writer side and of the tree while the Sequencer runs.
 #pragma once
 
 #include <absl/base/thread_annotations.h>
@@ -47,7 +47,7 @@
 #include "ledger/event.h"
 #include "ledger/merkle.h"
 #include "ledger/proofs.h"
-#include "node/storage.h"
+#include "node/log_store.h"
 #include "node/tiles.h"
 
 namespace cairn::node {
@@ -115,11 +115,11 @@ class Sequencer {
  public:
   // A sequencer over a log whose stored tree is `tree` (from ScanLog), with a checkpoint of it
   // signed in memory; it writes nothing until Start(). In audit mode it signs nothing: `tree` may
-  // be empty (no proofs then) and the checkpoint is the stored one. `storage`, `registry` and
+  // be empty (no proofs then) and the checkpoint is the stored one. `store`, `registry` and
   // `clock` must remain live until the Sequencer is destroyed. Submissions before Start() wait.
-  Sequencer(Storage& storage, const keys::TrustRegistry& registry, const Clock& clock,
+  Sequencer(LogStore& store, const keys::TrustRegistry& registry, const Clock& clock,
             SequencerOptions options, TreeHashes tree);
-  // Starts the writer thread (not in audit mode); from then on it alone uses the storage's writer
+  // Starts the writer thread (not in audit mode); from then on it alone uses the store's writer
   // connection. Called once the node is sure to serve, so a failed start changes no file.
   void Start();
   // Stop()s.
@@ -195,7 +195,7 @@ class Sequencer {
                       std::vector<Hash>& new_leaves, Pending& pending);
   cairn::v1::SignedCheckpoint SignTree(uint64_t size, const Hash& root, int64_t now) const;
 
-  Storage& storage_;
+  LogStore& store_;
   const keys::TrustRegistry& registry_;
   const Clock& clock_;
   const SequencerOptions options_;

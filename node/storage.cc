@@ -301,41 +301,24 @@ Status Storage::BindLogId(const std::string& log_id) {
 // ---------------------------------------------------------------------------------------------
 // Transactions.
 
-Storage::Transaction::Transaction(Transaction&& other) noexcept : storage_(other.storage_) {
-  other.storage_ = nullptr;
+Status Storage::BeginTransaction() {
+  Query q(writer_db_.get(), writer_->begin.get());
+  return q.Run();
 }
 
-Storage::Transaction::~Transaction() {
-  if (storage_ == nullptr) return;
-  if (storage_->InTransaction()) {
-    Query q(storage_->writer_db_.get(), storage_->writer_->rollback.get());
+Status Storage::CommitTransaction() {
+  Query q(writer_db_.get(), writer_->commit.get());
+  CAIRN_RETURN_IF_ERROR(q.Run());
+  PublishPending();
+  return Status::Ok();
+}
+
+void Storage::RollbackTransaction() {
+  if (InTransaction()) {
+    Query q(writer_db_.get(), writer_->rollback.get());
     (void)q.Run();  // nothing more to do if even the rollback fails
   }
-  storage_->TruncatePending(0);
-}
-
-Status Storage::Transaction::Commit() {
-  if (storage_ == nullptr) return Internal("commit: no open transaction");
-  Storage* storage = storage_;
-  if (!storage->InTransaction()) {
-    return Internal("commit: SQLite already rolled the transaction back after an earlier error");
-  }
-  Status status;
-  {
-    Query q(storage->writer_db_.get(), storage->writer_->commit.get());
-    status = q.Run();
-  }
-  if (status.ok()) {
-    storage->PublishPending();
-    storage_ = nullptr;  // otherwise the destructor rolls back
-  }
-  return status;
-}
-
-Result<Storage::Transaction> Storage::Begin() {
-  Query q(writer_db_.get(), writer_->begin.get());
-  CAIRN_RETURN_IF_ERROR(q.Run());
-  return Transaction(this);
+  TruncatePending(0);
 }
 
 bool Storage::InTransaction() const { return sqlite3_get_autocommit(writer_db_.get()) == 0; }
@@ -360,42 +343,24 @@ void Storage::PublishPending() {
   pending_by_key_.clear();
 }
 
-Storage::Savepoint::Savepoint(Savepoint&& other) noexcept
-    : storage_(other.storage_), pending_mark_(other.pending_mark_) {
-  other.storage_ = nullptr;
-}
-
-Storage::Savepoint::~Savepoint() {
-  if (storage_ != nullptr) (void)Rollback();
-}
-
-Status Storage::Savepoint::Release() {
-  if (storage_ == nullptr) return Internal("savepoint: already ended");
-  Storage* storage = std::exchange(storage_, nullptr);
-  Query q(storage->writer_db_.get(), storage->writer_->release.get());
-  return q.Run();
-}
-
-Status Storage::Savepoint::Rollback() {
-  if (storage_ == nullptr) return Internal("savepoint: already ended");
-  Storage* storage = std::exchange(storage_, nullptr);
-  if (!storage->InTransaction()) {
-    return Internal("savepoint: SQLite already rolled the transaction back after an error");
-  }
-  {
-    Query q(storage->writer_db_.get(), storage->writer_->rollback_to.get());
-    CAIRN_RETURN_IF_ERROR(q.Run());
-  }
-  storage->TruncatePending(pending_mark_);
-  Query q(storage->writer_db_.get(), storage->writer_->release.get());
-  return q.Run();
-}
-
-Result<Storage::Savepoint> Storage::BeginSavepoint() {
-  if (!InTransaction()) return Internal("savepoint: no open transaction");
+Result<size_t> Storage::OpenSavepoint() {
   Query q(writer_db_.get(), writer_->savepoint.get());
   CAIRN_RETURN_IF_ERROR(q.Run());
-  return Savepoint(this, pending_.size());
+  return pending_.size();
+}
+
+Status Storage::ReleaseSavepoint() {
+  Query q(writer_db_.get(), writer_->release.get());
+  return q.Run();
+}
+
+Status Storage::RollbackToSavepoint(size_t mark) {
+  {
+    Query q(writer_db_.get(), writer_->rollback_to.get());
+    CAIRN_RETURN_IF_ERROR(q.Run());
+  }
+  TruncatePending(mark);
+  return ReleaseSavepoint();
 }
 
 // ---------------------------------------------------------------------------------------------

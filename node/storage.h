@@ -63,6 +63,7 @@
 #include "ledger/custody.h"
 #include "ledger/event.h"
 #include "node/event_index.h"
+#include "node/log_store.h"
 #include "node/sqlite.h"
 
 namespace cairn::node {
@@ -97,15 +98,6 @@ Result<std::vector<LotEntryRow>> LotEntriesOf(const cairn::v1::EventBody& body,
 const google::protobuf::Map<std::string, uint32_t>* CompositionOf(const cairn::v1::EventBody& body,
                                                                   const std::string& lot_id);
 
-// One stored entry, as read back.
-struct StoredEntry {
-  uint64_t index = 0;
-  int64_t event_key = 0;
-  std::string event_id;   // 32 raw bytes as stored
-  std::string leaf_hash;  // 32 raw bytes as stored
-  std::string entry;      // serialized LogEntry, verbatim
-};
-
 // The first 8 bytes of an event id, big-endian, as a signed 64-bit integer.
 int64_t EventKey(const Hash& event_id);
 int64_t EventKey(std::string_view event_id_bytes);
@@ -121,7 +113,7 @@ struct StorageOptions {
   std::string vfs;
 };
 
-class Storage final : public ledger::CustodyView {
+class Storage final : public LogStore {
  public:
   // Opens (creating when absent, unless read-only) the database at `path`, sets WAL and
   // synchronous=FULL, creates or checks the schema and prepares every statement. Errors:
@@ -156,72 +148,30 @@ class Storage final : public ledger::CustodyView {
 
   // ---- Writes (writer connection; one thread) ----
 
-  // A transaction on the writer connection that rolls back in its destructor unless committed.
-  // The Storage must outlive it. Move-only.
-  class Transaction {
-   public:
-    Transaction(Transaction&& other) noexcept;
-    Transaction& operator=(Transaction&&) = delete;
-    Transaction(const Transaction&) = delete;
-    ~Transaction();
-    // COMMIT. On failure the transaction is rolled back (by SQLite or by the destructor).
-    Status Commit();
-
-   private:
-    friend class Storage;
-    explicit Transaction(Storage* storage) : storage_(storage) {}
-    Storage* storage_;  // nullptr once committed or moved from
-  };
-
-  // A savepoint inside the open transaction: rolls back to it and releases it in its destructor
-  // unless Release() or Rollback() was called. The Storage must outlive it. Move-only.
-  class Savepoint {
-   public:
-    Savepoint(Savepoint&& other) noexcept;
-    Savepoint& operator=(Savepoint&&) = delete;
-    Savepoint(const Savepoint&) = delete;
-    ~Savepoint();
-    // Keeps the writes made since the savepoint (they commit with the transaction).
-    Status Release();
-    // Undoes the writes made since the savepoint; the transaction stays open.
-    Status Rollback();
-
-   private:
-    friend class Storage;
-    Savepoint(Storage* storage, size_t pending_mark)
-        : storage_(storage), pending_mark_(pending_mark) {}
-    Storage* storage_;     // nullptr once released, rolled back or moved from
-    size_t pending_mark_;  // the open transaction's entries before the savepoint
-  };
-
-  // BEGIN IMMEDIATE. INTERNAL when SQLite refuses (e.g. a transaction is already open).
-  Result<Transaction> Begin();
-  // SAVEPOINT inside the open transaction. Savepoints do not nest.
-  Result<Savepoint> BeginSavepoint();
-  // Whether a transaction is open on the writer connection. SQLite ends a transaction by itself
-  // after some errors (disk full, I/O error); the sequencer checks this before trusting a
-  // savepoint.
-  bool InTransaction() const;
+  // Begin() and BeginSavepoint() (LogStore) open a transaction (BEGIN IMMEDIATE) and savepoints
+  // on the writer connection. SQLite ends a transaction by itself after some errors (disk full,
+  // I/O error); InTransaction() then says so.
+  bool InTransaction() const override;
 
   // Inserts the entry at `index`, found by its event id within the open transaction at once and
   // from the reader connection once the transaction commits. INTERNAL on a SQLite error
   // (including an index already used).
   Status InsertEntry(uint64_t index, const Hash& event_id, const Hash& leaf_hash,
-                     std::string_view entry_bytes);
+                     std::string_view entry_bytes) override;
   // Applies what CheckAndPlanCustody planned for `event`, appended at `index`: new lots (with the
   // composition declared in the event), holding changes, the shipment opened by a dispatch or
   // closed by a receipt, consumption and transit loss; and records every lot the event touches
   // in the lot index. FAILED_PRECONDITION when a holding would go
   // negative or overflow (the plan contradicts the state), INTERNAL on a SQLite error.
   Status ApplyEffects(const ledger::ParsedEvent& event, uint64_t index,
-                      const ledger::CustodyEffects& effects);
+                      const ledger::CustodyEffects& effects) override;
   // Stores a tile (node/tiles.h), replacing an earlier version of it.
-  Status PutTile(uint32_t tile_level, uint64_t tile_index, std::string_view hashes);
+  Status PutTile(uint32_t tile_level, uint64_t tile_index, std::string_view hashes) override;
   // Records `checkpoint` as the latest the node issued.
-  Status PutCheckpoint(const cairn::v1::SignedCheckpoint& checkpoint);
+  Status PutCheckpoint(const cairn::v1::SignedCheckpoint& checkpoint) override;
   // The entry holding `event_id`, seen from the writer connection (including the open
   // transaction's writes), or nullopt.
-  Result<std::optional<StoredEntry>> FindEntryForWrite(const Hash& event_id);
+  Result<std::optional<StoredEntry>> FindEntryForWrite(const Hash& event_id) override;
   // Number of entries, seen from the writer connection.
   Result<uint64_t> SizeForWrite();
 
@@ -257,9 +207,9 @@ class Storage final : public ledger::CustodyView {
   // Every stored leaf hash in index order.
   Result<std::vector<Hash>> LeafHashes();
   // The stored leaf hashes of entries [begin, end); DATA_LOSS when one is missing or not 32 bytes.
-  Result<std::vector<Hash>> ReadLeafHashes(uint64_t begin, uint64_t end);
+  Result<std::vector<Hash>> ReadLeafHashes(uint64_t begin, uint64_t end) override;
   // The stored bytes of a tile, or nullopt.
-  Result<std::optional<std::string>> ReadTile(uint32_t tile_level, uint64_t tile_index);
+  Result<std::optional<std::string>> ReadTile(uint32_t tile_level, uint64_t tile_index) override;
   // Calls `visit` for every stored tile of `tile_level` with index < `limit`, in index order;
   // stops at (and returns) the first error `visit` returns.
   Status ScanTiles(
@@ -271,7 +221,15 @@ class Storage final : public ledger::CustodyView {
   Status ScanRows(const char* sql, const std::function<Status(const Query&)>& visit);
   // The latest checkpoint the node recorded (PutCheckpoint), or nullopt. DATA_LOSS when the stored
   // bytes do not parse.
-  Result<std::optional<cairn::v1::SignedCheckpoint>> StoredCheckpoint();
+  Result<std::optional<cairn::v1::SignedCheckpoint>> StoredCheckpoint() override;
+
+ protected:
+  Status BeginTransaction() override;
+  Status CommitTransaction() override;
+  void RollbackTransaction() override;
+  Result<size_t> OpenSavepoint() override;
+  Status ReleaseSavepoint() override;
+  Status RollbackToSavepoint(size_t mark) override;
 
  private:
   struct WriterStatements;  // defined in storage.cc

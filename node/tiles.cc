@@ -226,8 +226,8 @@ void TreeHashes::Adopt(TileBuilder edge, const std::vector<TileWrite>& writes) {
 // ---------------------------------------------------------------------------------------------
 // TreeSource
 
-TreeSource::TreeSource(const TreeHashes& tree, Storage& storage, uint64_t size)
-    : tree_(tree), storage_(storage), size_(std::min(size, tree.size())) {}
+TreeSource::TreeSource(const TreeHashes& tree, LogStore& store, uint64_t size)
+    : tree_(tree), store_(store), size_(std::min(size, tree.size())) {}
 
 void TreeSource::AddLeaves(uint64_t begin, const std::vector<Hash>& leaves) {
   // Only whole runs (as far as complete at size_), so a cached block is never short.
@@ -265,9 +265,9 @@ Result<const std::vector<Hash>*> TreeSource::Block(uint32_t tile_level, uint64_t
   if (tile_index == NodesAt(tile_level, tree_.size()) / kTileWidth && want <= edge.size()) {
     hashes.assign(edge.begin(), edge.begin() + static_cast<int64_t>(want));
   } else if (tile_level == 0) {
-    CAIRN_ASSIGN_OR_RETURN(hashes, storage_.ReadLeafHashes(first, first + want));
+    CAIRN_ASSIGN_OR_RETURN(hashes, store_.ReadLeafHashes(first, first + want));
   } else {
-    CAIRN_ASSIGN_OR_RETURN(auto bytes, storage_.ReadTile(tile_level, tile_index));
+    CAIRN_ASSIGN_OR_RETURN(auto bytes, store_.ReadTile(tile_level, tile_index));
     if (!bytes) return DataLoss(TileName(tile_level, tile_index) + " is missing");
     CAIRN_ASSIGN_OR_RETURN(hashes, ParseTile(*bytes, tile_level, tile_index));
     if (hashes.size() < want) {

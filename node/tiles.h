@@ -31,6 +31,7 @@
 
 namespace cairn::node {
 
+class LogStore;
 class Storage;
 
 inline constexpr uint32_t kTileHeight = 4;
@@ -134,12 +135,12 @@ class TreeHashes {
 
 // Perfect-subtree hashes of the first `size` leaves of `tree`, for ledger::InclusionProof and
 // ConsistencyProof. Takes the hashes of the tree's incomplete tiles from its edge, reads other leaf
-// runs and level-4 tiles from storage's reader connection and keeps what it read, so one source
+// runs and level-4 tiles from the store (committed data) and keeps what it read, so one source
 // serves one proof or one group's proofs with few reads (a proof of a recent entry, none). `tree`
-// and `storage` must remain live, and `tree` unchanged, while the source is in use.
+// and `store` must remain live, and `tree` unchanged, while the source is in use.
 class TreeSource final : public ledger::SubtreeSource {
  public:
-  TreeSource(const TreeHashes& tree, Storage& storage, uint64_t size);
+  TreeSource(const TreeHashes& tree, LogStore& store, uint64_t size);
 
   // Hashes already in hand, so they are not read: leaves from index `begin`, and stored tiles.
   void AddLeaves(uint64_t begin, const std::vector<Hash>& leaves);
@@ -154,7 +155,7 @@ class TreeSource final : public ledger::SubtreeSource {
   Result<const std::vector<Hash>*> Block(uint32_t tile_level, uint64_t tile_index);
 
   const TreeHashes& tree_;
-  Storage& storage_;
+  LogStore& store_;
   const uint64_t size_;
   std::map<std::pair<uint32_t, uint64_t>, std::vector<Hash>> blocks_;
 };

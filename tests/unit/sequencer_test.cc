@@ -20,6 +20,7 @@
 #include "ledger/merkle.h"
 #include "ledger/proofs.h"
 #include "node/startup_check.h"
+#include "tests/unit/failing_store.h"
 #include "tests/unit/faulty_vfs.h"
 #include "tests/unit/test_world.h"
 
@@ -49,8 +50,9 @@ class SequencerTest : public ::testing::Test {
     std::filesystem::remove_all(dir_);
   }
 
-  // Opens storage, scans it and starts a sequencer, as cairnd does.
-  void Start(const StorageOptions& storage_options = {}) {
+  // Opens storage, scans it and starts a sequencer, as cairnd does; with `failing`, the sequencer
+  // writes through failing_, a FailingStore in front of the storage.
+  void Start(const StorageOptions& storage_options = {}, bool failing = false) {
     auto opened = Storage::Open(path_, storage_options);
     ASSERT_TRUE(opened.ok()) << opened.status().ToString();
     storage_ = std::move(opened).value();
@@ -59,7 +61,12 @@ class SequencerTest : public ::testing::Test {
     ASSERT_TRUE(scanned.ok());
     ASSERT_TRUE(scanned->problems.empty()) << scanned->problems.front().what;
     ASSERT_TRUE(scanned->tree.has_value());
-    sequencer_ = std::make_unique<Sequencer>(*storage_, world_.trust(), clock_, Options(),
+    LogStore* store = storage_.get();
+    if (failing) {
+      failing_ = std::make_unique<cairn::testing::FailingStore>(*storage_);
+      store = failing_.get();
+    }
+    sequencer_ = std::make_unique<Sequencer>(*store, world_.trust(), clock_, Options(),
                                              std::move(*scanned->tree));
     sequencer_->Start();
   }
@@ -72,6 +79,7 @@ class SequencerTest : public ::testing::Test {
   }
   void Shutdown() {
     sequencer_.reset();
+    failing_.reset();
     storage_.reset();
   }
 
@@ -114,6 +122,7 @@ class SequencerTest : public ::testing::Test {
   std::string dir_;
   std::string path_;
   std::unique_ptr<Storage> storage_;
+  std::unique_ptr<cairn::testing::FailingStore> failing_;
   std::unique_ptr<Sequencer> sequencer_;
 };
 
@@ -505,6 +514,102 @@ TEST_F(SequencerTest, AnFsyncFailingAtCommitIsNeverAcknowledgedAndTheLogStaysSou
   ASSERT_TRUE(replay.ok());
   EXPECT_TRUE(replay->events[0].duplicate);
   EXPECT_EQ(replay->events[0].index, again->events[0].index);
+}
+
+using FailingOp = cairn::testing::FailingStore::Op;
+using CommitFailure = cairn::testing::FailingStore::CommitFailure;
+
+TEST_F(SequencerTest, ACommitThatFailedBeforeTheDiskIsNeverAcknowledgedAndIsGoneAfterARestart) {
+  Shutdown();
+  Start({}, /*failing=*/true);
+  auto kept = Append(PakistanExtraction("pk-fwo:FC-0"));
+  ASSERT_TRUE(kept.ok()) << kept.status().ToString();
+
+  const ledger::ParsedEvent lost = world_.Sign(PakistanExtraction("pk-fwo:FC-1"));
+  failing_->FailNextCommit(CommitFailure::kBeforeDurable);
+  auto failed = sequencer_->Submit(lost).get();
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.status().code(), StatusCode::kInternal);
+  EXPECT_NE(failed.status().message().find("commit failed"), std::string::npos);
+  auto refused = Append(PakistanExtraction("pk-fwo:FC-2"));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("restart cairnd"), std::string::npos)
+      << refused.status().message();
+  EXPECT_EQ(failing_->calls(FailingOp::kInsertEntry), 2u) << "a poisoned writer writes nothing";
+
+  Shutdown();
+  Start();  // asserts that the start-up check finds no problem
+  EXPECT_EQ(*storage_->Size(), 1u);
+  EXPECT_FALSE(storage_->FindEntry(lost.id)->has_value());
+  auto again = sequencer_->Submit(lost).get();
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_FALSE(again->events[0].duplicate);
+  EXPECT_EQ(again->events[0].index, 1u);
+}
+
+TEST_F(SequencerTest, ACommitThatFailedAfterTheDiskIsFoundAgainAfterARestartNotWrittenTwice) {
+  Shutdown();
+  Start({}, /*failing=*/true);
+  ASSERT_TRUE(Append(PakistanExtraction("pk-fwo:FD-0")).ok());
+  const ledger::ParsedEvent durable = world_.Sign(PakistanExtraction("pk-fwo:FD-1"));
+  failing_->FailNextCommit(CommitFailure::kAfterDurable);
+  auto failed = sequencer_->Submit(durable).get();
+  ASSERT_FALSE(failed.ok());
+  EXPECT_NE(failed.status().message().find("append the same events again"), std::string::npos)
+      << failed.status().message();
+  EXPECT_FALSE(Append(PakistanExtraction("pk-fwo:FD-2")).ok());
+
+  Shutdown();
+  Start();  // the durable group's checkpoint covers it: no problem found
+  EXPECT_EQ(*storage_->Size(), 2u);
+  auto replay = sequencer_->Submit(durable).get();
+  ASSERT_TRUE(replay.ok()) << replay.status().ToString();
+  EXPECT_TRUE(replay->events[0].duplicate);
+  EXPECT_EQ(replay->events[0].index, 1u);
+  auto next = Append(PakistanExtraction("pk-fwo:FD-2"));
+  ASSERT_TRUE(next.ok()) << next.status().ToString();
+  EXPECT_EQ(next->events[0].index, 2u);
+}
+
+TEST_F(SequencerTest, AFailedWriteInsideTheTransactionRefusesItsRequestAndTheNextAppendIsSound) {
+  for (const FailingOp op : {FailingOp::kInsertEntry, FailingOp::kApplyEffects, FailingOp::kPutTile,
+                             FailingOp::kPutCheckpoint}) {
+    SCOPED_TRACE(static_cast<int>(op));
+    Shutdown();
+    std::filesystem::remove(path_);
+    Start({}, /*failing=*/true);
+    // 15 entries: the next one completes the first tile of 16 leaf hashes, which is stored.
+    std::vector<cairn::v1::EventBody> first;
+    for (int i = 0; i < 15; ++i)
+      first.push_back(PakistanExtraction("pk-fwo:FW-" + std::to_string(i)));
+    ASSERT_TRUE(AppendBatch(first).ok());
+    EXPECT_EQ(failing_->calls(FailingOp::kPutTile), 0u);
+
+    const ledger::ParsedEvent refused = world_.Sign(PakistanExtraction("pk-fwo:FW-refused"));
+    failing_->FailNext(op);
+    auto failed = sequencer_->Submit(refused).get();
+    ASSERT_FALSE(failed.ok());
+    EXPECT_EQ(failed.status().code(), StatusCode::kInternal);
+    EXPECT_NE(failed.status().message().find("injected failure"), std::string::npos)
+        << failed.status().message();
+    EXPECT_EQ(sequencer_->size(), 15u);
+
+    // Not poisoned: the transaction was rolled back, the tree and the checkpoint did not move.
+    auto next = Append(PakistanExtraction("pk-fwo:FW-15"));
+    ASSERT_TRUE(next.ok()) << next.status().ToString();
+    EXPECT_EQ(next->events[0].index, 15u);
+    EXPECT_GE(failing_->calls(FailingOp::kPutTile), 1u);
+    const auto checkpoint = VerifiedCheckpoint(next->checkpoint);
+    EXPECT_EQ(checkpoint.size(), 16u);
+    Hash root{};
+    std::copy(checkpoint.root_hash().begin(), checkpoint.root_hash().end(), root.begin());
+    EXPECT_TRUE(ledger::VerifyInclusion(ledger::LeafHash(next->events[0].entry), 15, 16,
+                                        next->events[0].inclusion, root));
+    Shutdown();
+    Start();  // the start-up check finds the log, its tiles and its checkpoint sound
+    EXPECT_FALSE(storage_->FindEntry(refused.id)->has_value());
+    EXPECT_EQ(*storage_->Size(), 16u);
+  }
 }
 
 TEST_F(SequencerTest, StopAnswersRequestsQueuedBeforeTheWriterStarted) {
