@@ -30,6 +30,7 @@
 #include "keys/registry.h"
 #include "ledger/rulebook.h"
 #include "node/config.h"
+#include "node/federation_service.h"
 #include "node/sequencer.h"
 #include "node/service.h"
 #include "node/startup_check.h"
@@ -214,6 +215,7 @@ int Serve(const NodeConfig& config, const sigset_t& stop_signals) {
       });
   LedgerService service(**storage, sequencer, validator, config.log_id, registry->version(), clock,
                         config.max_message_bytes);
+  FederationService federation(**storage, sequencer, config.log_id);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -226,6 +228,7 @@ int Serve(const NodeConfig& config, const sigset_t& stop_signals) {
   builder.SetMaxReceiveMessageSize(static_cast<int>(config.max_message_bytes));
   builder.SetMaxSendMessageSize(static_cast<int>(config.max_message_bytes));
   builder.RegisterService(&service);
+  builder.RegisterService(&federation);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || (port == 0 && config.listen.rfind("unix:", 0) != 0)) {
     sequencer.Stop();
@@ -259,7 +262,9 @@ int Serve(const NodeConfig& config, const sigset_t& stop_signals) {
     // Let running handlers answer (up to the deadline), then shut down at once: waiting the
     // whole deadline would only wait for idle clients to notice GOAWAY.
     service.StopAccepting();
-    const bool idle = service.WaitUntilIdle(std::chrono::steady_clock::now() + kShutdownDeadline);
+    federation.StopAccepting();  // open Follow streams end within FederationService::kStopPoll
+    const auto deadline = std::chrono::steady_clock::now() + kShutdownDeadline;
+    const bool idle = service.WaitUntilIdle(deadline) && federation.WaitUntilIdle(deadline);
     if (!idle) LogFields(spdlog::level::warn, {{"msg", "cancelling requests still running"}});
     server->Shutdown(std::chrono::system_clock::now());
   });

@@ -65,7 +65,11 @@ Sequencer::Sequencer(LogStore& store, const keys::TrustRegistry& registry, const
   size_ = tree_.size();
   if (options_.audit) {
     auto stored = store_.StoredCheckpoint();
-    if (stored.ok() && stored->has_value()) checkpoint_ = **stored;
+    if (stored.ok() && stored->has_value()) {
+      checkpoint_ = **stored;
+      cairn::v1::Checkpoint parsed;
+      if (parsed.ParseFromString(checkpoint_.checkpoint())) checkpoint_size_ = parsed.size();
+    }
     return;  // no writer thread
   }
   // Checkpoint time never goes back, even when the wall clock does.
@@ -77,6 +81,7 @@ Sequencer::Sequencer(LogStore& store, const keys::TrustRegistry& registry, const
   }
   last_signed_us_ = std::max(clock_.NowMicros(), last_signed_us_);
   checkpoint_ = SignTree(tree_.size(), tree_.Root(), last_signed_us_);
+  checkpoint_size_ = tree_.size();
 }
 
 void Sequencer::Start() {
@@ -115,6 +120,16 @@ void Sequencer::Stop() {
 
 cairn::v1::SignedCheckpoint Sequencer::LatestCheckpoint() const {
   absl::MutexLock lock(&checkpoint_mutex_);
+  return checkpoint_;
+}
+
+cairn::v1::SignedCheckpoint Sequencer::WaitForCheckpointAbove(uint64_t size,
+                                                              absl::Time deadline) const {
+  absl::MutexLock lock(&checkpoint_mutex_);
+  const auto grown = [this, size]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(checkpoint_mutex_) {
+    return checkpoint_size_ > size;
+  };
+  checkpoint_mutex_.AwaitWithDeadline(absl::Condition(&grown), deadline);
   return checkpoint_;
 }
 
@@ -423,6 +438,7 @@ void Sequencer::WriteGroup(std::vector<Request>& group) {
     {
       absl::MutexLock lock(&checkpoint_mutex_);
       checkpoint_ = checkpoint;
+      checkpoint_size_ = size_;
     }
     last_signed_us_ = signed_us;
   } else {

@@ -158,6 +158,10 @@ class Sequencer {
   cairn::v1::SignedCheckpoint LatestCheckpoint() const;
   // Entries committed and in the tree. Thread-safe.
   uint64_t size() const { return size_.load(); }
+  // Waits until the latest checkpoint covers more than `size` entries or `deadline` passes, and
+  // returns the latest checkpoint then (no wait when it already does). For followers that stream
+  // the log as it grows. Thread-safe.
+  cairn::v1::SignedCheckpoint WaitForCheckpointAbove(uint64_t size, absl::Time deadline) const;
 
   // RFC 9162 inclusion proof of leaf `index` in the tree of `tree_size` leaves, and consistency
   // proof between two sizes, from the stored tree: O(log n) hashes, at most two reads per four
@@ -212,6 +216,7 @@ class Sequencer {
 
   mutable absl::Mutex checkpoint_mutex_;
   cairn::v1::SignedCheckpoint checkpoint_ ABSL_GUARDED_BY(checkpoint_mutex_);
+  uint64_t checkpoint_size_ ABSL_GUARDED_BY(checkpoint_mutex_) = 0;  // checkpoint_'s tree size
 
   absl::Mutex queue_mutex_;
   absl::CondVar queue_cv_;  // signalled when a request is queued for an idle writer, or on Stop

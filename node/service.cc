@@ -18,141 +18,7 @@
 
 namespace cairn::node {
 
-// ---------------------------------------------------------------------------------------------
-// Logging
-
-void JsonLogFormatter::format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) {
-  const int64_t micros =
-      std::chrono::duration_cast<std::chrono::microseconds>(msg.time.time_since_epoch()).count();
-  nlohmann::ordered_json head = {
-      {"ts", FormatTime(micros)},
-      {"level", std::string(spdlog::level::to_string_view(msg.level).data(),
-                            spdlog::level::to_string_view(msg.level).size())}};
-  std::string line = head.dump();
-  const std::string_view payload(msg.payload.data(), msg.payload.size());
-  if (payload.size() >= 2 && payload.front() == '{' && payload.back() == '}') {
-    // A JSON object from LogFields: splice its fields after ts and level.
-    line.pop_back();
-    if (payload.size() > 2) {
-      line += ',';
-      line.append(payload.substr(1));
-    } else {
-      line += '}';
-    }
-  } else {
-    nlohmann::json text = std::string(payload);
-    line.pop_back();
-    line += ",\"msg\":" + text.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "}";
-  }
-  line += '\n';
-  dest.append(line.data(), line.data() + line.size());
-}
-
-std::unique_ptr<spdlog::formatter> JsonLogFormatter::clone() const {
-  return std::make_unique<JsonLogFormatter>();
-}
-
-void InstallJsonLogger(const std::string& level) {
-  auto logger = spdlog::stderr_logger_mt("cairnd");
-  logger->set_formatter(std::make_unique<JsonLogFormatter>());
-  logger->set_level(spdlog::level::from_str(level));
-  logger->flush_on(spdlog::level::trace);
-  spdlog::set_default_logger(std::move(logger));
-}
-
-void LogFields(spdlog::level::level_enum level, const nlohmann::ordered_json& fields) {
-  if (!spdlog::should_log(level)) return;
-  spdlog::log(level, "{}",
-              fields.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
-}
-
 namespace {
-
-const char* GrpcCodeName(grpc::StatusCode code) {
-  switch (code) {
-    case grpc::StatusCode::OK:
-      return "OK";
-    case grpc::StatusCode::CANCELLED:
-      return "CANCELLED";
-    case grpc::StatusCode::UNKNOWN:
-      return "UNKNOWN";
-    case grpc::StatusCode::INVALID_ARGUMENT:
-      return "INVALID_ARGUMENT";
-    case grpc::StatusCode::DEADLINE_EXCEEDED:
-      return "DEADLINE_EXCEEDED";
-    case grpc::StatusCode::NOT_FOUND:
-      return "NOT_FOUND";
-    case grpc::StatusCode::ALREADY_EXISTS:
-      return "ALREADY_EXISTS";
-    case grpc::StatusCode::PERMISSION_DENIED:
-      return "PERMISSION_DENIED";
-    case grpc::StatusCode::RESOURCE_EXHAUSTED:
-      return "RESOURCE_EXHAUSTED";
-    case grpc::StatusCode::FAILED_PRECONDITION:
-      return "FAILED_PRECONDITION";
-    case grpc::StatusCode::ABORTED:
-      return "ABORTED";
-    case grpc::StatusCode::OUT_OF_RANGE:
-      return "OUT_OF_RANGE";
-    case grpc::StatusCode::UNIMPLEMENTED:
-      return "UNIMPLEMENTED";
-    case grpc::StatusCode::INTERNAL:
-      return "INTERNAL";
-    case grpc::StatusCode::UNAVAILABLE:
-      return "UNAVAILABLE";
-    case grpc::StatusCode::DATA_LOSS:
-      return "DATA_LOSS";
-    case grpc::StatusCode::UNAUTHENTICATED:
-      return "UNAUTHENTICATED";
-    default:
-      return "UNKNOWN";
-  }
-}
-
-// One log line per request, written when the handler returns through Finish(), at info level
-// when the call succeeded and warn or error when it did not. The peer is looked up only for a line
-// that is written: under load at log_level warn most calls write none.
-class RequestLog {
- public:
-  // `context` must remain live until Finish() (nullptr: no peer in the line).
-  RequestLog(const char* method, grpc::ServerContextBase* context)
-      : start_(std::chrono::steady_clock::now()),
-        context_(context),
-        fields_({{"msg", "request"}, {"method", method}}) {}
-  RequestLog(const RequestLog&) = delete;
-  RequestLog& operator=(const RequestLog&) = delete;
-
-  void Set(const char* key, nlohmann::ordered_json value) { fields_[key] = std::move(value); }
-
-  grpc::Status Finish(grpc::Status status) {
-    spdlog::level::level_enum level = spdlog::level::info;
-    switch (status.error_code()) {
-      case grpc::StatusCode::OK:
-        break;
-      case grpc::StatusCode::INTERNAL:
-      case grpc::StatusCode::DATA_LOSS:
-      case grpc::StatusCode::UNKNOWN:
-        level = spdlog::level::err;
-        break;
-      default:
-        level = spdlog::level::warn;
-    }
-    if (!spdlog::should_log(level)) return status;
-    const auto elapsed = std::chrono::steady_clock::now() - start_;
-    if (context_ != nullptr) fields_["peer"] = context_->peer();
-    fields_["code"] = GrpcCodeName(status.error_code());
-    if (!status.ok()) fields_["error"] = status.error_message();
-    fields_["duration_us"] = std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count();
-    LogFields(level, fields_);
-    return status;
-  }
-  grpc::Status Finish(const Status& status) { return Finish(ToGrpcStatus(status)); }
-
- private:
-  const std::chrono::steady_clock::time_point start_;
-  grpc::ServerContextBase* const context_;
-  nlohmann::ordered_json fields_;
-};
 
 void FillAppendResponse(const AppendedEvent& event, const AppendOutcome& outcome,
                         cairn::v1::AppendResponse* response) {
@@ -225,23 +91,10 @@ LedgerService::LedgerService(Storage& storage, Sequencer& sequencer,
       clock_(clock),
       max_message_bytes_(max_message_bytes) {}
 
-LedgerService::InFlight::InFlight(LedgerService& service) : service_(service) {
-  // Counted before the flag is read, so WaitUntilIdle either sees this handler or the handler
-  // sees the flag.
-  service_.in_flight_.fetch_add(1);
-  admitted_ = !service_.stopping_.load();
-}
-
-LedgerService::InFlight::~InFlight() { service_.in_flight_.fetch_sub(1); }
-
-void LedgerService::StopAccepting() { stopping_.store(true); }
+void LedgerService::StopAccepting() { gate_.Close(); }
 
 bool LedgerService::WaitUntilIdle(std::chrono::steady_clock::time_point deadline) const {
-  while (in_flight_.load() > 0) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return true;
+  return gate_.WaitUntilIdle(deadline);
 }
 
 // Counted in flight and logged from arrival until the call is finished, by the handler when it
@@ -253,7 +106,7 @@ class LedgerService::AppendCall final : public Sequencer::Completion {
              cairn::v1::AppendResponse* response, cairn::v1::AppendBatchResponse* batch_response)
       : log_(method, context),
         context_(context),
-        in_flight_(service),
+        in_flight_(service.gate_),
         reactor_(context->DefaultReactor()),
         response_(response),
         batch_response_(batch_response) {}
@@ -288,7 +141,7 @@ class LedgerService::AppendCall final : public Sequencer::Completion {
  private:
   RequestLog log_;
   grpc::CallbackServerContext* const context_;
-  const InFlight in_flight_;
+  const Gate::Pass in_flight_;
   grpc::ServerUnaryReactor* const reactor_;
   cairn::v1::AppendResponse* const response_;             // for Append, else nullptr
   cairn::v1::AppendBatchResponse* const batch_response_;  // for AppendBatch, else nullptr
@@ -386,7 +239,7 @@ grpc::Status LedgerService::GetEvent(grpc::ServerContext* context,
                                      const cairn::v1::GetEventRequest* request,
                                      cairn::v1::GetEventResponse* response) {
   RequestLog log("GetEvent", context);
-  const InFlight in_flight(*this);
+  const Gate::Pass in_flight(gate_);
   if (!in_flight.admitted()) return log.Finish(Unavailable("cairnd is shutting down"));
   const std::string& hex = request->event_id();
   auto bytes = FromHex(hex);
@@ -416,7 +269,7 @@ grpc::Status LedgerService::GetEntries(grpc::ServerContext* context,
   // Pages of at most this many bytes are read under the reader lock, then written without it.
   constexpr size_t kPageBytes = 1 << 20;
   RequestLog log("GetEntries", context);
-  const InFlight in_flight(*this);
+  const Gate::Pass in_flight(gate_);
   if (!in_flight.admitted()) return log.Finish(Unavailable("cairnd is shutting down"));
   log.Set("start", request->start());
   log.Set("limit", request->limit());
@@ -456,7 +309,7 @@ grpc::Status LedgerService::GetCheckpoint(grpc::ServerContext* context,
                                           const cairn::v1::GetCheckpointRequest* /*request*/,
                                           cairn::v1::SignedCheckpoint* response) {
   RequestLog log("GetCheckpoint", context);
-  const InFlight in_flight(*this);
+  const Gate::Pass in_flight(gate_);
   if (!in_flight.admitted()) return log.Finish(Unavailable("cairnd is shutting down"));
   *response = sequencer_.LatestCheckpoint();
   log.Set("tree_size", sequencer_.size());
@@ -467,7 +320,7 @@ grpc::Status LedgerService::GetLot(grpc::ServerContext* context,
                                    const cairn::v1::GetLotRequest* request,
                                    cairn::v1::LotState* response) {
   RequestLog log("GetLot", context);
-  const InFlight in_flight(*this);
+  const Gate::Pass in_flight(gate_);
   if (!in_flight.admitted()) return log.Finish(Unavailable("cairnd is shutting down"));
   const std::string& lot_id = request->lot_id();
   if (lot_id.empty()) return log.Finish(InvalidArgument("GetLotRequest.lot_id: required"));
@@ -505,7 +358,7 @@ grpc::Status LedgerService::GetInclusionProof(grpc::ServerContext* context,
                                               const cairn::v1::GetInclusionProofRequest* request,
                                               cairn::v1::GetInclusionProofResponse* response) {
   RequestLog log("GetInclusionProof", context);
-  const InFlight in_flight(*this);
+  const Gate::Pass in_flight(gate_);
   if (!in_flight.admitted()) return log.Finish(Unavailable("cairnd is shutting down"));
   uint64_t tree_size = request->tree_size();
   if (tree_size == 0) {
@@ -565,7 +418,7 @@ grpc::Status LedgerService::GetConsistencyProof(
     grpc::ServerContext* context, const cairn::v1::GetConsistencyProofRequest* request,
     cairn::v1::GetConsistencyProofResponse* response) {
   RequestLog log("GetConsistencyProof", context);
-  const InFlight in_flight(*this);
+  const Gate::Pass in_flight(gate_);
   if (!in_flight.admitted()) return log.Finish(Unavailable("cairnd is shutting down"));
   uint64_t new_size = request->new_size();
   if (new_size == 0) {
@@ -595,7 +448,7 @@ grpc::Status LedgerService::Trace(grpc::ServerContext* context,
                                   const cairn::v1::TraceRequest* request,
                                   grpc::ServerWriter<cairn::v1::EvidenceBundle>* writer) {
   RequestLog log("Trace", context);
-  const InFlight in_flight(*this);
+  const Gate::Pass in_flight(gate_);
   if (!in_flight.admitted()) return log.Finish(Unavailable("cairnd is shutting down"));
   log.Set("lot_id", request->lot_id());
   TraceOptions options;

@@ -1,4 +1,4 @@
-// LedgerService: the cairn.v1.Ledger gRPC service, and cairnd's JSON-lines logging.
+// LedgerService: the cairn.v1.Ledger gRPC service.
 //
 // Appends run the stateless checks in the handler thread (AppendValidator), then queue for the
 // sequencer's writer, which answers them after COMMIT; reads go to the storage's reader connection.
@@ -10,8 +10,6 @@
 // concurrently by gRPC's thread pool; the service holds no state of its own.
 #pragma once
 
-#include <spdlog/formatter.h>
-
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -20,6 +18,7 @@
 
 #include "cairn/v1/ledger.grpc.pb.h"
 #include "common/clock.h"
+#include "node/logging.h"
 #include "node/sequencer.h"
 #include "node/storage.h"
 
@@ -77,19 +76,6 @@ class LedgerService final
   bool WaitUntilIdle(std::chrono::steady_clock::time_point deadline) const;
 
  private:
-  // Counts a running handler; not admitted once stopping.
-  class InFlight {
-   public:
-    explicit InFlight(LedgerService& service);
-    ~InFlight();
-    InFlight(const InFlight&) = delete;
-    InFlight& operator=(const InFlight&) = delete;
-    bool admitted() const { return admitted_; }
-
-   private:
-    LedgerService& service_;
-    bool admitted_;
-  };
   // One Append or AppendBatch call from arrival to its answer (service.cc).
   class AppendCall;
 
@@ -100,23 +86,7 @@ class LedgerService final
   const uint64_t registry_version_;
   const Clock& clock_;
   const uint64_t max_message_bytes_;
-  std::atomic<bool> stopping_{false};
-  std::atomic<int> in_flight_{0};
+  Gate gate_;
 };
-
-// An spdlog formatter writing one JSON object per line: {"ts": RFC 3339 UTC, "level": ..., then
-// the fields of a payload that is a JSON object (see LogFields), or "msg": the payload}.
-class JsonLogFormatter final : public spdlog::formatter {
- public:
-  void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override;
-  std::unique_ptr<spdlog::formatter> clone() const override;
-};
-
-// Makes the default spdlog logger write JSON lines to stderr at `level` ("info", ...).
-void InstallJsonLogger(const std::string& level);
-
-// Logs `fields` (which should carry "msg") as one JSON line. Invalid UTF-8 is replaced, never
-// thrown.
-void LogFields(spdlog::level::level_enum level, const nlohmann::ordered_json& fields);
 
 }  // namespace cairn::node

@@ -1,0 +1,93 @@
+#include "node/federation_service.h"
+
+#include <absl/time/clock.h>
+#include <absl/time/time.h>
+
+#include <utility>
+
+#include "cairn/v1/log.pb.h"
+
+namespace cairn::node {
+
+namespace {
+
+// Entries are read from storage in pages of at most this many bytes, then written without a lock.
+constexpr size_t kPageBytes = 1 << 20;
+
+uint64_t SizeOf(const cairn::v1::SignedCheckpoint& signed_checkpoint) {
+  cairn::v1::Checkpoint checkpoint;
+  return checkpoint.ParseFromString(signed_checkpoint.checkpoint()) ? checkpoint.size() : 0;
+}
+
+}  // namespace
+
+FederationService::FederationService(Storage& storage, const Sequencer& sequencer,
+                                     std::string log_id)
+    : storage_(storage), sequencer_(sequencer), log_id_(std::move(log_id)) {}
+
+grpc::Status FederationService::Follow(grpc::ServerContext* context,
+                                       const cairn::v1::FollowRequest* request,
+                                       grpc::ServerWriter<cairn::v1::FollowResponse>* writer) {
+  RequestLog log("Follow", context);
+  const Gate::Pass pass(gate_);
+  if (!pass.admitted()) return log.Finish(Unavailable("cairnd is shutting down"));
+  log.Set("log_id", request->log_id());
+  log.Set("from_index", request->from_index());
+  if (request->log_id() != log_id_) {
+    return log.Finish(NotFound("FollowRequest.log_id: this node holds no log " + request->log_id() +
+                               " (it serves log " + log_id_ + ")"));
+  }
+  cairn::v1::SignedCheckpoint checkpoint = sequencer_.LatestCheckpoint();
+  uint64_t head = SizeOf(checkpoint);
+  uint64_t next = request->from_index();
+  if (next > head) {
+    return log.Finish(OutOfRange("FollowRequest.from_index: " + std::to_string(next) +
+                                 " is beyond the log's latest checkpoint, of size " +
+                                 std::to_string(head)));
+  }
+  uint64_t sent = 0;
+  // Every way out of the stream is logged with the entries sent.
+  const auto finish = [&](const auto& status) {
+    log.Set("sent", sent);
+    return log.Finish(status);
+  };
+  cairn::v1::FollowResponse message;
+  while (true) {
+    // The checkpoint, then the entries it adds.
+    *message.mutable_checkpoint() = checkpoint;
+    if (!writer->Write(message))
+      return finish(grpc::Status(grpc::StatusCode::CANCELLED, "stream closed by the follower"));
+    while (next < head) {
+      auto page = storage_.ReadEntries(next, head, kPageBytes);
+      if (!page.ok()) return finish(page.status());
+      if (page->empty()) {
+        return finish(DataLoss("entry " + std::to_string(next) + " of a checkpoint of size " +
+                               std::to_string(head) + " is missing"));
+      }
+      for (StoredEntry& stored : *page) {
+        auto* record = message.mutable_entry();
+        record->set_index(stored.index);
+        record->set_entry(std::move(stored.entry));
+        if (!writer->Write(message))
+          return finish(grpc::Status(grpc::StatusCode::CANCELLED, "stream closed by the follower"));
+        ++sent;
+        next = stored.index + 1;
+      }
+    }
+    // Wait for the log to grow past what was sent.
+    while (true) {
+      if (context->IsCancelled())
+        return finish(grpc::Status(grpc::StatusCode::CANCELLED, "the follower cancelled"));
+      if (gate_.closed()) return finish(Unavailable("cairnd is shutting down"));
+      checkpoint =
+          sequencer_.WaitForCheckpointAbove(head, absl::Now() + absl::FromChrono(kStopPoll));
+      const uint64_t size = SizeOf(checkpoint);
+      if (size > head) {
+        head = size;
+        break;
+      }
+    }
+  }
+}
+
+}  // namespace cairn::node

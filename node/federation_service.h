@@ -1,0 +1,46 @@
+// FederationService: the cairn.v1.Federation gRPC service, what nodes serve each other.
+//
+// Follow streams the node's own log to a follower: the latest signed checkpoint, the entries up to
+// it, and then, as the log grows, each new checkpoint with the entries it adds. The stream waits
+// on the sequencer (no polling); a page of entries (at most 1 MiB) is read only when the last one
+// was taken by the transport, so a slow follower costs the node at most one page and gRPC's flow
+// control window. Handlers run on gRPC's sync thread pool and hold no state of their own.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "cairn/v1/federation.grpc.pb.h"
+#include "node/logging.h"
+#include "node/sequencer.h"
+#include "node/storage.h"
+
+namespace cairn::node {
+
+class FederationService final : public cairn::v1::Federation::Service {
+ public:
+  // `storage` and `sequencer` must remain live while the service is registered.
+  FederationService(Storage& storage, const Sequencer& sequencer, std::string log_id);
+
+  grpc::Status Follow(grpc::ServerContext* context, const cairn::v1::FollowRequest* request,
+                      grpc::ServerWriter<cairn::v1::FollowResponse>* writer) override;
+
+  // Graceful stop: new calls are answered UNAVAILABLE and open Follow streams end with
+  // UNAVAILABLE within kStopPoll. Thread-safe.
+  void StopAccepting() { gate_.Close(); }
+  // Waits until no handler is running or `deadline` passes; true when idle.
+  bool WaitUntilIdle(std::chrono::steady_clock::time_point deadline) const {
+    return gate_.WaitUntilIdle(deadline);
+  }
+
+  // How often a waiting stream looks at cancellation and shutdown.
+  static constexpr auto kStopPoll = std::chrono::milliseconds(200);
+
+ private:
+  Storage& storage_;
+  const Sequencer& sequencer_;
+  const std::string log_id_;
+  Gate gate_;
+};
+
+}  // namespace cairn::node
