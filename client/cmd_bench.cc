@@ -233,7 +233,7 @@ class BenchClient {
     // generator (callgrind, 16 clients), CPU taken from the node it shares the machine with.
     args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
     stub_ = cairn::v1::Ledger::NewStub(
-        grpc::CreateCustomChannel(shared.opt.node.node, grpc::InsecureChannelCredentials(), args));
+        grpc::CreateCustomChannel(shared.opt.node.node, CredentialsFor(shared.opt.node), args));
   }
   void Start() { Next(); }
   std::vector<double>& latencies_ms() { return latencies_ms_; }
@@ -335,7 +335,7 @@ struct ProofFigures {
 // below the node's tree size at the start; each proof is checked against the root of the
 // checkpoint it came with (outside the timed round trip). Fails when the log is empty.
 Result<ProofFigures> TimeProofs(const BenchOptions& opt, int n) {
-  auto channel = grpc::CreateChannel(opt.node.node, grpc::InsecureChannelCredentials());
+  auto channel = grpc::CreateChannel(opt.node.node, CredentialsFor(opt.node));
   auto stub = cairn::v1::Ledger::NewStub(channel);
   ProofFigures f;
   {
@@ -844,7 +844,7 @@ void AddBenchCommand(CLI::App& root, Runner* selected) {
       "--node-pid the node's CPU time per event. --proofs N times inclusion-proof round trips.\n"
       "--lineage STEPS (with --processor-key and --registry) instead times Ledger.Trace and\n"
       "VerifyLineage of a 2 x STEPS-lot chain lineage.");
-  AddNodeOptions(*cmd, opt->node);
+  AddNodeOptions(*cmd, opt->node, /*key_means_signing_key=*/true);
   cmd->add_option(
       "--key", opt->key_file,
       "secret key file of a MINE participant the node hosts (needed when --events > 0)");

@@ -192,7 +192,7 @@ void AddSubmitCommand(CLI::App& root, Runner* selected) {
       "taken from the key file and a missing occurred_at is set to now. Exit 0 when every event\n"
       "was appended (or was already there), 1 when the node refused one (the rest are not sent),\n"
       "2 on usage or I/O errors.");
-  AddNodeOptions(*cmd, opt->node);
+  AddNodeOptions(*cmd, opt->node, /*key_means_signing_key=*/true);
   cmd->add_option("--key", opt->key_file, "secret key file of the author (ID.key)");
   cmd->add_option("--passphrase-file", opt->passphrase_file, "passphrase of a sealed key file");
   cmd->add_option("events", opt->files, "event files (JSON)")->required();

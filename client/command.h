@@ -11,6 +11,7 @@
 #include <string>
 
 #include "common/status.h"
+#include "common/tls.h"
 
 namespace cairn::client {
 
@@ -31,8 +32,13 @@ struct NodeOptions {
   std::string node;
   // Per-call deadline.
   int timeout_s = 30;
+  // TLS to the node (--ca, --cert, --key; env CAIRN_CA, CAIRN_CERT, CAIRN_KEY); plaintext when
+  // all are empty.
+  ClientTls tls;
 };
-void AddNodeOptions(CLI::App& cmd, NodeOptions& options);
+// --node, --timeout and the TLS options --ca, --cert, --cert-key (also --key, unless
+// `key_means_signing_key`: submit and bench sign with --key).
+void AddNodeOptions(CLI::App& cmd, NodeOptions& options, bool key_means_signing_key = false);
 
 // Prints "cairn <command>: <status message>" to stderr and returns kExitUsage (or kExitIntegrity
 // for a refusal the node gave: INVALID_ARGUMENT, PERMISSION_DENIED, FAILED_PRECONDITION,

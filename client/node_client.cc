@@ -3,6 +3,7 @@
 #include <google/protobuf/util/json_util.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -10,9 +11,19 @@
 
 namespace cairn::client {
 
+std::shared_ptr<grpc::ChannelCredentials> CredentialsFor(const NodeOptions& options) {
+  auto credentials = ClientCredentials(options.tls);
+  if (!credentials.ok()) {
+    // AddNodeOptions checked the files already; this is a file changed since.
+    std::cerr << "cairn: " << credentials.status().message() << "\n";
+    std::exit(kExitUsage);
+  }
+  return *credentials;
+}
+
 NodeClient::NodeClient(const NodeOptions& options)
     : options_(options),
-      channel_(grpc::CreateChannel(options.node, grpc::InsecureChannelCredentials())),
+      channel_(grpc::CreateChannel(options.node, CredentialsFor(options))),
       stub_(cairn::v1::Ledger::NewStub(channel_)) {}
 
 void NodeClient::Prepare(grpc::ClientContext& context) const {

@@ -12,6 +12,10 @@
 
 namespace cairn::client {
 
+// The credentials for options.tls (plaintext when none is given). A TLS file that no longer
+// reads (AddNodeOptions checked it) prints "cairn: <reason>" and exits kExitUsage.
+std::shared_ptr<grpc::ChannelCredentials> CredentialsFor(const NodeOptions& options);
+
 class NodeClient {
  public:
   explicit NodeClient(const NodeOptions& options);

@@ -99,6 +99,16 @@ void AddNodeFlags(CLI::App& app, NodeFlags& flags) {
       "audit mode: open the database read-only and serve its reads (entries, events, lots, the "
       "last checkpoint the node signed, proofs where computable) even when the log is broken "
       "(the problem is logged as a warning); appends are refused with FAILED_PRECONDITION");
+  flags.tls_cert_opt = app.add_option("--tls-cert", flags.tls_cert,
+                                      "PEM certificate chain of this node: serve TLS (with "
+                                      "--tls-key)");
+  flags.tls_key_opt = app.add_option("--tls-key", flags.tls_key, "PEM private key of --tls-cert");
+  flags.tls_ca_opt = app.add_option(
+      "--tls-ca", flags.tls_ca,
+      "PEM file of the consortium CA: client certificates are asked for and must chain to it");
+  flags.require_client_cert_opt =
+      app.add_flag("--require-client-cert", flags.require_client_cert,
+                   "refuse clients without a certificate that chains to --tls-ca (mutual TLS)");
   app.add_flag("--repair-report", flags.repair_report,
                "check every stored entry, print every problem found, and exit without serving or "
                "changing anything (0: no problems, 1: problems)");
@@ -115,11 +125,54 @@ void AddNodeFlags(CLI::App& app, NodeFlags& flags) {
       "  writer_nice = -10                            # optional\n"
       "  log_level = \"info\"\n"
       "  audit = false\n"
+      "  [tls]                                        # optional; plaintext without it\n"
+      "  cert = \"tls/node.crt\"\n"
+      "  key = \"tls/node.key\"\n"
+      "  ca = \"tls/ca.crt\"                           # asks for client certificates\n"
+      "  require_client_cert = true                   # refuses clients without one\n"
+      "Flags for [tls]: --tls-cert, --tls-key, --tls-ca, --require-client-cert. Plaintext on an\n"
+      "address other than loopback is served with a warning.\n"
       "Required: db, log_id, node_key, registry, participants. The receipt tolerance is a\n"
       "consortium rule in the signed registry (cairn registry set-rules), not a node setting.\n"
       "Exit codes: 0 stopped cleanly (SIGTERM/SIGINT), 1 stored log is broken, 2 usage, config or\n"
       "I/O error.");
 }
+
+namespace {
+
+// The [tls] table.
+Status ApplyTlsTable(const std::string& source, const std::string& base_dir, const toml::node& node,
+                     ServerTls& tls) {
+  const toml::table* table = node.as_table();
+  if (table == nullptr) {
+    return InvalidArgument(Where(source, "tls", node) + "got " + ledger::TomlTypeName(node) +
+                           ", want a table [tls] with cert, key, ca, require_client_cert");
+  }
+  for (auto&& [key_node, value] : *table) {
+    const std::string key = "tls." + std::string(key_node.str());
+    if (key == "tls.cert" || key == "tls.key" || key == "tls.ca") {
+      std::string path;
+      CAIRN_RETURN_IF_ERROR(WantString(source, key, value, path));
+      if (path.empty()) return InvalidArgument(Where(source, key, value) + "empty path");
+      path = Resolve(base_dir, path);
+      if (key == "tls.cert") tls.cert = path;
+      if (key == "tls.key") tls.key = path;
+      if (key == "tls.ca") tls.ca = path;
+    } else if (key == "tls.require_client_cert") {
+      if (!value.is_boolean()) {
+        return InvalidArgument(Where(source, key, value) + "got " + ledger::TomlTypeName(value) +
+                               ", want true or false");
+      }
+      tls.require_client_cert = *value.value<bool>();
+    } else {
+      return InvalidArgument(Where(source, key, value) +
+                             "unknown key (known: cert, key, ca, require_client_cert)");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
 
 Status ApplyConfigToml(std::string_view text, const std::string& source,
                        const std::string& base_dir, NodeConfig& config) {
@@ -185,6 +238,8 @@ Status ApplyConfigToml(std::string_view text, const std::string& source,
                                ", want -20..19");
       }
       config.writer_nice = static_cast<int>(nice);
+    } else if (key == "tls") {
+      CAIRN_RETURN_IF_ERROR(ApplyTlsTable(source, base_dir, node, config.tls));
     } else if (key == "audit") {
       if (!node.is_boolean()) {
         return InvalidArgument(Where(source, key, node) + "got " + ledger::TomlTypeName(node) +
@@ -196,7 +251,7 @@ Status ApplyConfigToml(std::string_view text, const std::string& source,
                              "unknown key (known: listen, db, log_id, node_key, "
                              "node_key_passphrase_file, registry, participants, "
                              "max_message_bytes, writer_nice, log_level, "
-                             "audit)");
+                             "audit, [tls])");
     }
   }
   return Status::Ok();
@@ -278,6 +333,10 @@ Result<NodeConfig> ResolveConfig(const NodeFlags& flags) {
   if (given(flags.writer_nice_opt)) config.writer_nice = flags.writer_nice;
   if (given(flags.log_level_opt)) config.log_level = flags.log_level;
   if (given(flags.audit_opt)) config.audit = flags.audit;
+  if (given(flags.tls_cert_opt)) config.tls.cert = flags.tls_cert;
+  if (given(flags.tls_key_opt)) config.tls.key = flags.tls_key;
+  if (given(flags.tls_ca_opt)) config.tls.ca = flags.tls_ca;
+  if (given(flags.require_client_cert_opt)) config.tls.require_client_cert = true;
   CAIRN_RETURN_IF_ERROR(ValidateConfig(config));
   return config;
 }

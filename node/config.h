@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "common/tls.h"
 
 namespace cairn::node {
 
@@ -49,6 +50,8 @@ struct NodeConfig {
   // Audit mode: open the database read-only, serve reads (a broken log too, with a warning),
   // refuse appends.
   bool audit = false;
+  // TLS ([tls] table: cert, key, ca, require_client_cert); plaintext when cert and key are empty.
+  ServerTls tls;
 };
 
 // The command line: the config file, overrides for every key, and modes.
@@ -58,6 +61,8 @@ struct NodeFlags {
 
   // Overrides; each applies only when its option was given.
   std::string listen, db, log_id, node_key, node_key_passphrase_file, registry, log_level;
+  std::string tls_cert, tls_key, tls_ca;
+  bool require_client_cert = false;
   std::vector<std::string> participants;
   uint64_t max_message_bytes = 0;
   int writer_nice = 0;
@@ -75,6 +80,10 @@ struct NodeFlags {
   CLI::Option* writer_nice_opt = nullptr;
   CLI::Option* log_level_opt = nullptr;
   CLI::Option* audit_opt = nullptr;
+  CLI::Option* tls_cert_opt = nullptr;
+  CLI::Option* tls_key_opt = nullptr;
+  CLI::Option* tls_ca_opt = nullptr;
+  CLI::Option* require_client_cert_opt = nullptr;
 };
 
 // Adds cairnd's flags, with help text documenting the file's keys, to `app`. `flags` must remain

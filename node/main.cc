@@ -26,6 +26,7 @@
 
 #include "common/clock.h"
 #include "common/crypto.h"
+#include "common/tls.h"
 #include "keys/key_file.h"
 #include "keys/registry.h"
 #include "ledger/rulebook.h"
@@ -110,6 +111,9 @@ int RepairReport(const NodeConfig& config) {
 int Serve(const NodeConfig& config, const sigset_t& stop_signals) {
   if (!InitCrypto().ok()) return Fail(kExitUsage, "cannot initialize libsodium");
   const SystemClock clock;
+  // Read before anything is opened, so that a bad certificate changes no file.
+  auto credentials = ServerCredentials(config.tls);
+  if (!credentials.ok()) return Fail(kExitUsage, credentials.status().message());
 
   auto registry = keys::TrustRegistry::Load(config.registry);
   if (!registry.ok()) return Fail(kExitUsage, "registry: " + registry.status().message());
@@ -224,7 +228,14 @@ int Serve(const NodeConfig& config, const sigset_t& stop_signals) {
   // gRPC sets SO_REUSEPORT by default: a second cairnd on the same address would then share the
   // traffic silently instead of failing to start.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  builder.AddListeningPort(config.listen, grpc::InsecureServerCredentials(), &port);
+  if (config.tls.cert.empty() && !IsLoopbackAddress(config.listen)) {
+    LogFields(spdlog::level::warn,
+              {{"msg",
+                "serving plaintext on an address other than loopback: anyone on the "
+                "network can read and alter the traffic; configure [tls]"},
+               {"listen", config.listen}});
+  }
+  builder.AddListeningPort(config.listen, *credentials, &port);
   builder.SetMaxReceiveMessageSize(static_cast<int>(config.max_message_bytes));
   builder.SetMaxSendMessageSize(static_cast<int>(config.max_message_bytes));
   builder.RegisterService(&service);
@@ -249,7 +260,10 @@ int Serve(const NodeConfig& config, const sigset_t& stop_signals) {
                                   {"log_id", config.log_id},
                                   {"entries", sequencer.size()},
                                   {"address", address},
-                                  {"participants", config.participants}});
+                                  {"participants", config.participants},
+                                  {"tls", config.tls.cert.empty()          ? "off"
+                                          : config.tls.require_client_cert ? "mutual"
+                                                                           : "on"}});
   if (config.audit) std::cout << "cairnd: audit mode: read-only, appends are refused\n";
   std::cout << "cairnd: serving log " << config.log_id << " (" << sequencer.size()
             << " entries) on " << address << std::endl;

@@ -235,6 +235,39 @@ std::unique_ptr<cairn::v1::Ledger::Stub> World::Stub() const {
       grpc::CreateChannel(node_.address(), grpc::InsecureChannelCredentials()));
 }
 
+TestPki MakeTestPki(const std::string& dir, const std::string& name) {
+  std::filesystem::create_directories(dir);
+  const auto openssl = [](const std::vector<std::string>& args) {
+    std::vector<std::string> argv = {"/usr/bin/openssl"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    const RunResult r = RunProcess(argv);
+    EXPECT_EQ(r.exit_code, 0) << "openssl " << args.front() << ": " << r.err;
+  };
+  TestPki pki{dir + "/ca.crt", dir + "/node.crt", dir + "/node.key", dir + "/client.crt",
+              dir + "/client.key"};
+  const std::string ca_key = dir + "/ca.key";
+  openssl({"ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", ca_key});
+  openssl({"req", "-x509", "-new", "-key", ca_key, "-subj", "/CN=" + name + "-ca", "-days", "2",
+           "-addext", "basicConstraints=critical,CA:TRUE", "-addext",
+           "keyUsage=critical,keyCertSign,cRLSign", "-out", pki.ca});
+  const std::string ext = dir + "/leaf.ext";
+  WriteFile(ext,
+            "basicConstraints=critical,CA:FALSE\n"
+            "keyUsage=critical,digitalSignature\n"
+            "extendedKeyUsage=serverAuth,clientAuth\n"
+            "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
+  const auto leaf = [&](const std::string& cn, const std::string& cert, const std::string& key) {
+    const std::string csr = cert + ".csr";
+    openssl({"ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", key});
+    openssl({"req", "-new", "-key", key, "-subj", "/CN=" + cn, "-out", csr});
+    openssl({"x509", "-req", "-in", csr, "-CA", pki.ca, "-CAkey", ca_key, "-CAcreateserial",
+             "-days", "2", "-extfile", ext, "-out", cert});
+  };
+  leaf(name + "-node", pki.node_cert, pki.node_key);
+  leaf(name + "-client", pki.client_cert, pki.client_key);
+  return pki;
+}
+
 void SetDeadline(grpc::ClientContext& context, int seconds) {
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(seconds));
 }

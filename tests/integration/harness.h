@@ -106,6 +106,15 @@ void SetDeadline(grpc::ClientContext& context, int seconds = 10);
 // The size of the node's log by its latest checkpoint (0, with a test failure, if it cannot say).
 uint64_t LogSize(cairn::v1::Ledger::Stub& stub);
 
+// A consortium CA and certificates made with `openssl` (EC P-256, valid 2 days), in `dir`:
+// ca.crt; node.crt/node.key (SANs 127.0.0.1, localhost; server and client auth) for nodes;
+// client.crt/client.key for the CLI and followers.
+struct TestPki {
+  std::string ca, node_cert, node_key, client_cert, client_key;
+};
+// `name` prefixes the CN, so that two PKIs (e.g. a rogue CA) are told apart.
+TestPki MakeTestPki(const std::string& dir, const std::string& name = "cairn-test");
+
 // A test with its own World and the default node started.
 class WorldTest : public ::testing::Test {
  protected:
