@@ -125,11 +125,15 @@ void AddNodeFlags(CLI::App& app, NodeFlags& flags) {
       "  writer_nice = -10                            # optional\n"
       "  log_level = \"info\"\n"
       "  audit = false\n"
+      "  replica_dir = \"node.db.replicas\"             # default: db + \".replicas\"\n"
       "  [tls]                                        # optional; plaintext without it\n"
       "  cert = \"tls/node.crt\"\n"
       "  key = \"tls/node.key\"\n"
       "  ca = \"tls/ca.crt\"                           # asks for client certificates\n"
       "  require_client_cert = true                   # refuses clients without one\n"
+      "  [[peer]]                                     # one per node followed\n"
+      "  address = \"mine.example:7400\"\n"
+      "  logs = [\"pk-fwo-log\"]\n"
       "Flags for [tls]: --tls-cert, --tls-key, --tls-ca, --require-client-cert. Plaintext on an\n"
       "address other than loopback is served with a warning.\n"
       "Required: db, log_id, node_key, registry, participants. The receipt tolerance is a\n"
@@ -168,6 +172,49 @@ Status ApplyTlsTable(const std::string& source, const std::string& base_dir, con
       return InvalidArgument(Where(source, key, value) +
                              "unknown key (known: cert, key, ca, require_client_cert)");
     }
+  }
+  return Status::Ok();
+}
+
+// The [[peer]] tables: address = "host:port", logs = ["log-id", ...].
+Status ApplyPeerTables(const std::string& source, const toml::node& node,
+                       std::vector<NodeConfig::Peer>& peers) {
+  const toml::array* array = node.as_array();
+  if (array == nullptr || !array->is_array_of_tables()) {
+    return InvalidArgument(Where(source, "peer", node) + "got " + ledger::TomlTypeName(node) +
+                           ", want [[peer]] tables with address and logs");
+  }
+  for (size_t i = 0; i < array->size(); ++i) {
+    const toml::table& table = *array->get(i)->as_table();
+    const std::string at = "peer[" + std::to_string(i) + "]";
+    NodeConfig::Peer peer;
+    for (auto&& [key_node, value] : table) {
+      const std::string key = at + "." + std::string(key_node.str());
+      if (key_node.str() == "address") {
+        CAIRN_RETURN_IF_ERROR(WantString(source, key, value, peer.address));
+      } else if (key_node.str() == "logs") {
+        const toml::array* logs = value.as_array();
+        if (logs == nullptr) {
+          return InvalidArgument(Where(source, key, value) + "got " + ledger::TomlTypeName(value) +
+                                 ", want an array of log ids");
+        }
+        for (size_t j = 0; j < logs->size(); ++j) {
+          const toml::node& item = *logs->get(j);
+          if (!item.is_string()) {
+            return InvalidArgument(Where(source, key + "[" + std::to_string(j) + "]", item) +
+                                   "got " + ledger::TomlTypeName(item) + ", want a string");
+          }
+          peer.logs.push_back(*item.value<std::string>());
+        }
+      } else {
+        return InvalidArgument(Where(source, key, value) + "unknown key (known: address, logs)");
+      }
+    }
+    if (peer.address.empty()) return InvalidArgument(source + ": " + at + ".address: required");
+    if (peer.logs.empty()) {
+      return InvalidArgument(source + ": " + at + ".logs: required (the log ids to follow)");
+    }
+    peers.push_back(std::move(peer));
   }
   return Status::Ok();
 }
@@ -238,6 +285,13 @@ Status ApplyConfigToml(std::string_view text, const std::string& source,
                                ", want -20..19");
       }
       config.writer_nice = static_cast<int>(nice);
+    } else if (key == "peer") {
+      CAIRN_RETURN_IF_ERROR(ApplyPeerTables(source, node, config.peers));
+    } else if (key == "replica_dir") {
+      std::string value;
+      CAIRN_RETURN_IF_ERROR(WantString(source, key, node, value));
+      if (value.empty()) return InvalidArgument(Where(source, key, node) + "empty path");
+      config.replica_dir = Resolve(base_dir, value);
     } else if (key == "tls") {
       CAIRN_RETURN_IF_ERROR(ApplyTlsTable(source, base_dir, node, config.tls));
     } else if (key == "audit") {
@@ -251,7 +305,7 @@ Status ApplyConfigToml(std::string_view text, const std::string& source,
                              "unknown key (known: listen, db, log_id, node_key, "
                              "node_key_passphrase_file, registry, participants, "
                              "max_message_bytes, writer_nice, log_level, "
-                             "audit, [tls])");
+                             "audit, replica_dir, [tls], [[peer]])");
     }
   }
   return Status::Ok();
@@ -288,6 +342,20 @@ Status ValidateConfig(const NodeConfig& config) {
     return InvalidArgument("node_key: required (the log's checkpoint key file)");
   }
   if (config.registry.empty()) return InvalidArgument("registry: required (the registry file)");
+  std::set<std::string> followed;
+  for (size_t i = 0; i < config.peers.size(); ++i) {
+    for (size_t j = 0; j < config.peers[i].logs.size(); ++j) {
+      const std::string& log = config.peers[i].logs[j];
+      const std::string at = "peer[" + std::to_string(i) + "].logs[" + std::to_string(j) + "]";
+      if (!ledger::IsLogId(log)) {
+        return InvalidArgument(at + ": got " + Quote(log) + ", want [a-z0-9-]{2,40}");
+      }
+      if (log == config.log_id) return InvalidArgument(at + ": " + log + " is this node's own log");
+      if (!followed.insert(log).second) {
+        return InvalidArgument(at + ": log " + log + " is followed twice (one peer per log)");
+      }
+    }
+  }
   if (config.participants.empty()) {
     return InvalidArgument("participants: required (the participant ids this node hosts)");
   }

@@ -51,7 +51,18 @@ struct NodeConfig {
   // refuse appends.
   bool audit = false;
   // TLS ([tls] table: cert, key, ca, require_client_cert); plaintext when cert and key are empty.
+  // Followers connect to peers with the same files: ca to check the peer, cert and key as the
+  // client certificate.
   ServerTls tls;
+  // The nodes whose logs this node follows ([[peer]] tables: address, logs).
+  struct Peer {
+    std::string address;
+    std::vector<std::string> logs;
+  };
+  std::vector<Peer> peers;
+  // Where the replicas of followed logs are stored: one SQLite file per log. Default: the db
+  // path with ".replicas" appended.
+  std::string replica_dir;
 };
 
 // The command line: the config file, overrides for every key, and modes.

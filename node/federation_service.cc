@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "cairn/v1/log.pb.h"
+#include "common/clock.h"
 
 namespace cairn::node {
 
@@ -22,8 +23,37 @@ uint64_t SizeOf(const cairn::v1::SignedCheckpoint& signed_checkpoint) {
 }  // namespace
 
 FederationService::FederationService(Storage& storage, const Sequencer& sequencer,
-                                     std::string log_id)
-    : storage_(storage), sequencer_(sequencer), log_id_(std::move(log_id)) {}
+                                     std::string log_id, uint64_t registry_version,
+                                     const std::vector<std::unique_ptr<Follower>>& followers)
+    : storage_(storage),
+      sequencer_(sequencer),
+      log_id_(std::move(log_id)),
+      registry_version_(registry_version),
+      followers_(followers) {}
+
+grpc::Status FederationService::GetStatus(grpc::ServerContext* context,
+                                          const cairn::v1::GetStatusRequest* /*request*/,
+                                          cairn::v1::NodeStatus* response) {
+  RequestLog log("GetStatus", context);
+  const Gate::Pass pass(gate_);
+  if (!pass.admitted()) return log.Finish(Unavailable("cairnd is shutting down"));
+  response->set_log_id(log_id_);
+  response->set_size(SizeOf(sequencer_.LatestCheckpoint()));
+  response->set_registry_version(registry_version_);
+  for (const auto& follower : followers_) {
+    const Follower::State state = follower->state();
+    auto* replica = response->add_replicas();
+    replica->set_log_id(follower->options().log_id);
+    replica->set_peer(follower->options().peer);
+    replica->set_state(state.state);
+    replica->set_size(state.size);
+    replica->set_leader_size(state.leader_size);
+    replica->set_last_error(state.last_error);
+    if (state.last_contact_us > 0)
+      *replica->mutable_last_contact() = FromMicros(state.last_contact_us);
+  }
+  return log.Finish(grpc::Status::OK);
+}
 
 grpc::Status FederationService::Follow(grpc::ServerContext* context,
                                        const cairn::v1::FollowRequest* request,

@@ -8,9 +8,12 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "cairn/v1/federation.grpc.pb.h"
+#include "node/follower.h"
 #include "node/logging.h"
 #include "node/sequencer.h"
 #include "node/storage.h"
@@ -19,11 +22,16 @@ namespace cairn::node {
 
 class FederationService final : public cairn::v1::Federation::Service {
  public:
-  // `storage` and `sequencer` must remain live while the service is registered.
-  FederationService(Storage& storage, const Sequencer& sequencer, std::string log_id);
+  // `storage`, `sequencer` and `followers` (the replicas this node keeps) must remain live while
+  // the service is registered.
+  FederationService(Storage& storage, const Sequencer& sequencer, std::string log_id,
+                    uint64_t registry_version,
+                    const std::vector<std::unique_ptr<Follower>>& followers);
 
   grpc::Status Follow(grpc::ServerContext* context, const cairn::v1::FollowRequest* request,
                       grpc::ServerWriter<cairn::v1::FollowResponse>* writer) override;
+  grpc::Status GetStatus(grpc::ServerContext* context, const cairn::v1::GetStatusRequest* request,
+                         cairn::v1::NodeStatus* response) override;
 
   // Graceful stop: new calls are answered UNAVAILABLE and open Follow streams end with
   // UNAVAILABLE within kStopPoll. Thread-safe.
@@ -40,6 +48,8 @@ class FederationService final : public cairn::v1::Federation::Service {
   Storage& storage_;
   const Sequencer& sequencer_;
   const std::string log_id_;
+  const uint64_t registry_version_;
+  const std::vector<std::unique_ptr<Follower>>& followers_;
   Gate gate_;
 };
 

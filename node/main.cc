@@ -17,6 +17,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -32,6 +33,8 @@
 #include "ledger/rulebook.h"
 #include "node/config.h"
 #include "node/federation_service.h"
+#include "node/follower.h"
+#include "node/replica_store.h"
 #include "node/sequencer.h"
 #include "node/service.h"
 #include "node/startup_check.h"
@@ -219,7 +222,46 @@ int Serve(const NodeConfig& config, const sigset_t& stop_signals) {
       });
   LedgerService service(**storage, sequencer, validator, config.log_id, registry->version(), clock,
                         config.max_message_bytes);
-  FederationService federation(**storage, sequencer, config.log_id);
+  // The replicas of the logs this node follows, each verified again before it is served.
+  std::vector<std::unique_ptr<ReplicaStore>> replicas;
+  std::vector<std::unique_ptr<Follower>> followers;
+  if (!config.peers.empty()) {
+    std::shared_ptr<grpc::ChannelCredentials> peer_credentials = grpc::InsecureChannelCredentials();
+    if (!config.tls.cert.empty()) {
+      auto tls = ClientCredentials({config.tls.ca, config.tls.cert, config.tls.key});
+      if (!tls.ok()) return Fail(kExitUsage, "tls: " + tls.status().message());
+      peer_credentials = *tls;
+    }
+    const std::string dir =
+        config.replica_dir.empty() ? config.db + ".replicas" : config.replica_dir;
+    std::error_code created;
+    std::filesystem::create_directories(dir, created);
+    if (created)
+      return Fail(kExitUsage, "replica_dir: cannot create " + dir + ": " + created.message());
+    for (const auto& peer : config.peers) {
+      for (const std::string& log_id : peer.logs) {
+        if (registry->FindLog(log_id) == nullptr) {
+          return Fail(kExitUsage, "peer " + peer.address + ": log " + log_id +
+                                      " is not in registry version " +
+                                      std::to_string(registry->version()));
+        }
+        auto replica = ReplicaStore::Open(dir + "/" + log_id + ".db", log_id);
+        if (!replica.ok()) return Fail(kExitUsage, replica.status().message());
+        FollowerOptions options;
+        options.peer = peer.address;
+        options.log_id = log_id;
+        options.credentials = peer_credentials;
+        options.max_message_bytes = config.max_message_bytes;
+        auto follower = std::make_unique<Follower>(**replica, *registry, std::move(options));
+        if (const Status primed = follower->Prime(); !primed.ok()) {
+          return Fail(kExitBrokenLog, primed.message());
+        }
+        replicas.push_back(std::move(replica).value());
+        followers.push_back(std::move(follower));
+      }
+    }
+  }
+  FederationService federation(**storage, sequencer, config.log_id, registry->version(), followers);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -255,6 +297,7 @@ int Serve(const NodeConfig& config, const sigset_t& stop_signals) {
     }
   }
   sequencer.Start();
+  for (auto& follower : followers) follower->Start();
   const std::string address = BoundAddress(config.listen, port);
   LogFields(spdlog::level::info, {{"msg", "serving"},
                                   {"log_id", config.log_id},
@@ -284,6 +327,7 @@ int Serve(const NodeConfig& config, const sigset_t& stop_signals) {
   });
   server->Wait();
   stopper.join();
+  for (auto& follower : followers) follower->Stop();
   sequencer.Stop();  // answers anything still queued, then joins the writer
   LogFields(spdlog::level::info, {{"msg", "stopped"}, {"entries", sequencer.size()}});
   return kExitOk;

@@ -2,6 +2,7 @@
 // it is appended, and ends cleanly when the node stops.
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <chrono>
 #include <string>
@@ -182,6 +183,165 @@ TEST_F(FederationTest, AnOpenFollowStreamEndsWhenTheNodeStopsAndTheNodeExitsClea
   EXPECT_FALSE(reader->Read(&message));
   const grpc::Status ended = reader->Finish();
   EXPECT_EQ(ended.error_code(), grpc::StatusCode::UNAVAILABLE) << ended.error_message();
+}
+
+// Two real nodes: the default one (log demo-log, the leader here) on a fixed port, and a node of
+// log au-log that follows it.
+class FollowerTest : public FederationTest {
+ protected:
+  void SetUp() override {
+    FederationTest::SetUp();
+    // The leader keeps one address across restarts, so that the follower's config names it.
+    ASSERT_EQ(world_->node().Terminate(), 0);
+    leader_address_ = "127.0.0.1:" + std::to_string(FreePort());
+    std::string text = ReadFile(world_->config_path());
+    text.replace(text.find("127.0.0.1:0"), 11, leader_address_);
+    WriteFile(world_->config_path(), text);
+    StartLeader();
+    WriteFile(follower_config(),
+              "listen = \"127.0.0.1:0\"\n"
+              "db = \"au.db\"\n"
+              "log_id = \"au-log\"\n"
+              "node_key = \"keys/au-log.key\"\n"
+              "registry = \"registry.json\"\n"
+              "participants = [\"au-lynas\"]\n"
+              "[[peer]]\n"
+              "address = \"" +
+                  leader_address_ +
+                  "\"\n"
+                  "logs = [\"demo-log\"]\n");
+  }
+  void StartLeader() {
+    std::string error;
+    ASSERT_TRUE(world_->node().Start(world_->config_path(), &error)) << error;
+  }
+  void StartFollower() {
+    std::string error;
+    ASSERT_TRUE(follower_.Start(follower_config(), &error)) << error;
+  }
+  std::string follower_config() const { return dir_ / "au.toml"; }
+
+  cairn::v1::NodeStatus FollowerStatus() {
+    auto stub = cairn::v1::Federation::NewStub(
+        grpc::CreateChannel(follower_.address(), grpc::InsecureChannelCredentials()));
+    grpc::ClientContext context;
+    SetDeadline(context, 5);
+    cairn::v1::NodeStatus status;
+    const grpc::Status s = stub->GetStatus(&context, cairn::v1::GetStatusRequest(), &status);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return status;
+  }
+  // Waits (up to 30 s) until the follower's replica of demo-log holds `size` entries.
+  bool WaitForReplica(uint64_t size) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (std::chrono::steady_clock::now() < deadline) {
+      const auto status = FollowerStatus();
+      if (status.replicas_size() == 1 && status.replicas(0).size() >= size) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+  }
+  // The leader's entries, byte for byte.
+  std::vector<std::string> LeaderEntries() {
+    auto stub = world_->Stub();
+    grpc::ClientContext context;
+    SetDeadline(context);
+    auto reader = stub->GetEntries(&context, cairn::v1::GetEntriesRequest());
+    std::vector<std::string> entries;
+    cairn::v1::EntryRecord record;
+    while (reader->Read(&record)) entries.push_back(record.entry());
+    EXPECT_TRUE(reader->Finish().ok());
+    return entries;
+  }
+  // The replica's entries as stored in its SQLite file, in index order.
+  std::vector<std::string> ReplicaEntries() {
+    const std::string path = dir_ / "au.db.replicas/demo-log.db";
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+    sqlite3_stmt* stmt = nullptr;
+    std::vector<std::string> entries;
+    EXPECT_EQ(
+        sqlite3_prepare_v2(db, "SELECT idx, entry FROM entries ORDER BY idx", -1, &stmt, nullptr),
+        SQLITE_OK);
+    while (sqlite3_step(stmt) == SQLITE_ROW) {
+      EXPECT_EQ(sqlite3_column_int64(stmt, 0), static_cast<int64_t>(entries.size()));
+      entries.emplace_back(static_cast<const char*>(sqlite3_column_blob(stmt, 1)),
+                           sqlite3_column_bytes(stmt, 1));
+    }
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return entries;
+  }
+
+  std::string leader_address_;
+  NodeProcess follower_;
+};
+
+TEST_F(FollowerTest, AFollowerKeepsAVerifiedByteIdenticalReplicaAndReportsItsLag) {
+  AppendExtractions(20, "A");
+  StartFollower();
+  ASSERT_TRUE(WaitForReplica(20));
+  AppendExtractions(5, "B");
+  ASSERT_TRUE(WaitForReplica(25)) << "pushed by the stream, not fetched again";
+  const auto status = FollowerStatus();
+  EXPECT_EQ(status.log_id(), "au-log");
+  ASSERT_EQ(status.replicas_size(), 1);
+  EXPECT_EQ(status.replicas(0).log_id(), "demo-log");
+  EXPECT_EQ(status.replicas(0).peer(), leader_address_);
+  EXPECT_EQ(status.replicas(0).state(), "following");
+  EXPECT_EQ(status.replicas(0).leader_size(), 25u);
+  EXPECT_EQ(follower_.Terminate(), 0);
+  EXPECT_EQ(ReplicaEntries(), LeaderEntries());
+}
+
+TEST_F(FollowerTest, AFollowerKilledAndALeaderRestartedCatchUpWithNothingMissingOrDoubled) {
+  AppendExtractions(10, "K");
+  StartFollower();
+  ASSERT_TRUE(WaitForReplica(10));
+  // kill -9 while the leader takes appends, then restart: the replica resumes where it stood.
+  std::thread appender([&] {
+    for (int i = 0; i < 10; ++i) AppendExtractions(20, "L" + std::to_string(i));
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  follower_.Kill9();
+  appender.join();
+  StartFollower();
+  ASSERT_TRUE(WaitForReplica(210));
+
+  // The leader goes away and comes back on its address: the follower reconnects by itself.
+  ASSERT_EQ(world_->node().Terminate(), 0);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (FollowerStatus().replicas(0).state() == "following" &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_NE(FollowerStatus().replicas(0).last_error(), "");
+  StartLeader();
+  AppendExtractions(7, "R");
+  ASSERT_TRUE(WaitForReplica(217));
+  EXPECT_EQ(follower_.Terminate(), 0);
+  EXPECT_EQ(ReplicaEntries(), LeaderEntries());
+}
+
+TEST_F(FollowerTest, AReplicaEditedOnDiskIsRefusedAtStartNamingTheEntry) {
+  AppendExtractions(6, "T");
+  StartFollower();
+  ASSERT_TRUE(WaitForReplica(6));
+  ASSERT_EQ(follower_.Terminate(), 0);
+  // One byte of entry 3 changed.
+  const std::string path = dir_ / "au.db.replicas/demo-log.db";
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "UPDATE entries SET entry = substr(entry, 1, 40) || X'00' || "
+                         "substr(entry, 42) WHERE idx = 3",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  std::string error;
+  EXPECT_FALSE(follower_.Start(follower_config(), &error));
+  EXPECT_NE(error.find("replica"), std::string::npos) << error;
+  EXPECT_NE(error.find("entry 3"), std::string::npos) << error;
 }
 
 }  // namespace

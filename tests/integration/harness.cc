@@ -1,8 +1,11 @@
 #include "tests/integration/harness.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -183,8 +186,10 @@ World::World(const TempDir& dir) : dir_(dir), registry_path_(dir / "registry.jso
     const RunResult r = Cairn({"keygen", "--participant", p.id, "--out", keys_dir});
     EXPECT_EQ(r.exit_code, 0) << r.err;
   }
-  const RunResult node_key = Cairn({"keygen", "--participant", "demo-log", "--out", keys_dir});
-  EXPECT_EQ(node_key.exit_code, 0) << node_key.err;
+  for (const char* log : {"demo-log", "au-log"}) {
+    const RunResult node_key = Cairn({"keygen", "--participant", log, "--out", keys_dir});
+    EXPECT_EQ(node_key.exit_code, 0) << node_key.err;
+  }
   auto check = [](const RunResult& r) { EXPECT_EQ(r.exit_code, 0) << r.out << r.err; };
   check(Cairn({"registry", "init", "--registry", registry_path_, "--consortium", "cairn-itest",
                "--threshold", "1"}));
@@ -195,6 +200,8 @@ World::World(const TempDir& dir) : dir_(dir), registry_path_(dir / "registry.jso
   }
   check(Cairn({"registry", "add-log", "--registry", registry_path_, "--log-id", "demo-log",
                "--operator", "us-usm", "--pub", keys_dir + "/demo-log.pub"}));
+  check(Cairn({"registry", "add-log", "--registry", registry_path_, "--log-id", "au-log",
+               "--operator", "au-lynas", "--pub", keys_dir + "/au-log.pub"}));
   check(Cairn({"registry", "sign", "--registry", registry_path_, "--key",
                keys_dir + "/cairn-registrar.key"}));
 }
@@ -233,6 +240,23 @@ void World::StartNode(const std::vector<std::string>& hosted) {
 std::unique_ptr<cairn::v1::Ledger::Stub> World::Stub() const {
   return cairn::v1::Ledger::NewStub(
       grpc::CreateChannel(node_.address(), grpc::InsecureChannelCredentials()));
+}
+
+int FreePort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = 0;
+  socklen_t length = sizeof(address);
+  int port = 0;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
+    port = ntohs(address.sin_port);
+  }
+  close(fd);
+  EXPECT_NE(port, 0) << "no free port";
+  return port;
 }
 
 TestPki MakeTestPki(const std::string& dir, const std::string& name) {

@@ -72,10 +72,11 @@ class NodeProcess {
 };
 
 // A consortium on disk: keys from `cairn keygen`, a registry signed by its registrar with
-// `cairn registry`, and a node hosting (by default) pk-fwo (mine, PK), us-usm (processor, US),
-// jp-magnets (buyer and magnet maker, JP) and au-assay-lab (lab, AU). The registry also lists
-// mines au-lynas (Mt Weld, AU) and mm-chipwi (Kachin, MM), processor my-lynas (Gebeng, MY) and
-// trader mm-kia-trading (MM), which the default node does not host.
+// `cairn registry` (logs demo-log, operated by us-usm, and au-log, by au-lynas), and a node hosting
+// (by default) pk-fwo (mine, PK), us-usm (processor, US), jp-magnets (buyer and magnet maker, JP)
+// and au-assay-lab (lab, AU). The registry also lists mines au-lynas (Mt Weld, AU) and mm-chipwi
+// (Kachin, MM), processor my-lynas (Gebeng, MY) and trader mm-kia-trading (MM), which the default
+// node does not host.
 class World {
  public:
   explicit World(const TempDir& dir);
@@ -105,6 +106,10 @@ void SetDeadline(grpc::ClientContext& context, int seconds = 10);
 
 // The size of the node's log by its latest checkpoint (0, with a test failure, if it cannot say).
 uint64_t LogSize(cairn::v1::Ledger::Stub& stub);
+
+// A TCP port on 127.0.0.1 that was free a moment ago, for a node that must keep its address
+// across restarts.
+int FreePort();
 
 // A consortium CA and certificates made with `openssl` (EC P-256, valid 2 days), in `dir`:
 // ca.crt; node.crt/node.key (SANs 127.0.0.1, localhost; server and client auth) for nodes;

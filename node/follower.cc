@@ -1,0 +1,240 @@
+#include "node/follower.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <random>
+#include <utility>
+
+#include "common/clock.h"
+#include "ledger/event.h"
+#include "ledger/merkle.h"
+#include "node/logging.h"
+
+namespace cairn::node {
+
+Follower::Follower(ReplicaStore& store, const keys::TrustRegistry& registry,
+                   FollowerOptions options)
+    : store_(store), registry_(registry), options_(std::move(options)) {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(static_cast<int>(options_.max_message_bytes));
+  stub_ = cairn::v1::Federation::NewStub(
+      grpc::CreateCustomChannel(options_.peer, options_.credentials, args));
+  absl::MutexLock lock(&mutex_);
+  state_.size = store_.size();
+}
+
+Follower::~Follower() { Stop(); }
+
+Status Follower::ResetVerifier() {
+  verifier_.emplace(options_.log_id, registry_);
+  leaves_.clear();
+  leaves_.reserve(store_.size());
+  pending_.clear();
+  target_.reset();
+  target_size_ = 0;
+  verifier_dirty_ = false;
+  CAIRN_RETURN_IF_ERROR(store_.ScanEntries([&](uint64_t index, const std::string& entry) {
+    if (!verifier_->Add(index, entry)) return Status::Ok();  // reported below
+    leaves_.push_back(ledger::LeafHash(entry));
+    return Status::Ok();
+  }));
+  const auto checkpoint = store_.checkpoint();
+  if (verifier_->failed()) {
+    return DataLoss("replica " + store_.path() + " of log " + options_.log_id + ": entry " +
+                    std::to_string(*verifier_->verdict().bad_index) + ": " +
+                    verifier_->verdict().problem.message());
+  }
+  if (!checkpoint) {
+    if (store_.size() > 0) {
+      return DataLoss("replica " + store_.path() + ": " + std::to_string(store_.size()) +
+                      " entries and no checkpoint covering them");
+    }
+    return Status::Ok();
+  }
+  const ledger::LogVerdict verdict = verifier_->Finish(*checkpoint);
+  if (verdict.bad_index) {
+    return DataLoss("replica " + store_.path() + " of log " + options_.log_id + ": " +
+                    verdict.problem.message());
+  }
+  return Status::Ok();
+}
+
+Status Follower::Prime() { return ResetVerifier(); }
+
+void Follower::Start() {
+  if (thread_.joinable()) return;
+  thread_ = std::thread(&Follower::Run, this);
+}
+
+void Follower::Stop() {
+  {
+    absl::MutexLock lock(&mutex_);
+    stopping_ = true;
+    if (context_ != nullptr) context_->TryCancel();
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+Follower::State Follower::state() const {
+  absl::MutexLock lock(&mutex_);
+  State state = state_;
+  state.size = store_.size();
+  return state;
+}
+
+void Follower::SetState(const std::string& state, const std::string& error) {
+  absl::MutexLock lock(&mutex_);
+  state_.state = state;
+  if (!error.empty()) state_.last_error = error;
+}
+
+void Follower::Run() {
+  std::mt19937_64 random(std::random_device{}());
+  auto backoff = options_.min_backoff;
+  while (true) {
+    {
+      absl::MutexLock lock(&mutex_);
+      if (stopping_) return;
+      state_.state = "connecting";
+    }
+    const uint64_t size_before = store_.size();
+    const Status ended = FollowOnce();
+    {
+      absl::MutexLock lock(&mutex_);
+      if (stopping_) return;
+    }
+    if (store_.size() > size_before) backoff = options_.min_backoff;  // progress: start over
+    if (permanent_) {
+      SetState("stopped", ended.message());
+      LogFields(spdlog::level::err, {{"msg", "replication stopped"},
+                                     {"log_id", options_.log_id},
+                                     {"peer", options_.peer},
+                                     {"error", ended.message()}});
+      return;
+    }
+    SetState("backing off", ended.message());
+    LogFields(spdlog::level::warn, {{"msg", "replication stream ended"},
+                                    {"log_id", options_.log_id},
+                                    {"peer", options_.peer},
+                                    {"error", ended.message()},
+                                    {"retry_ms", backoff.count()}});
+    // Full jitter in [backoff/2, backoff], so that followers of one peer do not retry together.
+    std::uniform_int_distribution<int64_t> jitter(backoff.count() / 2, backoff.count());
+    const auto wait = std::chrono::milliseconds(jitter(random));
+    {
+      absl::MutexLock lock(&mutex_);
+      mutex_.AwaitWithTimeout(absl::Condition(&stopping_), absl::FromChrono(wait));
+      if (stopping_) return;
+    }
+    backoff = std::min(backoff * 2, options_.max_backoff);
+    if (verifier_dirty_) {
+      if (const Status reset = ResetVerifier(); !reset.ok()) {
+        SetState("stopped", reset.message());
+        return;
+      }
+    }
+  }
+}
+
+Status Follower::FollowOnce() {
+  grpc::ClientContext context;
+  {
+    absl::MutexLock lock(&mutex_);
+    if (stopping_) return Unavailable("stopping");
+    context_ = &context;
+  }
+  struct Clear {
+    Follower* follower;
+    ~Clear() {
+      absl::MutexLock lock(&follower->mutex_);
+      follower->context_ = nullptr;
+    }
+  } clear{this};
+
+  cairn::v1::FollowRequest request;
+  request.set_log_id(options_.log_id);
+  request.set_from_index(store_.size());
+  auto reader = stub_->Follow(&context, request);
+  cairn::v1::FollowResponse message;
+  while (reader->Read(&message)) {
+    {
+      absl::MutexLock lock(&mutex_);
+      state_.state = "following";
+      state_.last_contact_us = SystemClock().NowMicros();
+    }
+    const Status taken = Take(message);
+    if (!taken.ok()) {
+      context.TryCancel();
+      (void)reader->Finish();
+      return taken;
+    }
+  }
+  const grpc::Status finished = reader->Finish();
+  return Unavailable("peer " + options_.peer + ": " +
+                     (finished.ok() ? std::string("stream ended") : finished.error_message()));
+}
+
+Status Follower::Take(const cairn::v1::FollowResponse& message) {
+  if (message.has_checkpoint()) {
+    if (!pending_.empty()) {
+      return DataLoss("peer sent a checkpoint before the entries of the previous one");
+    }
+    auto checkpoint = ledger::VerifyCheckpoint(message.checkpoint(), registry_);
+    if (!checkpoint.ok()) return checkpoint.status().WithPrefix("peer's checkpoint");
+    if (checkpoint->log_id() != options_.log_id) {
+      return DataLoss("peer sent a checkpoint of log " + checkpoint->log_id() + ", not " +
+                      options_.log_id);
+    }
+    const uint64_t size = checkpoint->size();
+    {
+      absl::MutexLock lock(&mutex_);
+      state_.leader_size = std::max(state_.leader_size, size);
+    }
+    if (size <= leaves_.size()) {
+      // A size already stored: it must have the stored entries' root, or the log forked.
+      const Hash root = ledger::RootOf({leaves_.begin(), leaves_.begin() + size});
+      if (checkpoint->root_hash() != AsView(root)) {
+        permanent_ = true;
+        return FailedPrecondition("fork: log " + options_.log_id + " signed a checkpoint of size " +
+                                  std::to_string(size) + " with root " +
+                                  ToHex(checkpoint->root_hash()) +
+                                  ", but its entries stored here have root " + ToHex(root));
+      }
+      return Status::Ok();
+    }
+    target_ = message.checkpoint();
+    target_size_ = size;
+    return Status::Ok();
+  }
+  if (!message.has_entry()) return DataLoss("peer sent an empty message");
+  if (!target_) return DataLoss("peer sent an entry before any checkpoint covering it");
+  const uint64_t index = message.entry().index();
+  if (index != leaves_.size() + pending_.size() || index >= target_size_) {
+    return DataLoss("peer sent entry " + std::to_string(index) + ", want entry " +
+                    std::to_string(leaves_.size() + pending_.size()) + " of a checkpoint of size " +
+                    std::to_string(target_size_));
+  }
+  verifier_dirty_ = true;
+  if (!verifier_->Add(index, message.entry().entry())) {
+    return verifier_->verdict().problem.WithPrefix("entry " + std::to_string(index));
+  }
+  pending_.push_back(message.entry().entry());
+  if (leaves_.size() + pending_.size() < target_size_) return Status::Ok();
+
+  // Every entry of the checkpoint is in hand: their root must be the signed one.
+  const ledger::LogVerdict verdict = verifier_->Finish(*target_);
+  if (verdict.bad_index) return verdict.problem;
+  if (const Status stored = store_.Append(pending_, *target_); !stored.ok()) {
+    // After a failed COMMIT nothing is known of the disk (node/sequencer.cc): stop.
+    permanent_ = true;
+    return Internal("cannot store entries of log " + options_.log_id + ": " + stored.message());
+  }
+  for (const std::string& entry : pending_) leaves_.push_back(ledger::LeafHash(entry));
+  pending_.clear();
+  target_.reset();
+  verifier_dirty_ = false;
+  return Status::Ok();
+}
+
+}  // namespace cairn::node

@@ -1,0 +1,104 @@
+// Follower: keeps this node's replica of a peer's log, verifying everything before storing it.
+//
+// One thread per followed log. It opens a Federation.Follow stream at the replica's size and, for
+// every checkpoint the peer sends, checks its signature under the log's key in the registry; it
+// runs every entry through ledger::LogVerifier (index, chain link, the rulebook's checks of the
+// event: schema, signature, key validity, roles, custody) and stores the entries with the
+// checkpoint only once their Merkle root equals the checkpoint's (ReplicaStore::Append, one
+// transaction). Since the replica holds every leaf, a checkpoint whose root matches the stored
+// leaves is consistent with every earlier checkpoint of the log by construction; one of a size
+// already stored whose root differs is refused. When a stream fails (peer down, network cut, an
+// entry altered in transit) the unstored entries are dropped and the stream is opened again from
+// the replica's size after a capped exponential backoff with jitter.
+//
+// Prime() is the replica's start-up check: every stored entry is verified again and the stored
+// checkpoint must cover them. Thread-safe: state() from any thread.
+#pragma once
+
+#include <absl/base/thread_annotations.h>
+#include <absl/synchronization/mutex.h>
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cairn/v1/federation.grpc.pb.h"
+#include "common/crypto.h"
+#include "common/status.h"
+#include "keys/registry.h"
+#include "ledger/log_verifier.h"
+#include "node/replica_store.h"
+
+namespace cairn::node {
+
+struct FollowerOptions {
+  std::string peer;    // host:port
+  std::string log_id;  // the log followed
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
+  uint64_t max_message_bytes = 4 * 1024 * 1024;
+  std::chrono::milliseconds min_backoff{100};
+  std::chrono::milliseconds max_backoff{10000};
+};
+
+class Follower {
+ public:
+  // `store` and `registry` must outlive the Follower.
+  Follower(ReplicaStore& store, const keys::TrustRegistry& registry, FollowerOptions options);
+  ~Follower();  // Stop()s
+  Follower(const Follower&) = delete;
+  Follower& operator=(const Follower&) = delete;
+
+  // Verifies the stored replica (DATA_LOSS naming the first bad entry, or the checkpoint).
+  Status Prime();
+  // Starts following (after Prime()).
+  void Start();
+  // Ends the stream and joins the thread. Idempotent.
+  void Stop();
+
+  struct State {
+    std::string state = "connecting";
+    uint64_t size = 0;
+    uint64_t leader_size = 0;
+    std::string last_error;
+    int64_t last_contact_us = 0;  // 0: never
+  };
+  State state() const;
+  const FollowerOptions& options() const { return options_; }
+
+ private:
+  void Run();
+  // One stream, until it ends; the reason it ended.
+  Status FollowOnce();
+  // Handles one message of the stream.
+  Status Take(const cairn::v1::FollowResponse& message);
+  // The verifier as of the stored replica (replays it).
+  Status ResetVerifier();
+  void SetState(const std::string& state, const std::string& error = "");
+
+  ReplicaStore& store_;
+  const keys::TrustRegistry& registry_;
+  const FollowerOptions options_;
+  std::unique_ptr<cairn::v1::Federation::Stub> stub_;
+
+  // Follower thread only.
+  std::optional<ledger::LogVerifier> verifier_;
+  bool verifier_dirty_ = false;  // holds entries that were not stored
+  bool permanent_ = false;       // a problem retrying cannot fix (a fork, a failed store)
+  std::vector<Hash> leaves_;     // of the stored entries
+  std::vector<std::string> pending_;
+  std::optional<cairn::v1::SignedCheckpoint> target_;
+  uint64_t target_size_ = 0;
+
+  mutable absl::Mutex mutex_;
+  State state_ ABSL_GUARDED_BY(mutex_);
+  bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
+  grpc::ClientContext* context_ ABSL_GUARDED_BY(mutex_) = nullptr;  // the open stream's
+  std::thread thread_;
+};
+
+}  // namespace cairn::node

@@ -1,0 +1,146 @@
+#include "node/replica_store.h"
+
+#include <utility>
+
+namespace cairn::node {
+
+namespace {
+
+constexpr int kReplicaSchemaVersion = 1;
+
+Status Exec(sqlite3* db, const char* sql) {
+  char* error = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &error) != SQLITE_OK) {
+    std::string message = error != nullptr ? error : sqlite3_errmsg(db);
+    sqlite3_free(error);
+    return Internal(std::string("SQLite: ") + sql + ": " + message);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+ReplicaStore::ReplicaStore(PrivateTag, std::string path, std::string log_id)
+    : path_(std::move(path)), log_id_(std::move(log_id)) {}
+
+Result<std::unique_ptr<ReplicaStore>> ReplicaStore::Open(const std::string& path,
+                                                         const std::string& log_id) {
+  auto store = std::make_unique<ReplicaStore>(PrivateTag{}, path, log_id);
+  CAIRN_RETURN_IF_ERROR(store->Initialize());
+  return store;
+}
+
+Status ReplicaStore::Initialize() {
+  absl::MutexLock lock(&mutex_);
+  CAIRN_ASSIGN_OR_RETURN(db_, OpenConnection(path_, /*read_only=*/false, 5000));
+  sqlite3* db = db_.get();
+  CAIRN_RETURN_IF_ERROR(Exec(db, "PRAGMA journal_mode=WAL"));
+  CAIRN_RETURN_IF_ERROR(Exec(db, "PRAGMA synchronous=FULL"));
+  int64_t version = 0;
+  {
+    CAIRN_ASSIGN_OR_RETURN(auto stmt, Prepare(db, "PRAGMA user_version"));
+    Query q(db, stmt.get());
+    CAIRN_ASSIGN_OR_RETURN(const bool row, q.Next());
+    if (row) version = q.ColumnInt(0);
+  }
+  if (version == 0) {
+    CAIRN_RETURN_IF_ERROR(Exec(db,
+                               "BEGIN IMMEDIATE;"
+                               "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value BLOB);"
+                               "CREATE TABLE IF NOT EXISTS entries(idx INTEGER PRIMARY KEY, "
+                               "entry BLOB NOT NULL);"
+                               "PRAGMA user_version=1;"
+                               "COMMIT"));
+  } else if (version != kReplicaSchemaVersion) {
+    return FailedPrecondition("replica " + path_ + " has schema version " +
+                              std::to_string(version) + ", which this build does not know");
+  }
+  CAIRN_ASSIGN_OR_RETURN(insert_entry_,
+                         Prepare(db, "INSERT INTO entries(idx, entry) VALUES(?, ?)"));
+  CAIRN_ASSIGN_OR_RETURN(put_meta_,
+                         Prepare(db, "INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)"));
+  CAIRN_ASSIGN_OR_RETURN(auto get_meta, Prepare(db, "SELECT value FROM meta WHERE key = ?"));
+  {
+    Query q(db, get_meta.get());
+    q.Text("log_id");
+    CAIRN_ASSIGN_OR_RETURN(const bool row, q.Next());
+    if (row && q.ColumnBlob(0) != log_id_) {
+      return FailedPrecondition("replica " + path_ + " holds log " + q.ColumnBlob(0) + ", not " +
+                                log_id_);
+    }
+    if (!row) {
+      Query put(db, put_meta_.get());
+      put.Text("log_id").Blob(log_id_);
+      CAIRN_RETURN_IF_ERROR(put.Run());
+    }
+  }
+  {
+    Query q(db, get_meta.get());
+    q.Text("checkpoint");
+    CAIRN_ASSIGN_OR_RETURN(const bool row, q.Next());
+    if (row) {
+      cairn::v1::SignedCheckpoint checkpoint;
+      if (!checkpoint.ParseFromString(q.ColumnBlob(0))) {
+        return DataLoss("replica " + path_ + ": the stored checkpoint does not parse");
+      }
+      checkpoint_ = std::move(checkpoint);
+    }
+  }
+  CAIRN_ASSIGN_OR_RETURN(auto count,
+                         Prepare(db, "SELECT count(*), coalesce(max(idx) + 1, 0) FROM entries"));
+  Query q(db, count.get());
+  CAIRN_ASSIGN_OR_RETURN(const bool row, q.Next());
+  if (row && q.ColumnInt(0) != q.ColumnInt(1)) {
+    return DataLoss("replica " + path_ + ": entries are missing (" +
+                    std::to_string(q.ColumnInt(0)) + " stored, highest index " +
+                    std::to_string(q.ColumnInt(1) - 1) + ")");
+  }
+  size_ = row ? static_cast<uint64_t>(q.ColumnInt(0)) : 0;
+  return Status::Ok();
+}
+
+std::optional<cairn::v1::SignedCheckpoint> ReplicaStore::checkpoint() const {
+  absl::MutexLock lock(&mutex_);
+  return checkpoint_;
+}
+
+Status ReplicaStore::Append(const std::vector<std::string>& entries,
+                            const cairn::v1::SignedCheckpoint& checkpoint) {
+  absl::MutexLock lock(&mutex_);
+  sqlite3* db = db_.get();
+  CAIRN_RETURN_IF_ERROR(Exec(db, "BEGIN IMMEDIATE"));
+  const auto rollback = [db](Status status) {
+    (void)Exec(db, "ROLLBACK");
+    return status;
+  };
+  uint64_t index = size_.load();
+  for (const std::string& entry : entries) {
+    Query q(db, insert_entry_.get());
+    q.Int(static_cast<int64_t>(index++)).Blob(entry);
+    if (Status s = q.Run(); !s.ok()) return rollback(s);
+  }
+  {
+    Query q(db, put_meta_.get());
+    q.Text("checkpoint").Blob(checkpoint.SerializeAsString());
+    if (Status s = q.Run(); !s.ok()) return rollback(s);
+  }
+  if (Status s = Exec(db, "COMMIT"); !s.ok()) return rollback(s);
+  size_ = index;
+  checkpoint_ = checkpoint;
+  return Status::Ok();
+}
+
+Status ReplicaStore::ScanEntries(
+    const std::function<Status(uint64_t index, const std::string& entry)>& visit) {
+  absl::MutexLock lock(&mutex_);
+  CAIRN_ASSIGN_OR_RETURN(auto stmt,
+                         Prepare(db_.get(), "SELECT idx, entry FROM entries ORDER BY idx"));
+  Query q(db_.get(), stmt.get());
+  while (true) {
+    CAIRN_ASSIGN_OR_RETURN(const bool row, q.Next());
+    if (!row) return Status::Ok();
+    CAIRN_RETURN_IF_ERROR(visit(static_cast<uint64_t>(q.ColumnInt(0)), q.ColumnBlob(1)));
+  }
+}
+
+}  // namespace cairn::node
