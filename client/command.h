@@ -57,5 +57,6 @@ void AddBenchCommand(CLI::App& root, Runner* selected);
 void AddProveCommand(CLI::App& root, Runner* selected);
 void AddTraceCommand(CLI::App& root, Runner* selected);
 void AddExportCommand(CLI::App& root, Runner* selected);
+void AddStatusCommand(CLI::App& root, Runner* selected);
 
 }  // namespace cairn::client

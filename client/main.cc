@@ -95,6 +95,7 @@ int main(int argc, char** argv) {
   AddProveCommand(app, &selected);
   AddTraceCommand(app, &selected);
   AddExportCommand(app, &selected);
+  AddStatusCommand(app, &selected);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {

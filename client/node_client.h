@@ -21,6 +21,8 @@ class NodeClient {
   explicit NodeClient(const NodeOptions& options);
 
   cairn::v1::Ledger::Stub& stub() { return *stub_; }
+  // The channel, for the node's other services (Federation).
+  const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
   // Sets the per-call deadline on `context`.
   void Prepare(grpc::ClientContext& context) const;
   // Our Status for a failed call, naming the node on connection problems.

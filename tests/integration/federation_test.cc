@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include <chrono>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>
@@ -290,6 +291,20 @@ TEST_F(FollowerTest, AFollowerKeepsAVerifiedByteIdenticalReplicaAndReportsItsLag
   EXPECT_EQ(status.replicas(0).peer(), leader_address_);
   EXPECT_EQ(status.replicas(0).state(), "following");
   EXPECT_EQ(status.replicas(0).leader_size(), 25u);
+
+  // The same through the CLI, as a table and as JSON.
+  const RunResult table = Cairn({"status", "--node", follower_.address()});
+  EXPECT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_NE(table.out.find("au-log (0 entries)"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("demo-log"), std::string::npos) << table.out;
+  const RunResult json = Cairn({"status", "--node", follower_.address(), "--json"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  const auto j = nlohmann::json::parse(json.out);
+  EXPECT_EQ(j["log_id"], "au-log");
+  EXPECT_EQ(j["replicas"][0]["log_id"], "demo-log");
+  EXPECT_EQ(j["replicas"][0]["size"], 25);
+  EXPECT_EQ(j["replicas"][0]["lag"], 0);
+  EXPECT_EQ(j["replicas"][0]["state"], "following");
   EXPECT_EQ(follower_.Terminate(), 0);
   EXPECT_EQ(ReplicaEntries(), LeaderEntries());
 }

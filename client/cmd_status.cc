@@ -1,0 +1,88 @@
+// cairn status: what a node holds — its own log, the replicas it keeps of its peers' logs, how far
+// each lags and the state of each peer stream.
+#include <iomanip>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "cairn/v1/federation.grpc.pb.h"
+#include "client/command.h"
+#include "client/node_client.h"
+#include "common/clock.h"
+
+namespace cairn::client {
+namespace {
+
+struct StatusOptions {
+  NodeOptions node;
+  bool json = false;
+};
+
+int Run(const StatusOptions& opt) {
+  NodeClient client(opt.node);
+  auto stub = cairn::v1::Federation::NewStub(client.channel());
+  grpc::ClientContext context;
+  client.Prepare(context);
+  cairn::v1::NodeStatus status;
+  const grpc::Status s = stub->GetStatus(&context, cairn::v1::GetStatusRequest(), &status);
+  if (!s.ok()) return ReportError("status", client.FromGrpc(s));
+  const auto lag = [](const cairn::v1::ReplicaStatus& r) {
+    return r.leader_size() > r.size() ? r.leader_size() - r.size() : 0;
+  };
+  if (opt.json) {
+    nlohmann::ordered_json replicas = nlohmann::ordered_json::array();
+    for (const auto& r : status.replicas()) {
+      nlohmann::ordered_json j = {{"log_id", r.log_id()},
+                                  {"peer", r.peer()},
+                                  {"state", r.state()},
+                                  {"size", r.size()},
+                                  {"leader_size", r.leader_size()},
+                                  {"lag", lag(r)},
+                                  {"last_error", r.last_error()}};
+      j["last_contact"] = r.has_last_contact()
+                              ? nlohmann::ordered_json(FormatTime(ToMicros(r.last_contact())))
+                              : nlohmann::ordered_json(nullptr);
+      replicas.push_back(std::move(j));
+    }
+    const nlohmann::ordered_json out = {{"node", opt.node.node},
+                                        {"log_id", status.log_id()},
+                                        {"size", status.size()},
+                                        {"registry_version", status.registry_version()},
+                                        {"replicas", replicas}};
+    std::cout << out.dump(2) << "\n";
+    return kExitOk;
+  }
+  std::cout << "node      " << opt.node.node << "\n"
+            << "log       " << status.log_id() << " (" << status.size() << " entries)\n"
+            << "registry  version " << status.registry_version() << "\n";
+  if (status.replicas().empty()) {
+    std::cout << "replicas  none (no [[peer]] in the node's config)\n";
+    return kExitOk;
+  }
+  std::cout << "replicas\n"
+            << "  " << std::left << std::setw(20) << "LOG" << std::setw(24) << "PEER"
+            << std::setw(13) << "STATE" << std::right << std::setw(10) << "SIZE" << std::setw(8)
+            << "LAG"
+            << "  LAST ERROR\n";
+  for (const auto& r : status.replicas()) {
+    std::cout << "  " << std::left << std::setw(20) << r.log_id() << std::setw(24) << r.peer()
+              << std::setw(13) << r.state() << std::right << std::setw(10) << r.size()
+              << std::setw(8) << lag(r) << "  " << r.last_error() << "\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void AddStatusCommand(CLI::App& root, Runner* selected) {
+  auto opt = std::make_shared<StatusOptions>();
+  CLI::App* cmd = root.add_subcommand(
+      "status",
+      "Show a node: its own log, the replicas it keeps of its peers' logs with their size, lag "
+      "and stream state, and the registry version it serves under.");
+  AddNodeOptions(*cmd, opt->node);
+  cmd->add_flag("--json", opt->json, "print as JSON");
+  cmd->callback([opt, selected] { *selected = [opt] { return Run(*opt); }; });
+}
+
+}  // namespace cairn::client
