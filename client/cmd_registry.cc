@@ -215,6 +215,7 @@ struct AddLogOptions {
   std::string operator_id;
   std::string pub;
   std::string valid_from;
+  std::vector<std::string> hosts;
 };
 
 int RunAddLog(const AddLogOptions& opt) {
@@ -227,10 +228,14 @@ int RunAddLog(const AddLogOptions& opt) {
   const keys::NewKey key{pub->public_key, *from};
   return Edit(
       sub, opt.registry,
-      [&](const RegistryFile& f) { return keys::AddLog(f, opt.log_id, opt.operator_id, key, now); },
+      [&](const RegistryFile& f) {
+        return keys::AddLog(f, opt.log_id, opt.operator_id, key, now, opt.hosts);
+      },
       [&](uint64_t v) {
+        std::string hosts;
+        for (const auto& h : opt.hosts) hosts += (hosts.empty() ? ", hosts " : ",") + h;
         return "added log " + opt.log_id + " (operator " + opt.operator_id + ", key " +
-               pub->key_id + ") to draft version " + std::to_string(v);
+               pub->key_id + hosts + ") to draft version " + std::to_string(v);
       });
 }
 
@@ -441,7 +446,10 @@ nlohmann::json RegistryJson(const Registry& r) {
   for (const auto& log : r.logs()) {
     nlohmann::json keys = nlohmann::json::array();
     for (const auto& k : log.keys()) keys.push_back(KeyJson(k));
-    logs.push_back({{"log_id", log.log_id()}, {"operator", log.operator_()}, {"keys", keys}});
+    logs.push_back({{"log_id", log.log_id()},
+                    {"operator", log.operator_()},
+                    {"hosts", std::vector<std::string>(log.hosts().begin(), log.hosts().end())},
+                    {"keys", keys}});
   }
   return {{"consortium", r.consortium()},
           {"version", r.version()},
@@ -462,9 +470,11 @@ void PrintRegistryTables(const Registry& r, std::ostream& out) {
                 TimeOrDash(k.valid_until()), TimeOrDash(k.revoked_at())});
     }
   }
-  Table logs({"LOG", "OPERATOR"});
+  Table logs({"LOG", "OPERATOR", "HOSTS"});
   for (const auto& log : r.logs()) {
-    logs.Add({log.log_id(), log.operator_()});
+    std::string hosts;
+    for (const auto& h : log.hosts()) hosts += (hosts.empty() ? "" : ",") + h;
+    logs.Add({log.log_id(), log.operator_(), hosts.empty() ? "-" : hosts});
     for (const auto& k : log.keys()) {
       keys.Add({k.key_id(), "log " + log.log_id(), FormatTime(ToMicros(k.valid_from())),
                 TimeOrDash(k.valid_until()), TimeOrDash(k.revoked_at())});
@@ -610,6 +620,10 @@ void AddRegistryCommand(CLI::App& root, Runner* selected) {
         ->required();
     cmd->add_option("--valid-from", opt->valid_from,
                     "key valid from this time (RFC 3339 or YYYY-MM-DD; default now)");
+    cmd->add_option("--hosts", opt->hosts,
+                    "participants whose home log this is, comma-separated: their events are "
+                    "appended here and nowhere else")
+        ->delimiter(',');
     Select(cmd, opt, selected, &RunAddLog);
   }
   {

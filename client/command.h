@@ -58,5 +58,6 @@ void AddProveCommand(CLI::App& root, Runner* selected);
 void AddTraceCommand(CLI::App& root, Runner* selected);
 void AddExportCommand(CLI::App& root, Runner* selected);
 void AddStatusCommand(CLI::App& root, Runner* selected);
+void AddForksCommand(CLI::App& root, Runner* selected);
 
 }  // namespace cairn::client

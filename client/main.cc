@@ -96,6 +96,7 @@ int main(int argc, char** argv) {
   AddTraceCommand(app, &selected);
   AddExportCommand(app, &selected);
   AddStatusCommand(app, &selected);
+  AddForksCommand(app, &selected);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {

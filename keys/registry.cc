@@ -396,6 +396,7 @@ Status ValidateRegistryContents(const Registry& registry) {
   }
 
   std::map<std::string, int> log_index;
+  std::map<std::string, std::string> home_field;  // participant -> the hosts[] entry naming it
   for (int i = 0; i < registry.logs_size(); ++i) {
     const LogOperator& log = registry.logs(i);
     const std::string field = "logs[" + std::to_string(i) + "]";
@@ -420,6 +421,18 @@ Status ValidateRegistryContents(const Registry& registry) {
       const std::string key_field = field + ".keys[" + std::to_string(j) + "]";
       CAIRN_RETURN_IF_ERROR(ValidateKey(log.keys(j), key_field));
       CAIRN_RETURN_IF_ERROR(NoteKeyId(key_fields, log.keys(j).key_id(), key_field));
+    }
+    for (int j = 0; j < log.hosts_size(); ++j) {
+      const std::string host_field = field + ".hosts[" + std::to_string(j) + "]";
+      if (participant_index.count(log.hosts(j)) == 0) {
+        return InvalidArgument(host_field + ": " + Quoted(log.hosts(j)) + " is not a participant");
+      }
+      auto [home, fresh] = home_field.emplace(log.hosts(j), host_field);
+      if (!fresh) {
+        return InvalidArgument(host_field + ": " + Quoted(log.hosts(j)) +
+                               " already has a home log (" + home->second +
+                               "); a participant has one home log");
+      }
     }
   }
 
@@ -507,8 +520,10 @@ Result<TrustRegistry> TrustRegistry::FromFile(const RegistryFile& file) {
     participants->emplace(p.id(), &p);
     for (const PublicKey& k : p.keys()) keys->emplace(k.key_id(), ToRecord(k, p.id(), false));
   }
+  auto homes = std::make_shared<std::map<std::string, std::string, std::less<>>>();
   for (const LogOperator& log : registry->logs()) {
     logs->emplace(log.log_id(), &log);
+    for (const std::string& host : log.hosts()) homes->emplace(host, log.log_id());
     for (const PublicKey& k : log.keys()) {
       keys->emplace(k.key_id(), ToRecord(k, log.log_id(), true));
     }
@@ -517,6 +532,7 @@ Result<TrustRegistry> TrustRegistry::FromFile(const RegistryFile& file) {
   trust.keys_ = std::move(keys);
   trust.participants_ = std::move(participants);
   trust.logs_ = std::move(logs);
+  trust.homes_ = std::move(homes);
   return trust;
 }
 
@@ -542,6 +558,11 @@ const KeyRecord* TrustRegistry::FindKey(std::string_view key_id) const {
 const LogOperator* TrustRegistry::FindLog(std::string_view log_id) const {
   auto it = logs_->find(log_id);
   return it == logs_->end() ? nullptr : it->second;
+}
+
+const std::string* TrustRegistry::HomeLogOf(std::string_view participant_id) const {
+  auto it = homes_->find(participant_id);
+  return it == homes_->end() ? nullptr : &it->second;
 }
 
 bool TrustRegistry::HasRole(std::string_view participant_id, Role role) const {

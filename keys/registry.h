@@ -50,6 +50,8 @@ class TrustRegistry {
   const KeyRecord* FindKey(std::string_view key_id) const;
   const cairn::v1::LogOperator* FindLog(std::string_view log_id) const;
   bool HasRole(std::string_view participant_id, cairn::v1::Role role) const;
+  // The log that hosts `participant_id` (LogOperator.hosts), or nullptr when no log names it.
+  const std::string* HomeLogOf(std::string_view participant_id) const;
 
   // Checks that `key` may sign for `author` an event that occurred at `occurred_at_us` and was
   // (or is being) appended at `appended_at_us`: the key belongs to the author (PERMISSION_DENIED
@@ -68,6 +70,8 @@ class TrustRegistry {
   std::shared_ptr<const std::map<std::string, const cairn::v1::Participant*, std::less<>>>
       participants_;
   std::shared_ptr<const std::map<std::string, const cairn::v1::LogOperator*, std::less<>>> logs_;
+  std::shared_ptr<const std::map<std::string, std::string, std::less<>>>
+      homes_;  // participant -> log
 };
 
 // The number of distinct REGISTRAR participants of `signing_version` (the version whose threshold
@@ -92,7 +96,8 @@ Result<std::string> RegistrarForKey(const cairn::v1::Registry& signing_version,
 // [a-z0-9-]{2,40} and unique, country an assigned ISO 3166-1 alpha-2 code, legal name set, roles
 // non-empty, known and not repeated, every key 32 bytes with key_id == KeyIdOf(public_key) and a
 // window that is not empty, key ids unique across participants and logs, log ids well-formed and
-// unique and not a participant id, each log's operator a participant, 1 <= threshold <= number of
+// unique and not a participant id, each log's operator a participant, each log's hosts
+// participants and no participant hosted by two logs, 1 <= threshold <= number of
 // registrars. INVALID_ARGUMENT naming the field, e.g.
 // "participants[2].country: got \"pk\", want two upper-case letters of an assigned ISO 3166-1
 // alpha-2 code, like \"PK\"".

@@ -248,7 +248,8 @@ Result<DraftEdit> AddParticipantKey(const RegistryFile& file, std::string_view p
 }
 
 Result<DraftEdit> AddLog(const RegistryFile& file, std::string_view log_id,
-                         std::string_view operator_id, const NewKey& key, int64_t now_us) {
+                         std::string_view operator_id, const NewKey& key, int64_t now_us,
+                         const std::vector<std::string>& hosts) {
   CAIRN_ASSIGN_OR_RETURN(Draft draft, OpenDraft(file, now_us));
   Registry& registry = draft.registry;
   CAIRN_RETURN_IF_ERROR(CheckId(log_id, "log id"));
@@ -268,6 +269,20 @@ Result<DraftEdit> AddLog(const RegistryFile& file, std::string_view log_id,
   log.set_log_id(std::string(log_id));
   log.set_operator_(std::string(operator_id));
   CAIRN_ASSIGN_OR_RETURN(*log.add_keys(), MakeKey(registry, key.public_key, key.valid_from_us));
+  for (const std::string& host : hosts) {
+    if (FindParticipant(registry, host) == nullptr) {
+      return NotFound("host " + host + " is not a participant in " + DraftName(registry));
+    }
+    for (const LogOperator& other : registry.logs()) {
+      for (const std::string& hosted : other.hosts()) {
+        if (hosted == host) {
+          return AlreadyExists("participant " + host + " is already hosted by log " +
+                               other.log_id() + "; a participant has one home log");
+        }
+      }
+    }
+    log.add_hosts(host);
+  }
   *registry.add_logs() = std::move(log);
   return Commit(std::move(draft));
 }

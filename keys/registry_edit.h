@@ -65,9 +65,12 @@ Result<DraftEdit> AddParticipantKey(const cairn::v1::RegistryFile& file,
                                     int64_t now_us);
 
 // Adds a log (a node's checkpoint key) run by participant `operator_id` (NOT_FOUND when it is not a
-// participant). ALREADY_EXISTS when the log is listed; use RotateKey to change its key.
+// participant). ALREADY_EXISTS when the log is listed; use RotateKey to change its key. `hosts`
+// are the participants whose home log it is (NOT_FOUND for one that is not a participant,
+// ALREADY_EXISTS for one another log hosts).
 Result<DraftEdit> AddLog(const cairn::v1::RegistryFile& file, std::string_view log_id,
-                         std::string_view operator_id, const NewKey& key, int64_t now_us);
+                         std::string_view operator_id, const NewKey& key, int64_t now_us,
+                         const std::vector<std::string>& hosts = {});
 
 // Rotates the key of `owner` (a participant, or a log's checkpoint key) at `at_us`: every key of
 // the owner that is open at that time (no valid_until, or one after at, and not revoked) ends at

@@ -127,7 +127,7 @@ EntryCheck CheckEntry(const cairn::v1::BundleEntry& bundled,
         parsed->id_hex);
   }
   // The rulebook's checks of one event (schema, signature, key, roles), as the node applied them.
-  if (Status s = CheckEventAlone(*parsed, registry, appended_at); !s.ok()) {
+  if (Status s = CheckEventAlone(*parsed, registry, bundled.log_id(), appended_at); !s.ok()) {
     const bool schema = s.code() == StatusCode::kInvalidArgument;
     const bool unknown = !schema && registry.FindKey(parsed->signed_event.key_id()) == nullptr;
     return fail(unknown ? Severity::kIncomplete : Severity::kIntegrity,

@@ -7,8 +7,8 @@
 
 namespace cairn::ledger {
 
-LogVerifier::LogVerifier(std::string log_id, const keys::TrustRegistry& registry)
-    : log_id_(std::move(log_id)), registry_(registry) {}
+LogVerifier::LogVerifier(std::string log_id, const keys::TrustRegistry& registry, OtherLogs* others)
+    : log_id_(std::move(log_id)), registry_(registry), view_(state_, others) {}
 
 void LogVerifier::Fail(uint64_t index, Status problem) {
   if (failed()) return;
@@ -56,7 +56,7 @@ bool LogVerifier::Add(uint64_t index, std::string_view entry_bytes) {
     return false;
   }
   // The rulebook the node applied when it appended the entry, at the entry's appended_at.
-  auto effects = CheckEvent(*parsed, registry_, ToMicros(entry.appended_at()), state_);
+  auto effects = CheckEvent(*parsed, registry_, log_id_, ToMicros(entry.appended_at()), view_);
   if (!effects.ok()) {
     verdict_.unknown_key = effects.status().code() == StatusCode::kUnauthenticated &&
                            registry_.FindKey(parsed->signed_event.key_id()) == nullptr;

@@ -7,10 +7,10 @@
 // event passes the rulebook (ledger/rulebook.h, CheckEvent) exactly as the node applied it: schema,
 // signature under a key the registry lists for the author, valid when the event occurred and not
 // revoked when it was appended, roles, and the custody rules given every earlier event (replayed
-// in memory) under the registry's consortium rules. Finish() checks the checkpoint's signature against the log's
-// key in the registry and that its root equals the Merkle root of the entries. The first failure is
-// kept with its index; later entries are not checked. Not thread-safe; the registry must remain
-// live while the verifier is in use.
+// in memory) under the registry's consortium rules. Finish() checks the checkpoint's signature
+// against the log's key in the registry and that its root equals the Merkle root of the entries.
+// The first failure is kept with its index; later entries are not checked. Not thread-safe; the
+// registry must remain live while the verifier is in use.
 #pragma once
 
 #include <optional>
@@ -21,6 +21,7 @@
 #include "common/crypto.h"
 #include "common/status.h"
 #include "keys/registry.h"
+#include "ledger/federated_view.h"
 #include "ledger/memory_state.h"
 #include "ledger/merkle.h"
 
@@ -40,9 +41,15 @@ struct LogVerdict {
 
 class LogVerifier {
  public:
-  LogVerifier(std::string log_id, const keys::TrustRegistry& registry);
+  // `others` (may be null; must outlive the verifier) answers for the events of other logs that
+  // this log's events refer to (ledger/federated_view.h): a follower's own log and its other
+  // replicas.
+  LogVerifier(std::string log_id, const keys::TrustRegistry& registry, OtherLogs* others = nullptr);
 
   // Checks the entry at the next index. Returns false once the log has failed.
+  LogVerifier(const LogVerifier&) = delete;  // view_ refers to state_
+  LogVerifier& operator=(const LogVerifier&) = delete;
+
   bool Add(uint64_t index, std::string_view entry_bytes);
 
   // Checks `checkpoint` covers exactly the entries added and is signed by the log's key.
@@ -59,6 +66,7 @@ class LogVerifier {
   Hash prev_leaf_{};
   CompactRange tree_;
   MemoryCustodyState state_;
+  FederatedView view_;
   LogVerdict verdict_;
 };
 

@@ -17,15 +17,26 @@ ConsortiumRules RulesOf(const keys::TrustRegistry& registry) {
   return RulesOf(registry.registry());
 }
 
+Status CheckHomeLog(const ParsedEvent& event, const keys::TrustRegistry& registry,
+                    std::string_view log_id) {
+  const std::string* home = registry.HomeLogOf(event.body.author());
+  if (home == nullptr || *home == log_id) return Status::Ok();
+  return PermissionDenied("EventBody.author: " + event.body.author() + "'s home log is " + *home +
+                          " (registry version " + std::to_string(registry.version()) +
+                          "); its events cannot stand in log " + std::string(log_id));
+}
+
 Status CheckEventAlone(const ParsedEvent& event, const keys::TrustRegistry& registry,
-                       int64_t appended_at_us) {
+                       std::string_view log_id, int64_t appended_at_us) {
   CAIRN_RETURN_IF_ERROR(ValidateSchema(event.body));
-  return VerifyAuthority(event, registry, appended_at_us);
+  CAIRN_RETURN_IF_ERROR(VerifyAuthority(event, registry, appended_at_us));
+  return CheckHomeLog(event, registry, log_id);
 }
 
 Result<CustodyEffects> CheckEvent(const ParsedEvent& event, const keys::TrustRegistry& registry,
-                                  int64_t appended_at_us, CustodyView& view) {
-  CAIRN_RETURN_IF_ERROR(CheckEventAlone(event, registry, appended_at_us));
+                                  std::string_view log_id, int64_t appended_at_us,
+                                  CustodyView& view) {
+  CAIRN_RETURN_IF_ERROR(CheckEventAlone(event, registry, log_id, appended_at_us));
   return CheckAndPlanCustody(event, view, RulesOf(registry));
 }
 

@@ -49,6 +49,7 @@ grpc::Status FederationService::GetStatus(grpc::ServerContext* context,
     replica->set_size(state.size);
     replica->set_leader_size(state.leader_size);
     replica->set_last_error(state.last_error);
+    for (const auto& fork : follower->forks()) *response->add_forks() = fork;
     if (state.last_contact_us > 0)
       *replica->mutable_last_contact() = FromMicros(state.last_contact_us);
   }

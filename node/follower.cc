@@ -9,6 +9,7 @@
 #include "common/clock.h"
 #include "ledger/event.h"
 #include "ledger/merkle.h"
+#include "ledger/proofs.h"
 #include "node/logging.h"
 
 namespace cairn::node {
@@ -18,8 +19,9 @@ Follower::Follower(ReplicaStore& store, const keys::TrustRegistry& registry,
     : store_(store), registry_(registry), options_(std::move(options)) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(static_cast<int>(options_.max_message_bytes));
-  stub_ = cairn::v1::Federation::NewStub(
-      grpc::CreateCustomChannel(options_.peer, options_.credentials, args));
+  auto channel = grpc::CreateCustomChannel(options_.peer, options_.credentials, args);
+  stub_ = cairn::v1::Federation::NewStub(channel);
+  ledger_ = cairn::v1::Ledger::NewStub(channel);
   absl::MutexLock lock(&mutex_);
   state_.size = store_.size();
 }
@@ -27,7 +29,7 @@ Follower::Follower(ReplicaStore& store, const keys::TrustRegistry& registry,
 Follower::~Follower() { Stop(); }
 
 Status Follower::ResetVerifier() {
-  verifier_.emplace(options_.log_id, registry_);
+  verifier_.emplace(options_.log_id, registry_, options_.others);
   leaves_.clear();
   leaves_.reserve(store_.size());
   pending_.clear();
@@ -60,7 +62,17 @@ Status Follower::ResetVerifier() {
   return Status::Ok();
 }
 
-Status Follower::Prime() { return ResetVerifier(); }
+Status Follower::Prime() {
+  CAIRN_RETURN_IF_ERROR(ResetVerifier());
+  const auto forks = store_.forks();
+  if (!forks.empty()) {
+    // Proof of a fork is never forgotten: this log is not followed again.
+    permanent_ = true;
+    SetState("stopped", "log " + options_.log_id + " forked (" + forks.back().reason() +
+                            "); replication stopped; see cairn forks");
+  }
+  return Status::Ok();
+}
 
 void Follower::Start() {
   if (thread_.joinable()) return;
@@ -90,6 +102,7 @@ void Follower::SetState(const std::string& state, const std::string& error) {
 }
 
 void Follower::Run() {
+  if (permanent_) return;
   std::mt19937_64 random(std::random_device{}());
   auto backoff = options_.min_backoff;
   while (true) {
@@ -152,6 +165,7 @@ Status Follower::FollowOnce() {
     }
   } clear{this};
 
+  stream_checked_ = false;
   cairn::v1::FollowRequest request;
   request.set_log_id(options_.log_id);
   request.set_from_index(store_.size());
@@ -195,14 +209,17 @@ Status Follower::Take(const cairn::v1::FollowResponse& message) {
       // A size already stored: it must have the stored entries' root, or the log forked.
       const Hash root = ledger::RootOf({leaves_.begin(), leaves_.begin() + size});
       if (checkpoint->root_hash() != AsView(root)) {
-        permanent_ = true;
-        return FailedPrecondition("fork: log " + options_.log_id + " signed a checkpoint of size " +
-                                  std::to_string(size) + " with root " +
-                                  ToHex(checkpoint->root_hash()) +
-                                  ", but its entries stored here have root " + ToHex(root));
+        return Forked(message.checkpoint(), {},
+                      "a checkpoint of size " + std::to_string(size) + " with root " +
+                          ToHex(checkpoint->root_hash()) +
+                          ", while the entries verified here have root " + ToHex(root));
       }
       return Status::Ok();
     }
+    if (!stream_checked_ && !leaves_.empty()) {
+      CAIRN_RETURN_IF_ERROR(CheckConsistency(message.checkpoint(), *checkpoint));
+    }
+    stream_checked_ = true;
     target_ = message.checkpoint();
     target_size_ = size;
     return Status::Ok();
@@ -235,6 +252,55 @@ Status Follower::Take(const cairn::v1::FollowResponse& message) {
   target_.reset();
   verifier_dirty_ = false;
   return Status::Ok();
+}
+
+Status Follower::CheckConsistency(const cairn::v1::SignedCheckpoint& theirs,
+                                  const cairn::v1::Checkpoint& parsed) {
+  const uint64_t old_size = leaves_.size();
+  cairn::v1::GetConsistencyProofRequest request;
+  request.set_old_size(old_size);
+  request.set_new_size(parsed.size());
+  cairn::v1::GetConsistencyProofResponse response;
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  const grpc::Status s = ledger_->GetConsistencyProof(&context, request, &response);
+  if (!s.ok()) {
+    return Unavailable("peer " + options_.peer + ": consistency proof " + std::to_string(old_size) +
+                       " -> " + std::to_string(parsed.size()) + ": " + s.error_message());
+  }
+  auto proof = ledger::HashesFromProto(response.proof().hashes(), "ConsistencyProof.hashes");
+  auto new_root = ledger::HashFromBytes(parsed.root_hash(), "Checkpoint.root_hash");
+  if (!new_root.ok()) return new_root.status();
+  const Hash old_root = ledger::RootOf(leaves_);
+  if (!proof.ok() ||
+      !ledger::VerifyConsistency(old_size, parsed.size(), old_root, *new_root, *proof)) {
+    return Forked(theirs, response.proof(),
+                  "no consistency proof from the checkpoint of size " + std::to_string(old_size) +
+                      " verified here (root " + ToHex(old_root) + ") to the peer's of size " +
+                      std::to_string(parsed.size()) + " (root " + ToHex(*new_root) + ")");
+  }
+  return Status::Ok();
+}
+
+Status Follower::Forked(const cairn::v1::SignedCheckpoint& theirs,
+                        const cairn::v1::ConsistencyProof& proof, const std::string& reason) {
+  permanent_ = true;
+  cairn::v1::ForkEvidence evidence;
+  evidence.set_log_id(options_.log_id);
+  if (auto ours = store_.checkpoint()) *evidence.mutable_ours() = *ours;
+  *evidence.mutable_theirs() = theirs;
+  *evidence.mutable_proof() = proof;
+  evidence.set_reason(reason);
+  evidence.set_peer(options_.peer);
+  *evidence.mutable_found_at() = FromMicros(SystemClock().NowMicros());
+  const Status recorded = store_.RecordFork(evidence);
+  LogFields(spdlog::level::err, {{"msg", "fork detected"},
+                                 {"log_id", options_.log_id},
+                                 {"peer", options_.peer},
+                                 {"reason", reason},
+                                 {"recorded", recorded.ok()}});
+  return FailedPrecondition("fork: log " + options_.log_id + " signed " + reason +
+                            "; replication stopped (cairn forks shows the evidence)");
 }
 
 }  // namespace cairn::node

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "cairn/v1/federation.grpc.pb.h"
+#include "cairn/v1/ledger.grpc.pb.h"
 #include "common/crypto.h"
 #include "common/status.h"
 #include "keys/registry.h"
@@ -43,6 +44,9 @@ struct FollowerOptions {
   uint64_t max_message_bytes = 4 * 1024 * 1024;
   std::chrono::milliseconds min_backoff{100};
   std::chrono::milliseconds max_backoff{10000};
+  // The node's other logs (its own and its other replicas), which the followed log's events may
+  // refer to; may be null; must outlive the Follower.
+  ledger::OtherLogs* others = nullptr;
 };
 
 class Follower {
@@ -69,6 +73,8 @@ class Follower {
   };
   State state() const;
   const FollowerOptions& options() const { return options_; }
+  // Proof of forks of the followed log (ReplicaStore::forks).
+  std::vector<cairn::v1::ForkEvidence> forks() const { return store_.forks(); }
 
  private:
   void Run();
@@ -76,6 +82,13 @@ class Follower {
   Status FollowOnce();
   // Handles one message of the stream.
   Status Take(const cairn::v1::FollowResponse& message);
+  // Checks a checkpoint larger than the replica against it: the peer's consistency proof from
+  // the stored checkpoint must verify. Once per stream (later entries extend the chain).
+  Status CheckConsistency(const cairn::v1::SignedCheckpoint& theirs,
+                          const cairn::v1::Checkpoint& parsed);
+  // Records proof of a fork and stops for good; the error to end the stream with.
+  Status Forked(const cairn::v1::SignedCheckpoint& theirs, const cairn::v1::ConsistencyProof& proof,
+                const std::string& reason);
   // The verifier as of the stored replica (replays it).
   Status ResetVerifier();
   void SetState(const std::string& state, const std::string& error = "");
@@ -84,11 +97,13 @@ class Follower {
   const keys::TrustRegistry& registry_;
   const FollowerOptions options_;
   std::unique_ptr<cairn::v1::Federation::Stub> stub_;
+  std::unique_ptr<cairn::v1::Ledger::Stub> ledger_;  // the peer's, for consistency proofs
 
   // Follower thread only.
   std::optional<ledger::LogVerifier> verifier_;
   bool verifier_dirty_ = false;  // holds entries that were not stored
   bool permanent_ = false;       // a problem retrying cannot fix (a fork, a failed store)
+  bool stream_checked_ = false;  // this stream's first larger checkpoint was proved consistent
   std::vector<Hash> leaves_;     // of the stored entries
   std::vector<std::string> pending_;
   std::optional<cairn::v1::SignedCheckpoint> target_;

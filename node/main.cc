@@ -34,6 +34,7 @@
 #include "node/config.h"
 #include "node/federation_service.h"
 #include "node/follower.h"
+#include "node/other_logs.h"
 #include "node/replica_store.h"
 #include "node/sequencer.h"
 #include "node/service.h"
@@ -131,6 +132,14 @@ int Serve(const NodeConfig& config, const sigset_t& stop_signals) {
                                   " is not in registry version " +
                                   std::to_string(registry->version()));
     }
+    // A participant with a home log is appended there and nowhere else.
+    const std::string* home = registry->HomeLogOf(config.participants[i]);
+    if (home != nullptr && *home != config.log_id) {
+      return Fail(kExitUsage, "participants[" + std::to_string(i) + "]: " + config.participants[i] +
+                                  "'s home log is " + *home + " in registry version " +
+                                  std::to_string(registry->version()) + ", not this node's log " +
+                                  config.log_id);
+    }
   }
 
   std::optional<std::string> passphrase;
@@ -172,7 +181,70 @@ int Serve(const NodeConfig& config, const sigset_t& stop_signals) {
                                 ", which this node has already served under; a node never goes "
                                 "back to an older registry (a rollback could revive revoked keys)");
   }
-  auto scanned = ScanLog(**storage, config.log_id, *registry, /*find_all=*/false);
+  // The replicas of the logs this node follows, each verified again before it is served. Opened
+  // before the own log's check: this log's events refer to theirs (a receipt of a dispatch on the
+  // mine's log).
+  std::vector<std::unique_ptr<ReplicaStore>> replicas;
+  std::vector<std::unique_ptr<NodeLogs>> follower_logs;  // what each follower checks against
+  std::vector<std::unique_ptr<Follower>> followers;
+  std::shared_ptr<grpc::ChannelCredentials> peer_credentials = grpc::InsecureChannelCredentials();
+  if (!config.peers.empty()) {
+    if (!config.tls.cert.empty()) {
+      auto tls = ClientCredentials({config.tls.ca, config.tls.cert, config.tls.key});
+      if (!tls.ok()) return Fail(kExitUsage, "tls: " + tls.status().message());
+      peer_credentials = *tls;
+    }
+    const std::string dir =
+        config.replica_dir.empty() ? config.db + ".replicas" : config.replica_dir;
+    std::error_code created;
+    std::filesystem::create_directories(dir, created);
+    if (created)
+      return Fail(kExitUsage, "replica_dir: cannot create " + dir + ": " + created.message());
+    for (const auto& peer : config.peers) {
+      for (const std::string& log_id : peer.logs) {
+        if (registry->FindLog(log_id) == nullptr) {
+          return Fail(kExitUsage, "peer " + peer.address + ": log " + log_id +
+                                      " is not in registry version " +
+                                      std::to_string(registry->version()));
+        }
+        if (log_id == config.log_id) {
+          return Fail(kExitUsage, "peer " + peer.address + ": log " + log_id +
+                                      " is this node's own log; a node does not follow itself");
+        }
+        auto replica = ReplicaStore::Open(dir + "/" + log_id + ".db", log_id);
+        if (!replica.ok()) return Fail(kExitUsage, replica.status().message());
+        replicas.push_back(std::move(replica).value());
+      }
+    }
+  }
+  std::vector<const ReplicaStore*> all_replicas;
+  for (const auto& replica : replicas) all_replicas.push_back(replica.get());
+  NodeLogs writer_logs(nullptr, all_replicas);
+  {
+    size_t next = 0;
+    for (const auto& peer : config.peers) {
+      for (const std::string& log_id : peer.logs) {
+        ReplicaStore& replica = *replicas[next++];
+        std::vector<const ReplicaStore*> others;
+        for (const ReplicaStore* other : all_replicas) {
+          if (other != &replica) others.push_back(other);
+        }
+        follower_logs.push_back(std::make_unique<NodeLogs>(storage->get(), std::move(others)));
+        FollowerOptions options;
+        options.peer = peer.address;
+        options.log_id = log_id;
+        options.credentials = peer_credentials;
+        options.max_message_bytes = config.max_message_bytes;
+        options.others = follower_logs.back().get();
+        auto follower = std::make_unique<Follower>(replica, *registry, std::move(options));
+        if (const Status primed = follower->Prime(); !primed.ok()) {
+          return Fail(kExitBrokenLog, primed.message());
+        }
+        followers.push_back(std::move(follower));
+      }
+    }
+  }
+  auto scanned = ScanLog(**storage, config.log_id, *registry, /*find_all=*/false, &writer_logs);
   if (!scanned.ok()) return Fail(kExitUsage, "db: " + scanned.status().message());
   // The check's replay state is gone; give its memory back rather than keep it for reuse.
   MallocExtension_ReleaseFreeMemory();
@@ -209,12 +281,13 @@ int Serve(const NodeConfig& config, const sigset_t& stop_signals) {
   sequencer_options.rules = ledger::RulesOf(*registry);
   sequencer_options.audit = config.audit;
   sequencer_options.writer_nice = config.writer_nice;
+  sequencer_options.other_logs = &writer_logs;
   Sequencer sequencer(**storage, *registry, clock, std::move(sequencer_options),
                       tree ? std::move(*tree) : TreeHashes());
   tree.reset();
   Storage& store = **storage;
   const AppendValidator validator(
-      *registry, clock,
+      *registry, clock, config.log_id,
       std::set<std::string>(config.participants.begin(), config.participants.end()),
       [&store](const Hash& event_id) -> Result<bool> {
         CAIRN_ASSIGN_OR_RETURN(const auto found, store.FindEntry(event_id));
@@ -222,45 +295,7 @@ int Serve(const NodeConfig& config, const sigset_t& stop_signals) {
       });
   LedgerService service(**storage, sequencer, validator, config.log_id, registry->version(), clock,
                         config.max_message_bytes);
-  // The replicas of the logs this node follows, each verified again before it is served.
-  std::vector<std::unique_ptr<ReplicaStore>> replicas;
-  std::vector<std::unique_ptr<Follower>> followers;
-  if (!config.peers.empty()) {
-    std::shared_ptr<grpc::ChannelCredentials> peer_credentials = grpc::InsecureChannelCredentials();
-    if (!config.tls.cert.empty()) {
-      auto tls = ClientCredentials({config.tls.ca, config.tls.cert, config.tls.key});
-      if (!tls.ok()) return Fail(kExitUsage, "tls: " + tls.status().message());
-      peer_credentials = *tls;
-    }
-    const std::string dir =
-        config.replica_dir.empty() ? config.db + ".replicas" : config.replica_dir;
-    std::error_code created;
-    std::filesystem::create_directories(dir, created);
-    if (created)
-      return Fail(kExitUsage, "replica_dir: cannot create " + dir + ": " + created.message());
-    for (const auto& peer : config.peers) {
-      for (const std::string& log_id : peer.logs) {
-        if (registry->FindLog(log_id) == nullptr) {
-          return Fail(kExitUsage, "peer " + peer.address + ": log " + log_id +
-                                      " is not in registry version " +
-                                      std::to_string(registry->version()));
-        }
-        auto replica = ReplicaStore::Open(dir + "/" + log_id + ".db", log_id);
-        if (!replica.ok()) return Fail(kExitUsage, replica.status().message());
-        FollowerOptions options;
-        options.peer = peer.address;
-        options.log_id = log_id;
-        options.credentials = peer_credentials;
-        options.max_message_bytes = config.max_message_bytes;
-        auto follower = std::make_unique<Follower>(**replica, *registry, std::move(options));
-        if (const Status primed = follower->Prime(); !primed.ok()) {
-          return Fail(kExitBrokenLog, primed.message());
-        }
-        replicas.push_back(std::move(replica).value());
-        followers.push_back(std::move(follower));
-      }
-    }
-  }
+  service.set_replicas(all_replicas);
   FederationService federation(**storage, sequencer, config.log_id, registry->version(), followers);
 
   grpc::EnableDefaultHealthCheckService(true);

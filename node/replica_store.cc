@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "ledger/event.h"
+
 namespace cairn::node {
 
 namespace {
@@ -48,7 +50,13 @@ Status ReplicaStore::Initialize() {
                                "BEGIN IMMEDIATE;"
                                "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value BLOB);"
                                "CREATE TABLE IF NOT EXISTS entries(idx INTEGER PRIMARY KEY, "
-                               "entry BLOB NOT NULL);"
+                               "event_id BLOB NOT NULL, entry BLOB NOT NULL);"
+                               "CREATE INDEX IF NOT EXISTS entries_event ON entries(event_id);"
+                               "CREATE TABLE IF NOT EXISTS lot_entries(lot_id TEXT NOT NULL, "
+                               "idx INTEGER NOT NULL, role INTEGER NOT NULL, "
+                               "PRIMARY KEY(lot_id, idx, role)) WITHOUT ROWID;"
+                               "CREATE TABLE IF NOT EXISTS forks(found_at INTEGER NOT NULL, "
+                               "evidence BLOB NOT NULL);"
                                "PRAGMA user_version=1;"
                                "COMMIT"));
   } else if (version != kReplicaSchemaVersion) {
@@ -56,7 +64,22 @@ Status ReplicaStore::Initialize() {
                               std::to_string(version) + ", which this build does not know");
   }
   CAIRN_ASSIGN_OR_RETURN(insert_entry_,
-                         Prepare(db, "INSERT INTO entries(idx, entry) VALUES(?, ?)"));
+                         Prepare(db, "INSERT INTO entries(idx, event_id, entry) VALUES(?, ?, ?)"));
+  CAIRN_ASSIGN_OR_RETURN(
+      insert_lot_entry_,
+      Prepare(db, "INSERT OR IGNORE INTO lot_entries(lot_id, idx, role) VALUES(?, ?, ?)"));
+  CAIRN_ASSIGN_OR_RETURN(find_event_,
+                         Prepare(db, "SELECT idx, entry FROM entries WHERE event_id = ?"));
+  CAIRN_ASSIGN_OR_RETURN(read_entry_, Prepare(db, "SELECT entry FROM entries WHERE idx = ?"));
+  CAIRN_ASSIGN_OR_RETURN(lot_entries_,
+                         Prepare(db,
+                                 "SELECT DISTINCT idx FROM lot_entries WHERE lot_id = ? "
+                                 "ORDER BY idx"));
+  CAIRN_ASSIGN_OR_RETURN(lot_creator_,
+                         Prepare(db,
+                                 "SELECT e.entry FROM lot_entries l JOIN entries e ON "
+                                 "e.idx = l.idx WHERE l.lot_id = ? AND l.role = ? "
+                                 "ORDER BY l.idx LIMIT 1"));
   CAIRN_ASSIGN_OR_RETURN(put_meta_,
                          Prepare(db, "INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)"));
   CAIRN_ASSIGN_OR_RETURN(auto get_meta, Prepare(db, "SELECT value FROM meta WHERE key = ?"));
@@ -115,9 +138,27 @@ Status ReplicaStore::Append(const std::vector<std::string>& entries,
   };
   uint64_t index = size_.load();
   for (const std::string& entry : entries) {
+    // The caller verified every entry; one that does not parse here is a caller's bug.
+    cairn::v1::LogEntry parsed;
+    if (!parsed.ParseFromString(entry)) {
+      return rollback(
+          Internal("replica " + log_id_ + ": entry " + std::to_string(index) + " does not parse"));
+    }
+    const Hash event_id = ledger::EventId(parsed.event().body());
+    cairn::v1::EventBody body;
+    if (!body.ParseFromString(parsed.event().body())) {
+      return rollback(Internal("replica " + log_id_ + ": entry " + std::to_string(index) +
+                               ": the event body does not parse"));
+    }
     Query q(db, insert_entry_.get());
-    q.Int(static_cast<int64_t>(index++)).Blob(entry);
+    q.Int(static_cast<int64_t>(index)).Blob(AsView(event_id)).Blob(entry);
     if (Status s = q.Run(); !s.ok()) return rollback(s);
+    for (const auto& [lot_id, use] : ledger::LotsNamedBy(body)) {
+      Query lot(db, insert_lot_entry_.get());
+      lot.Text(*lot_id).Int(static_cast<int64_t>(index)).Int(static_cast<int64_t>(use));
+      if (Status s = lot.Run(); !s.ok()) return rollback(s);
+    }
+    ++index;
   }
   {
     Query q(db, put_meta_.get());
@@ -130,8 +171,66 @@ Status ReplicaStore::Append(const std::vector<std::string>& entries,
   return Status::Ok();
 }
 
+Status ReplicaStore::RecordFork(const cairn::v1::ForkEvidence& evidence) {
+  absl::MutexLock lock(&mutex_);
+  CAIRN_ASSIGN_OR_RETURN(auto stmt,
+                         Prepare(db_.get(), "INSERT INTO forks(found_at, evidence) VALUES(?, ?)"));
+  Query q(db_.get(), stmt.get());
+  q.Int(evidence.found_at().seconds()).Blob(evidence.SerializeAsString());
+  CAIRN_RETURN_IF_ERROR(q.Run());
+  forks_.push_back(evidence);
+  return Status::Ok();
+}
+
+std::vector<cairn::v1::ForkEvidence> ReplicaStore::forks() const {
+  absl::MutexLock lock(&mutex_);
+  return forks_;
+}
+
+Result<std::optional<ReplicaStore::Found>> ReplicaStore::FindEvent(const Hash& event_id) const {
+  absl::MutexLock lock(&mutex_);
+  Query q(db_.get(), find_event_.get());
+  q.Blob(AsView(event_id));
+  while (true) {
+    CAIRN_ASSIGN_OR_RETURN(const bool row, q.Next());
+    if (!row) return std::optional<Found>();
+    const auto index = static_cast<uint64_t>(q.ColumnInt(0));
+    if (index < size_.load()) return std::optional<Found>(Found{index, q.ColumnBlob(1)});
+  }
+}
+
+Result<std::optional<std::string>> ReplicaStore::ReadEntry(uint64_t index) const {
+  absl::MutexLock lock(&mutex_);
+  Query q(db_.get(), read_entry_.get());
+  q.Int(static_cast<int64_t>(index));
+  CAIRN_ASSIGN_OR_RETURN(const bool row, q.Next());
+  if (!row) return std::optional<std::string>();
+  return std::optional<std::string>(q.ColumnBlob(0));
+}
+
+Result<std::vector<uint64_t>> ReplicaStore::EntryIndexesOfLot(const std::string& lot_id) const {
+  absl::MutexLock lock(&mutex_);
+  Query q(db_.get(), lot_entries_.get());
+  q.Text(lot_id);
+  std::vector<uint64_t> indexes;
+  while (true) {
+    CAIRN_ASSIGN_OR_RETURN(const bool row, q.Next());
+    if (!row) return indexes;
+    indexes.push_back(static_cast<uint64_t>(q.ColumnInt(0)));
+  }
+}
+
+Result<std::optional<std::string>> ReplicaStore::CreatorOfLot(const std::string& lot_id) const {
+  absl::MutexLock lock(&mutex_);
+  Query q(db_.get(), lot_creator_.get());
+  q.Text(lot_id).Int(static_cast<int64_t>(ledger::LotUse::kCreated));
+  CAIRN_ASSIGN_OR_RETURN(const bool row, q.Next());
+  if (!row) return std::optional<std::string>();
+  return std::optional<std::string>(q.ColumnBlob(0));
+}
+
 Status ReplicaStore::ScanEntries(
-    const std::function<Status(uint64_t index, const std::string& entry)>& visit) {
+    const std::function<Status(uint64_t index, const std::string& entry)>& visit) const {
   absl::MutexLock lock(&mutex_);
   CAIRN_ASSIGN_OR_RETURN(auto stmt,
                          Prepare(db_.get(), "SELECT idx, entry FROM entries ORDER BY idx"));

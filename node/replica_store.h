@@ -7,7 +7,11 @@
 //
 // Schema (PRAGMA user_version 1):
 //   meta(key, value)            log_id; checkpoint: the latest SignedCheckpoint stored
-//   entries(idx PK, entry)      serialized LogEntry, verbatim
+//   entries(idx PK, event_id, entry)
+//                               serialized LogEntry, verbatim; event_id (32 bytes) indexed
+//   lot_entries(lot_id, idx, role)
+//                               every entry that names a lot, with how (ledger::LotUse)
+//   forks(found_at, evidence)   serialized cairn.v1.ForkEvidence: proof this log forked
 //
 // Thread-safety: Append() from one thread (the follower's); size(), checkpoint() and ReadEntries()
 // from any.
@@ -24,7 +28,9 @@
 #include <string>
 #include <vector>
 
+#include "cairn/v1/federation.pb.h"
 #include "cairn/v1/log.pb.h"
+#include "common/crypto.h"
 #include "common/status.h"
 #include "node/sqlite.h"
 
@@ -50,8 +56,25 @@ class ReplicaStore {
   // caller checked covers exactly the entries then stored, in one transaction.
   Status Append(const std::vector<std::string>& entries,
                 const cairn::v1::SignedCheckpoint& checkpoint);
+  // Records proof that the log forked (kept forever: the follower never follows it again).
+  Status RecordFork(const cairn::v1::ForkEvidence& evidence);
+  // Every fork recorded, oldest first.
+  std::vector<cairn::v1::ForkEvidence> forks() const;
+  struct Found {
+    uint64_t index = 0;
+    std::string entry;
+  };
+  // The stored entry holding the event `event_id`, or nullopt.
+  Result<std::optional<Found>> FindEvent(const Hash& event_id) const;
+  // The stored entry at `index`, or nullopt.
+  Result<std::optional<std::string>> ReadEntry(uint64_t index) const;
+  // Indexes of the stored entries that name `lot_id` (LotsNamedBy), ascending.
+  Result<std::vector<uint64_t>> EntryIndexesOfLot(const std::string& lot_id) const;
+  // The stored entry whose event created `lot_id`, or nullopt.
+  Result<std::optional<std::string>> CreatorOfLot(const std::string& lot_id) const;
   // Calls `visit` with every stored entry in index order; stops at the first error it returns.
-  Status ScanEntries(const std::function<Status(uint64_t index, const std::string& entry)>& visit);
+  Status ScanEntries(
+      const std::function<Status(uint64_t index, const std::string& entry)>& visit) const;
 
   struct PrivateTag {};
   ReplicaStore(PrivateTag, std::string path, std::string log_id);
@@ -66,8 +89,14 @@ class ReplicaStore {
   mutable absl::Mutex mutex_;  // one connection, used by the writer and the readers in turn
   SqliteDb db_ ABSL_GUARDED_BY(mutex_);
   SqliteStmt insert_entry_ ABSL_GUARDED_BY(mutex_);
+  SqliteStmt insert_lot_entry_ ABSL_GUARDED_BY(mutex_);
+  SqliteStmt find_event_ ABSL_GUARDED_BY(mutex_);
+  SqliteStmt read_entry_ ABSL_GUARDED_BY(mutex_);
+  SqliteStmt lot_entries_ ABSL_GUARDED_BY(mutex_);
+  SqliteStmt lot_creator_ ABSL_GUARDED_BY(mutex_);
   SqliteStmt put_meta_ ABSL_GUARDED_BY(mutex_);
   std::optional<cairn::v1::SignedCheckpoint> checkpoint_ ABSL_GUARDED_BY(mutex_);
+  std::vector<cairn::v1::ForkEvidence> forks_ ABSL_GUARDED_BY(mutex_);
 };
 
 }  // namespace cairn::node

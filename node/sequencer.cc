@@ -20,16 +20,18 @@ namespace cairn::node {
 // AppendValidator
 
 AppendValidator::AppendValidator(const keys::TrustRegistry& registry, const Clock& clock,
-                                 std::set<std::string> hosted_participants, InLog in_log)
+                                 std::string log_id, std::set<std::string> hosted_participants,
+                                 InLog in_log)
     : registry_(registry),
       clock_(clock),
+      log_id_(std::move(log_id)),
       hosted_(std::move(hosted_participants)),
       in_log_(std::move(in_log)) {}
 
 Result<ledger::ParsedEvent> AppendValidator::Check(cairn::v1::SignedEvent event) const {
   CAIRN_ASSIGN_OR_RETURN(ledger::ParsedEvent parsed, ledger::ParseSignedEvent(std::move(event)));
   const int64_t now = clock_.NowMicros();
-  Status checked = ledger::CheckEventAlone(parsed, registry_, now);
+  Status checked = ledger::CheckEventAlone(parsed, registry_, log_id_, now);
   if (checked.ok()) checked = ledger::CheckNodeOnly(parsed, hosted_, now);
   if (checked.ok() || checked.code() == StatusCode::kInvalidArgument) {
     CAIRN_RETURN_IF_ERROR(checked);
@@ -288,7 +290,8 @@ Status Sequencer::WriteRequest(Request& request, int64_t appended_at, uint64_t& 
                                                    ToMicros(event.body.occurred_at()), appended_at);
     if (!key_valid.ok()) return refuse(key_valid);
 
-    auto effects = ledger::CheckAndPlanCustody(event, store_, options_.rules);
+    ledger::FederatedView view(store_, options_.other_logs);
+    auto effects = ledger::CheckAndPlanCustody(event, view, options_.rules);
     if (!effects.ok()) return refuse(effects.status());
 
     cairn::v1::LogEntry entry;

@@ -45,6 +45,7 @@
 #include "keys/registry.h"
 #include "ledger/custody.h"
 #include "ledger/event.h"
+#include "ledger/federated_view.h"
 #include "ledger/merkle.h"
 #include "ledger/proofs.h"
 #include "node/log_store.h"
@@ -60,11 +61,11 @@ class AppendValidator {
 
   // `registry` and `clock` must remain live while the validator is in use. `in_log` (may be
   // empty) lets a replay of a logged event through even when its key has been revoked since.
-  AppendValidator(const keys::TrustRegistry& registry, const Clock& clock,
+  AppendValidator(const keys::TrustRegistry& registry, const Clock& clock, std::string log_id,
                   std::set<std::string> hosted_participants, InLog in_log = {});
 
   // Parses the body (INVALID_ARGUMENT), then the rulebook's checks of one event at the clock's
-  // time (ledger::CheckEventAlone: schema, signature, key, roles) and the node-only rules
+  // time (ledger::CheckEventAlone: schema, signature, key, roles, home log) and the node-only rules
   // (ledger::CheckNodeOnly: hosted author, occurred_at not in the future). Returns the parsed
   // event on success, and also when the event is one already in the log whose signature verifies
   // (the writer answers it with the existing entry). Thread-safe.
@@ -77,6 +78,7 @@ class AppendValidator {
 
   const keys::TrustRegistry& registry_;
   const Clock& clock_;
+  const std::string log_id_;
   const std::set<std::string> hosted_;
   const InLog in_log_;
 };
@@ -109,6 +111,9 @@ struct SequencerOptions {
   // Nice value the writer thread asks for (setpriority on its own thread id); nullopt: leave it.
   // A refusal (no CAP_SYS_NICE) is logged as a warning and the writer runs at the priority it has.
   std::optional<int> writer_nice;
+  // The other logs the node holds (verified replicas), for events that refer across logs: a
+  // receipt of a dispatch on the mine's log. May be null; must outlive the sequencer.
+  ledger::OtherLogs* other_logs = nullptr;
 };
 
 class Sequencer {

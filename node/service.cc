@@ -456,6 +456,7 @@ grpc::Status LedgerService::Trace(grpc::ServerContext* context,
   options.direction = request->direction();
   options.registry_version = registry_version_;
   options.now_us = clock_.NowMicros();
+  options.replicas = replicas_;
   size_t sent = 0;
   const Status status =
       CollectLineage(storage_, sequencer_, options, [&](const cairn::v1::EvidenceBundle& part) {

@@ -19,6 +19,7 @@
 #include "cairn/v1/ledger.grpc.pb.h"
 #include "common/clock.h"
 #include "node/logging.h"
+#include "node/replica_store.h"
 #include "node/sequencer.h"
 #include "node/storage.h"
 
@@ -68,6 +69,10 @@ class LedgerService final
   grpc::Status Trace(grpc::ServerContext* context, const cairn::v1::TraceRequest* request,
                      grpc::ServerWriter<cairn::v1::EvidenceBundle>* writer) override;
 
+  // The verified replicas this node holds, which Trace follows a lineage through. Call before
+  // the service is registered; the stores must outlive it.
+  void set_replicas(std::vector<const ReplicaStore*> replicas) { replicas_ = std::move(replicas); }
+
   // Graceful stop, first half: from now on every new request is answered UNAVAILABLE. Thread-safe.
   void StopAccepting();
   // Waits until no handler is running or `deadline` passes; true when idle. Call after
@@ -86,6 +91,7 @@ class LedgerService final
   const uint64_t registry_version_;
   const Clock& clock_;
   const uint64_t max_message_bytes_;
+  std::vector<const ReplicaStore*> replicas_;
   Gate gate_;
 };
 

@@ -100,8 +100,11 @@ std::string Grams(std::optional<uint64_t> grams) {
 // stored tables row by row.
 class CustodyTables {
  public:
-  CustodyTables(Storage& storage, ledger::ConsortiumRules rules)
-      : rules_(rules), evidence_indexed_(storage.evidence_indexed()), state_(&storage) {}
+  CustodyTables(Storage& storage, ledger::ConsortiumRules rules, ledger::OtherLogs* others)
+      : rules_(rules),
+        evidence_indexed_(storage.evidence_indexed()),
+        state_(&storage),
+        view_(state_, others) {}
 
   // Replays the entry at `index`, already checked to be a sound LogEntry of this log.
   Status Add(uint64_t index, const cairn::v1::LogEntry& entry) {
@@ -111,7 +114,7 @@ class CustodyTables {
       return Status::Ok();
     }
     CAIRN_ASSIGN_OR_RETURN(const ledger::CustodyPlan plan,
-                           ledger::PlanCustody(*parsed, state_, rules_));
+                           ledger::PlanCustody(*parsed, view_, rules_));
     if (!plan.violations.empty() && !rule_break_) {
       rule_break_ = {index, plan.violations.front().status.message()};
     }
@@ -158,7 +161,7 @@ class CustodyTables {
   Status Record(uint64_t index, const ledger::ParsedEvent& event,
                 const ledger::CustodyEffects& effects) {
     if (evidence_indexed_) {
-      CAIRN_ASSIGN_OR_RETURN(const auto rows, LotEntriesOf(event.body, state_));
+      CAIRN_ASSIGN_OR_RETURN(const auto rows, LotEntriesOf(event.body, view_));
       for (const auto& [lot_id, role] : rows) {
         lot_entries_[lot_id].emplace_back(index, static_cast<int64_t>(role));
       }
@@ -418,6 +421,7 @@ class CustodyTables {
   const ledger::ConsortiumRules rules_;
   const bool evidence_indexed_;
   ledger::MemoryCustodyState state_;  // lots, holdings and shipments; events from storage
+  ledger::FederatedView view_;        // state_, and the events of the other logs held
   std::map<std::string, Lot> lots_;
   std::map<uint64_t, Shipment> shipments_;           // by dispatch index
   std::map<std::string, uint64_t> open_dispatches_;  // dispatch event id -> index
@@ -510,14 +514,15 @@ Result<std::optional<LogProblem>> FirstEntryFailingTheRulebook(Storage& storage,
 }  // namespace
 
 Result<ScannedLog> ScanLog(Storage& storage, const std::string& log_id,
-                           const keys::TrustRegistry& registry, bool find_all) {
+                           const keys::TrustRegistry& registry, bool find_all,
+                           ledger::OtherLogs* others) {
   ScannedLog scanned;
   const size_t limit = find_all ? kMaxProblemsPerKind : 1;
   uint64_t expected = 0;
   Hash prev_leaf{};  // zeros before entry 0
   ledger::CompactRange tree;
   TileHasher tiles;
-  CustodyTables custody(storage, ledger::RulesOf(registry));
+  CustodyTables custody(storage, ledger::RulesOf(registry), others);
   bool stopped = false;
   const auto stop = [&]() -> Status {
     stopped = true;

@@ -25,6 +25,7 @@
 
 #include "common/status.h"
 #include "keys/registry.h"
+#include "ledger/federated_view.h"
 #include "node/storage.h"
 #include "node/tiles.h"
 
@@ -54,7 +55,11 @@ struct ScannedLog {
 // hash per entry for the tiles, and the lot index rows). Stops at the first problem unless
 // `find_all` (then at most a few dozen problems per kind are listed). Errors only when storage
 // cannot be read; a broken database is a ScannedLog with problems.
+// `others` (may be null) holds the other logs the node has replicated, whose events this log's
+// refer to (a receipt of another log's dispatch); an event it cannot find is a warning, not a
+// problem: the node checked it when it appended it, and the replica may simply be gone.
 Result<ScannedLog> ScanLog(Storage& storage, const std::string& log_id,
-                           const keys::TrustRegistry& registry, bool find_all);
+                           const keys::TrustRegistry& registry, bool find_all,
+                           ledger::OtherLogs* others = nullptr);
 
 }  // namespace cairn::node

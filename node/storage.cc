@@ -95,6 +95,24 @@ Status Storage::PrepareStatements() {
   for (const auto& item : writer_items) {
     CAIRN_ASSIGN_OR_RETURN(*item.stmt, Prepare(wdb, item.sql.c_str()));
   }
+  if (!options_.read_only || opened_schema_version_ >= 6) {
+    const std::vector<Item> federation_items = {
+        {&w->find_foreign_receipt,
+         "SELECT received_idx FROM foreign_receipts WHERE dispatch_id = ?"},
+        {&w->insert_foreign_receipt,
+         "INSERT INTO foreign_receipts(dispatch_id, received_idx) VALUES (?, ?)"},
+        {&w->add_foreign_consumed,
+         "INSERT INTO foreign_lots(lot_id, consumed_g) VALUES (?, ?) "
+         "ON CONFLICT(lot_id) DO UPDATE SET consumed_g = consumed_g + excluded.consumed_g"},
+        {&w->add_foreign_loss,
+         "INSERT INTO foreign_lots(lot_id, transit_loss_g) VALUES (?, ?) "
+         "ON CONFLICT(lot_id) DO UPDATE SET transit_loss_g = transit_loss_g + "
+         "excluded.transit_loss_g"},
+    };
+    for (const auto& item : federation_items) {
+      CAIRN_ASSIGN_OR_RETURN(*item.stmt, Prepare(wdb, item.sql.c_str()));
+    }
+  }
 
   absl::MutexLock lock(&read_mutex_);
   auto r = std::make_unique<ReaderStatements>();

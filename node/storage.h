@@ -12,7 +12,7 @@
 // on the database file itself keeps a second cairnd from opening it for writing, by whatever
 // path or hard link it is reached.
 //
-// Schema (version 5, in PRAGMA user_version; an older database is migrated when opened for
+// Schema (version 6, in PRAGMA user_version; an older database is migrated when opened for
 // writing):
 //   meta(key, value)                           log_id; checkpoint: the latest SignedCheckpoint
 //                                              the node issued, written with the entries it covers;
@@ -37,6 +37,12 @@
 //                                              it (role: LotRole; LotEntriesOf), written with the
 //                                              entry's effects (version 2; corrections and
 //                                              attestations of events since version 5)
+//   foreign_receipts(dispatch_id PK, received_idx)
+//                                              receipts in this log of dispatches of other logs
+//                                              (federation, version 6)
+//   foreign_lots(lot_id PK, consumed_g, transit_loss_g)
+//                                              what this log's events consumed or lost in transit
+//                                              of lots created in other logs (version 6)
 //   tiles(id PK, hashes)                       the Merkle tree's stored hashes (node/tiles.h):
 //                                              id = tile level << 56 | tile index, hashes = up to
 //                                              16 concatenated 32-byte hashes (version 3)
@@ -68,7 +74,7 @@
 
 namespace cairn::node {
 
-inline constexpr int kSchemaVersion = 5;
+inline constexpr int kSchemaVersion = 6;
 
 // How an entry's event touches a lot, as stored in lot_entries.role.
 enum class LotRole : int {

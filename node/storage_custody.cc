@@ -120,12 +120,23 @@ Status Storage::ApplyEffects(const ledger::ParsedEvent& event, uint64_t index,
       CAIRN_RETURN_IF_ERROR(q.Run());
     }
   }
+  std::optional<uint64_t> dispatch_idx;
   if (effects.closed_shipment) {
-    CAIRN_ASSIGN_OR_RETURN(const auto dispatch_idx, EntryIndexForWrite(*effects.closed_shipment));
+    CAIRN_ASSIGN_OR_RETURN(dispatch_idx, EntryIndexForWrite(*effects.closed_shipment));
     if (!dispatch_idx) {
-      return FailedPrecondition("receipt closes dispatch " + *effects.closed_shipment +
-                                ", which is not in the log");
+      // A dispatch of another log (the custody check found it in a verified replica).
+      CAIRN_ASSIGN_OR_RETURN(const Hash dispatch_id, ParseEventIdHex(*effects.closed_shipment));
+      Query q(writer_db_.get(), writer_->insert_foreign_receipt.get());
+      q.Blob(AsView(dispatch_id)).Int(idx);
+      const Status inserted = q.Run();
+      if (!inserted.ok() &&
+          sqlite3_extended_errcode(writer_db_.get()) == SQLITE_CONSTRAINT_PRIMARYKEY) {
+        return AlreadyExists("dispatch " + *effects.closed_shipment + " was already received");
+      }
+      CAIRN_RETURN_IF_ERROR(inserted);
     }
+  }
+  if (dispatch_idx) {
     const auto didx = static_cast<int64_t>(*dispatch_idx);
     {
       Query q(writer_db_.get(), writer_->close_shipment.get());
@@ -155,21 +166,27 @@ Status Storage::ApplyEffects(const ledger::ParsedEvent& event, uint64_t index,
       CAIRN_RETURN_IF_ERROR(q.Run());
     }
   }
-  auto add_counter = [&](sqlite3_stmt* stmt, const std::map<std::string, uint64_t>& amounts,
+  // A lot this log did not create was created in another log: its counters go to foreign_lots.
+  auto add_counter = [&](sqlite3_stmt* stmt, sqlite3_stmt* foreign,
+                         const std::map<std::string, uint64_t>& amounts,
                          const char* what) -> Status {
     for (const auto& [lot_id, mass_g] : amounts) {
       CAIRN_RETURN_IF_ERROR(CheckMass(mass_g, std::string(what) + " of lot " + lot_id));
       Query q(writer_db_.get(), stmt);
       q.Int(static_cast<int64_t>(mass_g)).Text(lot_id);
       CAIRN_RETURN_IF_ERROR(q.Run());
-      if (sqlite3_changes(writer_db_.get()) != 1) {
-        return FailedPrecondition(std::string(what) + " of unknown lot " + lot_id);
-      }
+      if (sqlite3_changes(writer_db_.get()) == 1) continue;
+      Query f(writer_db_.get(), foreign);
+      f.Text(lot_id).Int(static_cast<int64_t>(mass_g));
+      CAIRN_RETURN_IF_ERROR(f.Run());
     }
     return Status::Ok();
   };
-  CAIRN_RETURN_IF_ERROR(add_counter(writer_->add_consumed.get(), effects.consumed, "consumption"));
-  CAIRN_RETURN_IF_ERROR(add_counter(writer_->add_loss.get(), effects.lost, "transit loss"));
+  CAIRN_RETURN_IF_ERROR(add_counter(writer_->add_consumed.get(),
+                                    writer_->add_foreign_consumed.get(), effects.consumed,
+                                    "consumption"));
+  CAIRN_RETURN_IF_ERROR(add_counter(writer_->add_loss.get(), writer_->add_foreign_loss.get(),
+                                    effects.lost, "transit loss"));
   return Status::Ok();
 }
 
@@ -220,7 +237,22 @@ Result<uint64_t> Storage::Holding(const std::string& lot_id, const std::string& 
 Result<std::optional<ledger::ShipmentRecord>> Storage::FindShipment(
     const std::string& dispatch_id_hex) {
   CAIRN_ASSIGN_OR_RETURN(const auto dispatch_idx, EntryIndexForWrite(dispatch_id_hex));
-  if (!dispatch_idx) return std::optional<ledger::ShipmentRecord>();
+  if (!dispatch_idx) {
+    // A dispatch of another log that this log received: received, and known here by id alone
+    // (ledger::FederatedView fills in the rest from the dispatch's log).
+    auto dispatch_id = ParseEventIdHex(dispatch_id_hex);
+    if (!dispatch_id.ok() || writer_->find_foreign_receipt == nullptr) {
+      return std::optional<ledger::ShipmentRecord>();
+    }
+    Query q(writer_db_.get(), writer_->find_foreign_receipt.get());
+    q.Blob(AsView(*dispatch_id));
+    CAIRN_ASSIGN_OR_RETURN(const bool row, q.Next());
+    if (!row) return std::optional<ledger::ShipmentRecord>();
+    ledger::ShipmentRecord received;
+    received.dispatch_event_id = dispatch_id_hex;
+    received.received = true;
+    return std::optional<ledger::ShipmentRecord>(std::move(received));
+  }
   const auto didx = static_cast<int64_t>(*dispatch_idx);
   ledger::ShipmentRecord shipment;
   {

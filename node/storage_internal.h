@@ -24,6 +24,8 @@ struct Storage::WriterStatements {
   SqliteStmt insert_shipment, insert_shipment_lot, find_shipment, find_shipment_lots;
   SqliteStmt close_shipment, set_received;
   SqliteStmt insert_lot_entry, put_tile, put_checkpoint;
+  // Version 6; null for an older database opened read-only.
+  SqliteStmt find_foreign_receipt, insert_foreign_receipt, add_foreign_consumed, add_foreign_loss;
 };
 
 struct Storage::ReaderStatements {

@@ -79,6 +79,19 @@ CREATE TABLE tiles(
 );
 )sql";
 
+// Added by version 6: what this log's events did to lots and dispatches of other logs.
+constexpr const char* kFederationSchema = R"sql(
+CREATE TABLE IF NOT EXISTS foreign_receipts(
+  dispatch_id BLOB PRIMARY KEY,
+  received_idx INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS foreign_lots(
+  lot_id TEXT PRIMARY KEY,
+  consumed_g INTEGER NOT NULL DEFAULT 0,
+  transit_loss_g INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+)sql";
+
 }  // namespace
 
 Status Storage::CheckCairnFile() {
@@ -141,7 +154,7 @@ Status Storage::CreateOrCheckSchema() {
   // Versions 3 and 4 differ only by an index on event_key that this build does not use and by
   // the lot_entries rows of corrections and attestations of events (evidence_indexed()): an
   // auditor's read-only open reads them as they are.
-  if ((version == 3 || version == 4) && options_.read_only) return finish(Status::Ok());
+  if (version >= 3 && version <= 5 && options_.read_only) return finish(Status::Ok());
   if (version >= 1 && version < kSchemaVersion) {
     if (options_.read_only) {
       return FailedPrecondition("database " + path_ + " has schema version " +
@@ -169,6 +182,7 @@ Status Storage::CreateOrCheckSchema() {
   if (created.ok()) created = Exec((std::string("CREATE TABLE lots") + kLotsColumns).c_str());
   if (created.ok()) created = Exec(kLotEntriesSchema);
   if (created.ok()) created = Exec(kTilesSchema);
+  if (created.ok()) created = Exec(kFederationSchema);
   if (created.ok()) {
     created = Exec(("PRAGMA user_version = " + std::to_string(kSchemaVersion)).c_str());
   }
@@ -244,6 +258,10 @@ ALTER TABLE lots_v3 RENAME TO lots;
   if (from_version < 4) {
     // Version 4 finds entries by event key through the EventIndex in memory.
     CAIRN_RETURN_IF_ERROR(Exec("DROP INDEX IF EXISTS entries_by_event_key"));
+  }
+  CAIRN_RETURN_IF_ERROR(Exec(kFederationSchema));
+  if (from_version >= 5) {
+    return Exec(("PRAGMA user_version = " + std::to_string(kSchemaVersion)).c_str());
   }
   // Version 5 is completed by IndexEvidence once the event index is loaded.
   return Exec("PRAGMA user_version = 4");

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -163,7 +164,7 @@ Status CollectLineage(Storage& storage, Sequencer& sequencer, const TraceOptions
   std::unordered_map<std::string, size_t> created_by;                // lot -> event
   std::unordered_map<std::string, std::vector<size_t>> consumed_by;  // lot -> events (forward)
   // Receipts by entry index with their dispatch ids, and the ids of the dispatches collected.
-  std::vector<std::pair<uint64_t, std::string>> receipts;
+  std::vector<std::tuple<std::string, uint64_t, std::string>> receipts;
   std::unordered_set<std::string> dispatch_ids;
 
   std::unordered_set<std::string> seen_lots{options.lot_id};
@@ -171,6 +172,54 @@ Status CollectLineage(Storage& storage, Sequencer& sequencer, const TraceOptions
   std::vector<uint64_t> wanted;
   cairn::v1::LogEntry entry;
   cairn::v1::EventBody body;
+  // Records what the walk needs of one collected event of log `log_id` (empty: this node's).
+  auto take = [&](const std::string& log_id, uint64_t index, const cairn::v1::LogEntry& entry,
+                  const cairn::v1::EventBody& body) {
+    const size_t e = events.size();
+    TracedEvent& traced = events.emplace_back();
+    switch (body.kind_case()) {
+      case cairn::v1::EventBody::kExtraction:
+        created_by.emplace(body.extraction().lot_id(), e);
+        break;
+      case cairn::v1::EventBody::kTransformation:
+        for (const auto& input : body.transformation().inputs()) {
+          traced.inputs.push_back(input.lot_id());
+          if (forward) {
+            std::vector<size_t>& consumers = consumed_by[input.lot_id()];
+            if (consumers.empty() || consumers.back() != e) consumers.push_back(e);
+          }
+        }
+        for (const auto& output : body.transformation().outputs()) {
+          traced.outputs.push_back(output.lot_id());
+          created_by.emplace(output.lot_id(), e);
+        }
+        break;
+      case cairn::v1::EventBody::kDispatch:
+        dispatch_ids.insert(ToHex(ledger::EventId(entry.event().body())));
+        break;
+      case cairn::v1::EventBody::kReceipt:
+        receipts.emplace_back(log_id, index, body.receipt().dispatch_event_id());
+        break;
+      default:
+        break;
+    }
+  };
+  // The replicas' entries on the lineage, per replica: index, entry bytes.
+  std::vector<std::vector<std::pair<uint64_t, std::string>>> replica_entries(
+      options.replicas.size());
+  std::vector<std::unordered_set<uint64_t>> replica_collected(options.replicas.size());
+  // Each replica as of its latest checkpoint, read once: entries stored later are left out.
+  std::vector<uint64_t> replica_sizes;
+  std::vector<std::optional<cairn::v1::SignedCheckpoint>> replica_checkpoints;
+  for (const ReplicaStore* replica : options.replicas) {
+    replica_checkpoints.push_back(replica->checkpoint());
+    cairn::v1::Checkpoint parsed;
+    if (replica_checkpoints.back() &&
+        !parsed.ParseFromString(replica_checkpoints.back()->checkpoint())) {
+      return Internal("replica of " + replica->log_id() + ": its checkpoint does not parse");
+    }
+    replica_sizes.push_back(replica_checkpoints.back() ? parsed.size() : 0);
+  }
   while (!frontier.empty()) {
     wanted.clear();
     for (const std::string& lot_id : frontier) {
@@ -203,39 +252,34 @@ Status CollectLineage(Storage& storage, Sequencer& sequencer, const TraceOptions
           if (!entry.ParseFromString(stored.entry) || !body.ParseFromString(entry.event().body())) {
             return DataLoss("stored entry " + std::to_string(index) + " does not parse");
           }
-          const size_t e = events.size();
-          TracedEvent& traced = events.emplace_back();
-          switch (body.kind_case()) {
-            case cairn::v1::EventBody::kExtraction:
-              created_by.emplace(body.extraction().lot_id(), e);
-              break;
-            case cairn::v1::EventBody::kTransformation:
-              for (const auto& input : body.transformation().inputs()) {
-                traced.inputs.push_back(input.lot_id());
-                if (forward) {
-                  std::vector<size_t>& consumers = consumed_by[input.lot_id()];
-                  if (consumers.empty() || consumers.back() != e) consumers.push_back(e);
-                }
-              }
-              for (const auto& output : body.transformation().outputs()) {
-                traced.outputs.push_back(output.lot_id());
-                created_by.emplace(output.lot_id(), e);
-              }
-              break;
-            case cairn::v1::EventBody::kDispatch:
-              dispatch_ids.insert(ToHex(ledger::EventId(entry.event().body())));
-              break;
-            case cairn::v1::EventBody::kReceipt:
-              receipts.emplace_back(index, body.receipt().dispatch_event_id());
-              break;
-            default:
-              break;
-          }
+          take("", index, entry, body);
           entries.emplace_back(index, std::move(stored.entry));
         }
       }
       if (w <= last) return Internal("entry " + std::to_string(wanted[w]) + " vanished");
       run = last + 1;
+    }
+
+    // The same lots in every replica this node holds: the lineage crosses logs.
+    for (size_t r = 0; r < options.replicas.size(); ++r) {
+      const ReplicaStore& replica = *options.replicas[r];
+      for (const std::string& lot_id : frontier) {
+        CAIRN_ASSIGN_OR_RETURN(std::vector<uint64_t> indexes, replica.EntryIndexesOfLot(lot_id));
+        for (uint64_t index : indexes) {
+          if (index >= replica_sizes[r] || !replica_collected[r].insert(index).second) continue;
+          CAIRN_ASSIGN_OR_RETURN(auto bytes, replica.ReadEntry(index));
+          if (!bytes) {
+            return Internal("replica of " + replica.log_id() + ": entry " + std::to_string(index) +
+                            " vanished");
+          }
+          if (!entry.ParseFromString(*bytes) || !body.ParseFromString(entry.event().body())) {
+            return DataLoss("replica of " + replica.log_id() + ": entry " + std::to_string(index) +
+                            " does not parse");
+          }
+          take(replica.log_id(), index, entry, body);
+          replica_entries[r].emplace_back(index, std::move(*bytes));
+        }
+      }
     }
 
     std::vector<std::string> next_frontier;
@@ -257,8 +301,12 @@ Status CollectLineage(Storage& storage, Sequencer& sequencer, const TraceOptions
     }
     frontier = std::move(next_frontier);
   }
-  if (entries.empty()) {
-    return NotFound("lot " + options.lot_id + " is not in log " + checkpoint.log_id());
+  bool any_replica_entry = false;
+  for (const auto& list : replica_entries) any_replica_entry = any_replica_entry || !list.empty();
+  if (entries.empty() && !any_replica_entry) {
+    std::string logs = checkpoint.log_id();
+    for (const ReplicaStore* replica : options.replicas) logs += ", " + replica->log_id();
+    return NotFound("lot " + options.lot_id + " is in no log this node holds (" + logs + ")");
   }
   std::sort(entries.begin(), entries.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
@@ -274,12 +322,12 @@ Status CollectLineage(Storage& storage, Sequencer& sequencer, const TraceOptions
   part->set_lot_id(options.lot_id);
   part->set_direction(forward ? cairn::v1::TRACE_DIRECTION_FORWARD
                               : cairn::v1::TRACE_DIRECTION_BACKWARD);
-  *part->add_checkpoints() = signed_checkpoint;
+  if (!entries.empty() || !any_replica_entry) *part->add_checkpoints() = signed_checkpoint;
   part->set_registry_version(options.registry_version);
   *part->mutable_created_at() = FromMicros(options.now_us);
-  // A receipt whose dispatch this log does not hold (it lives in a peer's log).
+  // A receipt whose dispatch no log held here holds (it lives in a log this node does not follow).
   std::sort(receipts.begin(), receipts.end());
-  for (const auto& [index, dispatch_id] : receipts) {
+  for (const auto& [log_id, index, dispatch_id] : receipts) {
     if (dispatch_ids.count(dispatch_id) == 0) part->add_missing_event_ids(dispatch_id);
   }
   ProofMaker proofs(sequencer, size, std::move(leaves));
@@ -299,6 +347,47 @@ Status CollectLineage(Storage& storage, Sequencer& sequencer, const TraceOptions
       if (!send(*part)) return Unavailable("client went away");
       arena.Reset();
       part = google::protobuf::Arena::CreateMessage<cairn::v1::EvidenceBundle>(&arena);
+    }
+  }
+  // The replicas' entries, each proved against the replica's checkpoint (a replica holds every
+  // leaf of it). A log this node found forked also carries the peer's conflicting checkpoint:
+  // two checkpoints of one log that no consistency proof joins are the fork's evidence.
+  for (size_t r = 0; r < options.replicas.size(); ++r) {
+    if (replica_entries[r].empty()) continue;
+    const ReplicaStore& replica = *options.replicas[r];
+    const auto& replica_checkpoint = replica_checkpoints[r];
+    std::vector<Hash> leaves_of_replica;
+    leaves_of_replica.reserve(replica_sizes[r]);
+    CAIRN_RETURN_IF_ERROR(replica.ScanEntries([&](uint64_t index, const std::string& bytes) {
+      if (index < replica_sizes[r]) leaves_of_replica.push_back(ledger::LeafHash(bytes));
+      return Status::Ok();
+    }));
+    if (leaves_of_replica.size() != replica_sizes[r]) {
+      return Internal("replica of " + replica.log_id() + ": entries vanished");
+    }
+    *part->add_checkpoints() = *replica_checkpoint;
+    for (const auto& fork : replica.forks()) *part->add_checkpoints() = fork.theirs();
+    ledger::LeafVectorSource source(leaves_of_replica);
+    std::sort(replica_entries[r].begin(), replica_entries[r].end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (auto& [index, bytes] : replica_entries[r]) {
+      cairn::v1::BundleEntry* bundled = part->add_entries();
+      bundled->set_log_id(replica.log_id());
+      bundled->set_index(index);
+      bundled->set_entry(std::move(bytes));
+      CAIRN_ASSIGN_OR_RETURN(std::vector<Hash> proof,
+                             ledger::InclusionProof(source, index, replica_sizes[r]));
+      cairn::v1::InclusionProof* inclusion = bundled->mutable_inclusion();
+      inclusion->set_leaf_index(index);
+      inclusion->set_tree_size(replica_sizes[r]);
+      for (const Hash& h : proof) {
+        inclusion->add_hashes(reinterpret_cast<const char*>(h.data()), h.size());
+      }
+      if (static_cast<size_t>(part->entries_size()) >= options.entries_per_part) {
+        if (!send(*part)) return Unavailable("client went away");
+        arena.Reset();
+        part = google::protobuf::Arena::CreateMessage<cairn::v1::EvidenceBundle>(&arena);
+      }
     }
   }
   if (!send(*part)) return Unavailable("client went away");

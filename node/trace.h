@@ -16,9 +16,11 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "cairn/v1/bundle.pb.h"
 #include "common/status.h"
+#include "node/replica_store.h"
 #include "node/sequencer.h"
 #include "node/storage.h"
 
@@ -31,6 +33,10 @@ struct TraceOptions {
   int64_t now_us = 0;
   // Entries per streamed message.
   size_t entries_per_part = 2000;
+  // The verified replicas this node holds: the lineage is followed through them too (a magnet
+  // lot on the buyer's log, its oxide on the refiner's, the concentrate on the mine's). Must
+  // outlive the call.
+  std::vector<const ReplicaStore*> replicas;
 };
 
 // Sends the bundle in parts through `send` (the first part carries the header fields and the

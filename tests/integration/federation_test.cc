@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include <chrono>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
@@ -357,6 +358,53 @@ TEST_F(FollowerTest, AReplicaEditedOnDiskIsRefusedAtStartNamingTheEntry) {
   EXPECT_FALSE(follower_.Start(follower_config(), &error));
   EXPECT_NE(error.find("replica"), std::string::npos) << error;
   EXPECT_NE(error.find("entry 3"), std::string::npos) << error;
+}
+
+TEST_F(FollowerTest, ALeaderThatRewroteItsHistoryIsRecordedAsAForkAndNeverFollowedAgain) {
+  AppendExtractions(10, "H");
+  StartFollower();
+  ASSERT_TRUE(WaitForReplica(10));
+  // The leader loses its database and signs a different history of the same log with its key.
+  ASSERT_EQ(world_->node().Terminate(), 0);
+  for (const char* suffix : {"", "-wal", "-shm"}) std::remove((world_->db_path() + suffix).c_str());
+  StartLeader();
+  AppendExtractions(15, "Z");
+
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (FollowerStatus().forks_size() == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  auto status = FollowerStatus();
+  ASSERT_EQ(status.forks_size(), 1);
+  EXPECT_EQ(status.forks(0).log_id(), "demo-log");
+  EXPECT_EQ(status.replicas(0).state(), "stopped");
+  EXPECT_EQ(status.replicas(0).size(), 10u) << "nothing of the other history is stored";
+  // Both signed statements are kept: ours of size 10 and theirs of size 15, each verifying.
+  Hash ours_root{};
+  Hash theirs_root{};
+  EXPECT_EQ(VerifiedSize(status.forks(0).ours(), &ours_root), 10u);
+  EXPECT_EQ(VerifiedSize(status.forks(0).theirs(), &theirs_root), 15u);
+
+  const RunResult json = Cairn({"forks", "--node", follower_.address(), "--json"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  const auto j = nlohmann::json::parse(json.out);
+  ASSERT_EQ(j["forks"].size(), 1u) << json.out;
+  EXPECT_EQ(j["forks"][0]["log_id"], "demo-log");
+  EXPECT_NE(j["forks"][0]["reason"].get<std::string>().find("consistency"), std::string::npos)
+      << json.out;
+  const RunResult table = Cairn({"forks", "--node", follower_.address()});
+  EXPECT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_NE(table.out.find("demo-log"), std::string::npos) << table.out;
+
+  // Restarted, the follower remembers: the log stays stopped and nothing more is stored.
+  ASSERT_EQ(follower_.Terminate(), 0);
+  StartFollower();
+  AppendExtractions(3, "Y");
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  status = FollowerStatus();
+  EXPECT_EQ(status.forks_size(), 1);
+  EXPECT_EQ(status.replicas(0).state(), "stopped");
+  EXPECT_EQ(status.replicas(0).size(), 10u);
 }
 
 }  // namespace

@@ -213,7 +213,8 @@ TEST_F(LineageVerifierTest, BlendingYardIsATradersMassWeightedMixNotAProcessingS
   // The same yard may not call a blend a refinery.
   auto refinery = blend("cn-gz-trading:BL-X", 20'000'000, 67925);
   refinery.mutable_transformation()->set_stage(cairn::v1::STAGE_REFINED);
-  const Status refused = CheckEventAlone(world_.Sign(refinery), world_.trust(), kTestNow);
+  const Status refused =
+      CheckEventAlone(world_.Sign(refinery), world_.trust(), "demo-log", kTestNow);
   EXPECT_EQ(refused.code(), StatusCode::kPermissionDenied) << refused.ToString();
 
   auto dfars = ParsePolicy(R"toml(name = "defence magnets 2027"

@@ -326,6 +326,14 @@ TEST_F(TrustRegistryTest, RefusesMalformedVersion) {
        "logs[1].log_id: \"demo-log\" is listed twice"},
       {"log operator", [](Registry& r) { r.mutable_logs(0)->set_operator_("nobody"); },
        "logs[0].operator: \"nobody\" is not a participant"},
+      {"host unknown", [](Registry& r) { r.mutable_logs(0)->add_hosts("nobody"); },
+       "logs[0].hosts[0]: \"nobody\" is not a participant"},
+      {"two home logs",
+       [](Registry& r) {
+         r.mutable_logs(0)->add_hosts("pk-fwo");
+         r.mutable_logs(0)->add_hosts("pk-fwo");
+       },
+       "logs[0].hosts[1]: \"pk-fwo\" already has a home log (logs[0].hosts[0])"},
   };
   for (const Case& c : cases) {
     Registry r = Genesis(1);

@@ -52,7 +52,7 @@ class RulebookTest : public ::testing::Test {
   // What the node's writer would say of `body` after the events in `state`.
   Status NodeVerdict(const cairn::v1::EventBody& body, MemoryCustodyState& state) {
     const ParsedEvent e = world_.Sign(body);
-    return CheckEvent(e, world_.trust(), kTestNow, state).status();
+    return CheckEvent(e, world_.trust(), "demo-log", kTestNow, state).status();
   }
 
   static bool HasFinding(const LineageReport& report, Severity severity, const std::string& check) {
@@ -87,14 +87,44 @@ TEST_F(RulebookTest, VerifiersRefuseWhatTheSchemaRefuses) {
   EXPECT_TRUE(HasFinding(lineage, Severity::kIntegrity, "schema"));
 }
 
+// Federation: an event stands only in its author's home log, for the node and both verifiers alike.
+TEST_F(RulebookTest, AnEventOutsideItsAuthorsHomeLogIsRefusedByEveryone) {
+  auto* mine_log = world_.registry().add_logs();
+  mine_log->set_log_id("pk-fwo-log");
+  mine_log->set_operator_("pk-fwo");
+  *mine_log->add_keys() = cairn::testing::ToProtoKey(cairn::testing::KeyFromSeed(41));
+  mine_log->add_hosts("pk-fwo");
+  world_.Rebuild();
+  ASSERT_NE(world_.trust().HomeLogOf("pk-fwo"), nullptr);
+  EXPECT_EQ(*world_.trust().HomeLogOf("pk-fwo"), "pk-fwo-log");
+  EXPECT_EQ(world_.trust().HomeLogOf("us-usm"), nullptr) << "no log hosts it";
+
+  const auto extraction = PakistanExtraction(kLot);
+  MemoryCustodyState state;
+  const Status node = NodeVerdict(extraction, state);  // on demo-log
+  EXPECT_EQ(node.code(), StatusCode::kPermissionDenied);
+  EXPECT_NE(node.message().find("pk-fwo's home log is pk-fwo-log"), std::string::npos)
+      << node.message();
+  EXPECT_TRUE(
+      CheckEvent(world_.Sign(extraction), world_.trust(), "pk-fwo-log", kTestNow, state).ok());
+
+  Add(extraction);  // a demo-log that holds it anyway
+  const LogVerdict log = VerifyLog();
+  ASSERT_TRUE(log.bad_index.has_value());
+  EXPECT_EQ(*log.bad_index, 0u);
+  EXPECT_EQ(log.problem.code(), StatusCode::kPermissionDenied) << log.problem.ToString();
+  const LineageReport lineage = VerifyBundle(kLot);
+  EXPECT_EQ(lineage.ExitCode(), 1);
+}
+
 // Defect 2: the receipt tolerance is the registry's, read alike by the node and both verifiers.
 TEST_F(RulebookTest, ReceiptToleranceComesFromTheRegistry) {
   MemoryCustodyState state;  // what the node holds before the receipt
   const ParsedEvent x = world_.Sign(PakistanExtraction(kLot, 20'000'000));
-  state.Apply(x, *CheckEvent(x, world_.trust(), kTestNow, state));
+  state.Apply(x, *CheckEvent(x, world_.trust(), "demo-log", kTestNow, state));
   log_.Append(x);
   const ParsedEvent d = world_.Sign(DispatchOf("pk-fwo", "us-usm", kLot, 10'000'000));
-  state.Apply(d, *CheckEvent(d, world_.trust(), kTestNow, state));
+  state.Apply(d, *CheckEvent(d, world_.trust(), "demo-log", kTestNow, state));
   log_.Append(d);
   const auto over = ReceiptOf("us-usm", d.id_hex, kLot, 10'080'000);  // 0.8% over
   Add(over);

@@ -284,7 +284,7 @@ TEST_F(SequencerTest, AReplayAfterTheKeyWasRevokedReturnsTheExistingEntry) {
   world_.Rebuild();
   clock_.Set(kTestNow + 3600LL * 1000000);
   Start();
-  const AppendValidator validator(world_.trust(), clock_, {"pk-fwo"},
+  const AppendValidator validator(world_.trust(), clock_, "demo-log", {"pk-fwo"},
                                   [this](const Hash& id) -> Result<bool> {
                                     CAIRN_ASSIGN_OR_RETURN(auto found, storage_->FindEntry(id));
                                     return found.has_value();
@@ -977,7 +977,7 @@ class AppendValidatorTest : public ::testing::Test {
  protected:
   cairn::testing::TestWorld world_;
   FixedClock clock_{kTestNow};
-  AppendValidator validator_{world_.trust(), clock_, {"pk-fwo", "us-usm"}};
+  AppendValidator validator_{world_.trust(), clock_, "demo-log", {"pk-fwo", "us-usm"}};
 
   cairn::v1::SignedEvent Signed(const cairn::v1::EventBody& body) {
     const auto& k = world_.key(body.author());
