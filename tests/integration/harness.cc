@@ -180,14 +180,18 @@ constexpr ParticipantSpec kParticipants[] = {
 
 }  // namespace
 
-World::World(const TempDir& dir) : dir_(dir), registry_path_(dir / "registry.json") {
+World::World(const TempDir& dir)
+    : World(dir, {{"demo-log", "us-usm", {}}, {"au-log", "au-lynas", {}}}) {}
+
+World::World(const TempDir& dir, const std::vector<LogSpec>& logs)
+    : dir_(dir), registry_path_(dir / "registry.json") {
   const std::string keys_dir = dir / "keys";
   for (const auto& p : kParticipants) {
     const RunResult r = Cairn({"keygen", "--participant", p.id, "--out", keys_dir});
     EXPECT_EQ(r.exit_code, 0) << r.err;
   }
-  for (const char* log : {"demo-log", "au-log"}) {
-    const RunResult node_key = Cairn({"keygen", "--participant", log, "--out", keys_dir});
+  for (const LogSpec& log : logs) {
+    const RunResult node_key = Cairn({"keygen", "--participant", log.id, "--out", keys_dir});
     EXPECT_EQ(node_key.exit_code, 0) << node_key.err;
   }
   auto check = [](const RunResult& r) { EXPECT_EQ(r.exit_code, 0) << r.out << r.err; };
@@ -198,10 +202,20 @@ World::World(const TempDir& dir) : dir_(dir), registry_path_(dir / "registry.jso
                  p.name, "--country", p.country, "--roles", p.roles, "--pub",
                  keys_dir + "/" + p.id + ".pub", "--valid-from", "2020-01-01"}));
   }
-  check(Cairn({"registry", "add-log", "--registry", registry_path_, "--log-id", "demo-log",
-               "--operator", "us-usm", "--pub", keys_dir + "/demo-log.pub"}));
-  check(Cairn({"registry", "add-log", "--registry", registry_path_, "--log-id", "au-log",
-               "--operator", "au-lynas", "--pub", keys_dir + "/au-log.pub"}));
+  for (const LogSpec& log : logs) {
+    std::vector<std::string> args = {"registry",   "add-log",
+                                     "--registry", registry_path_,
+                                     "--log-id",   log.id,
+                                     "--operator", log.operator_id,
+                                     "--pub",      keys_dir + "/" + log.id + ".pub"};
+    std::string hosts;
+    for (const std::string& host : log.hosts) hosts += (hosts.empty() ? "" : ",") + host;
+    if (!hosts.empty()) {
+      args.push_back("--hosts");
+      args.push_back(hosts);
+    }
+    check(Cairn(args));
+  }
   check(Cairn({"registry", "sign", "--registry", registry_path_, "--key",
                keys_dir + "/cairn-registrar.key"}));
 }

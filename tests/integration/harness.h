@@ -77,9 +77,20 @@ class NodeProcess {
 // and au-assay-lab (lab, AU). The registry also lists mines au-lynas (Mt Weld, AU) and mm-chipwi
 // (Kachin, MM), processor my-lynas (Gebeng, MY) and trader mm-kia-trading (MM), which the default
 // node does not host.
+// A log the registry names: its id, the participant that runs its node, and the participants
+// whose home log it is.
+struct LogSpec {
+  std::string id;
+  std::string operator_id;
+  std::vector<std::string> hosts;
+};
+
 class World {
  public:
   explicit World(const TempDir& dir);
+  // The same participants, with `logs` instead of demo-log and au-log (their node keys are
+  // keys/<log id>.key).
+  World(const TempDir& dir, const std::vector<LogSpec>& logs);
 
   // Writes node.toml (listen on a free port) hosting `hosted` and starts the node.
   void StartNode(const std::vector<std::string>& hosted = {"pk-fwo", "us-usm", "jp-magnets",

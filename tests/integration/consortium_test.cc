@@ -1,0 +1,194 @@
+// A consortium of three real nodes, one per organisation: the Pakistani mine (pk-fwo-log), the US
+// refiner (us-usm-log) and the Japanese magnet maker (jp-magnets-log). Each appends only its own
+// participant's events and follows the other two logs; custody crosses logs (a receipt on the
+// refiner's log answers a dispatch on the mine's), and an auditor verifies the magnets' lineage
+// across the three logs against the buyer's node alone.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cairn/v1/federation.grpc.pb.h"
+#include "tests/integration/harness.h"
+
+namespace cairn::itest {
+namespace {
+
+struct Member {
+  const char* name;         // config and database prefix
+  const char* log_id;       // its log
+  const char* participant;  // the participant it hosts
+};
+constexpr Member kMembers[] = {
+    {"mine", "pk-fwo-log", "pk-fwo"},
+    {"refiner", "us-usm-log", "us-usm"},
+    {"buyer", "jp-magnets-log", "jp-magnets"},
+};
+
+class ConsortiumTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::vector<LogSpec> logs;
+    for (const Member& m : kMembers) logs.push_back({m.log_id, m.participant, {m.participant}});
+    world_ = std::make_unique<World>(dir_, logs);
+    for (size_t i = 0; i < 3; ++i) addresses_[i] = "127.0.0.1:" + std::to_string(FreePort());
+    for (size_t i = 0; i < 3; ++i) {
+      std::string config = "listen = \"" + addresses_[i] + "\"\n" + "db = \"" + kMembers[i].name +
+                           ".db\"\n" + "log_id = \"" + kMembers[i].log_id + "\"\n" +
+                           "node_key = \"keys/" + kMembers[i].log_id + ".key\"\n" +
+                           "registry = \"registry.json\"\n" + "participants = [\"" +
+                           kMembers[i].participant + "\"]\n";
+      for (size_t j = 0; j < 3; ++j) {
+        if (j == i) continue;
+        config += "[[peer]]\naddress = \"" + addresses_[j] + "\"\nlogs = [\"" + kMembers[j].log_id +
+                  "\"]\n";
+      }
+      WriteFile(config_path(i), config);
+    }
+    for (size_t i = 0; i < 3; ++i) Start(i);
+  }
+
+  std::string config_path(size_t i) const {
+    return dir_ / (std::string(kMembers[i].name) + ".toml");
+  }
+  void Start(size_t i) {
+    std::string error;
+    ASSERT_TRUE(nodes_[i].Start(config_path(i), &error)) << error;
+  }
+
+  // Submits one event body (protobuf JSON; the CLI fills author and occurred_at) to node `i` as
+  // `who`; the event id, or "" with a test failure.
+  RunResult TrySubmit(size_t i, const std::string& who, const std::string& json) {
+    const std::string file = dir_ / ("event-" + std::to_string(++events_) + ".json");
+    WriteFile(file, json);
+    return Cairn(
+        {"submit", "--node", addresses_[i], "--key", world_->key_path(who), "--json", file});
+  }
+  std::string Submit(size_t i, const std::string& who, const std::string& json) {
+    const RunResult r = TrySubmit(i, who, json);
+    EXPECT_EQ(r.exit_code, 0) << json << "\n" << r.err;
+    if (r.exit_code != 0) return "";
+    return nlohmann::json::parse(r.out)[0]["event_id"];
+  }
+  static std::string DispatchJson(const std::string& to, const std::string& lot, uint64_t g) {
+    return R"({"dispatch": {"shipment_id": "SHP-2026-)" + lot.substr(lot.size() - 3) +
+           R"(", "recipient": ")" + to + R"(", "lots": [{"lot_id": ")" + lot + R"(", "mass_g": ")" +
+           std::to_string(g) + R"("}], "hs_code": "2846.90"}})";
+  }
+  static std::string ReceiptJson(const std::string& dispatch, const std::string& lot, uint64_t g) {
+    return R"({"receipt": {"dispatch_event_id": ")" + dispatch + R"(", "lots": [{"lot_id": ")" +
+           lot + R"(", "mass_g": ")" + std::to_string(g) + R"("}]}})";
+  }
+
+  cairn::v1::NodeStatus Status(size_t i) {
+    auto stub = cairn::v1::Federation::NewStub(
+        grpc::CreateChannel(addresses_[i], grpc::InsecureChannelCredentials()));
+    grpc::ClientContext context;
+    SetDeadline(context, 5);
+    cairn::v1::NodeStatus status;
+    const grpc::Status s = stub->GetStatus(&context, cairn::v1::GetStatusRequest(), &status);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return status;
+  }
+  // Waits (up to 30 s) until node `i` holds at least `size` entries of `log_id`.
+  bool WaitForReplica(size_t i, const std::string& log_id, uint64_t size) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (std::chrono::steady_clock::now() < deadline) {
+      const auto status = Status(i);
+      for (const auto& replica : status.replicas()) {
+        if (replica.log_id() == log_id && replica.size() >= size) return true;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<World> world_;
+  std::string addresses_[3];
+  NodeProcess nodes_[3];
+  int events_ = 0;
+};
+
+constexpr size_t kMine = 0, kRefiner = 1, kBuyer = 2;
+
+TEST_F(ConsortiumTest, APakistanConsignmentCrossesThreeNodesAndVerifiesFromTheBuyersNode) {
+  // The mine: 25 t of concentrate from Chagai, dispatched to the US refiner.
+  Submit(kMine, "pk-fwo", R"({"extraction": {"lot_id": "pk-fwo:CHG-2026-001", "site": {"id":
+      "pk-fwo-chagai-01", "name": "Chagai rare-earth prospect", "country": "PK", "region":
+      "Balochistan"}, "material": "REE concentrate", "mass_g": "25000000", "composition_ppm":
+      {"Ce": 70000, "La": 40000, "Nd": 61700, "Pr": 19900}}})");
+  const std::string to_us =
+      Submit(kMine, "pk-fwo", DispatchJson("us-usm", "pk-fwo:CHG-2026-001", 25'000'000));
+  // The mine's node refuses the refiner's events: they belong on the refiner's log.
+  const RunResult elsewhere =
+      TrySubmit(kMine, "us-usm", ReceiptJson(to_us, "pk-fwo:CHG-2026-001", 24'985'000));
+  EXPECT_NE(elsewhere.exit_code, 0);
+  EXPECT_NE(elsewhere.err.find("us-usm's home log is us-usm-log"), std::string::npos)
+      << elsewhere.err;
+
+  // The refiner receives what the mine's log dispatched, and separates it.
+  ASSERT_TRUE(WaitForReplica(kRefiner, "pk-fwo-log", 2)) << Status(kRefiner).DebugString();
+  Submit(kRefiner, "us-usm", ReceiptJson(to_us, "pk-fwo:CHG-2026-001", 24'985'000));
+  // The dispatch is received once, whichever node is asked.
+  const RunResult twice =
+      TrySubmit(kRefiner, "us-usm", ReceiptJson(to_us, "pk-fwo:CHG-2026-001", 24'985'000));
+  EXPECT_NE(twice.exit_code, 0);
+  EXPECT_NE(twice.err.find("already received"), std::string::npos) << twice.err;
+  Submit(kRefiner, "us-usm", R"({"transformation": {"facility": {"id": "us-usm-missouri-01",
+      "name": "USSM Missouri separation plant", "country": "US"}, "stage": "STAGE_SEPARATED",
+      "inputs": [{"lot_id": "pk-fwo:CHG-2026-001", "mass_g": "24985000"}],
+      "outputs": [{"lot_id": "us-usm:NDPR-2026-001", "material": "NdPr oxide", "mass_g":
+      "2000000", "composition_ppm": {"Nd": 600000, "Pr": 190000}}]}})");
+  // More than was received cannot be consumed: the refiner's log decides its holding.
+  const RunResult over = TrySubmit(kRefiner, "us-usm", R"({"transformation": {"facility": {"id":
+      "us-usm-missouri-01", "name": "USSM", "country": "US"}, "stage": "STAGE_SEPARATED",
+      "inputs": [{"lot_id": "pk-fwo:CHG-2026-001", "mass_g": "1"}], "outputs": [{"lot_id":
+      "us-usm:NDPR-2026-999", "material": "NdPr oxide", "mass_g": "1"}]}})");
+  EXPECT_NE(over.exit_code, 0);
+  EXPECT_NE(over.err.find("does not hold lot pk-fwo:CHG-2026-001"), std::string::npos) << over.err;
+  const std::string to_jp =
+      Submit(kRefiner, "us-usm", DispatchJson("jp-magnets", "us-usm:NDPR-2026-001", 2'000'000));
+
+  // The magnet maker receives the oxide and makes magnets of it.
+  ASSERT_TRUE(WaitForReplica(kBuyer, "us-usm-log", 3)) << Status(kBuyer).DebugString();
+  Submit(kBuyer, "jp-magnets", ReceiptJson(to_jp, "us-usm:NDPR-2026-001", 2'000'000));
+  Submit(kBuyer, "jp-magnets", R"({"transformation": {"facility": {"id": "jp-magnets-fukui-01",
+      "name": "Fukui magnet plant", "country": "JP"}, "stage": "STAGE_PRODUCED",
+      "inputs": [{"lot_id": "us-usm:NDPR-2026-001", "mass_g": "2000000"}],
+      "outputs": [{"lot_id": "jp-magnets:MAG-2026-001", "material": "sintered NdFeB magnets",
+      "mass_g": "6000000", "composition_ppm": {"Nd": 195000, "Pr": 62000}}]}})");
+
+  // An auditor asks the buyer's node alone: the lineage spans the three logs and verifies.
+  ASSERT_TRUE(WaitForReplica(kBuyer, "pk-fwo-log", 2)) << Status(kBuyer).DebugString();
+  const RunResult verified =
+      Cairn({"verify", "--node", addresses_[kBuyer], "--lot", "jp-magnets:MAG-2026-001",
+             "--registry", world_->registry_path(), "--json"});
+  ASSERT_EQ(verified.exit_code, 0) << verified.out << verified.err;
+  const auto j = nlohmann::json::parse(verified.out);
+  EXPECT_EQ(j["logs"], 3) << verified.out;
+  EXPECT_EQ(j["entries_checked"], 7) << verified.out;
+  EXPECT_DOUBLE_EQ(j["attribution"]["mass"]["by_country"]["PK"].get<double>(), 1.0);
+  EXPECT_DOUBLE_EQ(j["attribution"]["mass"]["by_facility"]["us-usm-missouri-01"].get<double>(),
+                   1.0);
+
+  // Every node holds all three logs, each replica byte-identical to its leader's log.
+  for (size_t i = 0; i < 3; ++i) {
+    const auto status = Status(i);
+    EXPECT_EQ(status.log_id(), kMembers[i].log_id);
+    EXPECT_EQ(status.replicas_size(), 2);
+    EXPECT_EQ(status.forks_size(), 0);
+  }
+  for (auto& node : nodes_) EXPECT_EQ(node.Terminate(), 0);
+  // Restarted, each node checks its log against its replicas again and serves.
+  for (size_t i = 0; i < 3; ++i) Start(i);
+  const RunResult again = Cairn({"verify", "--node", addresses_[kRefiner], "--lot",
+                                 "us-usm:NDPR-2026-001", "--registry", world_->registry_path()});
+  EXPECT_EQ(again.exit_code, 0) << again.out << again.err;
+}
+
+}  // namespace
+}  // namespace cairn::itest
