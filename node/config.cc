@@ -85,6 +85,11 @@ void AddNodeFlags(CLI::App& app, NodeFlags& flags) {
   flags.max_message_opt = app.add_option("--max-message-bytes", flags.max_message_bytes,
                                          "largest gRPC message received or sent (default "
                                          "4194304)");
+  flags.replication_wait_opt = app.add_option(
+      "--replication-wait-ms", flags.replication_wait_ms,
+      "how long an append that refers to an event of another log (a receipt of the mine's "
+      "dispatch) waits for that event to be replicated before it is refused (default 5000; 0 "
+      "refuses at once)");
   flags.writer_nice_opt = app.add_option(
       "--writer-nice", flags.writer_nice,
       "nice value of the thread that commits appends, -20..19 (default: unchanged; below 0 "
@@ -126,6 +131,8 @@ void AddNodeFlags(CLI::App& app, NodeFlags& flags) {
       "  log_level = \"info\"\n"
       "  audit = false\n"
       "  replica_dir = \"node.db.replicas\"             # default: db + \".replicas\"\n"
+      "  replication_wait_ms = 5000                   # an append waits this long for an event\n"
+      "                                               # of another log it refers to\n"
       "  [tls]                                        # optional; plaintext without it\n"
       "  cert = \"tls/node.crt\"\n"
       "  key = \"tls/node.key\"\n"
@@ -287,6 +294,11 @@ Status ApplyConfigToml(std::string_view text, const std::string& source,
       config.writer_nice = static_cast<int>(nice);
     } else if (key == "peer") {
       CAIRN_RETURN_IF_ERROR(ApplyPeerTables(source, node, config.peers));
+    } else if (key == "replication_wait_ms") {
+      if (!node.is_integer() || *node.value<int64_t>() < 0 || *node.value<int64_t>() > 3'600'000) {
+        return InvalidArgument(Where(source, key, node) + "want an integer 0..3600000");
+      }
+      config.replication_wait_ms = static_cast<uint64_t>(*node.value<int64_t>());
     } else if (key == "replica_dir") {
       std::string value;
       CAIRN_RETURN_IF_ERROR(WantString(source, key, node, value));
@@ -305,7 +317,7 @@ Status ApplyConfigToml(std::string_view text, const std::string& source,
                              "unknown key (known: listen, db, log_id, node_key, "
                              "node_key_passphrase_file, registry, participants, "
                              "max_message_bytes, writer_nice, log_level, "
-                             "audit, replica_dir, [tls], [[peer]])");
+                             "audit, replica_dir, replication_wait_ms, [tls], [[peer]])");
     }
   }
   return Status::Ok();
@@ -401,6 +413,7 @@ Result<NodeConfig> ResolveConfig(const NodeFlags& flags) {
   if (given(flags.writer_nice_opt)) config.writer_nice = flags.writer_nice;
   if (given(flags.log_level_opt)) config.log_level = flags.log_level;
   if (given(flags.audit_opt)) config.audit = flags.audit;
+  if (given(flags.replication_wait_opt)) config.replication_wait_ms = flags.replication_wait_ms;
   if (given(flags.tls_cert_opt)) config.tls.cert = flags.tls_cert;
   if (given(flags.tls_key_opt)) config.tls.key = flags.tls_key;
   if (given(flags.tls_ca_opt)) config.tls.ca = flags.tls_ca;

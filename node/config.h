@@ -12,6 +12,10 @@
 //                                                 (-20..19); unset leaves it alone
 //   log_level                = "info"             trace, debug, info, warn, error, critical, off
 //   audit                    = false              serve a stored log read-only, even a broken one
+//   replica_dir              = "node.db.replicas" where replicas of followed logs are kept
+//   replication_wait_ms      = 5000               how long an append waits for an event of
+//                                                 another log it refers to
+//   [tls], [[peer]]                               TLS files; logs followed, per peer
 //
 // Relative paths in the file resolve against the file's directory; relative paths given as flags
 // resolve against the working directory. Unknown keys in the file are errors (a typo must not
@@ -63,6 +67,9 @@ struct NodeConfig {
   // Where the replicas of followed logs are stored: one SQLite file per log. Default: the db
   // path with ".replicas" appended.
   std::string replica_dir;
+  // How long an append that refers to an event of another log waits for that event to be
+  // replicated before it is refused (FAILED_PRECONDITION); 0 refuses at once.
+  uint64_t replication_wait_ms = 5000;
 };
 
 // The command line: the config file, overrides for every key, and modes.
@@ -78,6 +85,7 @@ struct NodeFlags {
   uint64_t max_message_bytes = 0;
   int writer_nice = 0;
   bool audit = false;
+  uint64_t replication_wait_ms = 0;
 
   // The options, to ask whether each was given. Set by AddNodeFlags; owned by the CLI::App.
   CLI::Option* listen_opt = nullptr;
@@ -91,6 +99,7 @@ struct NodeFlags {
   CLI::Option* writer_nice_opt = nullptr;
   CLI::Option* log_level_opt = nullptr;
   CLI::Option* audit_opt = nullptr;
+  CLI::Option* replication_wait_opt = nullptr;
   CLI::Option* tls_cert_opt = nullptr;
   CLI::Option* tls_key_opt = nullptr;
   CLI::Option* tls_ca_opt = nullptr;

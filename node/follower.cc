@@ -19,6 +19,12 @@ Follower::Follower(ReplicaStore& store, const keys::TrustRegistry& registry,
     : store_(store), registry_(registry), options_(std::move(options)) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(static_cast<int>(options_.max_message_bytes));
+  // gRPC's own reconnect backoff (up to 120 s by default) must not outlast the follower's: after
+  // a partition heals, the follower's next attempt should find the channel ready to connect.
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS,
+              static_cast<int>(options_.min_backoff.count()));
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, static_cast<int>(options_.min_backoff.count()));
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, static_cast<int>(options_.max_backoff.count()));
   auto channel = grpc::CreateCustomChannel(options_.peer, options_.credentials, args);
   stub_ = cairn::v1::Federation::NewStub(channel);
   ledger_ = cairn::v1::Ledger::NewStub(channel);

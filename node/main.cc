@@ -36,6 +36,7 @@
 #include "node/follower.h"
 #include "node/other_logs.h"
 #include "node/replica_store.h"
+#include "node/replication_wait.h"
 #include "node/sequencer.h"
 #include "node/service.h"
 #include "node/startup_check.h"
@@ -296,6 +297,29 @@ int Serve(const NodeConfig& config, const sigset_t& stop_signals) {
   LedgerService service(**storage, sequencer, validator, config.log_id, registry->version(), clock,
                         config.max_message_bytes);
   service.set_replicas(all_replicas);
+  // An append referring to an event of a followed log waits for it to be replicated.
+  NodeLogs held_logs(storage->get(), all_replicas);
+  std::optional<ReplicationWait> replication_wait;
+  if (!replicas.empty() && config.replication_wait_ms > 0 && !config.audit) {
+    replication_wait.emplace(
+        [&held_logs](const std::string& id) -> Result<bool> {
+          CAIRN_ASSIGN_OR_RETURN(const auto found, held_logs.Locate(id));
+          return found.has_value();
+        },
+        [&config, &all_replicas] {
+          std::string where = "log " + config.log_id + " and the replicas of ";
+          for (size_t i = 0; i < all_replicas.size(); ++i) {
+            where += (i == 0 ? "" : ", ") + all_replicas[i]->log_id() + " (" +
+                     std::to_string(all_replicas[i]->size()) + " entries)";
+          }
+          return where;
+        },
+        std::chrono::milliseconds(config.replication_wait_ms));
+    for (auto& replica : replicas) {
+      replica->set_on_append([&replication_wait] { replication_wait->Notify(); });
+    }
+    service.set_replication_wait(&*replication_wait);
+  }
   FederationService federation(**storage, sequencer, config.log_id, registry->version(), followers);
 
   grpc::EnableDefaultHealthCheckService(true);
@@ -354,6 +378,7 @@ int Serve(const NodeConfig& config, const sigset_t& stop_signals) {
     // Let running handlers answer (up to the deadline), then shut down at once: waiting the
     // whole deadline would only wait for idle clients to notice GOAWAY.
     service.StopAccepting();
+    if (replication_wait) replication_wait->Stop();  // parked appends end UNAVAILABLE
     federation.StopAccepting();  // open Follow streams end within FederationService::kStopPoll
     const auto deadline = std::chrono::steady_clock::now() + kShutdownDeadline;
     const bool idle = service.WaitUntilIdle(deadline) && federation.WaitUntilIdle(deadline);

@@ -127,8 +127,8 @@ std::optional<cairn::v1::SignedCheckpoint> ReplicaStore::checkpoint() const {
   return checkpoint_;
 }
 
-Status ReplicaStore::Append(const std::vector<std::string>& entries,
-                            const cairn::v1::SignedCheckpoint& checkpoint) {
+Status ReplicaStore::AppendLocked(const std::vector<std::string>& entries,
+                                  const cairn::v1::SignedCheckpoint& checkpoint) {
   absl::MutexLock lock(&mutex_);
   sqlite3* db = db_.get();
   CAIRN_RETURN_IF_ERROR(Exec(db, "BEGIN IMMEDIATE"));
@@ -168,6 +168,13 @@ Status ReplicaStore::Append(const std::vector<std::string>& entries,
   if (Status s = Exec(db, "COMMIT"); !s.ok()) return rollback(s);
   size_ = index;
   checkpoint_ = checkpoint;
+  return Status::Ok();
+}
+
+Status ReplicaStore::Append(const std::vector<std::string>& entries,
+                            const cairn::v1::SignedCheckpoint& checkpoint) {
+  CAIRN_RETURN_IF_ERROR(AppendLocked(entries, checkpoint));
+  if (on_append_) on_append_();
   return Status::Ok();
 }
 

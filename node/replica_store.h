@@ -56,6 +56,8 @@ class ReplicaStore {
   // caller checked covers exactly the entries then stored, in one transaction.
   Status Append(const std::vector<std::string>& entries,
                 const cairn::v1::SignedCheckpoint& checkpoint);
+  // Called after every Append commits (from the appending thread). Set before the first Append.
+  void set_on_append(std::function<void()> on_append) { on_append_ = std::move(on_append); }
   // Records proof that the log forked (kept forever: the follower never follows it again).
   Status RecordFork(const cairn::v1::ForkEvidence& evidence);
   // Every fork recorded, oldest first.
@@ -81,10 +83,13 @@ class ReplicaStore {
 
  private:
   Status Initialize();
+  Status AppendLocked(const std::vector<std::string>& entries,
+                      const cairn::v1::SignedCheckpoint& checkpoint);
 
   const std::string path_;
   const std::string log_id_;
   std::atomic<uint64_t> size_{0};
+  std::function<void()> on_append_;
 
   mutable absl::Mutex mutex_;  // one connection, used by the writer and the readers in turn
   SqliteDb db_ ABSL_GUARDED_BY(mutex_);

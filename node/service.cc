@@ -9,6 +9,7 @@
 #include <cstring>
 #include <limits>
 #include <thread>
+#include <unordered_set>
 #include <utility>
 
 #include "common/clock.h"
@@ -178,7 +179,9 @@ grpc::ServerUnaryReactor* LedgerService::Append(grpc::CallbackServerContext* con
     call->Finish(kExpired);
     return reactor;
   }
-  sequencer_.Submit(std::move(parsed).value(), std::move(call));
+  std::vector<ledger::ParsedEvent> events;
+  events.push_back(std::move(parsed).value());
+  SubmitWhenHeld(std::move(events), std::move(call), /*batch=*/false);
   return reactor;
 }
 
@@ -231,8 +234,50 @@ grpc::ServerUnaryReactor* LedgerService::AppendBatch(grpc::CallbackServerContext
     call->Finish(kExpired);
     return reactor;
   }
-  sequencer_.SubmitBatch(std::move(events), std::move(call));
+  SubmitWhenHeld(std::move(events), std::move(call), /*batch=*/true);
   return reactor;
+}
+
+void LedgerService::SubmitWhenHeld(std::vector<ledger::ParsedEvent> events,
+                                   std::unique_ptr<AppendCall> call, bool batch) {
+  std::vector<Reference> refs;
+  if (wait_ != nullptr) {
+    std::unordered_set<std::string> own_ids;
+    for (const auto& event : events) own_ids.insert(event.id_hex);
+    for (size_t i = 0; i < events.size(); ++i) {
+      for (Reference& ref : ReferencesOf(events[i].body)) {
+        if (own_ids.count(ref.event_id_hex) != 0) continue;
+        if (batch) ref.field = "events[" + std::to_string(i) + "]: " + ref.field;
+        refs.push_back(std::move(ref));
+      }
+    }
+  }
+  if (!refs.empty()) {
+    auto missing = wait_->Missing(refs);
+    if (!missing.ok()) return call->Finish(missing.status());
+    refs = std::move(missing).value();
+  }
+  auto submit = [this, batch](std::vector<ledger::ParsedEvent> ready,
+                              std::unique_ptr<AppendCall> c) {
+    if (batch) {
+      sequencer_.SubmitBatch(std::move(ready), std::move(c));
+    } else {
+      sequencer_.Submit(std::move(ready.front()), std::move(c));
+    }
+  };
+  if (refs.empty()) return submit(std::move(events), std::move(call));
+  // Parked until the events referred to arrive by replication, or the wait ends.
+  call->log().Set("waited_for", refs.front().event_id_hex);
+  struct Held {
+    std::vector<ledger::ParsedEvent> events;
+    std::unique_ptr<AppendCall> call;
+  };
+  auto held = std::make_shared<Held>(Held{std::move(events), std::move(call)});
+  const auto deadline = held->call->deadline();
+  wait_->Park(std::move(refs), deadline, [held, submit](Status status) {
+    if (!status.ok()) return held->call->Finish(status);
+    submit(std::move(held->events), std::move(held->call));
+  });
 }
 
 grpc::Status LedgerService::GetEvent(grpc::ServerContext* context,

@@ -20,6 +20,7 @@
 #include "common/clock.h"
 #include "node/logging.h"
 #include "node/replica_store.h"
+#include "node/replication_wait.h"
 #include "node/sequencer.h"
 #include "node/storage.h"
 
@@ -72,6 +73,9 @@ class LedgerService final
   // The verified replicas this node holds, which Trace follows a lineage through. Call before
   // the service is registered; the stores must outlive it.
   void set_replicas(std::vector<const ReplicaStore*> replicas) { replicas_ = std::move(replicas); }
+  // Appends that refer to events not yet held wait in `wait` (may be null: refused at once by
+  // the custody check). Call before the service is registered; `wait` must outlive it.
+  void set_replication_wait(ReplicationWait* wait) { wait_ = wait; }
 
   // Graceful stop, first half: from now on every new request is answered UNAVAILABLE. Thread-safe.
   void StopAccepting();
@@ -83,6 +87,10 @@ class LedgerService final
  private:
   // One Append or AppendBatch call from arrival to its answer (service.cc).
   class AppendCall;
+  // Submits `events` for `call` to the sequencer, after waiting in wait_ for the events they refer
+  // to that this node does not hold yet (ids of `events` themselves excepted).
+  void SubmitWhenHeld(std::vector<ledger::ParsedEvent> events, std::unique_ptr<AppendCall> call,
+                      bool batch);
 
   Storage& storage_;
   Sequencer& sequencer_;
@@ -92,6 +100,7 @@ class LedgerService final
   const Clock& clock_;
   const uint64_t max_message_bytes_;
   std::vector<const ReplicaStore*> replicas_;
+  ReplicationWait* wait_ = nullptr;
   Gate gate_;
 };
 

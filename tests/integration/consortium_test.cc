@@ -13,6 +13,7 @@
 
 #include "cairn/v1/federation.grpc.pb.h"
 #include "tests/integration/harness.h"
+#include "tests/integration/tcp_proxy.h"
 
 namespace cairn::itest {
 namespace {
@@ -51,6 +52,14 @@ class ConsortiumTest : public ::testing::Test {
     for (size_t i = 0; i < 3; ++i) Start(i);
   }
 
+  // Restarts node `i` with its link to node `j` through `link`, and `extra` config lines.
+  void Reroute(size_t i, size_t j, const TcpProxy& link, const std::string& extra = "") {
+    ASSERT_EQ(nodes_[i].Terminate(), 0);
+    std::string text = ReadFile(config_path(i));
+    text.replace(text.find(addresses_[j]), addresses_[j].size(), link.address());
+    WriteFile(config_path(i), extra + text);
+    Start(i);
+  }
   std::string config_path(size_t i) const {
     return dir_ / (std::string(kMembers[i].name) + ".toml");
   }
@@ -94,15 +103,16 @@ class ConsortiumTest : public ::testing::Test {
     return status;
   }
   // Waits (up to 30 s) until node `i` holds at least `size` entries of `log_id`.
-  bool WaitForReplica(size_t i, const std::string& log_id, uint64_t size) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (std::chrono::steady_clock::now() < deadline) {
+  bool WaitForReplica(size_t i, const std::string& log_id, uint64_t size,
+                      std::chrono::milliseconds wait = std::chrono::seconds(30)) {
+    const auto deadline = std::chrono::steady_clock::now() + wait;
+    do {
       const auto status = Status(i);
       for (const auto& replica : status.replicas()) {
         if (replica.log_id() == log_id && replica.size() >= size) return true;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
+    } while (std::chrono::steady_clock::now() < deadline);
     return false;
   }
 
@@ -188,6 +198,51 @@ TEST_F(ConsortiumTest, APakistanConsignmentCrossesThreeNodesAndVerifiesFromTheBu
   const RunResult again = Cairn({"verify", "--node", addresses_[kRefiner], "--lot",
                                  "us-usm:NDPR-2026-001", "--registry", world_->registry_path()});
   EXPECT_EQ(again.exit_code, 0) << again.out << again.err;
+}
+
+TEST_F(ConsortiumTest, AReceiptOfADispatchNotYetReplicatedWaitsForItThenSucceedsOrFails) {
+  TcpProxy link(addresses_[kMine]);  // the refiner's view of the mine's log, slowed at will
+  Reroute(kRefiner, kMine, link, "replication_wait_ms = 1500\n");
+  Submit(kMine, "pk-fwo", R"({"extraction": {"lot_id": "pk-fwo:CHG-2026-002", "site": {"id":
+      "pk-fwo-chagai-01", "name": "Chagai", "country": "PK"}, "material": "REE concentrate",
+      "mass_g": "25000000", "composition_ppm": {"Nd": 61700, "Pr": 19900}}})");
+  ASSERT_TRUE(WaitForReplica(kRefiner, "pk-fwo-log", 1));
+  link.Pause();
+  const std::string first =
+      Submit(kMine, "pk-fwo", DispatchJson("us-usm", "pk-fwo:CHG-2026-002", 10'000'000));
+  // The receipt reaches the refiner before the dispatch does: it waits, and once the link
+  // carries the dispatch it is appended.
+  RunResult receipt;
+  std::thread submitter([&] {
+    receipt = TrySubmit(kRefiner, "us-usm", ReceiptJson(first, "pk-fwo:CHG-2026-002", 10'000'000));
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  EXPECT_FALSE(WaitForReplica(kRefiner, "pk-fwo-log", 2, std::chrono::milliseconds(1)))
+      << "the refiner holds the dispatch before the link resumes";
+  link.Resume();
+  submitter.join();
+  EXPECT_EQ(receipt.exit_code, 0) << receipt.err;
+
+  // A dispatch that never arrives in time: refused once the wait ends, naming the event and the
+  // logs searched, and nothing is written.
+  link.Pause();
+  const std::string second =
+      Submit(kMine, "pk-fwo", DispatchJson("us-usm", "pk-fwo:CHG-2026-002", 5'000'000));
+  const RunResult late =
+      TrySubmit(kRefiner, "us-usm", ReceiptJson(second, "pk-fwo:CHG-2026-002", 5'000'000));
+  EXPECT_NE(late.exit_code, 0);
+  EXPECT_NE(late.err.find("FAILED_PRECONDITION"), std::string::npos) << late.err;
+  EXPECT_NE(late.err.find("Receipt.dispatch_event_id: event " + second), std::string::npos)
+      << late.err;
+  EXPECT_NE(late.err.find("pk-fwo-log"), std::string::npos) << late.err;
+  EXPECT_NE(late.err.find("1500 ms"), std::string::npos) << late.err;
+  EXPECT_EQ(Status(kRefiner).size(), 1u) << "only the first receipt is in the refiner's log";
+  link.Resume();
+  // Once replicated, the same receipt is appended.
+  ASSERT_TRUE(WaitForReplica(kRefiner, "pk-fwo-log", 3));
+  const RunResult now =
+      TrySubmit(kRefiner, "us-usm", ReceiptJson(second, "pk-fwo:CHG-2026-002", 5'000'000));
+  EXPECT_EQ(now.exit_code, 0) << now.err;
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include "ledger/log_verifier.h"
 #include "ledger/merkle.h"
 #include "tests/integration/harness.h"
+#include "tests/integration/tcp_proxy.h"
 #include "tests/unit/test_world.h"
 
 namespace cairn::itest {
@@ -213,6 +214,12 @@ class FollowerTest : public FederationTest {
                   "\"\n"
                   "logs = [\"demo-log\"]\n");
   }
+  // Points the follower's [[peer]] at `address` (a TcpProxy in front of the leader).
+  void FollowThrough(const std::string& address) {
+    std::string text = ReadFile(follower_config());
+    text.replace(text.find(leader_address_), leader_address_.size(), address);
+    WriteFile(follower_config(), text);
+  }
   void StartLeader() {
     std::string error;
     ASSERT_TRUE(world_->node().Start(world_->config_path(), &error)) << error;
@@ -405,6 +412,47 @@ TEST_F(FollowerTest, ALeaderThatRewroteItsHistoryIsRecordedAsAForkAndNeverFollow
   EXPECT_EQ(status.forks_size(), 1);
   EXPECT_EQ(status.replicas(0).state(), "stopped");
   EXPECT_EQ(status.replicas(0).size(), 10u);
+}
+
+TEST_F(FollowerTest, APartitionHealsAndTheReplicaCatchesUpWithNothingMissingOrDoubled) {
+  TcpProxy link(leader_address_);
+  FollowThrough(link.address());
+  AppendExtractions(10, "P");
+  StartFollower();
+  ASSERT_TRUE(WaitForReplica(10));
+  link.Cut();  // the network between the two nodes goes away
+  AppendExtractions(20, "Q");
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (FollowerStatus().replicas(0).state() == "following" &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  auto status = FollowerStatus();
+  EXPECT_NE(status.replicas(0).state(), "following");
+  EXPECT_NE(status.replicas(0).last_error(), "");
+  EXPECT_EQ(status.replicas(0).size(), 10u) << "nothing arrives through a cut link";
+  link.Restore();
+  ASSERT_TRUE(WaitForReplica(30)) << FollowerStatus().DebugString();
+  EXPECT_EQ(FollowerStatus().replicas(0).state(), "following");
+  EXPECT_EQ(follower_.Terminate(), 0);
+  EXPECT_EQ(ReplicaEntries(), LeaderEntries());
+}
+
+TEST_F(FollowerTest, AnEntryAlteredInTransitIsRefusedAndReplicationRecovers) {
+  TcpProxy link(leader_address_);
+  FollowThrough(link.address());
+  AppendExtractions(10, "F");
+  StartFollower();
+  ASSERT_TRUE(WaitForReplica(10));
+  // One bit flipped well inside the stream that will carry the next 100 entries (~60 KB).
+  link.FlipByte(20'000);
+  AppendExtractions(100, "G");
+  ASSERT_TRUE(WaitForReplica(110)) << FollowerStatus().DebugString();
+  EXPECT_EQ(follower_.Terminate(), 0);
+  EXPECT_EQ(ReplicaEntries(), LeaderEntries()) << "the altered bytes were never stored";
+  // The altered message was refused, and the stream opened again.
+  const std::string log = ReadFile(follower_.stderr_path());
+  EXPECT_NE(log.find("replication stream ended"), std::string::npos) << log;
 }
 
 }  // namespace
