@@ -10,10 +10,12 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "cairn/v1/federation.grpc.pb.h"
 #include "client/bundle_io.h"
 #include "client/node_client.h"
 #include "client/verify.h"
 #include "keys/registry.h"
+#include "ledger/federated_view.h"
 #include "ledger/log_verifier.h"
 #include "ledger/merkle.h"
 
@@ -63,10 +65,94 @@ uint64_t CountEntriesPast(NodeClient& client, uint64_t size) {
   return past;
 }
 
+// Another log the node holds (a verified replica), read whole through Federation.Follow.
+struct FetchedLog {
+  std::string log_id;
+  cairn::v1::SignedCheckpoint checkpoint;
+  std::vector<std::string> entries;
+};
+
+// The logs the node holds besides its own, each as of its latest checkpoint there. A node that
+// follows no peer (or predates federation) holds none.
+Result<std::vector<FetchedLog>> FetchOtherLogs(NodeClient& client, const VerifyLogOptions& opt) {
+  auto stub = cairn::v1::Federation::NewStub(client.channel());
+  cairn::v1::NodeStatus status;
+  {
+    grpc::ClientContext context;
+    client.Prepare(context);
+    const grpc::Status s = stub->GetStatus(&context, cairn::v1::GetStatusRequest(), &status);
+    if (s.error_code() == grpc::StatusCode::UNIMPLEMENTED) return std::vector<FetchedLog>();
+    if (!s.ok()) return client.FromGrpc(s);
+  }
+  std::vector<FetchedLog> logs;
+  for (const auto& replica : status.replicas()) {
+    if (replica.size() == 0) continue;
+    FetchedLog log{replica.log_id(), {}, {}};
+    cairn::v1::FollowRequest request;
+    request.set_log_id(replica.log_id());
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(opt.node.timeout_s) +
+                         std::chrono::milliseconds(replica.size() / 10));
+    auto reader = stub->Follow(&context, request);
+    cairn::v1::FollowResponse message;
+    uint64_t size = 0;
+    bool have_checkpoint = false;
+    while (reader->Read(&message)) {
+      if (message.has_checkpoint() && !have_checkpoint) {
+        log.checkpoint = message.checkpoint();
+        cairn::v1::Checkpoint parsed;
+        if (!parsed.ParseFromString(log.checkpoint.checkpoint())) {
+          return DataLoss("the node's checkpoint of " + log.log_id + " does not parse");
+        }
+        size = parsed.size();
+        have_checkpoint = true;
+      } else if (message.has_entry()) {
+        log.entries.push_back(message.entry().entry());
+      }
+      if (have_checkpoint && log.entries.size() >= size) break;
+    }
+    context.TryCancel();
+    (void)reader->Finish();
+    if (!have_checkpoint || log.entries.size() < size) {
+      return Unavailable("the node served " + std::to_string(log.entries.size()) + " of the " +
+                         std::to_string(size) + " entries of its replica of " + log.log_id);
+    }
+    logs.push_back(std::move(log));
+  }
+  return logs;
+}
+
+nlohmann::json VerdictJson(const std::string& log_id, const ledger::LogVerdict& v) {
+  nlohmann::json j = {{"log_id", log_id},
+                      {"verified", !v.bad_index.has_value()},
+                      {"entries_checked", v.entries_checked},
+                      {"root_hash", v.root_hex}};
+  if (v.bad_index) {
+    j["bad_index"] = *v.bad_index;
+    j["problem"] = v.problem.message();
+    j["problem_code"] = StatusCodeName(v.problem.code());
+  }
+  return j;
+}
+
+int VerdictCode(const ledger::LogVerdict& v) {
+  if (!v.bad_index) return kExitOk;
+  return v.unknown_key || v.problem.code() == StatusCode::kNotFound ? kExitIncomplete
+                                                                    : kExitIntegrity;
+}
+
+// Prints the verdicts (the node's own log first, then the other logs it holds) and returns the
+// exit code: 1 if any log failed, else 4 if any lacked evidence, else 0.
 int FinishLog(const VerifyLogOptions& opt, const std::string& log_id, const ledger::LogVerdict& v,
+              const std::vector<std::pair<std::string, ledger::LogVerdict>>& others = {},
               uint64_t entries_past = 0) {
   const bool ok = !v.bad_index.has_value();
-  const int code = ok ? kExitOk : (v.unknown_key ? kExitIncomplete : kExitIntegrity);
+  int code = VerdictCode(v);
+  for (const auto& [other_id, other] : others) {
+    const int c = VerdictCode(other);
+    if (c == kExitIntegrity || (c == kExitIncomplete && code == kExitOk)) code = c;
+  }
   if (opt.json) {
     nlohmann::json j = {{"verified", ok},
                         {"log_id", log_id},
@@ -79,8 +165,13 @@ int FinishLog(const VerifyLogOptions& opt, const std::string& log_id, const ledg
       j["problem"] = v.problem.message();
       j["problem_code"] = StatusCodeName(v.problem.code());
     }
+    nlohmann::json other_logs = nlohmann::json::array();
+    for (const auto& [other_id, other] : others) other_logs.push_back(VerdictJson(other_id, other));
+    j["other_logs"] = other_logs;
     std::cout << j.dump(2) << "\n";
-  } else if (ok) {
+    return code;
+  }
+  if (ok) {
     std::cout << "verified: log " << log_id << ", " << v.entries_checked
               << " entries; every signature, chain link and custody rule holds; root " << v.root_hex
               << " matches the signed checkpoint\n";
@@ -90,8 +181,21 @@ int FinishLog(const VerifyLogOptions& opt, const std::string& log_id, const ledg
                    "were not checked (the log may have grown since the node signed)\n";
     }
   } else {
-    std::cout << (code == kExitIncomplete ? "INCOMPLETE" : "FAILED") << ": log " << log_id
+    std::cout << (VerdictCode(v) == kExitIncomplete ? "INCOMPLETE" : "FAILED") << ": log " << log_id
               << " entry " << *v.bad_index << ": " << v.problem.message() << "\n";
+  }
+  for (const auto& [other_id, other] : others) {
+    if (!other.bad_index) {
+      std::cout
+          << "verified: log " << other_id << " (held by the node), " << other.entries_checked
+          << " entries; every signature, chain link and custody rule holds, against the other "
+             "logs; root "
+          << other.root_hex << " matches its signed checkpoint\n";
+    } else {
+      std::cout << (VerdictCode(other) == kExitIncomplete ? "INCOMPLETE" : "FAILED") << ": log "
+                << other_id << " (held by the node) entry " << *other.bad_index << ": "
+                << other.problem.message() << "\n";
+    }
   }
   return code;
 }
@@ -135,8 +239,20 @@ int VerifyLog(const VerifyLogOptions& opt) {
     }
     saved = std::move(checked).value();
   }
+  // The other logs the node holds: this log's events refer to theirs (a receipt of the mine's
+  // dispatch), and each of them is verified too, against the others.
+  auto fetched = FetchOtherLogs(client, opt);
+  if (!fetched.ok()) {
+    std::cerr << "cairn verify: " << fetched.status().ToString() << "\n";
+    return kExitUsage;
+  }
+  ledger::MemoryLogs others;
+  for (const FetchedLog& log : *fetched) others.Add(log.log_id, log.entries);
+  std::vector<std::string> own_entries;  // kept only for the other logs' verification
+  const auto own_view = others.Except(checkpoint.log_id());
   ledger::CompactRange saved_prefix;  // the first saved->size() entries served
-  ledger::LogVerifier verifier(checkpoint.log_id(), *registry);
+  ledger::LogVerifier verifier(checkpoint.log_id(), *registry,
+                               fetched->empty() ? nullptr : own_view.get());
   // Fetch exactly the entries the checkpoint covers, even if the log grows meanwhile.
   if (checkpoint.size() > 0) {
     cairn::v1::GetEntriesRequest request;
@@ -158,6 +274,7 @@ int VerifyLog(const VerifyLogOptions& opt) {
         context.TryCancel();
         break;
       }
+      if (!fetched->empty()) own_entries.push_back(std::move(*record.mutable_entry()));
       if ((record.index() + 1) % step == 0) {
         std::cerr << "verify: " << record.index() + 1 << "/" << checkpoint.size() << " entries\n";
       }
@@ -169,6 +286,18 @@ int VerifyLog(const VerifyLogOptions& opt) {
     }
   }
   ledger::LogVerdict verdict = verifier.Finish(signed_checkpoint);
+  std::vector<std::pair<std::string, ledger::LogVerdict>> other_verdicts;
+  if (!fetched->empty()) {
+    others.Add(checkpoint.log_id(), own_entries);
+    own_entries.clear();
+    for (const FetchedLog& log : *fetched) {
+      const auto view = others.Except(log.log_id);
+      ledger::LogVerifier other(log.log_id, *registry, view.get());
+      for (size_t i = 0; i < log.entries.size() && other.Add(i, log.entries[i]); ++i) {
+      }
+      other_verdicts.emplace_back(log.log_id, other.Finish(log.checkpoint));
+    }
+  }
   if (saved && !verdict.bad_index) {
     const Status extends = CheckExtends(*saved, checkpoint, saved_prefix);
     if (extends.code() == StatusCode::kInvalidArgument) {
@@ -182,7 +311,7 @@ int VerifyLog(const VerifyLogOptions& opt) {
     }
   }
   const uint64_t past = verdict.bad_index ? 0 : CountEntriesPast(client, checkpoint.size());
-  return FinishLog(opt, checkpoint.log_id(), verdict, past);
+  return FinishLog(opt, checkpoint.log_id(), verdict, other_verdicts, past);
 }
 
 void AddVerifyLogFlags(CLI::App& cmd, VerifyLogOptions& opt) {

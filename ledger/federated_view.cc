@@ -2,6 +2,9 @@
 
 #include <utility>
 
+#include "cairn/v1/log.pb.h"
+#include "ledger/event.h"
+
 namespace cairn::ledger {
 
 std::optional<LotRecord> LotCreatedBy(const cairn::v1::EventBody& body, const std::string& lot_id,
@@ -26,6 +29,58 @@ std::optional<ShipmentRecord> ShipmentOf(const cairn::v1::EventBody& body,
   ShipmentRecord shipment{event_id_hex, body.author(), body.dispatch().recipient(), {}, false};
   for (const auto& lm : body.dispatch().lots()) shipment.lots[lm.lot_id()] = lm.mass_g();
   return shipment;
+}
+
+void MemoryLogs::Add(const std::string& log_id, const std::vector<std::string>& entries) {
+  log_ids_.push_back(log_id);
+  cairn::v1::LogEntry entry;
+  for (const std::string& bytes : entries) {
+    cairn::v1::EventBody body;
+    if (!entry.ParseFromString(bytes) || !body.ParseFromString(entry.event().body())) continue;
+    const std::string id = ToHex(EventId(entry.event().body()));
+    for (const auto& [lot_id, use] : LotsNamedBy(body)) {
+      if (use != LotUse::kCreated) continue;
+      if (auto lot = LotCreatedBy(body, *lot_id, id))
+        lots_.emplace(*lot_id, std::make_pair(log_id, *lot));
+    }
+    events_.emplace(id, Event{log_id, std::move(body)});
+  }
+}
+
+class MemoryLogs::View final : public OtherLogs {
+ public:
+  View(const MemoryLogs& logs, std::string except) : logs_(logs), except_(std::move(except)) {}
+
+  Result<std::optional<cairn::v1::EventBody>> FindEventBody(const std::string& id) override {
+    auto it = logs_.events_.find(id);
+    if (it == logs_.events_.end() || it->second.log_id == except_) return Missing("event " + id);
+    return std::optional<cairn::v1::EventBody>(it->second.body);
+  }
+  Result<std::optional<LotRecord>> FindLot(const std::string& lot_id) override {
+    auto it = logs_.lots_.find(lot_id);
+    // A lot no log at hand created: unknown (whether it may be created, or was never made). Only
+    // a missing event makes the evidence incomplete: a lot from an unfetched log reaches this log
+    // through a receipt, whose dispatch is reported missing first.
+    if (it == logs_.lots_.end() || it->second.first == except_) return std::optional<LotRecord>();
+    return std::optional<LotRecord>(it->second.second);
+  }
+
+ private:
+  Status Missing(const std::string& what) const {
+    std::string held;
+    for (const std::string& id : logs_.log_ids_) {
+      if (id != except_) held += (held.empty() ? "" : ", ") + id;
+    }
+    return NotFound(what + " is in none of the other logs at hand (" +
+                    (held.empty() ? std::string("none") : held) + ")");
+  }
+
+  const MemoryLogs& logs_;
+  const std::string except_;
+};
+
+std::unique_ptr<OtherLogs> MemoryLogs::Except(const std::string& log_id) const {
+  return std::make_unique<View>(*this, log_id);
 }
 
 Result<bool> FederatedView::HasEvent(const std::string& event_id_hex) {

@@ -13,8 +13,12 @@
 // Not thread-safe; `home` and `others` must outlive it.
 #pragma once
 
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "ledger/custody.h"
 
@@ -39,6 +43,32 @@ std::optional<LotRecord> LotCreatedBy(const cairn::v1::EventBody& body, const st
 // The shipment a dispatch opens (not received), or nullopt when `body` is not a dispatch.
 std::optional<ShipmentRecord> ShipmentOf(const cairn::v1::EventBody& body,
                                          const std::string& event_id_hex);
+
+// Other logs held in memory: an auditor's copy of every log it fetched. An event it does not hold
+// is NOT_FOUND — evidence the auditor lacks (incomplete), not proof that it does not exist; a lot
+// none of them created is unknown. Not thread-safe.
+class MemoryLogs {
+ public:
+  // Adds the entries of `log_id` (serialized LogEntry, index order); entries that do not parse
+  // are skipped: the verification of their own log names them.
+  void Add(const std::string& log_id, const std::vector<std::string>& entries);
+  const std::vector<std::string>& log_ids() const { return log_ids_; }
+
+  // Every log added except `log_id`, as the other logs of `log_id`'s verification (an event of
+  // the log itself must come from its own earlier entries, never from this copy). Valid while
+  // this MemoryLogs lives.
+  std::unique_ptr<OtherLogs> Except(const std::string& log_id) const;
+
+ private:
+  class View;
+  struct Event {
+    std::string log_id;
+    cairn::v1::EventBody body;
+  };
+  std::map<std::string, Event> events_;                            // id hex -> event
+  std::map<std::string, std::pair<std::string, LotRecord>> lots_;  // lot id -> (log, creation)
+  std::vector<std::string> log_ids_;
+};
 
 class FederatedView final : public CustodyView {
  public:

@@ -64,11 +64,40 @@ grpc::Status FederationService::Follow(grpc::ServerContext* context,
   if (!pass.admitted()) return log.Finish(Unavailable("cairnd is shutting down"));
   log.Set("log_id", request->log_id());
   log.Set("from_index", request->from_index());
+  // The node's own log, or a verified replica it holds (so that an auditor, or a node that does
+  // not reach the log's own node, can read every log of the lineage from one node).
+  const ReplicaStore* replica = nullptr;
   if (request->log_id() != log_id_) {
-    return log.Finish(NotFound("FollowRequest.log_id: this node holds no log " + request->log_id() +
-                               " (it serves log " + log_id_ + ")"));
+    for (const auto& follower : followers_) {
+      if (follower->options().log_id == request->log_id()) replica = &follower->store();
+    }
+    if (replica == nullptr) {
+      std::string held = log_id_;
+      for (const auto& follower : followers_) held += ", " + follower->options().log_id;
+      return log.Finish(NotFound("FollowRequest.log_id: this node holds no log " +
+                                 request->log_id() + " (it holds " + held + ")"));
+    }
   }
-  cairn::v1::SignedCheckpoint checkpoint = sequencer_.LatestCheckpoint();
+  const auto latest = [&](uint64_t above, absl::Time deadline) {
+    if (replica == nullptr) return sequencer_.WaitForCheckpointAbove(above, deadline);
+    return replica->WaitForSizeAbove(above, deadline).value_or(cairn::v1::SignedCheckpoint());
+  };
+  const auto read_page = [&](uint64_t begin, uint64_t end) -> Result<std::vector<StoredEntry>> {
+    if (replica == nullptr) return storage_.ReadEntries(begin, end, kPageBytes);
+    CAIRN_ASSIGN_OR_RETURN(auto found, replica->ReadEntries(begin, end, kPageBytes));
+    std::vector<StoredEntry> page(found.size());
+    for (size_t i = 0; i < found.size(); ++i) {
+      page[i].index = found[i].index;
+      page[i].entry = std::move(found[i].entry);
+    }
+    return page;
+  };
+  if (replica != nullptr && !replica->checkpoint()) {
+    return log.Finish(Unavailable("FollowRequest.log_id: this node's replica of " +
+                                  request->log_id() + " holds no checkpoint yet"));
+  }
+  cairn::v1::SignedCheckpoint checkpoint =
+      replica == nullptr ? sequencer_.LatestCheckpoint() : *replica->checkpoint();
   uint64_t head = SizeOf(checkpoint);
   uint64_t next = request->from_index();
   if (next > head) {
@@ -89,7 +118,7 @@ grpc::Status FederationService::Follow(grpc::ServerContext* context,
     if (!writer->Write(message))
       return finish(grpc::Status(grpc::StatusCode::CANCELLED, "stream closed by the follower"));
     while (next < head) {
-      auto page = storage_.ReadEntries(next, head, kPageBytes);
+      auto page = read_page(next, head);
       if (!page.ok()) return finish(page.status());
       if (page->empty()) {
         return finish(DataLoss("entry " + std::to_string(next) + " of a checkpoint of size " +
@@ -110,8 +139,7 @@ grpc::Status FederationService::Follow(grpc::ServerContext* context,
       if (context->IsCancelled())
         return finish(grpc::Status(grpc::StatusCode::CANCELLED, "the follower cancelled"));
       if (gate_.closed()) return finish(Unavailable("cairnd is shutting down"));
-      checkpoint =
-          sequencer_.WaitForCheckpointAbove(head, absl::Now() + absl::FromChrono(kStopPoll));
+      checkpoint = latest(head, absl::Now() + absl::FromChrono(kStopPoll));
       const uint64_t size = SizeOf(checkpoint);
       if (size > head) {
         head = size;

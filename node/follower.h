@@ -73,6 +73,7 @@ class Follower {
   };
   State state() const;
   const FollowerOptions& options() const { return options_; }
+  const ReplicaStore& store() const { return store_; }
   // Proof of forks of the followed log (ReplicaStore::forks).
   std::vector<cairn::v1::ForkEvidence> forks() const { return store_.forks(); }
 

@@ -71,6 +71,9 @@ Status ReplicaStore::Initialize() {
   CAIRN_ASSIGN_OR_RETURN(find_event_,
                          Prepare(db, "SELECT idx, entry FROM entries WHERE event_id = ?"));
   CAIRN_ASSIGN_OR_RETURN(read_entry_, Prepare(db, "SELECT entry FROM entries WHERE idx = ?"));
+  CAIRN_ASSIGN_OR_RETURN(
+      read_range_,
+      Prepare(db, "SELECT idx, entry FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx"));
   CAIRN_ASSIGN_OR_RETURN(lot_entries_,
                          Prepare(db,
                                  "SELECT DISTINCT idx FROM lot_entries WHERE lot_id = ? "
@@ -204,6 +207,31 @@ Result<std::optional<ReplicaStore::Found>> ReplicaStore::FindEvent(const Hash& e
     const auto index = static_cast<uint64_t>(q.ColumnInt(0));
     if (index < size_.load()) return std::optional<Found>(Found{index, q.ColumnBlob(1)});
   }
+}
+
+Result<std::vector<ReplicaStore::Found>> ReplicaStore::ReadEntries(uint64_t start, uint64_t end,
+                                                                   size_t max_bytes) const {
+  absl::MutexLock lock(&mutex_);
+  Query q(db_.get(), read_range_.get());
+  q.Int(static_cast<int64_t>(start)).Int(static_cast<int64_t>(end));
+  std::vector<Found> found;
+  size_t bytes = 0;
+  while (bytes <= max_bytes) {
+    CAIRN_ASSIGN_OR_RETURN(const bool row, q.Next());
+    if (!row) break;
+    found.push_back({static_cast<uint64_t>(q.ColumnInt(0)), q.ColumnBlob(1)});
+    bytes += found.back().entry.size();
+  }
+  return found;
+}
+
+std::optional<cairn::v1::SignedCheckpoint> ReplicaStore::WaitForSizeAbove(
+    uint64_t size, absl::Time deadline) const {
+  absl::MutexLock lock(&mutex_);
+  const auto grown = [this, size]()
+                         ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) { return size_.load() > size; };
+  mutex_.AwaitWithDeadline(absl::Condition(&grown), deadline);
+  return checkpoint_;
 }
 
 Result<std::optional<std::string>> ReplicaStore::ReadEntry(uint64_t index) const {

@@ -19,6 +19,7 @@
 
 #include <absl/base/thread_annotations.h>
 #include <absl/synchronization/mutex.h>
+#include <absl/time/time.h>
 
 #include <atomic>
 #include <cstdint>
@@ -68,6 +69,13 @@ class ReplicaStore {
   };
   // The stored entry holding the event `event_id`, or nullopt.
   Result<std::optional<Found>> FindEvent(const Hash& event_id) const;
+  // Stored entries with start <= index < end in order, stopping once they exceed `max_bytes` in
+  // total (at least one is returned when any is in range).
+  Result<std::vector<Found>> ReadEntries(uint64_t start, uint64_t end, size_t max_bytes) const;
+  // The latest stored checkpoint once it covers more than `size` entries, or the latest at
+  // `deadline` (nullopt for an empty replica).
+  std::optional<cairn::v1::SignedCheckpoint> WaitForSizeAbove(uint64_t size,
+                                                              absl::Time deadline) const;
   // The stored entry at `index`, or nullopt.
   Result<std::optional<std::string>> ReadEntry(uint64_t index) const;
   // Indexes of the stored entries that name `lot_id` (LotsNamedBy), ascending.
@@ -88,7 +96,7 @@ class ReplicaStore {
 
   const std::string path_;
   const std::string log_id_;
-  std::atomic<uint64_t> size_{0};
+  std::atomic<uint64_t> size_{0};  // written under mutex_
   std::function<void()> on_append_;
 
   mutable absl::Mutex mutex_;  // one connection, used by the writer and the readers in turn
@@ -97,6 +105,7 @@ class ReplicaStore {
   SqliteStmt insert_lot_entry_ ABSL_GUARDED_BY(mutex_);
   SqliteStmt find_event_ ABSL_GUARDED_BY(mutex_);
   SqliteStmt read_entry_ ABSL_GUARDED_BY(mutex_);
+  SqliteStmt read_range_ ABSL_GUARDED_BY(mutex_);
   SqliteStmt lot_entries_ ABSL_GUARDED_BY(mutex_);
   SqliteStmt lot_creator_ ABSL_GUARDED_BY(mutex_);
   SqliteStmt put_meta_ ABSL_GUARDED_BY(mutex_);
