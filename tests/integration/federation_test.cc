@@ -232,7 +232,7 @@ class FollowerTest : public FederationTest {
 
   cairn::v1::NodeStatus FollowerStatus() {
     auto stub = cairn::v1::Federation::NewStub(
-        grpc::CreateChannel(follower_.address(), grpc::InsecureChannelCredentials()));
+        grpc::CreateChannel(follower_.address(), follower_credentials_));
     grpc::ClientContext context;
     SetDeadline(context, 5);
     cairn::v1::NodeStatus status;
@@ -284,6 +284,8 @@ class FollowerTest : public FederationTest {
 
   std::string leader_address_;
   NodeProcess follower_;
+  std::shared_ptr<grpc::ChannelCredentials> follower_credentials_ =
+      grpc::InsecureChannelCredentials();
 };
 
 TEST_F(FollowerTest, AFollowerKeepsAVerifiedByteIdenticalReplicaAndReportsItsLag) {
@@ -453,6 +455,62 @@ TEST_F(FollowerTest, AnEntryAlteredInTransitIsRefusedAndReplicationRecovers) {
   // The altered message was refused, and the stream opened again.
   const std::string log = ReadFile(follower_.stderr_path());
   EXPECT_NE(log.find("replication stream ended"), std::string::npos) << log;
+}
+
+TEST_F(FollowerTest, UnderMutualTlsAPeerWithoutAConsortiumCertificateIsRefused) {
+  const TestPki pki = MakeTestPki(dir_ / "pki");
+  const TestPki rogue = MakeTestPki(dir_ / "rogue", "rogue");
+  const auto tls = [](const std::string& cert, const std::string& key, const std::string& ca) {
+    return "[tls]\ncert = \"" + cert + "\"\nkey = \"" + key + "\"\nca = \"" + ca +
+           "\"\nrequire_client_cert = true\n";
+  };
+  ASSERT_EQ(world_->node().Terminate(), 0);
+  WriteFile(world_->config_path(),
+            ReadFile(world_->config_path()) + tls(pki.node_cert, pki.node_key, pki.ca));
+  StartLeader();
+  grpc::SslCredentialsOptions client;
+  client.pem_root_certs = ReadFile(pki.ca);
+  client.pem_cert_chain = ReadFile(pki.client_cert);
+  client.pem_private_key = ReadFile(pki.client_key);
+  // Asking the follower: its certificate is the rogue CA's.
+  grpc::SslCredentialsOptions ask_rogue = client;
+  ask_rogue.pem_root_certs = ReadFile(rogue.ca);
+  follower_credentials_ = grpc::SslCredentials(ask_rogue);
+  const std::string plain = ReadFile(follower_config());
+  // The follower's certificate is of another CA (it trusts the consortium's, so it could read).
+  WriteFile(follower_config(), plain + tls(rogue.node_cert, rogue.node_key, pki.ca));
+  {
+    auto stub = cairn::v1::Ledger::NewStub(
+        grpc::CreateChannel("localhost:" + leader_address_.substr(leader_address_.find(':') + 1),
+                            grpc::SslCredentials(client)));
+    grpc::ClientContext context;
+    SetDeadline(context);
+    cairn::v1::AppendBatchRequest request;
+    const auto body = PakistanExtraction("pk-fwo:M-1");
+    const auto& k = world_->key(body.author());
+    *request.add_events() = ledger::SignEvent(body.SerializeAsString(), k.key_id, k.secret_key);
+    cairn::v1::AppendBatchResponse response;
+    ASSERT_TRUE(stub->AppendBatch(&context, request, &response).ok());
+  }
+  StartFollower();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  auto status = FollowerStatus();
+  while (status.replicas_size() == 1 && status.replicas(0).last_error().empty() &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    status = FollowerStatus();
+  }
+  ASSERT_EQ(status.replicas_size(), 1);
+  EXPECT_EQ(status.replicas(0).size(), 0u);
+  EXPECT_NE(status.replicas(0).state(), "following");
+  EXPECT_NE(status.replicas(0).last_error(), "") << status.DebugString();
+  ASSERT_EQ(follower_.Terminate(), 0);
+
+  // With a certificate of the consortium CA the same follower replicates.
+  follower_credentials_ = grpc::SslCredentials(client);
+  WriteFile(follower_config(), plain + tls(pki.node_cert, pki.node_key, pki.ca));
+  StartFollower();
+  EXPECT_TRUE(WaitForReplica(1)) << FollowerStatus().DebugString();
 }
 
 }  // namespace
