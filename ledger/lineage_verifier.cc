@@ -466,10 +466,18 @@ LineageReport VerifyLineage(const cairn::v1::EvidenceBundle& bundle,
     auto [it, inserted] = checkpoints.emplace(log_id, LogCheckpoint{*checkpoint, *root});
     if (!inserted &&
         (it->second.checkpoint.size() != checkpoint->size() || it->second.root != *root)) {
-      findings.push_back({Severity::kIntegrity, "checkpoint", "", "",
-                          "log " + log_id +
-                              ": the bundle carries two different checkpoints and no "
-                              "consistency proof between them"});
+      const bool same_size = it->second.checkpoint.size() == checkpoint->size();
+      findings.push_back(
+          {Severity::kIntegrity, "checkpoint", "", "",
+           "log " + log_id + ": " +
+               (same_size ? "forked: two checkpoints of size " +
+                                std::to_string(checkpoint->size()) + ", both signed by the log's " +
+                                "key, with roots " + ToHex(it->second.root) + " and " +
+                                ToHex(*root) + " (fork evidence; no lineage through it stands)"
+                          : std::string("the bundle carries two different checkpoints (sizes ") +
+                                std::to_string(it->second.checkpoint.size()) + " and " +
+                                std::to_string(checkpoint->size()) +
+                                ") and no consistency proof between them: a possible fork")});
     }
   }
   report.logs = checkpoints.size();

@@ -133,6 +133,7 @@ void AddNodeFlags(CLI::App& app, NodeFlags& flags) {
       "  replica_dir = \"node.db.replicas\"             # default: db + \".replicas\"\n"
       "  replication_wait_ms = 5000                   # an append waits this long for an event\n"
       "                                               # of another log it refers to\n"
+      "  gossip_interval_ms = 1000                    # checkpoints exchanged with each peer\n"
       "  [tls]                                        # optional; plaintext without it\n"
       "  cert = \"tls/node.crt\"\n"
       "  key = \"tls/node.key\"\n"
@@ -299,6 +300,11 @@ Status ApplyConfigToml(std::string_view text, const std::string& source,
         return InvalidArgument(Where(source, key, node) + "want an integer 0..3600000");
       }
       config.replication_wait_ms = static_cast<uint64_t>(*node.value<int64_t>());
+    } else if (key == "gossip_interval_ms") {
+      if (!node.is_integer() || *node.value<int64_t>() < 50 || *node.value<int64_t>() > 3'600'000) {
+        return InvalidArgument(Where(source, key, node) + "want an integer 50..3600000");
+      }
+      config.gossip_interval_ms = static_cast<uint64_t>(*node.value<int64_t>());
     } else if (key == "replica_dir") {
       std::string value;
       CAIRN_RETURN_IF_ERROR(WantString(source, key, node, value));
@@ -313,11 +319,12 @@ Status ApplyConfigToml(std::string_view text, const std::string& source,
       }
       config.audit = *node.value<bool>();
     } else {
-      return InvalidArgument(Where(source, key, node) +
-                             "unknown key (known: listen, db, log_id, node_key, "
-                             "node_key_passphrase_file, registry, participants, "
-                             "max_message_bytes, writer_nice, log_level, "
-                             "audit, replica_dir, replication_wait_ms, [tls], [[peer]])");
+      return InvalidArgument(
+          Where(source, key, node) +
+          "unknown key (known: listen, db, log_id, node_key, "
+          "node_key_passphrase_file, registry, participants, "
+          "max_message_bytes, writer_nice, log_level, "
+          "audit, replica_dir, replication_wait_ms, gossip_interval_ms, [tls], [[peer]])");
     }
   }
   return Status::Ok();

@@ -15,6 +15,7 @@
 //   replica_dir              = "node.db.replicas" where replicas of followed logs are kept
 //   replication_wait_ms      = 5000               how long an append waits for an event of
 //                                                 another log it refers to
+//   gossip_interval_ms       = 1000               how often checkpoints are exchanged with peers
 //   [tls], [[peer]]                               TLS files; logs followed, per peer
 //
 // Relative paths in the file resolve against the file's directory; relative paths given as flags
@@ -70,6 +71,8 @@ struct NodeConfig {
   // How long an append that refers to an event of another log waits for that event to be
   // replicated before it is refused (FAILED_PRECONDITION); 0 refuses at once.
   uint64_t replication_wait_ms = 5000;
+  // How often the node exchanges checkpoints with each peer (gossip; forks found in seconds).
+  uint64_t gossip_interval_ms = 1000;
 };
 
 // The command line: the config file, overrides for every key, and modes.

@@ -53,6 +53,28 @@ grpc::Status FederationService::GetStatus(grpc::ServerContext* context,
     if (state.last_contact_us > 0)
       *replica->mutable_last_contact() = FromMicros(state.last_contact_us);
   }
+  if (gossiper_ != nullptr) {
+    for (auto& fork : gossiper_->heard_forks()) *response->add_forks() = std::move(fork);
+  }
+  return log.Finish(grpc::Status::OK);
+}
+
+grpc::Status FederationService::ExchangeCheckpoints(grpc::ServerContext* context,
+                                                    const cairn::v1::Gossip* request,
+                                                    cairn::v1::Gossip* response) {
+  RequestLog log("ExchangeCheckpoints", context);
+  const Gate::Pass pass(gate_);
+  if (!pass.admitted()) return log.Finish(Unavailable("cairnd is shutting down"));
+  if (gossiper_ == nullptr) {
+    return log.Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "this node does not gossip"));
+  }
+  log.Set("from_log", request->log_id());
+  log.Set("checkpoints", request->checkpoints_size());
+  if (request->checkpoints_size() > 10000 || request->forks_size() > 10000) {
+    return log.Finish(InvalidArgument("Gossip: more than 10000 checkpoints or forks"));
+  }
+  gossiper_->Take(*request, "node of " + request->log_id() + " at " + context->peer());
+  *response = gossiper_->Snapshot();
   return log.Finish(grpc::Status::OK);
 }
 

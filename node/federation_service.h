@@ -14,6 +14,7 @@
 
 #include "cairn/v1/federation.grpc.pb.h"
 #include "node/follower.h"
+#include "node/gossip.h"
 #include "node/logging.h"
 #include "node/sequencer.h"
 #include "node/storage.h"
@@ -32,6 +33,12 @@ class FederationService final : public cairn::v1::Federation::Service {
                       grpc::ServerWriter<cairn::v1::FollowResponse>* writer) override;
   grpc::Status GetStatus(grpc::ServerContext* context, const cairn::v1::GetStatusRequest* request,
                          cairn::v1::NodeStatus* response) override;
+  grpc::Status ExchangeCheckpoints(grpc::ServerContext* context, const cairn::v1::Gossip* request,
+                                   cairn::v1::Gossip* response) override;
+
+  // The node's gossip (may stay null: ExchangeCheckpoints is then UNIMPLEMENTED). Call before the
+  // service is registered; it must outlive the service.
+  void set_gossiper(Gossiper* gossiper) { gossiper_ = gossiper; }
 
   // Graceful stop: new calls are answered UNAVAILABLE and open Follow streams end with
   // UNAVAILABLE within kStopPoll. Thread-safe.
@@ -50,6 +57,7 @@ class FederationService final : public cairn::v1::Federation::Service {
   const std::string log_id_;
   const uint64_t registry_version_;
   const std::vector<std::unique_ptr<Follower>>& followers_;
+  Gossiper* gossiper_ = nullptr;
   Gate gate_;
 };
 

@@ -107,8 +107,19 @@ void Follower::SetState(const std::string& state, const std::string& error) {
   if (!error.empty()) state_.last_error = error;
 }
 
+Status Follower::Halt(const cairn::v1::ForkEvidence& evidence) {
+  Status recorded;
+  if (store_.forks().empty()) recorded = store_.RecordFork(evidence);
+  halted_ = true;
+  SetState("stopped", "log " + options_.log_id + " forked (" + evidence.reason() +
+                          "); replication stopped; see cairn forks");
+  absl::MutexLock lock(&mutex_);
+  if (context_ != nullptr) context_->TryCancel();
+  return recorded;
+}
+
 void Follower::Run() {
-  if (permanent_) return;
+  if (permanent_ || halted_) return;
   std::mt19937_64 random(std::random_device{}());
   auto backoff = options_.min_backoff;
   while (true) {
@@ -124,6 +135,7 @@ void Follower::Run() {
       if (stopping_) return;
     }
     if (store_.size() > size_before) backoff = options_.min_backoff;  // progress: start over
+    if (halted_) return;                                              // Halt() set the state
     if (permanent_) {
       SetState("stopped", ended.message());
       LogFields(spdlog::level::err, {{"msg", "replication stopped"},

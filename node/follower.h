@@ -19,6 +19,7 @@
 #include <absl/synchronization/mutex.h>
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -74,6 +75,9 @@ class Follower {
   State state() const;
   const FollowerOptions& options() const { return options_; }
   const ReplicaStore& store() const { return store_; }
+  // Stops following for good on proof of a fork found elsewhere (gossip): records `evidence` in
+  // the replica (unless a fork is already recorded) and ends the stream. Thread-safe.
+  Status Halt(const cairn::v1::ForkEvidence& evidence);
   // Proof of forks of the followed log (ReplicaStore::forks).
   std::vector<cairn::v1::ForkEvidence> forks() const { return store_.forks(); }
 
@@ -102,10 +106,11 @@ class Follower {
 
   // Follower thread only.
   std::optional<ledger::LogVerifier> verifier_;
-  bool verifier_dirty_ = false;  // holds entries that were not stored
-  bool permanent_ = false;       // a problem retrying cannot fix (a fork, a failed store)
-  bool stream_checked_ = false;  // this stream's first larger checkpoint was proved consistent
-  std::vector<Hash> leaves_;     // of the stored entries
+  bool verifier_dirty_ = false;      // holds entries that were not stored
+  bool permanent_ = false;           // a problem retrying cannot fix (a fork, a failed store)
+  std::atomic<bool> halted_{false};  // Halt(): a fork proved elsewhere
+  bool stream_checked_ = false;      // this stream's first larger checkpoint was proved consistent
+  std::vector<Hash> leaves_;         // of the stored entries
   std::vector<std::string> pending_;
   std::optional<cairn::v1::SignedCheckpoint> target_;
   uint64_t target_size_ = 0;

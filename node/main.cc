@@ -34,6 +34,7 @@
 #include "node/config.h"
 #include "node/federation_service.h"
 #include "node/follower.h"
+#include "node/gossip.h"
 #include "node/other_logs.h"
 #include "node/replica_store.h"
 #include "node/replication_wait.h"
@@ -320,7 +321,14 @@ int Serve(const NodeConfig& config, const sigset_t& stop_signals) {
     }
     service.set_replication_wait(&*replication_wait);
   }
+  // Gossip: checkpoints exchanged with every peer, so that a fork is caught by every node.
+  std::vector<std::string> peer_addresses;
+  for (const auto& peer : config.peers) peer_addresses.push_back(peer.address);
+  Gossiper gossiper(sequencer, *registry, followers,
+                    GossipOptions{config.log_id, peer_addresses, peer_credentials,
+                                  std::chrono::milliseconds(config.gossip_interval_ms)});
   FederationService federation(**storage, sequencer, config.log_id, registry->version(), followers);
+  federation.set_gossiper(&gossiper);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -357,6 +365,7 @@ int Serve(const NodeConfig& config, const sigset_t& stop_signals) {
   }
   sequencer.Start();
   for (auto& follower : followers) follower->Start();
+  if (!config.audit) gossiper.Start();
   const std::string address = BoundAddress(config.listen, port);
   LogFields(spdlog::level::info, {{"msg", "serving"},
                                   {"log_id", config.log_id},
@@ -387,6 +396,7 @@ int Serve(const NodeConfig& config, const sigset_t& stop_signals) {
   });
   server->Wait();
   stopper.join();
+  gossiper.Stop();
   for (auto& follower : followers) follower->Stop();
   sequencer.Stop();  // answers anything still queued, then joins the writer
   LogFields(spdlog::level::info, {{"msg", "stopped"}, {"entries", sequencer.size()}});

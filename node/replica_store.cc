@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "ledger/event.h"
+#include "ledger/merkle.h"
 
 namespace cairn::node {
 
@@ -110,6 +111,7 @@ Status ReplicaStore::Initialize() {
         return DataLoss("replica " + path_ + ": the stored checkpoint does not parse");
       }
       checkpoint_ = std::move(checkpoint);
+      RememberRoot(*checkpoint_);
     }
   }
   CAIRN_ASSIGN_OR_RETURN(auto count,
@@ -171,7 +173,36 @@ Status ReplicaStore::AppendLocked(const std::vector<std::string>& entries,
   if (Status s = Exec(db, "COMMIT"); !s.ok()) return rollback(s);
   size_ = index;
   checkpoint_ = checkpoint;
+  RememberRoot(checkpoint);
   return Status::Ok();
+}
+
+void ReplicaStore::RememberRoot(const cairn::v1::SignedCheckpoint& signed_checkpoint) {
+  cairn::v1::Checkpoint parsed;
+  if (!parsed.ParseFromString(signed_checkpoint.checkpoint()) || parsed.root_hash().size() != 32) {
+    return;
+  }
+  Hash root{};
+  std::copy(parsed.root_hash().begin(), parsed.root_hash().end(), root.begin());
+  roots_[parsed.size()] = root;
+}
+
+Result<Hash> ReplicaStore::RootAt(uint64_t size) const {
+  {
+    absl::MutexLock lock(&mutex_);
+    if (auto it = roots_.find(size); it != roots_.end()) return it->second;
+  }
+  if (size > size_.load()) {
+    return OutOfRange("replica of " + log_id_ + " holds " + std::to_string(size_.load()) +
+                      " entries, not " + std::to_string(size));
+  }
+  std::vector<Hash> leaves;
+  leaves.reserve(size);
+  CAIRN_RETURN_IF_ERROR(ScanEntries([&](uint64_t index, const std::string& entry) {
+    if (index < size) leaves.push_back(ledger::LeafHash(entry));
+    return Status::Ok();
+  }));
+  return ledger::RootOf(leaves);
 }
 
 Status ReplicaStore::Append(const std::vector<std::string>& entries,

@@ -24,6 +24,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -76,6 +77,9 @@ class ReplicaStore {
   // `deadline` (nullopt for an empty replica).
   std::optional<cairn::v1::SignedCheckpoint> WaitForSizeAbove(uint64_t size,
                                                               absl::Time deadline) const;
+  // The Merkle root of the first `size` stored entries (size <= size()). From the stored
+  // checkpoints seen since the store was opened when one has that size, else computed.
+  Result<Hash> RootAt(uint64_t size) const;
   // The stored entry at `index`, or nullopt.
   Result<std::optional<std::string>> ReadEntry(uint64_t index) const;
   // Indexes of the stored entries that name `lot_id` (LotsNamedBy), ascending.
@@ -93,6 +97,8 @@ class ReplicaStore {
   Status Initialize();
   Status AppendLocked(const std::vector<std::string>& entries,
                       const cairn::v1::SignedCheckpoint& checkpoint);
+  void RememberRoot(const cairn::v1::SignedCheckpoint& signed_checkpoint)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
 
   const std::string path_;
   const std::string log_id_;
@@ -111,6 +117,7 @@ class ReplicaStore {
   SqliteStmt put_meta_ ABSL_GUARDED_BY(mutex_);
   std::optional<cairn::v1::SignedCheckpoint> checkpoint_ ABSL_GUARDED_BY(mutex_);
   std::vector<cairn::v1::ForkEvidence> forks_ ABSL_GUARDED_BY(mutex_);
+  std::map<uint64_t, Hash> roots_ ABSL_GUARDED_BY(mutex_);  // of checkpoints stored, by size
 };
 
 }  // namespace cairn::node

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
@@ -243,6 +244,74 @@ TEST_F(ConsortiumTest, AReceiptOfADispatchNotYetReplicatedWaitsForItThenSucceeds
   const RunResult now =
       TrySubmit(kRefiner, "us-usm", ReceiptJson(second, "pk-fwo:CHG-2026-002", 5'000'000));
   EXPECT_EQ(now.exit_code, 0) << now.err;
+}
+
+TEST_F(ConsortiumTest, ALogThatRewritesItsHistoryIsCaughtAsAForkByEveryPeerAndFailsItsLineage) {
+  // The buyer does not follow the mine: it hears of the mine's log only through the refiner.
+  ASSERT_EQ(nodes_[kBuyer].Terminate(), 0);
+  std::string buyer = ReadFile(config_path(kBuyer));
+  const std::string mine_peer =
+      "[[peer]]\naddress = \"" + addresses_[kMine] + "\"\nlogs = [\"pk-fwo-log\"]\n";
+  buyer.erase(buyer.find(mine_peer), mine_peer.size());
+  WriteFile(config_path(kBuyer), buyer);
+  Start(kBuyer);
+
+  const auto extraction = [](const std::string& lot) {
+    return R"({"extraction": {"lot_id": ")" + lot + R"(", "site": {"id": "pk-fwo-chagai-01",
+        "name": "Chagai", "country": "PK"}, "material": "REE concentrate", "mass_g": "1000000",
+        "composition_ppm": {"Nd": 61700}}})";
+  };
+  Submit(kMine, "pk-fwo", extraction("pk-fwo:F-001"));
+  Submit(kMine, "pk-fwo", extraction("pk-fwo:F-002"));
+  ASSERT_TRUE(WaitForReplica(kRefiner, "pk-fwo-log", 2));
+
+  // The mine's operator restores an empty database and signs a different history of the same
+  // size with the same log key.
+  ASSERT_EQ(nodes_[kMine].Terminate(), 0);
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    std::remove((dir_ / (std::string("mine.db") + suffix)).c_str());
+  }
+  Start(kMine);
+  Submit(kMine, "pk-fwo", extraction("pk-fwo:F-901"));
+  Submit(kMine, "pk-fwo", extraction("pk-fwo:F-902"));
+
+  // Every peer holds the proof within seconds: the refiner, which follows the mine, and the
+  // buyer, which heard it from the refiner.
+  const auto forked = [&](size_t i) {
+    const auto status = Status(i);
+    for (const auto& fork : status.forks()) {
+      if (fork.log_id() == "pk-fwo-log") return true;
+    }
+    return false;
+  };
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  while (!(forked(kRefiner) && forked(kBuyer)) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_TRUE(forked(kRefiner)) << Status(kRefiner).DebugString();
+  ASSERT_TRUE(forked(kBuyer)) << Status(kBuyer).DebugString();
+  const RunResult forks = Cairn({"forks", "--node", addresses_[kBuyer], "--json"});
+  ASSERT_EQ(forks.exit_code, 0) << forks.err;
+  const auto j = nlohmann::json::parse(forks.out);
+  ASSERT_EQ(j["forks"].size(), 1u) << forks.out;
+  EXPECT_EQ(j["forks"][0]["log_id"], "pk-fwo-log");
+  // The refiner stopped replicating the mine's log, and kept only the history it verified.
+  const auto refiner = Status(kRefiner);
+  for (const auto& replica : refiner.replicas()) {
+    if (replica.log_id() != "pk-fwo-log") continue;
+    EXPECT_EQ(replica.state(), "stopped");
+    EXPECT_EQ(replica.size(), 2u);
+  }
+
+  // A lineage through the forked log fails verification, naming the fork.
+  const RunResult verified = Cairn({"verify", "--node", addresses_[kRefiner], "--lot",
+                                    "pk-fwo:F-001", "--registry", world_->registry_path()});
+  EXPECT_EQ(verified.exit_code, 1) << verified.out << verified.err;
+  EXPECT_NE(verified.out.find("fork"), std::string::npos) << verified.out;
+  // The mine's node itself is told that its key signed another history.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  EXPECT_NE(ReadFile(nodes_[kMine].stderr_path()).find("signed another history"),
+            std::string::npos);
 }
 
 }  // namespace
