@@ -36,6 +36,7 @@
 #include <thread>
 #include <vector>
 
+#include "cairn/v1/federation.grpc.pb.h"
 #include "client/bundle_io.h"
 #include "client/command.h"
 #include "client/node_client.h"
@@ -70,6 +71,10 @@ struct BenchOptions {
   int lineage = 0;
   std::string processor_key_file;
   std::string registry_file;
+  // Replication modes: the follower's address (a node that follows --node's log).
+  std::string lag_follower;  // --lag-follower: paced appends, lag to the follower's replica
+  std::string catch_up;      // --catch-up: time until the follower holds the node's whole log
+  int rate = 1000;           // --lag-follower: events per second
 };
 
 cairn::v1::EventBody BenchExtraction(const std::string& author, const std::string& lot_id,
@@ -105,6 +110,18 @@ double VerifyRate() {
     for (int i = 0; i < 100; ++i) n += Verify(kp.public_key, kEventDomain, message, sig) ? 1 : 0;
   }
   return n / std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// libsodium Ed25519 verifications per second on `threads` cores at once (their sum): the ceiling
+// of a node that verifies every entry it replicates, on this machine, now.
+double VerifyRateOn(int threads) {
+  std::vector<double> rates(threads);
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) pool.emplace_back([&rates, t] { rates[t] = VerifyRate(); });
+  for (auto& thread : pool) thread.join();
+  double sum = 0;
+  for (double r : rates) sum += r;
+  return sum;
 }
 
 double Percentile(std::vector<double>& sorted, double p) {
@@ -722,7 +739,223 @@ Result<RoundFigures> RunAppendRound(const BenchOptions& opt, const keys::Signing
   return out;
 }
 
+// The follower's replica of `log_id`: its size (0 when it holds none).
+Result<uint64_t> ReplicaSize(cairn::v1::Federation::Stub& follower, const std::string& log_id) {
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  cairn::v1::NodeStatus status;
+  const grpc::Status s = follower.GetStatus(&context, cairn::v1::GetStatusRequest(), &status);
+  if (!s.ok()) return Unavailable("follower: " + s.error_message());
+  for (const auto& replica : status.replicas()) {
+    if (replica.log_id() == log_id) return replica.size();
+  }
+  return NotFound("the follower does not follow log " + log_id);
+}
+
+// The node's log id and size by its checkpoint.
+Result<std::pair<std::string, uint64_t>> LogOf(NodeClient& client) {
+  grpc::ClientContext context;
+  client.Prepare(context);
+  cairn::v1::SignedCheckpoint signed_checkpoint;
+  const grpc::Status s = client.stub().GetCheckpoint(&context, {}, &signed_checkpoint);
+  if (!s.ok()) return client.FromGrpc(s);
+  cairn::v1::Checkpoint checkpoint;
+  if (!checkpoint.ParseFromString(signed_checkpoint.checkpoint())) {
+    return DataLoss("the node's checkpoint does not parse");
+  }
+  return std::make_pair(checkpoint.log_id(), checkpoint.size());
+}
+
+// --catch-up: how long the follower takes to hold every entry of the node's log (started just
+// before this runs), against the two-core verify rate measured right after.
+int RunCatchUp(const BenchOptions& opt) {
+  const auto start = Clock::now();
+  NodeClient client(opt.node);
+  auto log = LogOf(client);
+  if (!log.ok()) {
+    std::cerr << "cairn bench: " << log.status().ToString() << "\n";
+    return kExitUsage;
+  }
+  auto follower =
+      cairn::v1::Federation::NewStub(grpc::CreateChannel(opt.catch_up, CredentialsFor(opt.node)));
+  uint64_t held = 0;
+  auto last_report = Clock::now();
+  while (held < log->second) {
+    auto size = ReplicaSize(*follower, log->first);
+    if (size.ok()) held = *size;
+    if (Clock::now() - start > std::chrono::minutes(10)) {
+      std::cerr << "cairn bench: the follower holds " << held << " of " << log->second
+                << " entries after 10 minutes\n";
+      return kExitIntegrity;
+    }
+    if (Clock::now() - last_report > std::chrono::seconds(1)) {
+      std::cerr << "catch-up: " << held << "/" << log->second << " entries\n";
+      last_report = Clock::now();
+    }
+    if (held < log->second) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  const double rate = log->second / seconds;
+  const double one = VerifyRate();
+  const double two = VerifyRateOn(2);
+  if (opt.json) {
+    std::cout << nlohmann::json({{"log_id", log->first},
+                                 {"entries", log->second},
+                                 {"seconds", seconds},
+                                 {"entries_per_s", rate},
+                                 {"verify_one_core_per_s", one},
+                                 {"verify_two_cores_per_s", two},
+                                 {"ratio_to_two_core_verify", rate / two}})
+                     .dump(2)
+              << "\n";
+  } else {
+    std::cout << fmt::format(
+        "catch-up of {} entries of {}: {:.2f} s, {:.0f} entries/s; libsodium verify {:.0f}/s on "
+        "one core, {:.0f}/s on two; ratio to the two-core verify limit {:.2f}\n",
+        log->second, log->first, seconds, rate, one, two, rate / two);
+  }
+  return kExitOk;
+}
+
+// --lag-follower: appends --events at --rate events/s (single Append calls from --clients
+// threads on a fixed schedule) and measures, per event, the time from the node's answer to the
+// entry's arrival in the follower's replica (a Follow stream on the follower, which pushes each
+// group as the replica stores it).
+int RunLag(const BenchOptions& opt) {
+  auto key = keys::ReadSigningKey(opt.key_file, std::nullopt);
+  if (!key.ok()) {
+    std::cerr << "cairn bench: " << key.status().message() << "\n";
+    return kExitUsage;
+  }
+  NodeClient client(opt.node);
+  auto log = LogOf(client);
+  if (!log.ok()) {
+    std::cerr << "cairn bench: " << log.status().ToString() << "\n";
+    return kExitUsage;
+  }
+  auto channel = grpc::CreateChannel(opt.lag_follower, CredentialsFor(opt.node));
+  auto follower = cairn::v1::Federation::NewStub(channel);
+  // The follower first holds the whole log as it is.
+  for (int i = 0;; ++i) {
+    auto size = ReplicaSize(*follower, log->first);
+    if (size.ok() && *size >= log->second) break;
+    if (i > 6000) {
+      std::cerr << "cairn bench: the follower does not catch up with " << log->first << "\n";
+      return kExitUsage;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  const uint64_t first = log->second;
+  const int n = opt.events;
+  std::vector<Clock::time_point> arrived(n);
+  std::vector<char> seen(n, 0);
+  std::atomic<int> arrivals{0};
+  grpc::ClientContext follow_context;
+  cairn::v1::FollowRequest request;
+  request.set_log_id(log->first);
+  request.set_from_index(first);
+  auto reader = follower->Follow(&follow_context, request);
+  std::thread watcher([&] {
+    cairn::v1::FollowResponse message;
+    while (reader->Read(&message)) {
+      if (!message.has_entry()) continue;
+      const uint64_t index = message.entry().index();
+      if (index < first || index >= first + n) continue;
+      arrived[index - first] = Clock::now();
+      seen[index - first] = 1;
+      if (arrivals.fetch_add(1) + 1 == n) break;
+    }
+  });
+
+  std::mt19937_64 rng(std::random_device{}());
+  const std::string run = fmt::format("{:012x}", rng() & 0xffffffffffffULL);
+  const int64_t now = SystemClock().NowMicros();
+  std::vector<cairn::v1::SignedEvent> events;
+  events.reserve(n);
+  for (int i = 0; i < n; ++i) {
+    const auto body =
+        BenchExtraction(key->participant, fmt::format("{}:L{}-{}", key->participant, run, i), now);
+    events.push_back(ledger::SignEvent(body.SerializeAsString(), key->key_id, key->secret_key));
+  }
+  std::vector<Clock::time_point> acked(n);
+  std::vector<int64_t> index_of(n, -1);
+  std::atomic<int> failures{0};
+  const auto t0 = Clock::now() + std::chrono::milliseconds(50);
+  const auto period = std::chrono::duration<double>(1.0 / opt.rate);
+  std::vector<std::thread> senders;
+  for (int c = 0; c < opt.clients; ++c) {
+    senders.emplace_back([&, c] {
+      NodeClient sender(opt.node);
+      for (int i = c; i < n; i += opt.clients) {
+        std::this_thread::sleep_until(t0 + std::chrono::duration_cast<Clock::duration>(period * i));
+        cairn::v1::AppendRequest append;
+        *append.mutable_event() = events[i];
+        cairn::v1::AppendResponse response;
+        grpc::ClientContext context;
+        sender.Prepare(context);
+        const grpc::Status s = sender.stub().Append(&context, append, &response);
+        acked[i] = Clock::now();
+        if (s.ok()) {
+          index_of[i] = static_cast<int64_t>(response.index());
+        } else {
+          failures.fetch_add(1);
+        }
+      }
+    });
+  }
+  for (auto& t : senders) t.join();
+  const double send_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  const auto deadline = Clock::now() + std::chrono::seconds(30);
+  while (arrivals.load() < n - failures.load() && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  follow_context.TryCancel();
+  watcher.join();
+  (void)reader->Finish();
+  std::vector<double> lags;
+  int missing = 0;
+  for (int i = 0; i < n; ++i) {
+    if (index_of[i] < 0) continue;
+    const uint64_t slot = static_cast<uint64_t>(index_of[i]) - first;
+    if (slot >= static_cast<uint64_t>(n) || !seen[slot]) {
+      ++missing;
+      continue;
+    }
+    lags.push_back(std::chrono::duration<double, std::milli>(arrived[slot] - acked[i]).count());
+  }
+  std::sort(lags.begin(), lags.end());
+  const double p50 = Percentile(lags, 0.50), p99 = Percentile(lags, 0.99);
+  const double max = lags.empty() ? 0 : lags.back();
+  if (opt.json) {
+    std::cout << nlohmann::json({{"events", n},
+                                 {"rate_asked", opt.rate},
+                                 {"rate_sent", n / send_seconds},
+                                 {"failures", failures.load()},
+                                 {"not_replicated_in_30s", missing},
+                                 {"lag_p50_ms", p50},
+                                 {"lag_p99_ms", p99},
+                                 {"lag_max_ms", max}})
+                     .dump(2)
+              << "\n";
+  } else {
+    std::cout << fmt::format(
+        "{} events at {:.0f}/s (asked {}/s), {} refused, {} not replicated within 30 s; "
+        "replication lag from the leader's answer to the follower's replica: p50 {:.2f} ms, p99 "
+        "{:.2f} ms, max {:.2f} ms\n",
+        n, n / send_seconds, opt.rate, failures.load(), missing, p50, p99, max);
+  }
+  return failures.load() == 0 && missing == 0 ? kExitOk : kExitIntegrity;
+}
+
 int Run(const BenchOptions& opt) {
+  if (!opt.catch_up.empty()) return RunCatchUp(opt);
+  if (!opt.lag_follower.empty()) {
+    if (opt.key_file.empty() || opt.events == 0) {
+      std::cerr << "cairn bench: --lag-follower needs --key and --events\n";
+      return kExitUsage;
+    }
+    return RunLag(opt);
+  }
   if (opt.lineage == 0 && opt.events == 0 && opt.proofs == 0) {
     std::cerr << "cairn bench: --events 0 needs --proofs N\n";
     return kExitUsage;
@@ -877,6 +1110,15 @@ void AddBenchCommand(CLI::App& root, Runner* selected) {
                   "lineage mode: secret key file of a PROCESSOR participant the node hosts");
   cmd->add_option("--registry", opt->registry_file,
                   "lineage mode: the trust registry file to verify the bundle against");
+  cmd->add_option("--catch-up", opt->catch_up,
+                  "replication mode: ADDR of a node just started to follow --node's log; times "
+                  "until it holds every entry, against the two-core verify limit");
+  cmd->add_option("--lag-follower", opt->lag_follower,
+                  "replication mode: ADDR of a node that follows --node's log; appends --events "
+                  "at --rate/s and prints the lag from each answer to its arrival in the replica");
+  cmd->add_option("--rate", opt->rate, "with --lag-follower: events per second")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000000));
   cmd->add_flag("--baseline", opt->baseline, "also measure libsodium Ed25519 verify/s on one core");
   cmd->add_flag("--json", opt->json, "print as JSON");
   cmd->callback([opt, selected] { *selected = [opt] { return Run(*opt); }; });

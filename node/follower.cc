@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <deque>
 #include <random>
 #include <utility>
 
@@ -188,21 +189,54 @@ Status Follower::FollowOnce() {
   request.set_log_id(options_.log_id);
   request.set_from_index(store_.size());
   auto reader = stub_->Follow(&context, request);
-  cairn::v1::FollowResponse message;
-  while (reader->Read(&message)) {
+  // A reader thread takes messages off the stream while this thread verifies and stores them:
+  // whatever arrived during one commit is stored by the next, in one transaction, so that a
+  // follower keeps up with a leader that commits many small groups.
+  absl::Mutex queue_mutex;
+  std::deque<cairn::v1::FollowResponse> queue;
+  bool ended = false;
+  grpc::Status finished;
+  std::thread read([&] {
+    cairn::v1::FollowResponse message;
+    while (reader->Read(&message)) {
+      absl::MutexLock lock(&queue_mutex);
+      queue.push_back(std::move(message));
+      message.Clear();
+    }
+    const grpc::Status status = reader->Finish();
+    absl::MutexLock lock(&queue_mutex);
+    finished = status;
+    ended = true;
+  });
+  Status result;
+  std::deque<cairn::v1::FollowResponse> batch;
+  while (result.ok()) {
+    bool done = false;
+    {
+      absl::MutexLock lock(&queue_mutex);
+      const auto ready = [&]() { return !queue.empty() || ended; };
+      queue_mutex.Await(absl::Condition(&ready));
+      batch.swap(queue);
+      done = ended && batch.empty();
+    }
+    if (done) break;
     {
       absl::MutexLock lock(&mutex_);
       state_.state = "following";
       state_.last_contact_us = SystemClock().NowMicros();
     }
-    const Status taken = Take(message);
-    if (!taken.ok()) {
-      context.TryCancel();
-      (void)reader->Finish();
-      return taken;
+    for (const auto& message : batch) {
+      result = Take(message);
+      if (!result.ok()) break;
     }
+    batch.clear();
+    // The complete groups verified so far are stored, even when a later message failed.
+    const Status flushed = Flush();
+    if (result.ok()) result = flushed;
   }
-  const grpc::Status finished = reader->Finish();
+  if (!result.ok()) context.TryCancel();
+  read.join();
+  if (!result.ok()) return result;
   return Unavailable("peer " + options_.peer + ": " +
                      (finished.ok() ? std::string("stream ended") : finished.error_message()));
 }
@@ -260,15 +294,29 @@ Status Follower::Take(const cairn::v1::FollowResponse& message) {
   // Every entry of the checkpoint is in hand: their root must be the signed one.
   const ledger::LogVerdict verdict = verifier_->Finish(*target_);
   if (verdict.bad_index) return verdict.problem;
-  if (const Status stored = store_.Append(pending_, *target_); !stored.ok()) {
+  // Verified and complete: stored with the next Flush(), with every other group that arrived
+  // meanwhile, in one transaction.
+  for (std::string& entry : pending_) {
+    leaves_.push_back(ledger::LeafHash(entry));
+    ready_.push_back(std::move(entry));
+  }
+  ready_checkpoint_ = std::move(target_);
+  pending_.clear();
+  target_.reset();
+  verifier_dirty_ = false;
+  return Status::Ok();
+}
+
+Status Follower::Flush() {
+  if (ready_.empty()) return Status::Ok();
+  const Status stored = store_.Append(ready_, *ready_checkpoint_);
+  ready_.clear();
+  ready_checkpoint_.reset();
+  if (!stored.ok()) {
     // After a failed COMMIT nothing is known of the disk (node/sequencer.cc): stop.
     permanent_ = true;
     return Internal("cannot store entries of log " + options_.log_id + ": " + stored.message());
   }
-  for (const std::string& entry : pending_) leaves_.push_back(ledger::LeafHash(entry));
-  pending_.clear();
-  target_.reset();
-  verifier_dirty_ = false;
   return Status::Ok();
 }
 

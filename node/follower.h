@@ -94,6 +94,8 @@ class Follower {
   // Records proof of a fork and stops for good; the error to end the stream with.
   Status Forked(const cairn::v1::SignedCheckpoint& theirs, const cairn::v1::ConsistencyProof& proof,
                 const std::string& reason);
+  // Stores ready_ with ready_checkpoint_ in one transaction.
+  Status Flush();
   // The verifier as of the stored replica (replays it).
   Status ResetVerifier();
   void SetState(const std::string& state, const std::string& error = "");
@@ -106,12 +108,15 @@ class Follower {
 
   // Follower thread only.
   std::optional<ledger::LogVerifier> verifier_;
-  bool verifier_dirty_ = false;      // holds entries that were not stored
-  bool permanent_ = false;           // a problem retrying cannot fix (a fork, a failed store)
-  std::atomic<bool> halted_{false};  // Halt(): a fork proved elsewhere
-  bool stream_checked_ = false;      // this stream's first larger checkpoint was proved consistent
-  std::vector<Hash> leaves_;         // of the stored entries
-  std::vector<std::string> pending_;
+  bool verifier_dirty_ = false;       // holds entries that were not stored
+  bool permanent_ = false;            // a problem retrying cannot fix (a fork, a failed store)
+  std::atomic<bool> halted_{false};   // Halt(): a fork proved elsewhere
+  bool stream_checked_ = false;       // this stream's first larger checkpoint was proved consistent
+  std::vector<Hash> leaves_;          // of the stored entries
+  std::vector<std::string> pending_;  // entries of target_ received so far
+  // Verified complete groups not yet stored (Flush), and the checkpoint of the last.
+  std::vector<std::string> ready_;
+  std::optional<cairn::v1::SignedCheckpoint> ready_checkpoint_;
   std::optional<cairn::v1::SignedCheckpoint> target_;
   uint64_t target_size_ = 0;
 
