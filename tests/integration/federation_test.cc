@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -511,6 +512,40 @@ TEST_F(FollowerTest, UnderMutualTlsAPeerWithoutAConsortiumCertificateIsRefused) 
   WriteFile(follower_config(), plain + tls(pki.node_cert, pki.node_key, pki.ca));
   StartFollower();
   EXPECT_TRUE(WaitForReplica(1)) << FollowerStatus().DebugString();
+}
+
+TEST_F(FollowerTest, ALeaderKilledMidStreamIsFollowedAgainWithNothingMissingOrDoubled) {
+  AppendExtractions(10, "S");
+  StartFollower();
+  ASSERT_TRUE(WaitForReplica(10));
+  // kill -9 of the leader while it streams new groups to the follower.
+  std::atomic<bool> appending{true};
+  std::thread appender([&] {
+    for (int i = 0; appending.load() && i < 200; ++i) {
+      auto stub = world_->Stub();
+      cairn::v1::AppendBatchRequest request;
+      for (int j = 0; j < 10; ++j) {
+        const auto body =
+            PakistanExtraction("pk-fwo:K" + std::to_string(i) + "-" + std::to_string(j));
+        const auto& k = world_->key(body.author());
+        *request.add_events() = ledger::SignEvent(body.SerializeAsString(), k.key_id, k.secret_key);
+      }
+      cairn::v1::AppendBatchResponse response;
+      grpc::ClientContext context;
+      SetDeadline(context, 2);
+      if (!stub->AppendBatch(&context, request, &response).ok()) return;  // the leader died
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  world_->node().Kill9();
+  appending = false;
+  appender.join();
+  StartLeader();
+  AppendExtractions(5, "T");
+  const uint64_t size = LogSize(*world_->Stub());
+  ASSERT_TRUE(WaitForReplica(size)) << FollowerStatus().DebugString();
+  EXPECT_EQ(follower_.Terminate(), 0);
+  EXPECT_EQ(ReplicaEntries(), LeaderEntries());
 }
 
 }  // namespace
