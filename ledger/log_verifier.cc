@@ -10,6 +10,16 @@ namespace cairn::ledger {
 LogVerifier::LogVerifier(std::string log_id, const keys::TrustRegistry& registry, OtherLogs* others)
     : log_id_(std::move(log_id)), registry_(registry), view_(state_, others) {}
 
+bool LogVerifier::ForgetMissing() {
+  if (!failed() || verdict_.problem.code() != StatusCode::kNotFound || verdict_.unknown_key ||
+      *verdict_.bad_index != tree_.size()) {
+    return false;
+  }
+  verdict_.bad_index.reset();
+  verdict_.problem = Status::Ok();
+  return true;
+}
+
 void LogVerifier::Fail(uint64_t index, Status problem) {
   if (failed()) return;
   verdict_.bad_index = index;

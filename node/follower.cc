@@ -285,8 +285,18 @@ Status Follower::Take(const cairn::v1::FollowResponse& message) {
                     std::to_string(target_size_));
   }
   verifier_dirty_ = true;
-  if (!verifier_->Add(index, message.entry().entry())) {
-    return verifier_->verdict().problem.WithPrefix("entry " + std::to_string(index));
+  // An entry that refers to an event of another log not replicated here yet waits for it (the
+  // stream stays open; the leader holds what it has not sent), up to kMissingWait.
+  const auto give_up = std::chrono::steady_clock::now() + kMissingWait;
+  while (!verifier_->Add(index, message.entry().entry())) {
+    if (std::chrono::steady_clock::now() >= give_up || halted_ || !verifier_->ForgetMissing()) {
+      return verifier_->verdict().problem.WithPrefix("entry " + std::to_string(index));
+    }
+    absl::MutexLock lock(&mutex_);
+    state_.state = "waiting for other logs";
+    if (mutex_.AwaitWithTimeout(absl::Condition(&stopping_), absl::Milliseconds(20))) {
+      return Unavailable("stopping");
+    }
   }
   pending_.push_back(message.entry().entry());
   if (leaves_.size() + pending_.size() < target_size_) return Status::Ok();

@@ -38,6 +38,9 @@
 
 namespace cairn::node {
 
+// How long a follower waits, stream open, for an event of another log that an entry refers to.
+inline constexpr auto kMissingWait = std::chrono::seconds(30);
+
 struct FollowerOptions {
   std::string peer;    // host:port
   std::string log_id;  // the log followed

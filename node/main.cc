@@ -231,7 +231,8 @@ int Serve(const NodeConfig& config, const sigset_t& stop_signals) {
         for (const ReplicaStore* other : all_replicas) {
           if (other != &replica) others.push_back(other);
         }
-        follower_logs.push_back(std::make_unique<NodeLogs>(storage->get(), std::move(others)));
+        follower_logs.push_back(std::make_unique<NodeLogs>(storage->get(), std::move(others),
+                                                           /*missing_is_not_found=*/true));
         FollowerOptions options;
         options.peer = peer.address;
         options.log_id = log_id;

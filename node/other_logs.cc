@@ -41,6 +41,10 @@ Result<std::optional<NodeLogs::Located>> NodeLogs::Locate(const std::string& eve
 Result<std::optional<cairn::v1::EventBody>> NodeLogs::FindEventBody(
     const std::string& event_id_hex) {
   CAIRN_ASSIGN_OR_RETURN(auto located, Locate(event_id_hex));
+  if (!located && missing_is_not_found_) {
+    return NotFound("event " + event_id_hex +
+                    " is in none of the other logs this node holds (yet)");
+  }
   if (!located) return std::optional<cairn::v1::EventBody>();
   CAIRN_ASSIGN_OR_RETURN(
       auto body, BodyOf(located->entry,

@@ -21,8 +21,11 @@ class NodeLogs final : public ledger::OtherLogs {
  public:
   // `own` may be null (the writer's own log is its home, not another log); the stores must
   // outlive this.
-  NodeLogs(Storage* own, std::vector<const ReplicaStore*> replicas)
-      : own_(own), replicas_(std::move(replicas)) {}
+  // With `missing_is_not_found`, an event held nowhere is NOT_FOUND (evidence not here yet: a
+  // follower waits for it to be replicated) rather than unknown (the writer refuses the append).
+  NodeLogs(Storage* own, std::vector<const ReplicaStore*> replicas,
+           bool missing_is_not_found = false)
+      : own_(own), replicas_(std::move(replicas)), missing_is_not_found_(missing_is_not_found) {}
 
   Result<std::optional<cairn::v1::EventBody>> FindEventBody(
       const std::string& event_id_hex) override;
@@ -39,6 +42,7 @@ class NodeLogs final : public ledger::OtherLogs {
  private:
   Storage* const own_;
   const std::vector<const ReplicaStore*> replicas_;
+  const bool missing_is_not_found_;
 };
 
 }  // namespace cairn::node

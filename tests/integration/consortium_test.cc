@@ -314,5 +314,41 @@ TEST_F(ConsortiumTest, ALogThatRewritesItsHistoryIsCaughtAsAForkByEveryPeerAndFa
             std::string::npos);
 }
 
+TEST_F(ConsortiumTest, AFollowerWaitsWithTheStreamOpenForAnEventOfALogItHasNotReplicatedYet) {
+  TcpProxy link(addresses_[kMine]);  // the buyer's view of the mine's log
+  Reroute(kBuyer, kMine, link);
+  Submit(kMine, "pk-fwo", R"({"extraction": {"lot_id": "pk-fwo:CHG-2026-003", "site": {"id":
+      "pk-fwo-chagai-01", "name": "Chagai", "country": "PK"}, "material": "REE concentrate",
+      "mass_g": "25000000", "composition_ppm": {"Nd": 61700}}})");
+  ASSERT_TRUE(WaitForReplica(kBuyer, "pk-fwo-log", 1));
+  link.Pause();
+  const std::string dispatch =
+      Submit(kMine, "pk-fwo", DispatchJson("us-usm", "pk-fwo:CHG-2026-003", 25'000'000));
+  ASSERT_TRUE(WaitForReplica(kRefiner, "pk-fwo-log", 2));
+  Submit(kRefiner, "us-usm", ReceiptJson(dispatch, "pk-fwo:CHG-2026-003", 25'000'000));
+  // The buyer has the receipt from the refiner but not yet the dispatch it answers: its follower
+  // of the refiner's log waits rather than store an entry it cannot check.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  std::string state;
+  uint64_t size = 0;
+  while (state != "waiting for other logs" && std::chrono::steady_clock::now() < deadline) {
+    const auto status = Status(kBuyer);
+    for (const auto& replica : status.replicas()) {
+      if (replica.log_id() == "us-usm-log") {
+        state = replica.state();
+        size = replica.size();
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(state, "waiting for other logs");
+  EXPECT_EQ(size, 0u);
+  link.Resume();
+  EXPECT_TRUE(WaitForReplica(kBuyer, "us-usm-log", 1)) << Status(kBuyer).DebugString();
+  const RunResult verified = Cairn(
+      {"verify", "--log", "--node", addresses_[kBuyer], "--registry", world_->registry_path()});
+  EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
+}
+
 }  // namespace
 }  // namespace cairn::itest
