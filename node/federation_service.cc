@@ -70,11 +70,13 @@ grpc::Status FederationService::ExchangeCheckpoints(grpc::ServerContext* context
   }
   log.Set("from_log", request->log_id());
   log.Set("checkpoints", request->checkpoints_size());
-  if (request->checkpoints_size() > 10000 || request->forks_size() > 10000) {
-    return log.Finish(InvalidArgument("Gossip: more than 10000 checkpoints or forks"));
+  if (request->checkpoints_size() > 10000 || request->forks_size() > 10000 ||
+      request->registry_file().size() > (8u << 20)) {
+    return log.Finish(
+        InvalidArgument("Gossip: more than 10000 checkpoints or forks, or a registry over 8 MiB"));
   }
   gossiper_->Take(*request, "node of " + request->log_id() + " at " + context->peer());
-  *response = gossiper_->Snapshot();
+  *response = gossiper_->Snapshot(request->registry_version() < registry_version_);
   return log.Finish(grpc::Status::OK);
 }
 

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "common/clock.h"
+#include "keys/registry.h"
 #include "ledger/log_verifier.h"
 #include "ledger/merkle.h"
 #include "ledger/proofs.h"
@@ -54,6 +55,7 @@ Gossiper::Gossiper(Sequencer& sequencer, const keys::TrustRegistry& registry,
     stubs_.push_back(
         cairn::v1::Federation::NewStub(grpc::CreateChannel(peer, options_.credentials)));
   }
+  peer_versions_.assign(options_.peers.size(), 0);
 }
 
 Gossiper::~Gossiper() { Stop(); }
@@ -70,8 +72,12 @@ void Gossiper::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-cairn::v1::Gossip Gossiper::Snapshot() const {
+cairn::v1::Gossip Gossiper::Snapshot(bool with_registry) const {
   cairn::v1::Gossip gossip;
+  if (with_registry && !options_.registry_path.empty()) {
+    auto file = keys::ReadRegistryFile(options_.registry_path);
+    if (file.ok()) gossip.set_registry_file(file->SerializeAsString());
+  }
   gossip.set_log_id(options_.log_id);
   gossip.set_registry_version(registry_.version());
   *gossip.add_checkpoints() = sequencer_.LatestCheckpoint();
@@ -121,6 +127,50 @@ void Gossiper::Take(const cairn::v1::Gossip& gossip, const std::string& from) {
   }
   for (const auto& checkpoint : gossip.checkpoints()) CheckCheckpoint(checkpoint, from);
   for (const auto& fork : gossip.forks()) TakeFork(fork, from);
+  if (gossip.registry_version() > registry_.version() && !gossip.registry_file().empty()) {
+    TakeRegistry(gossip.registry_file(), from);
+  }
+}
+
+void Gossiper::TakeRegistry(const std::string& file_bytes, const std::string& from) {
+  const auto refuse = [&](const std::string& why) {
+    LogFields(spdlog::level::warn,
+              {{"msg", "a peer's newer registry is not adopted"}, {"peer", from}, {"why", why}});
+  };
+  if (options_.registry_path.empty()) return;
+  {
+    absl::MutexLock lock(&mutex_);
+    if (adopted_) return;
+  }
+  cairn::v1::RegistryFile theirs;
+  if (!theirs.ParseFromString(file_bytes)) return refuse("it does not parse");
+  // The whole chain must verify (each version signed by the registrars of the one before)...
+  auto newer = keys::TrustRegistry::FromFile(theirs);
+  if (!newer.ok()) return refuse(newer.status().message());
+  if (newer->version() <= registry_.version()) return refuse("it is not newer");
+  // ...and extend this node's own versions unchanged: never a rewritten past.
+  auto ours = keys::ReadRegistryFile(options_.registry_path);
+  if (!ours.ok()) return refuse("cannot read this node's registry: " + ours.status().message());
+  if (ours->versions_size() > theirs.versions_size()) return refuse("it has fewer versions");
+  for (int i = 0; i < ours->versions_size(); ++i) {
+    if (ours->versions(i).registry() != theirs.versions(i).registry()) {
+      return refuse("its version " + std::to_string(i + 1) + " differs from this node's");
+    }
+  }
+  if (const Status written = keys::WriteRegistryFile(options_.registry_path, theirs);
+      !written.ok()) {
+    return refuse("cannot write " + options_.registry_path + ": " + written.message());
+  }
+  {
+    absl::MutexLock lock(&mutex_);
+    adopted_ = true;
+  }
+  LogFields(spdlog::level::warn, {{"msg", "adopted a newer trust registry; restarting to apply it"},
+                                  {"peer", from},
+                                  {"registry_version", newer->version()},
+                                  {"was", registry_.version()},
+                                  {"registry", options_.registry_path}});
+  if (options_.adopted) options_.adopted(newer->version());
 }
 
 void Gossiper::CheckCheckpoint(const cairn::v1::SignedCheckpoint& signed_checkpoint,
@@ -224,8 +274,12 @@ void Gossiper::Run() {
       grpc::ClientContext context;
       context.set_deadline(std::chrono::system_clock::now() + options_.interval * 3);
       cairn::v1::Gossip answer;
-      const grpc::Status s = stubs_[i]->ExchangeCheckpoints(&context, Snapshot(), &answer);
-      if (s.ok()) Take(answer, options_.peers[i]);
+      const grpc::Status s = stubs_[i]->ExchangeCheckpoints(
+          &context, Snapshot(peer_versions_[i] < registry_.version()), &answer);
+      if (s.ok()) {
+        peer_versions_[i] = answer.registry_version();
+        Take(answer, options_.peers[i]);
+      }
     }
     absl::MutexLock lock(&mutex_);
     mutex_.AwaitWithTimeout(absl::Condition(&stopping_), absl::FromChrono(options_.interval));

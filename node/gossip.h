@@ -21,6 +21,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -40,6 +41,10 @@ struct GossipOptions {
   std::vector<std::string> peers;  // addresses
   std::shared_ptr<grpc::ChannelCredentials> credentials;
   std::chrono::milliseconds interval{1000};
+  // The node's registry file: a newer registry a peer sends is written here once it verifies.
+  std::string registry_path;
+  // Called once a newer registry was written: the node restarts to apply it. May be empty.
+  std::function<void(uint64_t version)> adopted;
 };
 
 class Gossiper {
@@ -54,8 +59,8 @@ class Gossiper {
   void Start();
   void Stop();
 
-  // This node's view, to send.
-  cairn::v1::Gossip Snapshot() const;
+  // This node's view, to send; with its registry file when `with_registry`.
+  cairn::v1::Gossip Snapshot(bool with_registry = false) const;
   // Checks what `from` said.
   void Take(const cairn::v1::Gossip& gossip, const std::string& from);
   // Forks proved of logs this node does not hold (those of replicas are in their stores).
@@ -66,6 +71,8 @@ class Gossiper {
   void CheckCheckpoint(const cairn::v1::SignedCheckpoint& signed_checkpoint,
                        const std::string& from);
   void TakeFork(const cairn::v1::ForkEvidence& evidence, const std::string& from);
+  // Adopts a newer registry file that verifies and extends this node's.
+  void TakeRegistry(const std::string& file_bytes, const std::string& from);
   Follower* FollowerOf(const std::string& log_id) const;
   // Records evidence of a fork of a log this node does not hold, once per log.
   void RecordHeard(cairn::v1::ForkEvidence evidence);
@@ -81,6 +88,8 @@ class Gossiper {
   std::map<std::string, cairn::v1::SignedCheckpoint> heard_ ABSL_GUARDED_BY(mutex_);
   std::map<std::string, cairn::v1::ForkEvidence> heard_forks_ ABSL_GUARDED_BY(mutex_);
   bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
+  bool adopted_ ABSL_GUARDED_BY(mutex_) = false;  // a newer registry was written: restarting
+  std::vector<uint64_t> peer_versions_;           // registry version each peer last announced
   std::thread thread_;
 };
 

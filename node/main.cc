@@ -15,8 +15,12 @@
 #include <pthread.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
+#include <atomic>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -45,6 +49,9 @@
 
 namespace cairn::node {
 namespace {
+
+// Set when the gossip adopted a newer registry: after the clean stop, Main re-executes cairnd.
+std::atomic<bool> g_restart_requested{false};
 
 enum ExitCode : int {
   kExitOk = 0,
@@ -325,9 +332,19 @@ int Serve(const NodeConfig& config, const sigset_t& stop_signals) {
   // Gossip: checkpoints exchanged with every peer, so that a fork is caught by every node.
   std::vector<std::string> peer_addresses;
   for (const auto& peer : config.peers) peer_addresses.push_back(peer.address);
-  Gossiper gossiper(sequencer, *registry, followers,
-                    GossipOptions{config.log_id, peer_addresses, peer_credentials,
-                                  std::chrono::milliseconds(config.gossip_interval_ms)});
+  // A newer registry a peer gossips, once it verifies and extends ours, is written to the
+  // registry file and applied by restarting (the node re-executes itself after a clean stop).
+  GossipOptions gossip_options{
+      config.log_id,    peer_addresses,
+      peer_credentials, std::chrono::milliseconds(config.gossip_interval_ms),
+      config.registry,  {}};
+  if (!config.audit) {
+    gossip_options.adopted = [](uint64_t) {
+      g_restart_requested = true;
+      kill(getpid(), SIGTERM);
+    };
+  }
+  Gossiper gossiper(sequencer, *registry, followers, std::move(gossip_options));
   FederationService federation(**storage, sequencer, config.log_id, registry->version(), followers);
   federation.set_gossiper(&gossiper);
 
@@ -433,7 +450,14 @@ int Main(int argc, char** argv) {
   gpr_set_log_function(GrpcLogToJson);
 
   if (flags.repair_report) return RepairReport(*config);
-  return Serve(*config, stop_signals);
+  const int code = Serve(*config, stop_signals);
+  if (code == kExitOk && g_restart_requested) {
+    // A newer trust registry was adopted: start again with it, same arguments, same pid.
+    LogFields(spdlog::level::info, {{"msg", "restarting with the adopted registry"}});
+    execv("/proc/self/exe", argv);
+    return Fail(kExitUsage, std::string("cannot restart: execv: ") + strerror(errno));
+  }
+  return code;
 }
 
 }  // namespace

@@ -548,5 +548,50 @@ TEST_F(FollowerTest, ALeaderKilledMidStreamIsFollowedAgainWithNothingMissingOrDo
   EXPECT_EQ(ReplicaEntries(), LeaderEntries());
 }
 
+TEST_F(FollowerTest, ANewerRegistryGossipedByAPeerIsVerifiedWrittenAndAppliedByARestart) {
+  // The follower keeps its own copy of version 1, and a fixed address across its restart.
+  const std::string follower_address = "127.0.0.1:" + std::to_string(FreePort());
+  std::string text = ReadFile(follower_config());
+  text.replace(text.find("127.0.0.1:0"), 11, follower_address);
+  text.replace(text.find("registry.json"), 13, "registry-au.json");
+  WriteFile(follower_config(), text);
+  WriteFile(dir_ / "registry-au.json", ReadFile(world_->registry_path()));
+  AppendExtractions(3, "R");
+  StartFollower();
+  ASSERT_TRUE(WaitForReplica(3));
+  ASSERT_EQ(FollowerStatus().registry_version(), 1u);
+
+  // The consortium signs version 2 (a new participant); the leader restarts on it.
+  ASSERT_EQ(world_->node().Terminate(), 0);
+  const RunResult added =
+      Cairn({"registry", "add", "--registry", world_->registry_path(), "--participant",
+             "us-mp-materials", "--name", "MP Materials", "--country", "US", "--roles", "MINE"});
+  ASSERT_EQ(added.exit_code, 0) << added.err;
+  const RunResult signed_v2 = Cairn({"registry", "sign", "--registry", world_->registry_path(),
+                                     "--key", dir_ / "keys/cairn-registrar.key"});
+  ASSERT_EQ(signed_v2.exit_code, 0) << signed_v2.err;
+  StartLeader();
+
+  // The follower hears of version 2 by gossip, checks its chain, writes it and restarts on it.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  uint64_t version = 1;
+  while (version < 2 && std::chrono::steady_clock::now() < deadline) {
+    auto stub = cairn::v1::Federation::NewStub(
+        grpc::CreateChannel(follower_address, grpc::InsecureChannelCredentials()));
+    grpc::ClientContext context;
+    SetDeadline(context, 2);
+    cairn::v1::NodeStatus status;
+    if (stub->GetStatus(&context, cairn::v1::GetStatusRequest(), &status).ok()) {
+      version = status.registry_version();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(version, 2u);
+  EXPECT_EQ(ReadFile(dir_ / "registry-au.json"), ReadFile(world_->registry_path()));
+  EXPECT_NE(ReadFile(follower_.stderr_path()).find("adopted a newer trust registry"),
+            std::string::npos);
+  EXPECT_EQ(follower_.Terminate(), 0);
+}
+
 }  // namespace
 }  // namespace cairn::itest
