@@ -29,6 +29,10 @@ struct ParsedEvent {
   cairn::v1::EventBody body;
   Hash id{};
   std::string id_hex;
+  // The public key under which the caller has already verified `signed_event.signature` (on
+  // another thread, ahead of the sequential checks); empty when it has not. VerifyAuthority
+  // skips the Ed25519 check only when this equals the registry's key for signed_event.key_id.
+  std::string signature_verified_with;
 };
 
 // Parses `signed_event.body`. INVALID_ARGUMENT when the body is empty, too large, not a valid

@@ -27,6 +27,11 @@ void LogVerifier::Fail(uint64_t index, Status problem) {
 }
 
 bool LogVerifier::Add(uint64_t index, std::string_view entry_bytes) {
+  return Add(index, entry_bytes, std::string());
+}
+
+bool LogVerifier::Add(uint64_t index, std::string_view entry_bytes,
+                      const std::string& verified_with) {
   if (failed()) return false;
   if (index != tree_.size()) {
     Fail(tree_.size(),
@@ -60,6 +65,7 @@ bool LogVerifier::Add(uint64_t index, std::string_view entry_bytes) {
     Fail(index, parsed.status());
     return false;
   }
+  parsed->signature_verified_with = verified_with;
   // The node refuses a repeated event; a log holding one twice was not written by a node.
   if (*state_.HasEvent(parsed->id_hex)) {
     Fail(index, DataLoss("event " + parsed->id_hex + " appears twice"));

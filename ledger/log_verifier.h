@@ -51,6 +51,9 @@ class LogVerifier {
   LogVerifier& operator=(const LogVerifier&) = delete;
 
   bool Add(uint64_t index, std::string_view entry_bytes);
+  // Add(), for an entry whose event signature the caller has verified under `verified_with` (the
+  // registry's public key for its key id; see ParsedEvent::signature_verified_with).
+  bool Add(uint64_t index, std::string_view entry_bytes, const std::string& verified_with);
 
   // Checks `checkpoint` covers exactly the entries added and is signed by the log's key.
   LogVerdict Finish(const cairn::v1::SignedCheckpoint& checkpoint);

@@ -464,7 +464,10 @@ Status VerifyAuthority(const ParsedEvent& event, const keys::TrustRegistry& regi
     return PermissionDenied("SignedEvent.key_id: key " + key->key_id + " is the log key of " +
                             key->owner + ", not a participant key");
   }
-  if (!Verify(key->public_key, kEventDomain, signed_event.body(), signed_event.signature())) {
+  const bool verified_ahead =
+      !event.signature_verified_with.empty() && event.signature_verified_with == key->public_key;
+  if (!verified_ahead &&
+      !Verify(key->public_key, kEventDomain, signed_event.body(), signed_event.signature())) {
     return Unauthenticated("SignedEvent.signature: does not verify under key " + key->key_id +
                            " of " + key->owner);
   }

@@ -89,7 +89,9 @@ class Follower {
   // One stream, until it ends; the reason it ended.
   Status FollowOnce();
   // Handles one message of the stream.
-  Status Take(const cairn::v1::FollowResponse& message);
+  // `verified_with`: the public key the entry's event signature was verified under by the reader
+  // thread (empty: not verified ahead).
+  Status Take(const cairn::v1::FollowResponse& message, const std::string& verified_with = "");
   // Checks a checkpoint larger than the replica against it: the peer's consistency proof from
   // the stored checkpoint must verify. Once per stream (later entries extend the chain).
   Status CheckConsistency(const cairn::v1::SignedCheckpoint& theirs,

@@ -87,6 +87,27 @@ TEST_F(RulebookTest, VerifiersRefuseWhatTheSchemaRefuses) {
   EXPECT_TRUE(HasFinding(lineage, Severity::kIntegrity, "schema"));
 }
 
+// A follower verifies signatures on its reader thread ahead of the sequential checks: the
+// verifier trusts that only for the registry's own key of the event's key id.
+TEST_F(RulebookTest, ASignatureVerifiedAheadCountsOnlyUnderTheRegistrysKeyForItsKeyId) {
+  ParsedEvent forged = world_.Sign(PakistanExtraction(kLot));
+  std::string& signature = *forged.signed_event.mutable_signature();
+  signature[3] ^= 0x01;
+  Add(forged.body);  // index 0: a sound entry to start the log
+  log_.Append(forged);
+  const cairn::v1::EvidenceBundle bundle = log_.Bundle(kLot);
+  ASSERT_EQ(bundle.entries_size(), 2);
+  const std::string& bytes = bundle.entries(1).entry();
+  for (const std::string& claimed :
+       {std::string(), world_.key("us-usm").public_key, std::string(32, '\0')}) {
+    LogVerifier verifier("demo-log", world_.trust());
+    ASSERT_TRUE(verifier.Add(0, bundle.entries(0).entry()));
+    EXPECT_FALSE(verifier.Add(1, bytes, claimed));
+    EXPECT_EQ(verifier.verdict().problem.code(), StatusCode::kUnauthenticated)
+        << verifier.verdict().problem.ToString();
+  }
+}
+
 // Federation: an event stands only in its author's home log, for the node and both verifiers alike.
 TEST_F(RulebookTest, AnEventOutsideItsAuthorsHomeLogIsRefusedByEveryone) {
   auto* mine_log = world_.registry().add_logs();
