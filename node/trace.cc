@@ -330,16 +330,17 @@ Status CollectLineage(Storage& storage, Sequencer& sequencer, const TraceOptions
   for (const auto& [log_id, index, dispatch_id] : receipts) {
     if (dispatch_ids.count(dispatch_id) == 0) part->add_missing_event_ids(dispatch_id);
   }
-  ProofMaker proofs(sequencer, size, std::move(leaves));
-  for (auto& [index, bytes] : entries) {
+  // Adds one entry with its inclusion proof in the tree of `tree_size`; sends the part once it
+  // holds entries_per_part entries.
+  const auto add_entry = [&](const std::string& log_id, uint64_t index, std::string bytes,
+                             const std::vector<Hash>& proof, uint64_t tree_size) -> Status {
     cairn::v1::BundleEntry* bundled = part->add_entries();
-    bundled->set_log_id(checkpoint.log_id());
+    bundled->set_log_id(log_id);
     bundled->set_index(index);
     bundled->set_entry(std::move(bytes));
-    CAIRN_ASSIGN_OR_RETURN(std::vector<Hash> proof, proofs.Proof(index));
     cairn::v1::InclusionProof* inclusion = bundled->mutable_inclusion();
     inclusion->set_leaf_index(index);
-    inclusion->set_tree_size(size);
+    inclusion->set_tree_size(tree_size);
     for (const Hash& h : proof) {
       inclusion->add_hashes(reinterpret_cast<const char*>(h.data()), h.size());
     }
@@ -348,6 +349,12 @@ Status CollectLineage(Storage& storage, Sequencer& sequencer, const TraceOptions
       arena.Reset();
       part = google::protobuf::Arena::CreateMessage<cairn::v1::EvidenceBundle>(&arena);
     }
+    return Status::Ok();
+  };
+  ProofMaker proofs(sequencer, size, std::move(leaves));
+  for (auto& [index, bytes] : entries) {
+    CAIRN_ASSIGN_OR_RETURN(std::vector<Hash> proof, proofs.Proof(index));
+    CAIRN_RETURN_IF_ERROR(add_entry(checkpoint.log_id(), index, std::move(bytes), proof, size));
   }
   // The replicas' entries, each proved against the replica's checkpoint (a replica holds every
   // leaf of it). A log this node found forked also carries the peer's conflicting checkpoint:
@@ -371,23 +378,10 @@ Status CollectLineage(Storage& storage, Sequencer& sequencer, const TraceOptions
     std::sort(replica_entries[r].begin(), replica_entries[r].end(),
               [](const auto& a, const auto& b) { return a.first < b.first; });
     for (auto& [index, bytes] : replica_entries[r]) {
-      cairn::v1::BundleEntry* bundled = part->add_entries();
-      bundled->set_log_id(replica.log_id());
-      bundled->set_index(index);
-      bundled->set_entry(std::move(bytes));
       CAIRN_ASSIGN_OR_RETURN(std::vector<Hash> proof,
                              ledger::InclusionProof(source, index, replica_sizes[r]));
-      cairn::v1::InclusionProof* inclusion = bundled->mutable_inclusion();
-      inclusion->set_leaf_index(index);
-      inclusion->set_tree_size(replica_sizes[r]);
-      for (const Hash& h : proof) {
-        inclusion->add_hashes(reinterpret_cast<const char*>(h.data()), h.size());
-      }
-      if (static_cast<size_t>(part->entries_size()) >= options.entries_per_part) {
-        if (!send(*part)) return Unavailable("client went away");
-        arena.Reset();
-        part = google::protobuf::Arena::CreateMessage<cairn::v1::EvidenceBundle>(&arena);
-      }
+      CAIRN_RETURN_IF_ERROR(
+          add_entry(replica.log_id(), index, std::move(bytes), proof, replica_sizes[r]));
     }
   }
   if (!send(*part)) return Unavailable("client went away");
