@@ -103,6 +103,7 @@ class CustodyTables {
   CustodyTables(Storage& storage, ledger::ConsortiumRules rules, ledger::OtherLogs* others)
       : rules_(rules),
         evidence_indexed_(storage.evidence_indexed()),
+        federation_tables_(storage.has_federation_tables()),
         state_(&storage),
         view_(state_, others) {}
 
@@ -138,6 +139,7 @@ class CustodyTables {
     CAIRN_RETURN_IF_ERROR(CompareHoldings(storage, end, out, limit));
     CAIRN_RETURN_IF_ERROR(CompareShipments(storage, end, out, limit));
     CAIRN_RETURN_IF_ERROR(CompareLotEntries(storage, end, out, limit));
+    if (federation_tables_) CAIRN_RETURN_IF_ERROR(CompareForeign(storage, end, out, limit));
     return CompareLots(storage, end, out, limit);
   }
 
@@ -196,13 +198,80 @@ class CustodyTables {
           lot.received_g = got == effects.received.end() ? 0 : got->second;
         }
         open_dispatches_.erase(open);
+      } else {
+        foreign_receipts_[*effects.closed_shipment] = index;  // a dispatch of another log
       }
     }
     for (const auto& [lot_id, grams] : effects.consumed) {
-      if (auto it = lots_.find(lot_id); it != lots_.end()) it->second.consumed_g += grams;
+      if (auto it = lots_.find(lot_id); it != lots_.end()) {
+        it->second.consumed_g += grams;
+      } else {
+        foreign_lots_[lot_id].first += grams;  // a lot created in another log
+      }
     }
     for (const auto& [lot_id, grams] : effects.lost) {
-      if (auto it = lots_.find(lot_id); it != lots_.end()) it->second.transit_loss_g += grams;
+      if (auto it = lots_.find(lot_id); it != lots_.end()) {
+        it->second.transit_loss_g += grams;
+      } else {
+        foreign_lots_[lot_id].second += grams;
+      }
+    }
+    return Status::Ok();
+  }
+
+  // foreign_receipts and foreign_lots: what this log's events did to dispatches and lots of
+  // other logs (a receipt of the mine's dispatch; consumption of a received lot).
+  Status CompareForeign(Storage& storage, uint64_t end, std::vector<LogProblem>& out,
+                        size_t limit) {
+    Problems problems(out, limit);
+    auto receipts = foreign_receipts_;
+    CAIRN_RETURN_IF_ERROR(storage.ScanRows(
+        "SELECT dispatch_id, received_idx FROM foreign_receipts ORDER BY dispatch_id",
+        [&](const Query& q) -> Status {
+          const std::string dispatch = ToHex(q.ColumnBlob(0));
+          const int64_t got = q.ColumnInt(1);
+          const auto it = receipts.find(dispatch);
+          if (it == receipts.end()) {
+            problems.Add(got >= 0 ? std::min<uint64_t>(got, end) : end,
+                         "custody table foreign_receipts: dispatch " + dispatch +
+                             " is recorded as received, but no entry of the log receives it");
+            return Status::Ok();
+          }
+          if (got < 0 || static_cast<uint64_t>(got) != it->second) {
+            problems.Add(it->second, "custody table foreign_receipts: dispatch " + dispatch +
+                                         " received by entry " + std::to_string(got) +
+                                         ", the log gives entry " + std::to_string(it->second));
+          }
+          receipts.erase(it);
+          return Status::Ok();
+        }));
+    for (const auto& [dispatch, index] : receipts) {
+      problems.Add(index, "custody table foreign_receipts: the receipt of dispatch " + dispatch +
+                              " by entry " + std::to_string(index) + " is missing");
+    }
+    auto usage = foreign_lots_;
+    CAIRN_RETURN_IF_ERROR(storage.ScanRows(
+        "SELECT lot_id, consumed_g, transit_loss_g FROM foreign_lots ORDER BY lot_id",
+        [&](const Query& q) -> Status {
+          const std::string lot_id = q.ColumnText(0);
+          const auto it = usage.find(lot_id);
+          const std::pair<uint64_t, uint64_t> want =
+              it == usage.end() ? std::pair<uint64_t, uint64_t>{0, 0} : it->second;
+          const int64_t consumed = q.ColumnInt(1), lost = q.ColumnInt(2);
+          if (consumed < 0 || lost < 0 || static_cast<uint64_t>(consumed) != want.first ||
+              static_cast<uint64_t>(lost) != want.second) {
+            problems.Add(end, "custody table foreign_lots: lot " + lot_id + " consumed " +
+                                  std::to_string(consumed) + " g and lost " + std::to_string(lost) +
+                                  " g, the log gives " + std::to_string(want.first) + " g and " +
+                                  std::to_string(want.second) + " g");
+          }
+          if (it != usage.end()) usage.erase(it);
+          return Status::Ok();
+        }));
+    for (const auto& [lot_id, grams] : usage) {
+      problems.Add(end, "custody table foreign_lots: lot " + lot_id +
+                            " has no row; the log gives " + std::to_string(grams.first) +
+                            " g consumed and " + std::to_string(grams.second) + " g lost");
     }
     return Status::Ok();
   }
@@ -420,6 +489,9 @@ class CustodyTables {
 
   const ledger::ConsortiumRules rules_;
   const bool evidence_indexed_;
+  const bool federation_tables_;
+  std::map<std::string, uint64_t> foreign_receipts_;  // dispatch id (hex) -> receiving entry
+  std::map<std::string, std::pair<uint64_t, uint64_t>> foreign_lots_;  // consumed, lost (g)
   ledger::MemoryCustodyState state_;  // lots, holdings and shipments; events from storage
   ledger::FederatedView view_;        // state_, and the events of the other logs held
   std::map<std::string, Lot> lots_;

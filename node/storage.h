@@ -138,6 +138,9 @@ class Storage final : public LogStore {
   // Whether lot_entries lists corrections and attestations of events under their lots (version 5;
   // false for an older database opened read-only, which is not migrated).
   bool evidence_indexed() const { return !options_.read_only || opened_schema_version_ >= 5; }
+  // Whether the database has the federation tables foreign_receipts and foreign_lots (version 6;
+  // false for an older database opened read-only).
+  bool has_federation_tables() const { return !options_.read_only || opened_schema_version_ >= 6; }
 
   // ---- Identity (writer connection) ----
 

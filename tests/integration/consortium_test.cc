@@ -4,6 +4,7 @@
 // refiner's log answers a dispatch on the mine's), and an auditor verifies the magnets' lineage
 // across the three logs against the buyer's node alone.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <chrono>
 #include <cstdio>
@@ -199,6 +200,19 @@ TEST_F(ConsortiumTest, APakistanConsignmentCrossesThreeNodesAndVerifiesFromTheBu
   const RunResult again = Cairn({"verify", "--node", addresses_[kRefiner], "--lot",
                                  "us-usm:NDPR-2026-001", "--registry", world_->registry_path()});
   EXPECT_EQ(again.exit_code, 0) << again.out << again.err;
+
+  // The refiner's record of having received the mine's dispatch is deleted on disk (a second
+  // receipt would then pass): the node refuses to start, naming the receiving entry.
+  ASSERT_EQ(nodes_[kRefiner].Terminate(), 0);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ / "refiner.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "DELETE FROM foreign_receipts", nullptr, nullptr, nullptr), SQLITE_OK);
+  EXPECT_EQ(sqlite3_changes(db), 1);
+  sqlite3_close(db);
+  std::string error;
+  EXPECT_FALSE(nodes_[kRefiner].Start(config_path(kRefiner), &error));
+  EXPECT_NE(error.find("foreign_receipts"), std::string::npos) << error;
+  EXPECT_NE(error.find("entry 0"), std::string::npos) << error;
 }
 
 TEST_F(ConsortiumTest, AReceiptOfADispatchNotYetReplicatedWaitsForItThenSucceedsOrFails) {
