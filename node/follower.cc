@@ -136,7 +136,15 @@ void Follower::Run() {
       if (stopping_) return;
     }
     if (store_.size() > size_before) backoff = options_.min_backoff;  // progress: start over
-    if (halted_) return;                                              // Halt() set the state
+    if (halted_) {
+      // Halt() set the state; set it again in case this thread overwrote it meanwhile.
+      const auto forks = store_.forks();
+      SetState("stopped",
+               "log " + options_.log_id + " forked (" +
+                   (forks.empty() ? std::string("see cairn forks") : forks.back().reason()) +
+                   "); replication stopped; see cairn forks");
+      return;
+    }
     if (permanent_) {
       SetState("stopped", ended.message());
       LogFields(spdlog::level::err, {{"msg", "replication stopped"},

@@ -202,7 +202,10 @@ Result<Hash> ReplicaStore::RootAt(uint64_t size) const {
     if (index < size) leaves.push_back(ledger::LeafHash(entry));
     return Status::Ok();
   }));
-  return ledger::RootOf(leaves);
+  const Hash root = ledger::RootOf(leaves);
+  absl::MutexLock lock(&mutex_);
+  roots_[size] = root;  // computed once: gossip may name the same old size again
+  return root;
 }
 
 Status ReplicaStore::Append(const std::vector<std::string>& entries,

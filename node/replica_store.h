@@ -117,7 +117,8 @@ class ReplicaStore {
   SqliteStmt put_meta_ ABSL_GUARDED_BY(mutex_);
   std::optional<cairn::v1::SignedCheckpoint> checkpoint_ ABSL_GUARDED_BY(mutex_);
   std::vector<cairn::v1::ForkEvidence> forks_ ABSL_GUARDED_BY(mutex_);
-  std::map<uint64_t, Hash> roots_ ABSL_GUARDED_BY(mutex_);  // of checkpoints stored, by size
+  // Roots by size: of the checkpoints stored, and of sizes RootAt computed.
+  mutable std::map<uint64_t, Hash> roots_ ABSL_GUARDED_BY(mutex_);
 };
 
 }  // namespace cairn::node
