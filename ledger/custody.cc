@@ -12,6 +12,30 @@ uint64_t ReceiptLimitG(uint64_t dispatched_g, const ConsortiumRules& rules) {
   return limit > UINT64_MAX ? UINT64_MAX : static_cast<uint64_t>(limit);
 }
 
+std::optional<LotRecord> LotCreatedBy(const cairn::v1::EventBody& body, const std::string& lot_id,
+                                      const std::string& event_id_hex) {
+  if (body.has_extraction() && body.extraction().lot_id() == lot_id) {
+    const auto& x = body.extraction();
+    return LotRecord{lot_id, body.author(), x.material(), x.mass_g(), event_id_hex};
+  }
+  if (body.has_transformation()) {
+    for (const auto& out : body.transformation().outputs()) {
+      if (out.lot_id() == lot_id) {
+        return LotRecord{lot_id, body.author(), out.material(), out.mass_g(), event_id_hex};
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<ShipmentRecord> ShipmentOf(const cairn::v1::EventBody& body,
+                                         const std::string& event_id_hex) {
+  if (!body.has_dispatch()) return std::nullopt;
+  ShipmentRecord shipment{event_id_hex, body.author(), body.dispatch().recipient(), {}, false};
+  for (const auto& lm : body.dispatch().lots()) shipment.lots[lm.lot_id()] = lm.mass_g();
+  return shipment;
+}
+
 namespace {
 
 std::string Grams(uint64_t g) { return std::to_string(g) + " g"; }
@@ -151,14 +175,12 @@ class Planner {
 
   Status Dispatch() {
     const auto& d = e_.body.dispatch();
-    ShipmentRecord shipment{e_.id_hex, author_, d.recipient(), {}, false};
     for (int i = 0; i < d.lots_size(); ++i) {
       const auto& lm = d.lots(i);
       CAIRN_RETURN_IF_ERROR(
           Take("Dispatch.lots[" + std::to_string(i) + "]", lm.lot_id(), lm.mass_g(), "dispatch"));
-      shipment.lots[lm.lot_id()] = lm.mass_g();
     }
-    plan_.effects.new_shipment = std::move(shipment);
+    plan_.effects.new_shipment = ShipmentOf(e_.body, e_.id_hex);
     return Status::Ok();
   }
 

@@ -78,6 +78,14 @@ struct ConsortiumRules {
   uint32_t receipt_tolerance_ppm = kDefaultReceiptTolerancePpm;
 };
 
+// The lot `lot_id` as `body` (the event `event_id_hex`) creates it, or nullopt when it does not.
+std::optional<LotRecord> LotCreatedBy(const cairn::v1::EventBody& body, const std::string& lot_id,
+                                      const std::string& event_id_hex);
+
+// The shipment a dispatch opens (not received), or nullopt when `body` is not a dispatch.
+std::optional<ShipmentRecord> ShipmentOf(const cairn::v1::EventBody& body,
+                                         const std::string& event_id_hex);
+
 // The most grams a receipt may report for `dispatched_g` grams dispatched under `rules`.
 uint64_t ReceiptLimitG(uint64_t dispatched_g, const ConsortiumRules& rules);
 

@@ -7,30 +7,6 @@
 
 namespace cairn::ledger {
 
-std::optional<LotRecord> LotCreatedBy(const cairn::v1::EventBody& body, const std::string& lot_id,
-                                      const std::string& event_id_hex) {
-  if (body.has_extraction() && body.extraction().lot_id() == lot_id) {
-    const auto& x = body.extraction();
-    return LotRecord{lot_id, body.author(), x.material(), x.mass_g(), event_id_hex};
-  }
-  if (body.has_transformation()) {
-    for (const auto& out : body.transformation().outputs()) {
-      if (out.lot_id() == lot_id) {
-        return LotRecord{lot_id, body.author(), out.material(), out.mass_g(), event_id_hex};
-      }
-    }
-  }
-  return std::nullopt;
-}
-
-std::optional<ShipmentRecord> ShipmentOf(const cairn::v1::EventBody& body,
-                                         const std::string& event_id_hex) {
-  if (!body.has_dispatch()) return std::nullopt;
-  ShipmentRecord shipment{event_id_hex, body.author(), body.dispatch().recipient(), {}, false};
-  for (const auto& lm : body.dispatch().lots()) shipment.lots[lm.lot_id()] = lm.mass_g();
-  return shipment;
-}
-
 void MemoryLogs::Add(const std::string& log_id, const std::vector<std::string>& entries) {
   log_ids_.push_back(log_id);
   cairn::v1::LogEntry entry;

@@ -36,14 +36,6 @@ class OtherLogs {
   virtual Result<std::optional<LotRecord>> FindLot(const std::string& lot_id) = 0;
 };
 
-// The lot `lot_id` as `body` (the event `event_id_hex`) creates it, or nullopt when it does not.
-std::optional<LotRecord> LotCreatedBy(const cairn::v1::EventBody& body, const std::string& lot_id,
-                                      const std::string& event_id_hex);
-
-// The shipment a dispatch opens (not received), or nullopt when `body` is not a dispatch.
-std::optional<ShipmentRecord> ShipmentOf(const cairn::v1::EventBody& body,
-                                         const std::string& event_id_hex);
-
 // Other logs held in memory: an auditor's copy of every log it fetched. An event it does not hold
 // is NOT_FOUND — evidence the auditor lacks (incomplete), not proof that it does not exist; a lot
 // none of them created is unknown. Not thread-safe.
