@@ -93,9 +93,9 @@ TEST_F(RulebookTest, ASignatureVerifiedAheadCountsOnlyUnderTheRegistrysKeyForIts
   ParsedEvent forged = world_.Sign(PakistanExtraction(kLot));
   std::string& signature = *forged.signed_event.mutable_signature();
   signature[3] ^= 0x01;
-  Add(forged.body);  // index 0: a sound entry to start the log
+  Add(PakistanExtraction("pk-fwo:CHG-2025-0002"));  // index 0: a sound entry of another lot
   log_.Append(forged);
-  const cairn::v1::EvidenceBundle bundle = log_.Bundle(kLot);
+  const cairn::v1::EvidenceBundle bundle = log_.Bundle("");
   ASSERT_EQ(bundle.entries_size(), 2);
   const std::string& bytes = bundle.entries(1).entry();
   for (const std::string& claimed :
