@@ -13,6 +13,8 @@
 #include <utility>
 
 #include "common/clock.h"
+#include "ledger/event.h"
+#include "ledger/lot_state.h"
 #include "ledger/validate.h"
 #include "node/grpc_status.h"
 #include "node/trace.h"
@@ -374,6 +376,52 @@ grpc::Status LedgerService::GetLot(grpc::ServerContext* context,
                                       "\", want <participant>:<code>"));
   }
   log.Set("lot_id", lot_id);
+  // A lot whose events stand in other logs too (created by the mine, received and consumed by
+  // the refiner) is added up from its events in every log this node holds.
+  std::vector<ledger::LotEvent> events;
+  bool elsewhere = false;
+  const auto collect = [&](const std::string& log_id, uint64_t index,
+                           const std::string& bytes) -> Status {
+    cairn::v1::LogEntry entry;
+    ledger::LotEvent event;
+    if (!entry.ParseFromString(bytes) || !event.body.ParseFromString(entry.event().body())) {
+      return DataLoss("entry " + std::to_string(index) + " of log " + log_id + " does not parse");
+    }
+    event.id_hex = ToHex(ledger::EventId(entry.event().body()));
+    event.appended_at_us = ToMicros(entry.appended_at());
+    event.log_id = log_id;
+    event.index = index;
+    events.push_back(std::move(event));
+    return Status::Ok();
+  };
+  for (const ReplicaStore* replica : replicas_) {
+    auto indexes = replica->EntryIndexesOfLot(lot_id);
+    if (!indexes.ok()) return log.Finish(indexes.status());
+    for (uint64_t index : *indexes) {
+      auto bytes = replica->ReadEntry(index);
+      if (!bytes.ok()) return log.Finish(bytes.status());
+      if (!bytes->has_value()) continue;
+      if (Status s = collect(replica->log_id(), index, **bytes); !s.ok()) return log.Finish(s);
+      elsewhere = true;
+    }
+  }
+  if (elsewhere) {
+    auto indexes = storage_.EntryIndexesOfLot(lot_id);
+    if (!indexes.ok()) return log.Finish(indexes.status());
+    for (uint64_t index : *indexes) {
+      auto stored = storage_.ReadEntry(index);
+      if (!stored.ok()) return log.Finish(stored.status());
+      if (!stored->has_value()) continue;
+      if (Status s = collect(log_id_, index, (*stored)->entry); !s.ok()) return log.Finish(s);
+    }
+    auto merged = ledger::LotStateOf(lot_id, std::move(events));
+    if (!merged) {
+      return log.Finish(
+          NotFound("lot " + lot_id + ": no event creating it is in the logs this node holds"));
+    }
+    *response = std::move(*merged);
+    return log.Finish(grpc::Status::OK);
+  }
   auto state = storage_.GetLotState(lot_id);
   if (!state.ok()) return log.Finish(state.status());
   if (!state->has_value()) {

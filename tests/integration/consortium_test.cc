@@ -187,6 +187,29 @@ TEST_F(ConsortiumTest, APakistanConsignmentCrossesThreeNodesAndVerifiesFromTheBu
   EXPECT_DOUBLE_EQ(j["attribution"]["mass"]["by_facility"]["us-usm-missouri-01"].get<double>(),
                    1.0);
 
+  // Any node answers for a lot whose events stand in several logs, adding them up: the
+  // concentrate was created by the mine, received (15 kg short) and consumed by the refiner.
+  const auto lot_json = [&](size_t i, const std::string& lot) {
+    const RunResult r = Cairn({"lot", lot, "--node", addresses_[i], "--json"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.exit_code == 0 ? nlohmann::json::parse(r.out) : nlohmann::json::object();
+  };
+  for (size_t i : {kMine, kBuyer}) {
+    const auto ore = lot_json(i, "pk-fwo:CHG-2026-001");
+    EXPECT_EQ(ore.value("creator", ""), "pk-fwo");
+    EXPECT_EQ(ore.value("consumed_mass_g", "0"), "24985000") << ore.dump();
+    EXPECT_EQ(ore.value("transit_loss_mass_g", "0"), "15000") << ore.dump();
+    EXPECT_EQ(ore.value("remaining_mass_g", "0"), "0") << ore.dump();
+  }
+  const auto oxide = lot_json(kMine, "us-usm:NDPR-2026-001");
+  EXPECT_EQ(oxide.value("creator", ""), "us-usm");
+  EXPECT_EQ(oxide.value("consumed_mass_g", "0"), "2000000") << oxide.dump();
+  EXPECT_EQ(oxide.value("remaining_mass_g", "0"), "0") << oxide.dump();
+  const auto magnets = lot_json(kRefiner, "jp-magnets:MAG-2026-001");
+  EXPECT_EQ(magnets.value("remaining_mass_g", "0"), "6000000") << magnets.dump();
+  ASSERT_TRUE(magnets.contains("holdings")) << magnets.dump();
+  EXPECT_EQ(magnets["holdings"][0]["holder"], "jp-magnets");
+
   // Every node holds all three logs, each replica byte-identical to its leader's log.
   for (size_t i = 0; i < 3; ++i) {
     const auto status = Status(i);
