@@ -59,6 +59,8 @@ class LogVerifier {
   LogVerdict Finish(const cairn::v1::SignedCheckpoint& checkpoint);
 
   bool failed() const { return verdict_.bad_index.has_value(); }
+  // The RFC 9162 leaf hash of the last entry added (zeros before the first).
+  const Hash& last_leaf() const { return prev_leaf_; }
   // After an Add() that failed only because an event of another log it refers to was not at
   // hand (NOT_FOUND from the other logs): forgets the failure, so that the same entry can be
   // added again once the other logs have it. Nothing of that entry was applied. False (and no

@@ -40,12 +40,13 @@ Status Follower::ResetVerifier() {
   leaves_.clear();
   leaves_.reserve(store_.size());
   pending_.clear();
+  pending_leaves_.clear();
   target_.reset();
   target_size_ = 0;
   verifier_dirty_ = false;
   CAIRN_RETURN_IF_ERROR(store_.ScanEntries([&](uint64_t index, const std::string& entry) {
     if (!verifier_->Add(index, entry)) return Status::Ok();  // reported below
-    leaves_.push_back(ledger::LeafHash(entry));
+    leaves_.push_back(verifier_->last_leaf());
     return Status::Ok();
   }));
   const auto checkpoint = store_.checkpoint();
@@ -334,6 +335,7 @@ Status Follower::Take(const cairn::v1::FollowResponse& message, const std::strin
     }
   }
   pending_.push_back(message.entry().entry());
+  pending_leaves_.push_back(verifier_->last_leaf());
   if (leaves_.size() + pending_.size() < target_size_) return Status::Ok();
 
   // Every entry of the checkpoint is in hand: their root must be the signed one.
@@ -341,12 +343,11 @@ Status Follower::Take(const cairn::v1::FollowResponse& message, const std::strin
   if (verdict.bad_index) return verdict.problem;
   // Verified and complete: stored with the next Flush(), with every other group that arrived
   // meanwhile, in one transaction.
-  for (std::string& entry : pending_) {
-    leaves_.push_back(ledger::LeafHash(entry));
-    ready_.push_back(std::move(entry));
-  }
+  leaves_.insert(leaves_.end(), pending_leaves_.begin(), pending_leaves_.end());
+  for (std::string& entry : pending_) ready_.push_back(std::move(entry));
   ready_checkpoint_ = std::move(target_);
   pending_.clear();
+  pending_leaves_.clear();
   target_.reset();
   verifier_dirty_ = false;
   return Status::Ok();

@@ -119,6 +119,7 @@ class Follower {
   bool stream_checked_ = false;       // this stream's first larger checkpoint was proved consistent
   std::vector<Hash> leaves_;          // of the stored entries
   std::vector<std::string> pending_;  // entries of target_ received so far
+  std::vector<Hash> pending_leaves_;  // their leaf hashes, as the verifier computed them
   // Verified complete groups not yet stored (Flush), and the checkpoint of the last.
   std::vector<std::string> ready_;
   std::optional<cairn::v1::SignedCheckpoint> ready_checkpoint_;
