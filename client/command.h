@@ -53,7 +53,6 @@ void AddLogCommand(CLI::App& root, Runner* selected);
 void AddLotCommand(CLI::App& root, Runner* selected);
 void AddCheckpointCommand(CLI::App& root, Runner* selected);
 void AddVerifyCommand(CLI::App& root, Runner* selected);
-void AddBenchCommand(CLI::App& root, Runner* selected);
 void AddProveCommand(CLI::App& root, Runner* selected);
 void AddTraceCommand(CLI::App& root, Runner* selected);
 void AddExportCommand(CLI::App& root, Runner* selected);

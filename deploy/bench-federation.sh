@@ -7,10 +7,10 @@
 # (log pk-fwo-log) and fills it with GAP events (AppendBatch of 100 from 4 clients), then:
 #   1. starts a follower (log us-usm-log following pk-fwo-log) and times its catch-up of the GAP
 #      entries, each verified (chain, signature, rulebook, Merkle root) before it is stored,
-#      against libsodium's two-core Ed25519 verify rate measured right after (cairn bench
+#      against libsodium's two-core Ed25519 verify rate measured right after (cairn-bench
 #      --catch-up);
 #   2. appends 10,000 events at 1,000 events/s and prints the lag from each append's answer to
-#      the entry's arrival in the follower's replica, p50/p99 (cairn bench --lag-follower);
+#      the entry's arrival in the follower's replica, p50/p99 (cairn-bench --lag-follower);
 #   3. starts a third node following both, then has the leader sign a different history (its
 #      database replaced by an empty one, one new event appended with the same log key) and
 #      times until both other nodes hold proof of the fork (cairn forks).
@@ -21,13 +21,14 @@ gap="${1:-100000}"
 rate="${2:-1000}"
 [[ $gap =~ ^[1-9][0-9]*$ ]] || { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 build="${CAIRN_BUILD_DIR:-build}"
-if [[ ! -x $build/node/cairnd || ! -x $build/client/cairn ]]; then
+if [[ ! -x $build/node/cairnd || ! -x $build/client/cairn || ! -x $build/tools/cairn-bench/cairn-bench ]]; then
   ./deploy/install-deps.sh
   cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-  cmake --build "$build" -j2 --target cairnd cairn
+  cmake --build "$build" -j2 --target cairnd cairn cairn-bench
 fi
 CAIRND="$(cd "$build" && pwd)/node/cairnd"
 CAIRN="$(cd "$build" && pwd)/client/cairn"
+BENCH="$(cd "$build" && pwd)/tools/cairn-bench/cairn-bench"
 PY=/usr/bin/python3
 work="$(mktemp -d "${TMPDIR:-/tmp}/cairn-bench-federation.XXXXXX")"
 declare -A PID=()
@@ -92,14 +93,14 @@ config follower "$F" us-usm-log us-usm "$L" pk-fwo-log
 config third "$T" jp-magnets-log jp-magnets "$L" pk-fwo-log "$F" us-usm-log
 start leader
 echo "== filling the leader with $gap events" >&2
-"$CAIRN" bench --node "$L" --key keys/pk-fwo.key --events "$gap" --batch 100 --clients 4 >&2
+"$BENCH" --node "$L" --key keys/pk-fwo.key --events "$gap" --batch 100 --clients 4 >&2
 
 echo "== 1. catch-up of a $gap-entry gap" >&2
 start follower
-"$CAIRN" bench --node "$L" --catch-up "$F"
+"$BENCH" --node "$L" --catch-up "$F"
 
 echo "== 2. replication lag at 1,000 events/s" >&2
-"$CAIRN" bench --node "$L" --key keys/pk-fwo.key --lag-follower "$F" --rate "$rate" --events $((rate * 10)) \
+"$BENCH" --node "$L" --key keys/pk-fwo.key --lag-follower "$F" --rate "$rate" --events $((rate * 10)) \
   --clients 4
 
 echo "== 3. fork detection across three nodes" >&2

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Measures the append path: builds cairnd and cairn, starts a fresh node on loopback in a temp dir
-# (real SQLite file, WAL + synchronous=FULL, every signature verified), and runs `cairn bench`
+# (real SQLite file, WAL + synchronous=FULL, every signature verified), and runs `cairn-bench`
 # with 1, 8 and 16 concurrent clients (single Append calls) and with AppendBatch of 100 events,
 # printing events/s, latency percentiles, the node's and the load generator's CPU time per event
 # and the node's RSS next to libsodium's one-core verify rate.
@@ -16,7 +16,7 @@
 # With --lineage STEPS (lineage mode) it starts a fresh node hosting a mine (pk-fwo) and a
 # processor (us-usm), appends a STEPS-step chain (2 x STEPS lots on the last product's lineage,
 # 4 x STEPS events) and times Ledger.Trace of the last product and the offline VerifyLineage of
-# the bundle (`cairn bench --lineage`); 5000 steps = a 10,000-lot lineage.
+# the bundle (`cairn-bench --lineage`); 5000 steps = a 10,000-lot lineage.
 #
 #   ./deploy/bench.sh [--rounds R] [EVENTS]     default 20000 events per run, 1 round per row
 #   ./deploy/bench.sh --preload 1000000 [EVENTS]
@@ -65,9 +65,10 @@ events=${events:-20000}
 build=${CAIRN_BUILD_DIR:-build}
 ./deploy/install-deps.sh
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$build" -j2 --target cairnd cairn >/dev/null
+cmake --build "$build" -j2 --target cairnd cairn cairn-bench >/dev/null
 cairn=$(realpath "$build")/client/cairn
 cairnd=$(realpath "$build")/node/cairnd
+bench_bin=$(realpath "$build")/tools/cairn-bench/cairn-bench
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/cairn-bench.XXXXXX")
 node_pid=""
@@ -148,14 +149,14 @@ disk_line() {
 }
 
 bench() {
-  "$cairn" bench --node "$addr" --key keys/au-lynas.key --node-pid "$node_pid" "$@"
+  "$bench_bin" --node "$addr" --key keys/au-lynas.key --node-pid "$node_pid" "$@"
 }
 
 if ((lineage > 0)); then
-  echo "cairn bench: lineage of $lineage steps ($((2 * lineage)) lots), fresh node, $(nproc) cores shared by node and client; load $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "cairn-bench: lineage of $lineage steps ($((2 * lineage)) lots), fresh node, $(nproc) cores shared by node and client; load $(cut -d' ' -f1-3 /proc/loadavg)"
   run_node
   status=0
-  "$cairn" bench --node "$addr" --key keys/pk-fwo.key --processor-key keys/us-usm.key \
+  "$bench_bin" --node "$addr" --key keys/pk-fwo.key --processor-key keys/us-usm.key \
     --registry registry.json --lineage "$lineage" --baseline --timeout 120 || status=$?
   echo "node RSS $(rss_mib) MiB"
   disk_line
@@ -164,7 +165,7 @@ if ((lineage > 0)); then
 fi
 
 if ((preload == 0)); then
-  echo "cairn bench: $events events per run, fresh node each run, $(nproc) cores shared by node and load"
+  echo "cairn-bench: $events events per run, fresh node each run, $(nproc) cores shared by node and load"
   for spec in "1 1" "8 1" "16 1" "4 100"; do
     read -r clients batch <<<"$spec"
     run_node
@@ -175,7 +176,7 @@ if ((preload == 0)); then
   exit 0
 fi
 
-echo "cairn bench: large log of $preload events, then $events events per run on it, $(nproc) cores shared by node and load"
+echo "cairn-bench: large log of $preload events, then $events events per run on it, $(nproc) cores shared by node and load"
 run_node
 chunk=50000
 done_events=0

@@ -435,6 +435,7 @@ int Main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   CLI::App app("", "cairnd");
+  app.set_version_flag("--version", "cairnd " CAIRN_VERSION);
   NodeFlags flags;
   AddNodeFlags(app, flags);
   try {

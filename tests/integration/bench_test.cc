@@ -1,4 +1,4 @@
-// `cairn bench` against a real cairnd: the events it sends are appended and counted, its figures
+// `cairn-bench` against a real cairnd: the events it sends are appended and counted, its figures
 // are measured rather than assumed, and a refused load is an error exit.
 #include <gtest/gtest.h>
 
@@ -17,7 +17,7 @@ class BenchTest : public WorldTest {
 TEST_F(BenchTest, RoundsAppendEveryEventAndReportMeasuredFigures) {
   const uint64_t before = LogSize();
   const RunResult run =
-      Cairn({"bench", "--node", world_->node().address(), "--key", world_->key_path("pk-fwo"),
+      CairnBench({"--node", world_->node().address(), "--key", world_->key_path("pk-fwo"),
              "--clients", "4", "--events", "150", "--rounds", "3", "--baseline", "--node-pid",
              std::to_string(world_->node().pid()), "--json"});
   ASSERT_EQ(run.exit_code, 0) << run.err;
@@ -51,7 +51,7 @@ TEST_F(BenchTest, RoundsAppendEveryEventAndReportMeasuredFigures) {
 TEST_F(BenchTest, BatchesAreAppendedToo) {
   const uint64_t before = LogSize();
   const RunResult run =
-      Cairn({"bench", "--node", world_->node().address(), "--key", world_->key_path("pk-fwo"),
+      CairnBench({"--node", world_->node().address(), "--key", world_->key_path("pk-fwo"),
              "--clients", "2", "--events", "250", "--batch", "100"});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_NE(run.out.find("250 events, 2 clients, batch 100:"), std::string::npos) << run.out;
@@ -61,7 +61,7 @@ TEST_F(BenchTest, BatchesAreAppendedToo) {
 TEST_F(BenchTest, EventsTheNodeRefusesMakeAnErrorExitNamingTheFirstError) {
   // The node does not host au-lynas: every append is refused, nothing is appended.
   const uint64_t before = LogSize();
-  const RunResult run = Cairn({"bench", "--node", world_->node().address(), "--key",
+  const RunResult run = CairnBench({"--node", world_->node().address(), "--key",
                                world_->key_path("au-lynas"), "--clients", "2", "--events", "20"});
   EXPECT_NE(run.exit_code, 0);
   EXPECT_NE(run.err.find("20 events refused"), std::string::npos) << run.err;

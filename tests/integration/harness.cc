@@ -101,6 +101,12 @@ RunResult Cairn(const std::vector<std::string>& args, const std::string& stdin_d
   return RunProcess(argv, stdin_data);
 }
 
+RunResult CairnBench(const std::vector<std::string>& args) {
+  std::vector<std::string> argv{CAIRN_BENCH_PATH};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return RunProcess(argv);
+}
+
 NodeProcess::~NodeProcess() {
   if (pid_ > 0) Kill9();
 }

@@ -41,6 +41,8 @@ RunResult RunProcess(const std::vector<std::string>& argv, const std::string& st
 
 // Runs the cairn CLI.
 RunResult Cairn(const std::vector<std::string>& args, const std::string& stdin_data = "");
+// Runs the load generator tools/cairn-bench.
+RunResult CairnBench(const std::vector<std::string>& args);
 
 void WriteFile(const std::string& path, const std::string& content);
 std::string ReadFile(const std::string& path);

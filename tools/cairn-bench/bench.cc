@@ -1,4 +1,4 @@
-// cairn bench: a load generator for a node's append path.
+// cairn-bench: a load generator for a node's append path (kept out of the auditor's `cairn`).
 //
 // Pre-signs M valid Extraction events (one new lot each) with the given mine key before timing,
 // then sends them from N concurrent clients, one Append per event or AppendBatch of K, and prints
@@ -17,10 +17,12 @@
 // 2 x STEPS lots and 4 x STEPS events. It appends them in order (AppendBatch of 100), then times
 // Ledger.Trace of the last product (3 runs; the client merges the streamed parts) and
 // ledger::VerifyLineage of the bundle against --registry.
+#include <absl/synchronization/mutex.h>
 #include <fmt/format.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -539,27 +541,27 @@ Status AppendInOrder(const BenchOptions& opt, const std::vector<cairn::v1::Signe
 
 int RunLineage(const BenchOptions& opt, double baseline) {
   if (opt.key_file.empty() || opt.processor_key_file.empty() || opt.registry_file.empty()) {
-    std::cerr << "cairn bench: --lineage needs --key (MINE), --processor-key (PROCESSOR) and "
+    std::cerr << "cairn-bench: --lineage needs --key (MINE), --processor-key (PROCESSOR) and "
                  "--registry\n";
     return kExitUsage;
   }
   auto mine = keys::ReadSigningKey(opt.key_file, std::nullopt);
   if (!mine.ok()) {
-    std::cerr << "cairn bench: " << mine.status().message() << "\n";
+    std::cerr << "cairn-bench: " << mine.status().message() << "\n";
     return kExitUsage;
   }
   auto processor = keys::ReadSigningKey(opt.processor_key_file, std::nullopt);
   if (!processor.ok()) {
-    std::cerr << "cairn bench: " << processor.status().message() << "\n";
+    std::cerr << "cairn-bench: " << processor.status().message() << "\n";
     return kExitUsage;
   }
   if (mine->participant == processor->participant) {
-    std::cerr << "cairn bench: --key and --processor-key must belong to different participants\n";
+    std::cerr << "cairn-bench: --key and --processor-key must belong to different participants\n";
     return kExitUsage;
   }
   auto registry = keys::TrustRegistry::Load(opt.registry_file);
   if (!registry.ok()) {
-    std::cerr << "cairn bench: " << registry.status().message() << "\n";
+    std::cerr << "cairn-bench: " << registry.status().message() << "\n";
     return kExitUsage;
   }
 
@@ -646,7 +648,7 @@ int RunLineage(const BenchOptions& opt, double baseline) {
     }
   }
   if (report.lineage_lots.size() != lots) {
-    std::cerr << fmt::format("cairn bench: the bundle's lineage holds {} lots, want {}\n",
+    std::cerr << fmt::format("cairn-bench: the bundle's lineage holds {} lots, want {}\n",
                              report.lineage_lots.size(), lots);
     return kExitIntegrity;
   }
@@ -733,7 +735,7 @@ Result<RoundFigures> RunAppendRound(const BenchOptions& opt, const keys::Signing
     std::cout << fmt::format("load generator CPU per event: {:.1f} µs\n", client_us);
   }
   if (f.failures > 0) {
-    std::cerr << "cairn bench: " << f.failures << " events refused; first error: " << f.first_error
+    std::cerr << "cairn-bench: " << f.failures << " events refused; first error: " << f.first_error
               << "\n";
   }
   return out;
@@ -773,7 +775,7 @@ int RunCatchUp(const BenchOptions& opt) {
   NodeClient client(opt.node);
   auto log = LogOf(client);
   if (!log.ok()) {
-    std::cerr << "cairn bench: " << log.status().ToString() << "\n";
+    std::cerr << "cairn-bench: " << log.status().ToString() << "\n";
     return kExitUsage;
   }
   auto follower =
@@ -784,7 +786,7 @@ int RunCatchUp(const BenchOptions& opt) {
     auto size = ReplicaSize(*follower, log->first);
     if (size.ok()) held = *size;
     if (Clock::now() - start > std::chrono::minutes(10)) {
-      std::cerr << "cairn bench: the follower holds " << held << " of " << log->second
+      std::cerr << "cairn-bench: the follower holds " << held << " of " << log->second
                 << " entries after 10 minutes\n";
       return kExitIntegrity;
     }
@@ -824,13 +826,13 @@ int RunCatchUp(const BenchOptions& opt) {
 int RunLag(const BenchOptions& opt) {
   auto key = keys::ReadSigningKey(opt.key_file, std::nullopt);
   if (!key.ok()) {
-    std::cerr << "cairn bench: " << key.status().message() << "\n";
+    std::cerr << "cairn-bench: " << key.status().message() << "\n";
     return kExitUsage;
   }
   NodeClient client(opt.node);
   auto log = LogOf(client);
   if (!log.ok()) {
-    std::cerr << "cairn bench: " << log.status().ToString() << "\n";
+    std::cerr << "cairn-bench: " << log.status().ToString() << "\n";
     return kExitUsage;
   }
   auto channel = grpc::CreateChannel(opt.lag_follower, CredentialsFor(opt.node));
@@ -840,7 +842,7 @@ int RunLag(const BenchOptions& opt) {
     auto size = ReplicaSize(*follower, log->first);
     if (size.ok() && *size >= log->second) break;
     if (i > 6000) {
-      std::cerr << "cairn bench: the follower does not catch up with " << log->first << "\n";
+      std::cerr << "cairn-bench: the follower does not catch up with " << log->first << "\n";
       return kExitUsage;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -951,23 +953,23 @@ int Run(const BenchOptions& opt) {
   if (!opt.catch_up.empty()) return RunCatchUp(opt);
   if (!opt.lag_follower.empty()) {
     if (opt.key_file.empty() || opt.events == 0) {
-      std::cerr << "cairn bench: --lag-follower needs --key and --events\n";
+      std::cerr << "cairn-bench: --lag-follower needs --key and --events\n";
       return kExitUsage;
     }
     return RunLag(opt);
   }
   if (opt.lineage == 0 && opt.events == 0 && opt.proofs == 0) {
-    std::cerr << "cairn bench: --events 0 needs --proofs N\n";
+    std::cerr << "cairn-bench: --events 0 needs --proofs N\n";
     return kExitUsage;
   }
   if (opt.lineage == 0 && opt.events > 0 && opt.key_file.empty()) {
-    std::cerr << "cairn bench: --key is required to send events\n";
+    std::cerr << "cairn-bench: --key is required to send events\n";
     return kExitUsage;
   }
   if (opt.node_pid > 0) {
     auto probe = ProcessCpuSeconds(opt.node_pid);
     if (!probe.ok()) {
-      std::cerr << "cairn bench: " << probe.status().message() << "\n";
+      std::cerr << "cairn-bench: " << probe.status().message() << "\n";
       return kExitUsage;
     }
   }
@@ -984,7 +986,7 @@ int Run(const BenchOptions& opt) {
   if (opt.events > 0) {
     auto key = keys::ReadSigningKey(opt.key_file, std::nullopt);
     if (!key.ok()) {
-      std::cerr << "cairn bench: " << key.status().message() << "\n";
+      std::cerr << "cairn-bench: " << key.status().message() << "\n";
       return kExitUsage;
     }
     std::vector<double> rates, ratios;
@@ -993,7 +995,7 @@ int Run(const BenchOptions& opt) {
       if (opt.rounds > 1 && !opt.json) std::cout << fmt::format("round {}:\n", r + 1);
       auto round = RunAppendRound(opt, *key, baseline);
       if (!round.ok()) {
-        std::cerr << "cairn bench: " << round.status().message() << "\n";
+        std::cerr << "cairn-bench: " << round.status().message() << "\n";
         return kExitUsage;
       }
       if (round->failures > 0) exit_code = kExitIntegrity;
@@ -1034,7 +1036,7 @@ int Run(const BenchOptions& opt) {
   if (opt.proofs > 0) {
     auto p = TimeProofs(opt, opt.proofs);
     if (!p.ok()) {
-      std::cerr << "cairn bench: " << p.status().message() << "\n";
+      std::cerr << "cairn-bench: " << p.status().message() << "\n";
       return kExitUsage;
     }
     const double node_us = opt.node_pid > 0 ? p->cpu.node_s * 1e6 / p->proofs : 0;
@@ -1057,7 +1059,7 @@ int Run(const BenchOptions& opt) {
       if (opt.node_pid > 0) std::cout << fmt::format("node CPU per proof: {:.1f} µs\n", node_us);
     }
     if (p->failures > 0) {
-      std::cerr << "cairn bench: " << p->failures
+      std::cerr << "cairn-bench: " << p->failures
                 << " inclusion proofs failed; first error: " << p->first_error << "\n";
       exit_code = kExitIntegrity;
     }
@@ -1066,12 +1068,8 @@ int Run(const BenchOptions& opt) {
   return exit_code;
 }
 
-}  // namespace
-
-void AddBenchCommand(CLI::App& root, Runner* selected) {
-  auto opt = std::make_shared<BenchOptions>();
-  CLI::App* cmd = root.add_subcommand(
-      "bench",
+void SetupBench(CLI::App* cmd, BenchOptions* opt) {
+  cmd->description(
       "Load generator: pre-signs --events valid extractions with a MINE key hosted by the node,\n"
       "sends them from --clients concurrent connections, prints events/s and latency, and with\n"
       "--node-pid the node's CPU time per event. --proofs N times inclusion-proof round trips.\n"
@@ -1121,7 +1119,24 @@ void AddBenchCommand(CLI::App& root, Runner* selected) {
       ->check(CLI::Range(1, 1000000));
   cmd->add_flag("--baseline", opt->baseline, "also measure libsodium Ed25519 verify/s on one core");
   cmd->add_flag("--json", opt->json, "print as JSON");
-  cmd->callback([opt, selected] { *selected = [opt] { return Run(*opt); }; });
 }
 
+}  // namespace
 }  // namespace cairn::client
+
+int main(int argc, char** argv) {
+  // Debian's Abseil checks every Mutex lock gRPC takes for deadlock cycles; a load generator
+  // needs none of that bookkeeping.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  if (!cairn::InitCrypto().ok()) {
+    std::cerr << "cairn-bench: libsodium failed to initialize\n";
+    return cairn::client::kExitUsage;
+  }
+  CLI::App app;
+  app.name("cairn-bench");
+  app.set_version_flag("--version", "cairn-bench " CAIRN_VERSION);
+  cairn::client::BenchOptions opt;
+  cairn::client::SetupBench(&app, &opt);
+  CLI11_PARSE(app, argc, argv);
+  return cairn::client::Run(opt);
+}
