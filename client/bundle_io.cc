@@ -46,25 +46,15 @@ Result<cairn::v1::EvidenceBundle> ReadBundle(const std::string& path) {
   return bundle;
 }
 
-Status WriteBundle(const std::string& path, const cairn::v1::EvidenceBundle& bundle, bool json) {
+Status WriteBundle(const std::string& path, const cairn::v1::EvidenceBundle& bundle, bool json,
+                   bool force) {
   std::string bytes;
   if (json) {
     bytes = ToJson(bundle) + "\n";
   } else if (!bundle.SerializeToString(&bytes)) {
     return Internal("bundle does not serialize");
   }
-  const std::string temporary = path + ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    out.flush();
-    if (!out) return Internal("cannot write " + temporary);
-  }
-  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
-    std::remove(temporary.c_str());
-    return Internal("cannot rename " + temporary + " to " + path);
-  }
-  return Status();
+  return WriteOutputFile(path, bytes, force);
 }
 
 Result<cairn::v1::SignedCheckpoint> ReadSavedCheckpoint(const std::string& path) {

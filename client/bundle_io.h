@@ -19,8 +19,10 @@ Result<cairn::v1::EvidenceBundle> FetchBundle(NodeClient& client, const std::str
 // INVALID_ARGUMENT when the file is neither a bundle in binary nor in JSON form, NOT_FOUND when it
 // cannot be read.
 Result<cairn::v1::EvidenceBundle> ReadBundle(const std::string& path);
-// Writes atomically (temporary file, then rename). INTERNAL on an I/O error.
-Status WriteBundle(const std::string& path, const cairn::v1::EvidenceBundle& bundle, bool json);
+// Writes atomically (temporary file, then rename; "-": stdout), refusing an existing file unless
+// `force` (ALREADY_EXISTS). INTERNAL with the OS's reason on an I/O error.
+Status WriteBundle(const std::string& path, const cairn::v1::EvidenceBundle& bundle, bool json,
+                   bool force);
 
 // A signed checkpoint saved by `cairn checkpoint -o` (protobuf JSON) or in binary.
 // INVALID_ARGUMENT naming the file when it is neither (or cannot be read).

@@ -12,8 +12,10 @@ namespace cairn::client {
 void AddNodeOptions(CLI::App& cmd, NodeOptions& options, bool key_means_signing_key) {
   const char* env = std::getenv("CAIRN_NODE");
   options.node = env != nullptr && *env != '\0' ? env : "127.0.0.1:7400";
+  options.node_source = env != nullptr && *env != '\0' ? "CAIRN_NODE" : "default";
   cmd.add_option("--node", options.node, "node address host:port (env CAIRN_NODE)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->each([&options](const std::string&) { options.node_source = "--node"; });
   cmd.add_option("--timeout", options.timeout_s, "seconds to wait for each call")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
@@ -49,19 +51,62 @@ void AddNodeOptions(CLI::App& cmd, NodeOptions& options, bool key_means_signing_
   key->needs(cert);
 }
 
-int ReportError(const std::string& command, const Status& status) {
-  std::cerr << "cairn " << command << ": " << status.ToString() << "\n";
+namespace {
+bool g_json_errors = false;
+bool g_quiet = false;
+}  // namespace
+
+void SetQuiet(bool on) { g_quiet = on; }
+
+void SetJsonErrors(bool on) { g_json_errors = on; }
+bool JsonErrors() { return g_json_errors; }
+
+int ExitCodeOf(const Status& status) {
   switch (status.code()) {
-    case StatusCode::kInvalidArgument:
+    case StatusCode::kOk:
+      return kExitOk;
+    case StatusCode::kUnavailable:
+    case StatusCode::kDeadlineExceeded:
+      return kExitUsage;
+    default:
+      break;
+  }
+  if (status.remote()) return kExitIntegrity;
+  switch (status.code()) {
+    case StatusCode::kDataLoss:
+    case StatusCode::kUnauthenticated:
     case StatusCode::kPermissionDenied:
     case StatusCode::kFailedPrecondition:
     case StatusCode::kAlreadyExists:
-    case StatusCode::kUnauthenticated:
-    case StatusCode::kDataLoss:
       return kExitIntegrity;
     default:
       return kExitUsage;
   }
+}
+
+int ReportError(const std::string& command, const Status& status, const nlohmann::json& extra) {
+  const int code = ExitCodeOf(status);
+  if (g_quiet) return code;
+  std::cerr << "cairn " << command << ": " << status.ToString() << "\n";
+  if (g_json_errors) {
+    nlohmann::json out = extra.is_object() ? extra : nlohmann::json::object();
+    out["error"] = {{"code", StatusCodeName(status.code())},
+                    {"message", status.message()},
+                    {"exit_code", code}};
+    std::cout << out.dump(2) << "\n";
+  }
+  return code;
+}
+
+Status WithRegistryHint(const Status& status, const std::string& registry_path) {
+  if (status.ok()) return status;
+  // A checkpoint that does not even parse is no less an integrity failure.
+  const StatusCode code =
+      status.code() == StatusCode::kInvalidArgument ? StatusCode::kDataLoss : status.code();
+  return Status(code, status.message() + " (check that " + registry_path +
+                                   " is the consortium's current registry: cairn registry show "
+                                   "--registry " +
+                                   registry_path + ")");
 }
 
 }  // namespace cairn::client

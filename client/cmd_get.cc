@@ -1,6 +1,7 @@
 // cairn get: one event by id, with its log entry.
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include "client/command.h"
 #include "client/format.h"
@@ -15,29 +16,53 @@ namespace {
 struct GetOptions {
   NodeOptions node;
   std::string event_id;
+  std::optional<uint64_t> index;
   bool json = false;
 };
 
-int Run(const GetOptions& opt) {
-  if (!IsLowerHex(opt.event_id, 32)) {
-    std::cerr << "cairn get: event id must be 64 lowercase hex characters\n";
-    return kExitUsage;
-  }
-  NodeClient client(opt.node);
-  cairn::v1::GetEventRequest request;
-  request.set_event_id(opt.event_id);
-  cairn::v1::GetEventResponse response;
+// The entry at `index` of the node's own log.
+Result<std::string> EntryAt(NodeClient& client, uint64_t index) {
+  cairn::v1::GetEntriesRequest request;
+  request.set_start(index);
+  request.set_limit(1);
   grpc::ClientContext context;
   client.Prepare(context);
-  const grpc::Status s = client.stub().GetEvent(&context, request, &response);
-  if (!s.ok()) {
-    const Status st = client.FromGrpc(s);
-    std::cerr << "cairn get: " << st.ToString() << "\n";
-    return kExitUsage;
+  auto reader = client.stub().GetEntries(&context, request);
+  cairn::v1::EntryRecord record;
+  const bool got = reader->Read(&record);
+  while (reader->Read(&record)) {
   }
-  auto decoded = DecodeEntry(response.entry());
+  CAIRN_RETURN_IF_ERROR(client.FromGrpc(reader->Finish()));
+  if (!got || record.index() != index) {
+    return OutOfRange("the node's log has no entry " + std::to_string(index)).AsRemote();
+  }
+  return record.entry();
+}
+
+Result<std::string> FetchEntry(NodeClient& client, const GetOptions& opt) {
+  if (opt.index) return EntryAt(client, *opt.index);
+  CAIRN_ASSIGN_OR_RETURN(const std::string id, ResolveEventId(client, opt.event_id));
+  cairn::v1::GetEventRequest request;
+  request.set_event_id(id);
+  cairn::v1::GetEventResponse response;
+  CAIRN_RETURN_IF_ERROR(client.Call(&cairn::v1::Ledger::Stub::GetEvent, request, &response));
+  if (response.event_id() != id) {
+    return DataLoss("node returned event " + response.event_id() + " when asked for " + id);
+  }
+  return std::move(*response.mutable_entry());
+}
+
+int Run(const GetOptions& opt) {
+  if (opt.index.has_value() == !opt.event_id.empty()) {
+    return ReportError("get", InvalidArgument("give an event id (or a unique prefix) or --index N"));
+  }
+  NodeClient client(opt.node);
+  auto entry = FetchEntry(client, opt);
+  if (!entry.ok()) return ReportError("get", entry.status());
+  auto decoded = DecodeEntry(*entry);
   if (!decoded.ok()) return ReportError("get", decoded.status());
-  if (decoded->event_id != opt.event_id) {
+  if (!opt.event_id.empty() && opt.event_id.size() <= 64 &&
+      decoded->event_id.compare(0, opt.event_id.size(), opt.event_id) != 0) {
     return ReportError("get", DataLoss("node returned event " + decoded->event_id +
                                        " when asked for " + opt.event_id));
   }
@@ -49,8 +74,8 @@ int Run(const GetOptions& opt) {
   std::cout << "event     " << e.event_id << "\n"
             << "kind      " << ledger::KindName(e.body) << " by " << e.body.author() << "\n"
             << "occurred  " << FormatTime(ToMicros(e.body.occurred_at())) << "\n"
-            << "entry     " << e.entry.index() << " of log " << e.entry.log_id() << ", appended "
-            << FormatTime(ToMicros(e.entry.appended_at())) << "\n"
+            << "entry     " << e.entry.index() << " of log " << e.entry.log_id()
+            << ", appended " << FormatTime(ToMicros(e.entry.appended_at())) << "\n"
             << "key       " << e.entry.event().key_id() << "\n"
             << "summary   " << Summarize(e.body) << "\n"
             << ToJson(e.body) << "\n";
@@ -61,9 +86,18 @@ int Run(const GetOptions& opt) {
 
 void AddGetCommand(CLI::App& root, Runner* selected) {
   auto opt = std::make_shared<GetOptions>();
-  CLI::App* cmd = root.add_subcommand("get", "Show one event and its log entry. Exit 2 if absent.");
+  CLI::App* cmd = root.add_subcommand(
+      "get",
+      "Show one event and its log entry, from any log the node holds. The id may be a unique\n"
+      "prefix of 8 or more hex characters (as `cairn log` prints). Exit 1 if the node has no such\n"
+      "event, 2 if the prefix is ambiguous (the candidates are listed).");
   AddNodeOptions(*cmd, opt->node);
-  cmd->add_option("event_id", opt->event_id, "event id (64 hex characters)")->required();
+  CLI::Option* id = cmd->add_option("event_id", opt->event_id,
+                                    "event id: 64 hex characters, or a unique prefix of 8 or more");
+  CLI::Option* index =
+      cmd->add_option("--index", opt->index, "instead of an id: the entry at this index of the "
+                                             "node's own log");
+  id->excludes(index);
   cmd->add_flag("--json", opt->json, "print as JSON");
   cmd->callback([opt, selected] { *selected = [opt] { return Run(*opt); }; });
 }

@@ -20,10 +20,7 @@ struct KeygenOptions {
   bool json = false;
 };
 
-int Fail(const std::string& message) {
-  std::cerr << "cairn keygen: " << message << "\n";
-  return kExitUsage;
-}
+int Fail(const std::string& message) { return ReportError("keygen", InvalidArgument(message)); }
 
 int Run(const KeygenOptions& opt) {
   if (!keys::IsValidParticipantId(opt.participant)) {

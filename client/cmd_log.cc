@@ -29,17 +29,19 @@ int Run(const LogOptions& opt) {
   client.Prepare(context);
   auto reader = client.stub().GetEntries(&context, request);
   cairn::v1::EntryRecord record;
-  nlohmann::json all = nlohmann::json::array();
-  if (!opt.json) {
-    std::cout << fmt::format("{:>7}  {:<20}  {:<14}  {:<14}  {:<16}  {}\n", "INDEX", "APPENDED",
-                             "KIND", "AUTHOR", "EVENT", "SUMMARY");
-  }
+  bool header = false;
   while (reader->Read(&record)) {
     auto decoded = DecodeEntry(record.entry());
     if (!decoded.ok()) return ReportError("log", decoded.status());
     if (opt.json) {
-      all.push_back(EntryJson(*decoded));
+      // JSON Lines: one entry a line, written as it arrives.
+      std::cout << EntryJson(*decoded).dump() << "\n";
       continue;
+    }
+    if (!header) {  // only once the node has answered
+      std::cout << fmt::format("{:>7}  {:<20}  {:<14}  {:<14}  {:<16}  {}\n", "INDEX", "APPENDED",
+                               "KIND", "AUTHOR", "EVENT", "SUMMARY");
+      header = true;
     }
     const auto& e = *decoded;
     const int64_t appended_us = ToMicros(e.entry.appended_at());
@@ -48,12 +50,8 @@ int Run(const LogOptions& opt) {
                              appended, ledger::KindName(e.body), e.body.author(), e.event_id,
                              Summarize(e.body));
   }
-  const grpc::Status s = reader->Finish();
-  if (!s.ok()) {
-    std::cerr << "cairn log: " << client.FromGrpc(s).ToString() << "\n";
-    return kExitUsage;
-  }
-  if (opt.json) std::cout << all.dump(2) << "\n";
+  const Status s = client.FromGrpc(reader->Finish());
+  if (!s.ok()) return ReportError("log", s);
   return kExitOk;
 }
 
@@ -61,12 +59,15 @@ int Run(const LogOptions& opt) {
 
 void AddLogCommand(CLI::App& root, Runner* selected) {
   auto opt = std::make_shared<LogOptions>();
-  CLI::App* cmd = root.add_subcommand("log", "List log entries in index order.");
+  CLI::App* cmd = root.add_subcommand(
+      "log",
+      "List the node's log entries in index order. EVENT is the id's first 16 hex characters,\n"
+      "which get, prove and trace accept as they are.");
   AddNodeOptions(*cmd, opt->node);
   cmd->add_option("--from", opt->from, "first index")->capture_default_str();
   cmd->add_option("--limit", opt->limit, "at most this many entries (0: all)")
       ->capture_default_str();
-  cmd->add_flag("--json", opt->json, "print as a JSON array");
+  cmd->add_flag("--json", opt->json, "print JSON Lines: one entry a line, as it arrives");
   cmd->callback([opt, selected] { *selected = [opt] { return Run(*opt); }; });
 }
 

@@ -21,15 +21,10 @@ int Run(const LotOptions& opt) {
   cairn::v1::GetLotRequest request;
   request.set_lot_id(opt.lot_id);
   cairn::v1::LotState lot;
-  grpc::ClientContext context;
-  client.Prepare(context);
-  const grpc::Status s = client.stub().GetLot(&context, request, &lot);
-  if (!s.ok()) {
-    std::cerr << "cairn lot: " << client.FromGrpc(s).ToString() << "\n";
-    return kExitUsage;
-  }
+  const Status s = client.Call(&cairn::v1::Ledger::Stub::GetLot, request, &lot);
+  if (!s.ok()) return ReportError("lot", s);
   if (opt.json) {
-    std::cout << ToJson(lot) << "\n";
+    std::cout << DataJson(lot).dump(2) << "\n";
     return kExitOk;
   }
   std::cout << "lot        " << lot.lot_id() << "\n"

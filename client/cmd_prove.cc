@@ -2,10 +2,12 @@
 // checkpoint, trusting nothing but the registry.
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "client/command.h"
 #include "client/node_client.h"
+#include "client/trust_state.h"
 #include "common/crypto.h"
 #include "keys/registry.h"
 #include "ledger/event.h"
@@ -17,9 +19,12 @@ namespace {
 
 struct ProveOptions {
   NodeOptions node;
-  std::string event_id;
+  StateOptions state;
+  std::string event_id;  // as typed: 64 hex characters or a unique prefix
+  std::optional<uint64_t> index;
   std::string registry;
   bool json = false;
+  bool quiet = false;
 };
 
 struct Proven {
@@ -29,14 +34,20 @@ struct Proven {
 };
 
 // Checks everything the node sent; any failure is an integrity failure.
-Result<Proven> Check(const ProveOptions& opt, const keys::TrustRegistry& registry,
+// `checkpoint` is the response's, already verified.
+Result<Proven> Check(const std::string& event_id, const std::optional<uint64_t>& index,
+                     const cairn::v1::Checkpoint& checkpoint,
                      const cairn::v1::GetInclusionProofResponse& r) {
   Proven p;
-  CAIRN_ASSIGN_OR_RETURN(p.checkpoint, ledger::VerifyCheckpoint(r.checkpoint(), registry));
+  p.checkpoint = checkpoint;
   cairn::v1::LogEntry entry;
   if (!entry.ParseFromString(r.entry())) return DataLoss("entry does not parse as a LogEntry");
-  if (ToHex(ledger::EventId(entry.event().body())) != opt.event_id) {
+  if (!event_id.empty() && ToHex(ledger::EventId(entry.event().body())) != event_id) {
     return DataLoss("node returned an entry holding another event");
+  }
+  if (index && r.leaf_index() != *index) {
+    return DataLoss("node returned entry " + std::to_string(r.leaf_index()) + " when asked for " +
+                    std::to_string(*index));
   }
   if (entry.index() != r.leaf_index() || r.proof().leaf_index() != r.leaf_index()) {
     return DataLoss("entry index " + std::to_string(entry.index()) + " and proof leaf index " +
@@ -63,29 +74,44 @@ Result<Proven> Check(const ProveOptions& opt, const keys::TrustRegistry& registr
 }
 
 int Run(const ProveOptions& opt) {
-  if (!IsLowerHex(opt.event_id, 32)) {
-    std::cerr << "cairn prove: event id must be 64 lowercase hex characters\n";
-    return kExitUsage;
+  if (opt.index.has_value() == !opt.event_id.empty()) {
+    return ReportError("prove",
+                       InvalidArgument("give an event id (or a unique prefix) or --index N"));
   }
   auto registry = keys::TrustRegistry::Load(opt.registry);
-  if (!registry.ok()) {
-    std::cerr << "cairn prove: " << registry.status().message() << "\n";
-    return kExitUsage;
-  }
+  if (!registry.ok()) return ReportError("prove", registry.status());
   NodeClient client(opt.node);
+  std::string event_id;
   cairn::v1::GetInclusionProofRequest request;
-  request.set_event_id(opt.event_id);
-  cairn::v1::GetInclusionProofResponse response;
-  grpc::ClientContext context;
-  client.Prepare(context);
-  const grpc::Status s = client.stub().GetInclusionProof(&context, request, &response);
-  if (!s.ok()) {
-    std::cerr << "cairn prove: " << client.FromGrpc(s).ToString() << "\n";
-    return kExitUsage;
+  if (opt.index) {
+    request.set_leaf_index(*opt.index);
+  } else {
+    auto resolved = ResolveEventId(client, opt.event_id);
+    if (!resolved.ok()) return ReportError("prove", resolved.status());
+    event_id = *resolved;
+    request.set_event_id(event_id);
   }
-  auto proven = Check(opt, *registry, response);
+  cairn::v1::GetInclusionProofResponse response;
+  const Status s = client.Call(&cairn::v1::Ledger::Stub::GetInclusionProof, request, &response);
+  if (!s.ok()) return ReportError("prove", s);
+  auto checkpoint = ledger::VerifyCheckpoint(response.checkpoint(), *registry);
+  if (!checkpoint.ok()) {
+    return ReportError("prove", WithRegistryHint(checkpoint.status(), opt.registry));
+  }
+  // The checkpoint must extend the one last verified before its proof means anything.
+  TrustState state(opt.state);
+  auto outcome = state.Check(response.checkpoint(), *checkpoint, ProverOf(client));
+  if (!outcome.ok()) return ReportError("prove", outcome.status());
+  if (event_id.empty()) {
+    cairn::v1::LogEntry entry;
+    if (entry.ParseFromString(response.entry())) {
+      event_id = ToHex(ledger::EventId(entry.event().body()));
+    }
+  }
+  auto proven = Check(event_id, opt.index, *checkpoint, response);
+  if (opt.quiet) return proven.ok() ? kExitOk : kExitIntegrity;
   if (opt.json) {
-    nlohmann::json j = {{"event_id", opt.event_id}, {"proved", proven.ok()}};
+    nlohmann::json j = {{"event_id", event_id}, {"proved", proven.ok()}};
     if (proven.ok()) {
       nlohmann::json path = nlohmann::json::array();
       for (const Hash& h : proven->path) path.push_back(ToHex(h));
@@ -97,6 +123,9 @@ int Run(const ProveOptions& opt) {
                 {"path", path}});
     } else {
       j["problem"] = proven.status().message();
+      j["error"] = {{"code", StatusCodeName(proven.status().code())},
+                    {"message", proven.status().message()},
+                    {"exit_code", kExitIntegrity}};
     }
     std::cout << j.dump(2) << "\n";
     return proven.ok() ? kExitOk : kExitIntegrity;
@@ -105,7 +134,7 @@ int Run(const ProveOptions& opt) {
     std::cout << "FAILED: " << proven.status().message() << "\n";
     return kExitIntegrity;
   }
-  std::cout << "proved: event " << opt.event_id << " is entry " << proven->index << " of log "
+  std::cout << "proved: event " << event_id << " is entry " << proven->index << " of log "
             << proven->checkpoint.log_id() << "\n"
             << "  in the checkpoint of size " << proven->checkpoint.size() << ", root "
             << ToHex(proven->checkpoint.root_hash()) << ", signed by log key "
@@ -125,9 +154,16 @@ void AddProveCommand(CLI::App& root, Runner* selected) {
       "prove",
       "Prove an event is in the log: fetch its RFC 9162 inclusion proof and check it against the\n"
       "node's latest signed checkpoint (signature checked against the registry).\n"
-      "Exit 0 proved, 1 the proof or checkpoint does not verify, 2 usage or I/O error.");
+      "The checkpoint must extend the one last verified of the log (--state).\n"
+      "Exit 0 proved, 1 the proof or checkpoint does not verify (or the node refused), 2 usage\n"
+      "or I/O error, or an ambiguous id prefix.");
   AddNodeOptions(*cmd, opt->node);
-  cmd->add_option("event_id", opt->event_id, "event id (64 hex characters)")->required();
+  AddStateOptions(*cmd, opt->state);
+  CLI::Option* id = cmd->add_option("event_id", opt->event_id,
+                                    "event id: 64 hex characters, or a unique prefix of 8 or more");
+  id->excludes(cmd->add_option("--index", opt->index,
+                               "instead of an id: the entry at this index of the node's log"));
+  cmd->add_flag("-q,--quiet", opt->quiet, "print nothing; the exit code says it all");
   cmd->add_option("--registry", opt->registry, "trust registry file")->required();
   cmd->add_flag("--json", opt->json, "print as JSON");
   cmd->callback([opt, selected] { *selected = [opt] { return Run(*opt); }; });

@@ -30,21 +30,20 @@ uint32_t ReceiptTolerancePpm(const Registry& r) { return ledger::RulesOf(r).rece
 
 // Prints "cairn registry <sub>: <message>" and returns the exit code for `status`: 1 when the
 // registry or a signature does not verify or a key may not sign, 2 for usage and I/O errors.
+// (Editing a registry file is local work: a participant that already exists is a usage error.)
 int Fail(const std::string& sub, const Status& status) {
-  std::cerr << "cairn registry " << sub << ": " << status.message() << "\n";
   switch (status.code()) {
     case StatusCode::kUnauthenticated:
     case StatusCode::kPermissionDenied:
     case StatusCode::kDataLoss:
-      return kExitIntegrity;
+      return ReportError("registry " + sub, status);
     default:
-      return kExitUsage;
+      return ReportError("registry " + sub, Status(StatusCode::kInvalidArgument, status.message()));
   }
 }
 
 int Usage(const std::string& sub, const std::string& message) {
-  std::cerr << "cairn registry " << sub << ": " << message << "\n";
-  return kExitUsage;
+  return ReportError("registry " + sub, InvalidArgument(message));
 }
 
 // Now, in whole seconds: default key and issue times people read in `show`.

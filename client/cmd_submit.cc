@@ -1,13 +1,16 @@
 // cairn submit: signs events written as protobuf JSON and appends them to a node.
 #include <google/protobuf/util/json_util.h>
 
+#include <algorithm>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <vector>
 
 #include "client/command.h"
+#include "client/format.h"
 #include "client/node_client.h"
 #include "common/clock.h"
 #include "keys/key_file.h"
@@ -21,6 +24,9 @@ struct SubmitOptions {
   std::string key_file;
   std::string passphrase_file;
   std::vector<std::string> files;
+  std::string receive;                 // --receive DISPATCH_ID (or a unique prefix)
+  std::vector<std::string> lot_masses;  // --lot LOT=GRAMS, with --receive
+  std::string notes;                    // --notes, with --receive
   bool batch = false;
   bool sign_only = false;
   bool presigned = false;
@@ -33,23 +39,16 @@ struct Pending {
   cairn::v1::SignedEvent event;
 };
 
-Status ParseJsonMessage(const std::string& json, const std::string& source,
-                        google::protobuf::Message* message) {
-  google::protobuf::util::JsonParseOptions options;
-  options.ignore_unknown_fields = false;
-  const auto status = google::protobuf::util::JsonStringToMessage(json, message, options);
-  if (!status.ok()) {
-    return InvalidArgument(source + ": not a valid " + message->GetDescriptor()->full_name() +
-                           " in protobuf JSON: " + std::string(status.message()));
-  }
-  return Status::Ok();
-}
-
 // Splits a file into its JSON documents: one object, or an array of objects.
 Result<std::vector<std::pair<std::string, std::string>>> SplitDocuments(const std::string& path) {
   CAIRN_ASSIGN_OR_RETURN(const std::string text, ReadFileOrStdin(path));
-  nlohmann::json doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) return InvalidArgument(path + ": not valid JSON");
+  nlohmann::json doc;
+  try {
+    doc = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    return InvalidArgument(path + ": not valid JSON at " +
+                           LineColumn(text, e.byte > 0 ? e.byte - 1 : 0));
+  }
   std::vector<std::pair<std::string, std::string>> out;
   if (doc.is_array()) {
     for (size_t i = 0; i < doc.size(); ++i) {
@@ -61,10 +60,68 @@ Result<std::vector<std::pair<std::string, std::string>>> SplitDocuments(const st
   return out;
 }
 
+Pending SignBody(cairn::v1::EventBody body, const std::string& source,
+                 const keys::SigningKey& key) {
+  if (body.author().empty()) body.set_author(key.participant);
+  if (!body.has_occurred_at()) *body.mutable_occurred_at() = FromMicros(SystemClock().NowMicros());
+  std::string bytes;
+  body.SerializeToString(&bytes);
+  return Pending{source, ledger::SignEvent(bytes, key.key_id, key.secret_key)};
+}
+
+// The receipt of a dispatch, built from the dispatch as the node holds it (in any of its logs):
+// every lot as dispatched, unless --lot LOT=GRAMS gives what the weighbridge said (a lot given
+// no mass is then not received: lost).
+Result<cairn::v1::EventBody> ReceiptOf(NodeClient& client, const SubmitOptions& opt) {
+  CAIRN_ASSIGN_OR_RETURN(const std::string id, ResolveEventId(client, opt.receive));
+  cairn::v1::GetEventRequest request;
+  request.set_event_id(id);
+  cairn::v1::GetEventResponse response;
+  CAIRN_RETURN_IF_ERROR(client.Call(&cairn::v1::Ledger::Stub::GetEvent, request, &response));
+  CAIRN_ASSIGN_OR_RETURN(const DecodedEntry entry, DecodeEntry(response.entry()));
+  if (entry.event_id != id) {
+    return DataLoss("node returned event " + entry.event_id + " when asked for " + id);
+  }
+  if (!entry.body.has_dispatch()) {
+    return InvalidArgument("--receive: event " + id + " is a " + ledger::KindName(entry.body) +
+                           ", not a dispatch");
+  }
+  const cairn::v1::Dispatch& dispatch = entry.body.dispatch();
+  std::map<std::string, uint64_t> given;
+  for (const std::string& spec : opt.lot_masses) {
+    const size_t eq = spec.rfind('=');
+    uint64_t grams = 0;
+    const std::string digits = eq == std::string::npos ? "" : spec.substr(eq + 1);
+    if (eq == std::string::npos || eq == 0 || digits.empty() ||
+        digits.find_first_not_of("0123456789") != std::string::npos || digits.size() > 15 ||
+        (grams = std::stoull(digits)) == 0) {
+      return InvalidArgument("--lot: got \"" + spec + "\", want LOT=GRAMS with GRAMS > 0");
+    }
+    const std::string lot = spec.substr(0, eq);
+    const bool dispatched = std::any_of(dispatch.lots().begin(), dispatch.lots().end(),
+                                        [&lot](const auto& l) { return l.lot_id() == lot; });
+    if (!dispatched) {
+      return InvalidArgument("--lot: " + lot + " is not one of the lots dispatch " +
+                             id.substr(0, 16) + " ships");
+    }
+    if (!given.emplace(lot, grams).second) return InvalidArgument("--lot: " + lot + " given twice");
+  }
+  cairn::v1::EventBody body;
+  cairn::v1::Receipt* receipt = body.mutable_receipt();
+  receipt->set_dispatch_event_id(id);
+  receipt->set_notes(opt.notes);
+  for (const cairn::v1::LotMass& lot : dispatch.lots()) {
+    if (!given.empty() && given.count(lot.lot_id()) == 0) continue;
+    cairn::v1::LotMass* received = receipt->add_lots();
+    received->set_lot_id(lot.lot_id());
+    received->set_mass_g(given.empty() ? lot.mass_g() : given[lot.lot_id()]);
+  }
+  return body;
+}
+
 Result<std::vector<Pending>> LoadEvents(const SubmitOptions& opt,
                                         const std::optional<keys::SigningKey>& key) {
   std::vector<Pending> pending;
-  SystemClock clock;
   for (const std::string& path : opt.files) {
     CAIRN_ASSIGN_OR_RETURN(auto documents, SplitDocuments(path));
     for (auto& [source, json] : documents) {
@@ -74,11 +131,7 @@ Result<std::vector<Pending>> LoadEvents(const SubmitOptions& opt,
       } else {
         cairn::v1::EventBody body;
         CAIRN_RETURN_IF_ERROR(ParseJsonMessage(json, source, &body));
-        if (body.author().empty()) body.set_author(key->participant);
-        if (!body.has_occurred_at()) *body.mutable_occurred_at() = FromMicros(clock.NowMicros());
-        std::string bytes;
-        body.SerializeToString(&bytes);
-        p.event = ledger::SignEvent(bytes, key->key_id, key->secret_key);
+        p = SignBody(std::move(body), source, *key);
       }
       pending.push_back(std::move(p));
     }
@@ -107,68 +160,71 @@ void PrintResult(const std::string& source, const cairn::v1::AppendResponse& r) 
 }
 
 int Run(const SubmitOptions& opt) {
+  if (opt.receive.empty() == opt.files.empty()) {
+    return ReportError("submit", InvalidArgument("give event files, or --receive DISPATCH_ID"));
+  }
+  if (opt.receive.empty() && (!opt.lot_masses.empty() || !opt.notes.empty())) {
+    return ReportError("submit", InvalidArgument("--lot and --notes go with --receive"));
+  }
   std::optional<keys::SigningKey> key;
   if (!opt.presigned) {
     if (opt.key_file.empty()) {
-      std::cerr << "cairn submit: --key is required (or --signed for pre-signed events)\n";
-      return kExitUsage;
+      return ReportError("submit", InvalidArgument("--key is required (or --signed for "
+                                                   "pre-signed events)"));
     }
     std::optional<std::string> passphrase;
     if (!opt.passphrase_file.empty()) {
       auto p = keys::ReadPassphraseFile(opt.passphrase_file);
-      if (!p.ok()) {
-        std::cerr << "cairn submit: " << p.status().message() << "\n";
-        return kExitUsage;
-      }
+      if (!p.ok()) return ReportError("submit", p.status());
       passphrase = *p;
     }
     auto k = keys::ReadSigningKey(opt.key_file, passphrase);
-    if (!k.ok()) {
-      std::cerr << "cairn submit: " << k.status().message() << "\n";
-      return kExitUsage;
-    }
+    if (!k.ok()) return ReportError("submit", k.status());
     key = std::move(k).value();
+  } else if (!opt.receive.empty()) {
+    return ReportError("submit", InvalidArgument("--receive builds and signs the receipt: it "
+                                                 "needs --key, not --signed"));
   }
-  auto events = LoadEvents(opt, key);
-  if (!events.ok()) {
-    std::cerr << "cairn submit: " << events.status().message() << "\n";
-    return kExitUsage;
+  NodeClient client(opt.node);
+  std::vector<Pending> events;
+  if (!opt.receive.empty()) {
+    auto receipt = ReceiptOf(client, opt);
+    if (!receipt.ok()) return ReportError("submit", receipt.status());
+    events.push_back(SignBody(std::move(receipt).value(), "--receive " + opt.receive, *key));
+  } else {
+    auto loaded = LoadEvents(opt, key);
+    if (!loaded.ok()) return ReportError("submit", loaded.status());
+    events = std::move(loaded).value();
   }
   if (opt.sign_only) {
     nlohmann::json out = nlohmann::json::array();
-    for (const auto& p : *events) out.push_back(nlohmann::json::parse(ToJson(p.event, false)));
+    for (const auto& p : events) out.push_back(nlohmann::json::parse(ToJson(p.event, false)));
     std::cout << (out.size() == 1 ? out[0] : out).dump(2) << "\n";
     return kExitOk;
   }
-  NodeClient client(opt.node);
   nlohmann::json results = nlohmann::json::array();
-  int exit_code = kExitOk;
   if (opt.batch) {
     cairn::v1::AppendBatchRequest request;
-    for (const auto& p : *events) *request.add_events() = p.event;
+    for (const auto& p : events) *request.add_events() = p.event;
     cairn::v1::AppendBatchResponse response;
-    grpc::ClientContext context;
-    client.Prepare(context);
-    const grpc::Status s = client.stub().AppendBatch(&context, request, &response);
-    if (!s.ok()) return ReportError("submit", client.FromGrpc(s));
+    const Status s = client.Call(&cairn::v1::Ledger::Stub::AppendBatch, request, &response);
+    if (!s.ok()) return ReportError("submit", s, {{"results", results}});
     for (int i = 0; i < response.results_size(); ++i) {
       if (opt.json) {
-        results.push_back(ResultJson((*events)[i].source, response.results(i)));
+        results.push_back(ResultJson(events[i].source, response.results(i)));
       } else {
-        PrintResult((*events)[i].source, response.results(i));
+        PrintResult(events[i].source, response.results(i));
       }
     }
   } else {
-    for (const auto& p : *events) {
+    for (const auto& p : events) {
       cairn::v1::AppendRequest request;
       *request.mutable_event() = p.event;
       cairn::v1::AppendResponse response;
-      grpc::ClientContext context;
-      client.Prepare(context);
-      const grpc::Status s = client.stub().Append(&context, request, &response);
+      const Status s = client.Call(&cairn::v1::Ledger::Stub::Append, request, &response);
       if (!s.ok()) {
-        exit_code = ReportError("submit", client.FromGrpc(s).WithPrefix(p.source));
-        break;
+        // The events appended before the refusal stay appended: they are listed beside the error.
+        return ReportError("submit", s.WithPrefix(p.source), {{"results", results}});
       }
       if (opt.json) {
         results.push_back(ResultJson(p.source, response));
@@ -178,7 +234,7 @@ int Run(const SubmitOptions& opt) {
     }
   }
   if (opt.json) std::cout << results.dump(2) << "\n";
-  return exit_code;
+  return kExitOk;
 }
 
 }  // namespace
@@ -191,11 +247,22 @@ void AddSubmitCommand(CLI::App& root, Runner* selected) {
       "A file holds one event or a JSON array of events; '-' reads stdin. A missing author is\n"
       "taken from the key file and a missing occurred_at is set to now. Exit 0 when every event\n"
       "was appended (or was already there), 1 when the node refused one (the rest are not sent),\n"
-      "2 on usage or I/O errors.");
+      "2 on usage or I/O errors. --receive DISPATCH_ID builds and signs the receipt of a dispatch\n"
+      "the node holds (in any of its logs): every lot as dispatched, or as --lot LOT=GRAMS says.");
   AddNodeOptions(*cmd, opt->node, /*key_means_signing_key=*/true);
   cmd->add_option("--key", opt->key_file, "secret key file of the author (ID.key)");
   cmd->add_option("--passphrase-file", opt->passphrase_file, "passphrase of a sealed key file");
-  cmd->add_option("events", opt->files, "event files (JSON)")->required();
+  CLI::Option* files = cmd->add_option("events", opt->files, "event files (JSON; '-': stdin)");
+  CLI::Option* receive = cmd->add_option(
+      "--receive", opt->receive,
+      "instead of files: receive this dispatch (event id or a unique prefix of 8+ hex)");
+  files->excludes(receive);
+  cmd->add_option("--lot", opt->lot_masses,
+                  "with --receive: LOT=GRAMS received of a dispatched lot (repeatable); lots not "
+                  "named are not received. Default: every lot as dispatched")
+      ->needs(receive);
+  cmd->add_option("--notes", opt->notes, "with --receive: free text (weighbridge ticket, damage)")
+      ->needs(receive);
   cmd->add_flag("--batch", opt->batch, "send all events in one AppendBatch: all or nothing");
   cmd->add_flag("--sign-only", opt->sign_only,
                 "print the signed events (cairn.v1.SignedEvent JSON) instead of sending them");

@@ -11,16 +11,20 @@
 #include <algorithm>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "client/bundle_io.h"
 #include "client/command.h"
 #include "client/format.h"
 #include "client/lineage_view.h"
+#include "client/node_client.h"
+#include "client/trust_state.h"
 #include "client/verify.h"
 #include "common/clock.h"
 #include "keys/registry.h"
 #include "ledger/lineage_verifier.h"
+#include "ledger/log_verifier.h"
 #include "ledger/policy.h"
 
 namespace cairn::client {
@@ -37,8 +41,29 @@ struct VerifyOptions {
   bool forward = false;
   unsigned threads = 0;
   bool json = false;
+  bool quiet = false;
+  StateOptions state;
   VerifyLogOptions log_options;  // --log's own flags
 };
+
+// Checks each of the bundle's checkpoints whose signature verifies against the one last verified
+// of its log (TrustState), before the bundle is believed. The log `own_log_id` (the node's own,
+// when fetched from a node) must extend what was verified, proved by `client`; a checkpoint of
+// another log may lag behind (a replica), but must not differ at the remembered size.
+Status CheckBundleCheckpoints(const cairn::v1::EvidenceBundle& bundle,
+                              const keys::TrustRegistry& registry, TrustState& state,
+                              const std::string& own_log_id, NodeClient* client) {
+  for (const cairn::v1::SignedCheckpoint& signed_checkpoint : bundle.checkpoints()) {
+    auto checkpoint = ledger::VerifyCheckpoint(signed_checkpoint, registry);
+    if (!checkpoint.ok()) continue;  // VerifyLineage reports it
+    const bool own = client != nullptr && checkpoint->log_id() == own_log_id;
+    auto outcome = state.Check(signed_checkpoint, *checkpoint,
+                               own ? ProverOf(*client) : TrustState::ProveConsistency(),
+                               /*behind_is_ok=*/!own);
+    if (!outcome.ok()) return outcome.status();
+  }
+  return Status::Ok();
+}
 
 const char* Verdict(int code) {
   switch (code) {
@@ -125,6 +150,7 @@ int VerifyBundle(const VerifyOptions& opt, const cairn::v1::EvidenceBundle& bund
   };
   const ledger::LineageReport report = ledger::VerifyLineage(bundle, registry, options);
   const int code = report.ExitCode();
+  if (opt.quiet) return code;
   const std::string as_of = FormatTime(as_of_us).substr(0, 10);
   if (opt.json) {
     nlohmann::json j = {
@@ -180,37 +206,33 @@ int VerifyBundle(const VerifyOptions& opt, const cairn::v1::EvidenceBundle& bund
 int Run(const VerifyOptions& opt) {
   const int modes = (opt.log ? 1 : 0) + (opt.lot.empty() ? 0 : 1) + (opt.bundle.empty() ? 0 : 1);
   if (modes != 1) {
-    std::cerr << "cairn verify: say what to verify: exactly one of --log, --lot LOT_ID, --bundle "
-                 "FILE\n";
-    return kExitUsage;
+    return ReportError("verify", InvalidArgument("say what to verify: exactly one of --log, "
+                                                 "--lot LOT_ID, --bundle FILE"));
   }
   if (!opt.log && !opt.log_options.consistent_with.empty()) {
     // Silently ignoring it would let a forked log pass as consistent with what was saved.
-    std::cerr << "cairn verify: --consistent-with applies to --log only: lineage verification "
-                 "(--lot, --bundle) does not compare saved checkpoints; check the log with "
-                 "cairn verify --log --consistent-with FILE\n";
-    return kExitUsage;
+    return ReportError(
+        "verify", InvalidArgument("--consistent-with applies to --log only: lineage verification "
+                                  "(--lot, --bundle) does not compare saved checkpoints; check "
+                                  "the log with cairn verify --log --consistent-with FILE"));
   }
   if (opt.log) {
-    return VerifyLog({opt.node, opt.registry, opt.json, opt.log_options.consistent_with});
+    VerifyLogOptions log = opt.log_options;
+    log.node = opt.node;
+    log.state = opt.state;
+    log.registry = opt.registry;
+    log.json = opt.json;
+    log.quiet = opt.quiet;
+    return VerifyLog(log);
   }
   auto registry = keys::TrustRegistry::Load(opt.registry);
-  if (!registry.ok()) {
-    std::cerr << "cairn verify: " << registry.status().message() << "\n";
-    return kExitUsage;
-  }
+  if (!registry.ok()) return ReportError("verify", registry.status());
   std::optional<ledger::Policy> policy;
   if (!opt.policy.empty()) {
     auto text = ReadFileOrStdin(opt.policy);
-    if (!text.ok()) {
-      std::cerr << "cairn verify: " << text.status().message() << "\n";
-      return kExitUsage;
-    }
+    if (!text.ok()) return ReportError("verify", text.status());
     auto parsed = ledger::ParsePolicy(*text);
-    if (!parsed.ok()) {
-      std::cerr << "cairn verify: " << opt.policy << ": " << parsed.status().message() << "\n";
-      return kExitUsage;
-    }
+    if (!parsed.ok()) return ReportError("verify", parsed.status().WithPrefix(opt.policy));
     policy = *std::move(parsed);
   }
   int64_t as_of_us = SystemClock().NowMicros();
@@ -218,35 +240,42 @@ int Run(const VerifyOptions& opt) {
     auto date = ledger::ParseIsoDateUs(opt.as_of);
     auto time = date ? Result<int64_t>(*date) : ParseTime(opt.as_of);
     if (!time.ok()) {
-      std::cerr << "cairn verify: --as-of: got \"" << opt.as_of
-                << "\", want a date YYYY-MM-DD or an RFC 3339 time\n";
-      return kExitUsage;
+      return ReportError("verify", InvalidArgument("--as-of: got \"" + opt.as_of +
+                                                   "\", want a date YYYY-MM-DD or an RFC 3339 "
+                                                   "time"));
     }
     as_of_us = *time;
   }
+  TrustState state(opt.state);
   cairn::v1::EvidenceBundle bundle;
   if (!opt.lot.empty()) {
     NodeClient client(opt.node);
+    // Which log is the node's own: its checkpoints must extend what was verified before.
+    cairn::v1::SignedCheckpoint own;
+    const Status got =
+        client.Call(&cairn::v1::Ledger::Stub::GetCheckpoint, cairn::v1::GetCheckpointRequest(), &own);
+    if (!got.ok()) return ReportError("verify", got);
+    cairn::v1::Checkpoint own_checkpoint;
+    own_checkpoint.ParseFromString(own.checkpoint());
     auto fetched = FetchBundle(
         client, opt.lot,
         opt.forward ? cairn::v1::TRACE_DIRECTION_FORWARD : cairn::v1::TRACE_DIRECTION_BACKWARD);
-    if (!fetched.ok()) {
-      std::cerr << "cairn verify: " << fetched.status().ToString() << "\n";
-      return fetched.status().code() == StatusCode::kNotFound ? kExitIncomplete : kExitUsage;
-    }
+    if (!fetched.ok()) return ReportError("verify", fetched.status());
     bundle = *std::move(fetched);
+    const Status checked =
+        CheckBundleCheckpoints(bundle, *registry, state, own_checkpoint.log_id(), &client);
+    if (!checked.ok()) return ReportError("verify", checked);
   } else {
     auto read = ReadBundle(opt.bundle);
     if (!read.ok() && read.status().code() == StatusCode::kInvalidArgument) {
       // Bytes that are not a bundle are not evidence: an integrity failure, not a usage error.
-      std::cout << "FAILED: " << read.status().message() << "\n";
-      return kExitIntegrity;
+      if (!opt.quiet && !opt.json) std::cout << "FAILED: " << read.status().message() << "\n";
+      return ReportError("verify", DataLoss(read.status().message()));
     }
-    if (!read.ok()) {
-      std::cerr << "cairn verify: " << read.status().message() << "\n";
-      return kExitUsage;
-    }
+    if (!read.ok()) return ReportError("verify", read.status());
     bundle = *std::move(read);
+    const Status checked = CheckBundleCheckpoints(bundle, *registry, state, "", nullptr);
+    if (!checked.ok()) return ReportError("verify", checked);
   }
   return VerifyBundle(opt, bundle, *registry, policy ? &*policy : nullptr, as_of_us);
 }
@@ -265,6 +294,7 @@ void AddVerifyCommand(CLI::App& root, Runner* selected) {
       "source found, 4 lineage incomplete (missing events, unknown keys); the first of 1, 3, 4\n"
       "wins.");
   AddNodeOptions(*cmd, opt->node);
+  AddStateOptions(*cmd, opt->state);
   cmd->add_flag("--log", opt->log, "verify the node's whole log");
   cmd->add_option("--lot", opt->lot, "verify this lot's lineage, fetched from the node");
   cmd->add_option("--bundle", opt->bundle, "verify an evidence bundle file offline (see export)");
@@ -275,6 +305,7 @@ void AddVerifyCommand(CLI::App& root, Runner* selected) {
   cmd->add_flag("--forward", opt->forward, "with --lot: verify the lineage forward to products");
   cmd->add_option("--threads", opt->threads, "signature-checking threads (default: all cores)");
   cmd->add_flag("--json", opt->json, "print every finding as JSON");
+  cmd->add_flag("-q,--quiet", opt->quiet, "print nothing; the exit code says it all");
   AddVerifyLogFlags(*cmd, opt->log_options);
   cmd->callback([opt, selected] { *selected = [opt] { return Run(*opt); }; });
 }

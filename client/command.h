@@ -8,6 +8,7 @@
 
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "common/status.h"
@@ -30,6 +31,8 @@ using Runner = std::function<int()>;
 struct NodeOptions {
   // host:port of a cairnd; default from $CAIRN_NODE, else 127.0.0.1:7400.
   std::string node;
+  // Where `node` came from, for "cannot reach" messages: "--node", "CAIRN_NODE" or "default".
+  std::string node_source = "default";
   // Per-call deadline.
   int timeout_s = 30;
   // TLS to the node (--ca, --cert, --key; env CAIRN_CA, CAIRN_CERT, CAIRN_KEY); plaintext when
@@ -40,10 +43,28 @@ struct NodeOptions {
 // `key_means_signing_key`: submit and bench sign with --key).
 void AddNodeOptions(CLI::App& cmd, NodeOptions& options, bool key_means_signing_key = false);
 
-// Prints "cairn <command>: <status message>" to stderr and returns kExitUsage (or kExitIntegrity
-// for a refusal the node gave: INVALID_ARGUMENT, PERMISSION_DENIED, FAILED_PRECONDITION,
-// ALREADY_EXISTS, UNAUTHENTICATED).
-int ReportError(const std::string& command, const Status& status);
+// The one mapping from a failure to an exit code, for every command:
+//   kExitIntegrity (1) for any answer of the node that is not success (a refusal, NOT_FOUND,
+//     OUT_OF_RANGE: status.remote()) and for integrity failures found here (DATA_LOSS,
+//     UNAUTHENTICATED, PERMISSION_DENIED, FAILED_PRECONDITION, ALREADY_EXISTS);
+//   kExitUsage (2) for usage and I/O errors and for a node that cannot be reached (UNAVAILABLE,
+//     DEADLINE_EXCEEDED).
+int ExitCodeOf(const Status& status);
+
+// The one error path. Prints "cairn <command>: <CODE>: <message>" on stderr and, when the
+// command was given --json (SetJsonErrors), {"error": {"code", "message", "exit_code"}} on
+// stdout, with the members of `extra` (an object) beside "error". Returns ExitCodeOf(status).
+int ReportError(const std::string& command, const Status& status,
+                const nlohmann::json& extra = nlohmann::json::object());
+
+// Set by main when the chosen command was given --json: failures are then also printed as JSON.
+void SetJsonErrors(bool on);
+// Set by main when the chosen command was given --quiet: failures print nothing.
+void SetQuiet(bool on);
+bool JsonErrors();
+
+// The hint added to a checkpoint or proof that does not verify under the registry given.
+Status WithRegistryHint(const Status& status, const std::string& registry_path);
 
 void AddKeygenCommand(CLI::App& root, Runner* selected);
 void AddRegistryCommand(CLI::App& root, Runner* selected);

@@ -1,14 +1,21 @@
 #include "client/format.h"
 
 #include <fmt/format.h>
+#include <google/protobuf/util/json_util.h>
 
 #include "client/node_client.h"
 #include "common/clock.h"
 #include "common/crypto.h"
+#include "common/text.h"
 #include "ledger/event.h"
 #include "ledger/policy.h"
 
 namespace cairn::client {
+
+std::string ForTerminal(const std::string& text, bool keep_newlines) {
+  return EscapeForTerminal(text, keep_newlines);
+}
+
 
 std::string FormatMass(uint64_t grams) {
   if (grams >= 1'000'000) return fmt::format("{:.3f} t", static_cast<double>(grams) / 1e6);
@@ -83,6 +90,59 @@ Result<DecodedEntry> DecodeEntry(const std::string& entry_bytes) {
   return d;
 }
 
+namespace {
+
+// Protobuf JSON writes 64-bit integers as strings; turns them back into numbers, field by field.
+void NumbersFor64BitFields(nlohmann::json& j, const google::protobuf::Descriptor* d) {
+  using google::protobuf::FieldDescriptor;
+  if (!j.is_object() || d->file()->package() == "google.protobuf") return;
+  for (int i = 0; i < d->field_count(); ++i) {
+    const FieldDescriptor* f = d->field(i);
+    auto it = j.find(f->name());
+    if (it == j.end()) continue;
+    const auto convert = [f](nlohmann::json& v) {
+      if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+        NumbersFor64BitFields(v, f->message_type());
+      } else if (v.is_string() && (f->cpp_type() == FieldDescriptor::CPPTYPE_UINT64)) {
+        v = std::stoull(v.get<std::string>());
+      } else if (v.is_string() && f->cpp_type() == FieldDescriptor::CPPTYPE_INT64) {
+        v = std::stoll(v.get<std::string>());
+      }
+    };
+    if (f->is_map()) {
+      const FieldDescriptor* value = f->message_type()->map_value();
+      for (auto& [key, v] : it->items()) {
+        (void)key;
+        if (value->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+          NumbersFor64BitFields(v, value->message_type());
+        } else if (v.is_string() && value->cpp_type() == FieldDescriptor::CPPTYPE_UINT64) {
+          v = std::stoull(v.get<std::string>());
+        } else if (v.is_string() && value->cpp_type() == FieldDescriptor::CPPTYPE_INT64) {
+          v = std::stoll(v.get<std::string>());
+        }
+      }
+    } else if (f->is_repeated() && it->is_array()) {
+      for (auto& v : *it) convert(v);
+    } else {
+      convert(*it);
+    }
+  }
+}
+
+}  // namespace
+
+nlohmann::json DataJson(const google::protobuf::Message& message) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  options.always_print_primitive_fields = true;
+  std::string text;
+  if (!google::protobuf::util::MessageToJsonString(message, &text, options).ok()) return {};
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return {};
+  NumbersFor64BitFields(j, message.GetDescriptor());
+  return j;
+}
+
 nlohmann::json EntryJson(const DecodedEntry& e) {
   return {{"index", e.entry.index()},
           {"log_id", e.entry.log_id()},
@@ -93,7 +153,7 @@ nlohmann::json EntryJson(const DecodedEntry& e) {
           {"key_id", e.entry.event().key_id()},
           {"signature", ToHex(e.entry.event().signature())},
           {"prev_entry_hash", ToHex(e.entry.prev_entry_hash())},
-          {"body", nlohmann::json::parse(ToJson(e.body, false))}};
+          {"body", DataJson(e.body)}};
 }
 
 const char* StageName(cairn::v1::Stage s) { return ledger::StageWord(s); }

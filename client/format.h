@@ -11,6 +11,10 @@
 
 namespace cairn::client {
 
+// Event text (ids, names, notes) for a terminal: control and bidirectional characters escaped
+// (common/text.h), so a string cannot disguise itself. JSON output stays exact.
+std::string ForTerminal(const std::string& text, bool keep_newlines = false);
+
 // "20.000 t", "812.5 kg", "40 g": grams as people read them; exact integers stay in --json.
 std::string FormatMass(uint64_t grams);
 
@@ -29,7 +33,13 @@ struct DecodedEntry {
 };
 Result<DecodedEntry> DecodeEntry(const std::string& entry_bytes);
 
-// JSON of a decoded entry with the body as protobuf JSON.
+// A message as the CLI's --json prints it: protobuf JSON with proto field names, every field
+// printed even when zero or empty (a consumed lot shows "remaining_mass_g": 0), and 64-bit
+// integers (masses in grams, sizes, indexes) as JSON numbers, as in all of the CLI's JSON, not as
+// the strings of protobuf's JSON mapping. Exact up to 2^53 g (9 billion tonnes).
+nlohmann::json DataJson(const google::protobuf::Message& message);
+
+// JSON of a decoded entry with the body as DataJson.
 nlohmann::json EntryJson(const DecodedEntry& e);
 
 }  // namespace cairn::client

@@ -2,7 +2,14 @@
 
 #include <google/protobuf/util/json_util.h>
 
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
 #include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <nlohmann/json.hpp>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -32,35 +39,71 @@ void NodeClient::Prepare(grpc::ClientContext& context) const {
 
 Status NodeClient::FromGrpc(const grpc::Status& status) const {
   const std::string& m = status.error_message();
+  const std::string where = options_.node_source == "default"
+                                ? "the default; choose one with --node or CAIRN_NODE"
+                                : "from " + options_.node_source;
   switch (status.error_code()) {
     case grpc::StatusCode::OK:
       return Status::Ok();
-    case grpc::StatusCode::INVALID_ARGUMENT:
-      return InvalidArgument(m);
-    case grpc::StatusCode::NOT_FOUND:
-      return NotFound(m);
-    case grpc::StatusCode::OUT_OF_RANGE:
-      return Status(StatusCode::kOutOfRange, m);
-    case grpc::StatusCode::ALREADY_EXISTS:
-      return AlreadyExists(m);
-    case grpc::StatusCode::PERMISSION_DENIED:
-      return PermissionDenied(m);
-    case grpc::StatusCode::UNAUTHENTICATED:
-      return Unauthenticated(m);
-    case grpc::StatusCode::FAILED_PRECONDITION:
-      return FailedPrecondition(m);
-    case grpc::StatusCode::DATA_LOSS:
-      return DataLoss(m);
     case grpc::StatusCode::UNAVAILABLE:
-      return Unavailable("node " + options_.node + " is unreachable: " + m);
+      return Unavailable("cannot reach node " + options_.node + " (" + where + "): " + m);
     case grpc::StatusCode::DEADLINE_EXCEEDED:
-      return Unavailable("node " + options_.node + " did not answer within " +
-                         std::to_string(options_.timeout_s) + " s");
+      return DeadlineExceeded("node " + options_.node + " did not answer within " +
+                              std::to_string(options_.timeout_s) + " s (--timeout)");
+    case grpc::StatusCode::INVALID_ARGUMENT:
+      return InvalidArgument(m).AsRemote();
+    case grpc::StatusCode::NOT_FOUND:
+      return NotFound(m).AsRemote();
+    case grpc::StatusCode::OUT_OF_RANGE:
+      return OutOfRange(m).AsRemote();
+    case grpc::StatusCode::ALREADY_EXISTS:
+      return AlreadyExists(m).AsRemote();
+    case grpc::StatusCode::PERMISSION_DENIED:
+      return PermissionDenied(m).AsRemote();
+    case grpc::StatusCode::UNAUTHENTICATED:
+      return Unauthenticated(m).AsRemote();
+    case grpc::StatusCode::FAILED_PRECONDITION:
+      return FailedPrecondition(m).AsRemote();
+    case grpc::StatusCode::DATA_LOSS:
+      return DataLoss(m).AsRemote();
     case grpc::StatusCode::RESOURCE_EXHAUSTED:
-      return InvalidArgument("message too large for node " + options_.node + ": " + m);
+      return InvalidArgument("message too large for node " + options_.node + ": " + m).AsRemote();
     default:
-      return Internal("node " + options_.node + ": " + m);
+      return Internal("node " + options_.node + ": " + m).AsRemote();
   }
+}
+
+Result<std::string> ResolveEventId(NodeClient& client, const std::string& typed) {
+  std::string id = typed;
+  for (char& c : id) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const bool hex = !id.empty() && std::all_of(id.begin(), id.end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+  });
+  if (!hex || id.size() < 8 || id.size() > 64) {
+    return InvalidArgument("event id: got \"" + typed +
+                           "\", want 64 hex characters or a unique prefix of at least 8");
+  }
+  if (id.size() == 64) return id;
+  cairn::v1::FindEventsRequest request;
+  request.set_id_prefix(id);
+  request.set_limit(10);
+  cairn::v1::FindEventsResponse response;
+  CAIRN_RETURN_IF_ERROR(client.Call(&cairn::v1::Ledger::Stub::FindEvents, request, &response));
+  if (response.events_size() == 0) {
+    return NotFound("no event id begins with " + id + " in the logs node " + client.address() +
+                    " holds")
+        .AsRemote();
+  }
+  if (response.events_size() == 1) return response.events(0).event_id();
+  std::string list;
+  for (const auto& e : response.events()) {
+    list += "\n  " + e.event_id() + "  entry " + std::to_string(e.index()) + " of log " +
+            e.log_id();
+  }
+  if (response.more()) list += "\n  ...";
+  return InvalidArgument("event id prefix " + id + " is ambiguous; it begins " +
+                         (response.more() ? "more than " : "") +
+                         std::to_string(response.events_size()) + " events:" + list);
 }
 
 std::string ToJson(const google::protobuf::Message& message, bool pretty) {
@@ -77,10 +120,82 @@ Result<std::string> ReadFileOrStdin(const std::string& path) {
     return std::string(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
   }
   std::ifstream in(path, std::ios::binary);
-  if (!in) return InvalidArgument("cannot read " + path);
+  if (!in) {
+    const int err = errno;
+    const std::string reason = "cannot read " + path + ": " + std::strerror(err);
+    return err == ENOENT ? NotFound(reason) : InvalidArgument(reason);
+  }
   std::ostringstream buf;
   buf << in.rdbuf();
+  if (in.bad()) return InvalidArgument("cannot read " + path + ": " + std::strerror(errno));
   return buf.str();
+}
+
+Status WriteOutputFile(const std::string& path, const std::string& content, bool force) {
+  if (path == "-") {
+    // Around std::cout, whose buffer escapes text for a terminal: these bytes go out as they are.
+    std::cout.flush();
+    if (std::fwrite(content.data(), 1, content.size(), stdout) != content.size() ||
+        std::fflush(stdout) != 0) {
+      return Internal(std::string("cannot write to stdout: ") + std::strerror(errno));
+    }
+    return Status::Ok();
+  }
+  std::error_code ec;
+  if (!force && std::filesystem::exists(path, ec)) {
+    return AlreadyExists(path + " exists; add --force to overwrite it");
+  }
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) return Internal("cannot write " + path + ": " + std::strerror(errno));
+    out << content;
+    out.flush();
+    if (!out.good()) {
+      const std::string reason = std::strerror(errno);
+      std::filesystem::remove(tmp, ec);
+      return Internal("cannot write " + path + ": " + reason);
+    }
+  }
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
+    std::filesystem::remove(tmp, ec);
+    return Internal("cannot write " + path + ": " + ec.message());
+  }
+  return Status::Ok();
+}
+
+std::string LineColumn(const std::string& text, size_t offset) {
+  size_t line = 1, column = 1;
+  for (size_t i = 0; i < offset && i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+  }
+  return "line " + std::to_string(line) + ", column " + std::to_string(column);
+}
+
+Status ParseJsonMessage(const std::string& json, const std::string& source,
+                        google::protobuf::Message* message) {
+  // nlohmann first: it says where text that is not JSON goes wrong; protobuf's parser does not.
+  try {
+    const nlohmann::json parsed = nlohmann::json::parse(json);
+    (void)parsed;
+  } catch (const nlohmann::json::parse_error& e) {
+    const size_t at = e.byte > 0 ? e.byte - 1 : 0;
+    return InvalidArgument(source + ": not valid JSON at " + LineColumn(json, at));
+  }
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = false;
+  const auto status = google::protobuf::util::JsonStringToMessage(json, message, options);
+  if (!status.ok()) {
+    return InvalidArgument(source + ": not a valid " + message->GetDescriptor()->full_name() +
+                           " in protobuf JSON: " + std::string(status.message()));
+  }
+  return Status::Ok();
 }
 
 }  // namespace cairn::client

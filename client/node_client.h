@@ -21,12 +21,26 @@ class NodeClient {
   explicit NodeClient(const NodeOptions& options);
 
   cairn::v1::Ledger::Stub& stub() { return *stub_; }
+  // The address the client talks to (host:port).
+  const std::string& address() const { return options_.node; }
   // The channel, for the node's other services (Federation).
   const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
   // Sets the per-call deadline on `context`.
   void Prepare(grpc::ClientContext& context) const;
-  // Our Status for a failed call, naming the node on connection problems.
+  // Our Status for a failed call: the node's answer marked remote(), or UNAVAILABLE naming the
+  // address tried and where it came from (--node, CAIRN_NODE or the default).
   Status FromGrpc(const grpc::Status& status) const;
+
+  // One unary call of the Ledger service with the per-call deadline:
+  //   Status s = client.Call(&Stub::GetLot, request, &lot);
+  template <typename Request, typename Response>
+  Status Call(grpc::Status (cairn::v1::Ledger::Stub::*method)(grpc::ClientContext*,
+                                                              const Request&, Response*),
+              const Request& request, Response* response) {
+    grpc::ClientContext context;
+    Prepare(context);
+    return FromGrpc(((*stub_).*method)(&context, request, response));
+  }
 
  private:
   const NodeOptions options_;
@@ -34,10 +48,29 @@ class NodeClient {
   std::unique_ptr<cairn::v1::Ledger::Stub> stub_;
 };
 
+// The full event id for what a person typed: 64 hex characters as they are, or a unique prefix
+// of 8 to 63 (like git), looked up with Ledger.FindEvents in every log the node holds.
+// NOT_FOUND (remote) when no event matches; INVALID_ARGUMENT listing the candidates when several
+// do, or when `typed` is not 8 to 64 hex characters.
+Result<std::string> ResolveEventId(NodeClient& client, const std::string& typed);
+
 // Protobuf JSON of a message with proto field names (mass_g, not massG), indented.
 std::string ToJson(const google::protobuf::Message& message, bool pretty = true);
 
-// Reads a whole file ("-" for stdin).
+// Reads a whole file ("-" for stdin). NOT_FOUND or INVALID_ARGUMENT naming the path and the
+// OS's reason ("cannot read x.json: No such file or directory").
 Result<std::string> ReadFileOrStdin(const std::string& path);
+
+// Writes `content` to `path` ("-": stdout) through a temporary file renamed into place. Refuses
+// an existing file unless `force` (ALREADY_EXISTS, naming --force). INTERNAL with the OS's reason.
+Status WriteOutputFile(const std::string& path, const std::string& content, bool force);
+
+// Protobuf JSON of `json` into `message`, unknown fields refused. INVALID_ARGUMENT naming
+// `source`, and the line and column for text that is not JSON at all.
+Status ParseJsonMessage(const std::string& json, const std::string& source,
+                        google::protobuf::Message* message);
+
+// The line and column (1-based) of byte `offset` in `text`: "line 3, column 14".
+std::string LineColumn(const std::string& text, size_t offset);
 
 }  // namespace cairn::client

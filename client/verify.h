@@ -5,13 +5,16 @@
 #include <string>
 
 #include "client/command.h"
+#include "client/trust_state.h"
 
 namespace cairn::client {
 
 struct VerifyLogOptions {
   NodeOptions node;
+  StateOptions state;
   std::string registry;
   bool json = false;
+  bool quiet = false;
   // A checkpoint saved earlier (`cairn checkpoint -o`, JSON or binary): the log must extend it.
   std::string consistent_with = {};
 };

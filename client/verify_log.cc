@@ -13,6 +13,7 @@
 #include "cairn/v1/federation.grpc.pb.h"
 #include "client/bundle_io.h"
 #include "client/node_client.h"
+#include "client/trust_state.h"
 #include "client/verify.h"
 #include "keys/registry.h"
 #include "ledger/federated_view.h"
@@ -153,6 +154,7 @@ int FinishLog(const VerifyLogOptions& opt, const std::string& log_id, const ledg
     const int c = VerdictCode(other);
     if (c == kExitIntegrity || (c == kExitIncomplete && code == kExitOk)) code = c;
   }
+  if (opt.quiet) return code;
   if (opt.json) {
     nlohmann::json j = {{"verified", ok},
                         {"log_id", log_id},
@@ -204,48 +206,36 @@ int FinishLog(const VerifyLogOptions& opt, const std::string& log_id, const ledg
 
 int VerifyLog(const VerifyLogOptions& opt) {
   auto registry = keys::TrustRegistry::Load(opt.registry);
-  if (!registry.ok()) {
-    std::cerr << "cairn verify: " << registry.status().message() << "\n";
-    return kExitUsage;
-  }
+  if (!registry.ok()) return ReportError("verify", registry.status());
   NodeClient client(opt.node);
   cairn::v1::SignedCheckpoint signed_checkpoint;
-  {
-    grpc::ClientContext context;
-    client.Prepare(context);
-    const grpc::Status s = client.stub().GetCheckpoint(&context, cairn::v1::GetCheckpointRequest(),
-                                                       &signed_checkpoint);
-    if (!s.ok()) {
-      std::cerr << "cairn verify: " << client.FromGrpc(s).ToString() << "\n";
-      return kExitUsage;
-    }
+  const Status got = client.Call(&cairn::v1::Ledger::Stub::GetCheckpoint,
+                                 cairn::v1::GetCheckpointRequest(), &signed_checkpoint);
+  if (!got.ok()) return ReportError("verify", got);
+  // The checkpoint first: signed by the log's key, and extending the one last verified.
+  auto verified_checkpoint = ledger::VerifyCheckpoint(signed_checkpoint, *registry);
+  if (!verified_checkpoint.ok()) {
+    return ReportError("verify", WithRegistryHint(verified_checkpoint.status(), opt.registry));
   }
-  cairn::v1::Checkpoint checkpoint;
-  if (!checkpoint.ParseFromString(signed_checkpoint.checkpoint())) {
-    return FinishLog(opt, "?", {0, 0, DataLoss("node's checkpoint does not parse"), false, ""});
-  }
+  const cairn::v1::Checkpoint checkpoint = *verified_checkpoint;
+  TrustState state(opt.state);
+  auto outcome = state.Check(signed_checkpoint, checkpoint, ProverOf(client));
+  if (!outcome.ok()) return ReportError("verify", outcome.status());
   std::optional<cairn::v1::Checkpoint> saved;
   if (!opt.consistent_with.empty()) {
     auto saved_signed = ReadSavedCheckpoint(opt.consistent_with);
-    if (!saved_signed.ok()) {
-      std::cerr << "cairn verify: " << saved_signed.status().message() << "\n";
-      return kExitUsage;
-    }
+    if (!saved_signed.ok()) return ReportError("verify", saved_signed.status());
     auto checked = ledger::VerifyCheckpoint(*saved_signed, *registry);
     if (!checked.ok()) {
-      std::cerr << "cairn verify: " << opt.consistent_with << ": " << checked.status().message()
-                << "\n";
-      return kExitIntegrity;
+      return ReportError("verify", WithRegistryHint(checked.status(), opt.registry)
+                                       .WithPrefix(opt.consistent_with));
     }
     saved = std::move(checked).value();
   }
   // The other logs the node holds: this log's events refer to theirs (a receipt of the mine's
   // dispatch), and each of them is verified too, against the others.
   auto fetched = FetchOtherLogs(client, opt);
-  if (!fetched.ok()) {
-    std::cerr << "cairn verify: " << fetched.status().ToString() << "\n";
-    return kExitUsage;
-  }
+  if (!fetched.ok()) return ReportError("verify", fetched.status());
   ledger::MemoryLogs others;
   for (const FetchedLog& log : *fetched) others.Add(log.log_id, log.entries);
   std::vector<std::string> own_entries;  // kept only for the other logs' verification
@@ -279,11 +269,8 @@ int VerifyLog(const VerifyLogOptions& opt) {
         std::cerr << "verify: " << record.index() + 1 << "/" << checkpoint.size() << " entries\n";
       }
     }
-    const grpc::Status s = reader->Finish();
-    if (!s.ok() && !verifier.failed()) {
-      std::cerr << "cairn verify: " << client.FromGrpc(s).ToString() << "\n";
-      return kExitUsage;
-    }
+    const Status s = client.FromGrpc(reader->Finish());
+    if (!s.ok() && !verifier.failed()) return ReportError("verify", s);
   }
   ledger::LogVerdict verdict = verifier.Finish(signed_checkpoint);
   std::vector<std::pair<std::string, ledger::LogVerdict>> other_verdicts;
@@ -295,15 +282,32 @@ int VerifyLog(const VerifyLogOptions& opt) {
       ledger::LogVerifier other(log.log_id, *registry, view.get());
       for (size_t i = 0; i < log.entries.size() && other.Add(i, log.entries[i]); ++i) {
       }
-      other_verdicts.emplace_back(log.log_id, other.Finish(log.checkpoint));
+      ledger::LogVerdict other_verdict = other.Finish(log.checkpoint);
+      if (!other_verdict.bad_index) {
+        // A replica may lag behind what was verified of its log elsewhere; it must not differ.
+        cairn::v1::Checkpoint replica_checkpoint;
+        replica_checkpoint.ParseFromString(log.checkpoint.checkpoint());
+        auto replica_outcome = state.CheckByEntries(
+            log.checkpoint, replica_checkpoint,
+            [&log](uint64_t size) -> Result<Hash> {
+              ledger::CompactRange range;
+              for (uint64_t i = 0; i < size && i < log.entries.size(); ++i) {
+                range.Append(ledger::LeafHash(log.entries[i]));
+              }
+              return range.Root();
+            },
+            /*behind_is_ok=*/true);
+        if (!replica_outcome.ok()) {
+          other_verdict.bad_index = 0;
+          other_verdict.problem = replica_outcome.status();
+        }
+      }
+      other_verdicts.emplace_back(log.log_id, std::move(other_verdict));
     }
   }
   if (saved && !verdict.bad_index) {
     const Status extends = CheckExtends(*saved, checkpoint, saved_prefix);
-    if (extends.code() == StatusCode::kInvalidArgument) {
-      std::cerr << "cairn verify: " << extends.message() << "\n";
-      return kExitUsage;
-    }
+    if (extends.code() == StatusCode::kInvalidArgument) return ReportError("verify", extends);
     if (!extends.ok()) {
       // No single entry is known bad: the first one that may differ is named.
       verdict.bad_index = std::min(saved->size(), checkpoint.size());

@@ -39,7 +39,9 @@ std::string Status::ToString() const {
 
 Status Status::WithPrefix(const std::string& prefix) const {
   if (ok()) return *this;
-  return Status(code_, prefix + ": " + message_);
+  Status s(code_, prefix + ": " + message_);
+  s.remote_ = remote_;
+  return s;
 }
 
 }  // namespace cairn

@@ -44,12 +44,22 @@ class [[nodiscard]] Status {
   // "FAILED_PRECONDITION: <message>".
   std::string ToString() const;
 
-  // Returns a copy whose message is "<prefix>: <message>".
+  // Returns a copy whose message is "<prefix>: <message>" (remote() unchanged).
   Status WithPrefix(const std::string& prefix) const;
+
+  // True for a status another process answered with (a node's refusal), as opposed to one
+  // found here; the CLI maps the two to different exit codes.
+  bool remote() const { return remote_; }
+  Status AsRemote() const {
+    Status s = *this;
+    s.remote_ = true;
+    return s;
+  }
 
  private:
   StatusCode code_ = StatusCode::kOk;
   std::string message_;
+  bool remote_ = false;
 };
 
 inline Status InvalidArgument(std::string m) {

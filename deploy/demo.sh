@@ -154,6 +154,8 @@ else
   [[ -z "$(ls -A "$work")" ]] || die "--dir $work is not empty"
   work="$(cd "$work" && pwd)"
 fi
+# The auditor's remembered checkpoints (cairn checkpoint, prove, verify) stay in the work directory.
+export XDG_STATE_HOME="$work/cli-state"
 
 # The three nodes: name -> pid and address.
 NAMES=(mine refiner buyer)

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "common/clock.h"
+#include "common/text.h"
 
 namespace cairn::ledger {
 namespace {
@@ -60,6 +61,12 @@ class Checker {
     if (value.empty()) return Fail(field, "required");
     if (!IsPrintableId(value)) {
       Fail(field, "got " + Quote(value) + ", want 1-120 printable characters without spaces");
+    } else if (!IsValidUtf8(value)) {
+      Fail(field, "got " + Quote(EscapeForTerminal(value)) + ", not valid UTF-8");
+    } else if (HasBidiControl(value)) {
+      Fail(field, "got " + Quote(EscapeForTerminal(value)) +
+                      ", contains a bidirectional control character (it could display as "
+                      "another id)");
     }
   }
   void RequireName(const std::string& field, std::string_view value) {
@@ -72,6 +79,9 @@ class Checker {
                       " bytes, want <= " + std::to_string(kMaxNameChars));
     } else if (HasControlChars(value, false)) {
       Fail(field, "contains a control character");
+    } else if (HasBidiControl(value)) {
+      Fail(field, "got " + Quote(EscapeForTerminal(value)) +
+                      ", contains a bidirectional control character");
     }
   }
   void OptionalText(const std::string& field, std::string_view value) {

@@ -76,6 +76,21 @@ std::vector<uint64_t> EventIndex::Find(int64_t event_key) const {
   return found;
 }
 
+std::vector<uint64_t> EventIndex::FindKeyRange(uint64_t low, uint64_t high, size_t limit) const {
+  std::vector<uint64_t> found;
+  {
+    absl::ReaderMutexLock lock(&mutex_);
+    for (const Slot& slot : slots_) {
+      if (slot.index_plus_one != 0 && slot.key >= low && slot.key <= high) {
+        found.push_back(slot.index_plus_one - 1);
+      }
+    }
+  }
+  std::sort(found.begin(), found.end());
+  if (found.size() > limit) found.resize(limit);
+  return found;
+}
+
 size_t EventIndex::size() const {
   absl::ReaderMutexLock lock(&mutex_);
   return used_;

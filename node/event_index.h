@@ -39,6 +39,9 @@ class EventIndex {
 
   // Indexes of the entries recorded under `event_key`, ascending; empty when none.
   std::vector<uint64_t> Find(int64_t event_key) const;
+  // Indexes of the entries whose key, read as unsigned, lies in [low, high]: at most `limit`,
+  // ascending. Scans the whole table (for `cairn get` by an id prefix, not for the append path).
+  std::vector<uint64_t> FindKeyRange(uint64_t low, uint64_t high, size_t limit) const;
   // Entries recorded.
   size_t size() const;
 

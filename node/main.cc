@@ -12,8 +12,11 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -64,6 +67,44 @@ constexpr auto kShutdownDeadline = std::chrono::seconds(5);
 int Fail(ExitCode code, const std::string& message) {
   std::cerr << "cairnd: " << message << "\n";
   return code;
+}
+
+// Whether `listen` (host:port, not unix:) can be bound, tried before gRPC does: gRPC reports a
+// port in use in several log lines of its own; this says it in one. Ok when it can, or when the
+// address is not one this check understands (gRPC then decides).
+Status ProbeListen(const std::string& listen) {
+  if (listen.rfind("unix:", 0) == 0) return Status::Ok();
+  const size_t colon = listen.rfind(':');
+  if (colon == std::string::npos) return Status::Ok();
+  std::string host = listen.substr(0, colon);
+  const std::string port = listen.substr(colon + 1);
+  if (port == "0") return Status::Ok();
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  if (getaddrinfo(host.empty() ? nullptr : host.c_str(), port.c_str(), &hints, &found) != 0) {
+    return Status::Ok();
+  }
+  Status result;
+  for (addrinfo* a = found; a != nullptr && result.ok(); a = a->ai_next) {
+    const int fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+    if (fd < 0) continue;
+    const int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(fd, a->ai_addr, a->ai_addrlen) != 0 && errno == EADDRINUSE) {
+      result = Unavailable("listen: " + listen +
+                           " is already in use (another cairnd, or another program; choose "
+                           "another with listen or --listen)");
+    }
+    close(fd);
+  }
+  freeaddrinfo(found);
+  return result;
 }
 
 // Routes gRPC's own log lines into the JSON log.
@@ -361,6 +402,10 @@ int Serve(const NodeConfig& config, const sigset_t& stop_signals) {
                 "serving plaintext on an address other than loopback: anyone on the "
                 "network can read and alter the traffic; configure [tls]"},
                {"listen", config.listen}});
+  }
+  if (const Status free = ProbeListen(config.listen); !free.ok()) {
+    sequencer.Stop();
+    return Fail(kExitUsage, free.message());
   }
   builder.AddListeningPort(config.listen, *credentials, &port);
   builder.SetMaxReceiveMessageSize(static_cast<int>(config.max_message_bytes));

@@ -71,6 +71,10 @@ Status ReplicaStore::Initialize() {
       Prepare(db, "INSERT OR IGNORE INTO lot_entries(lot_id, idx, role) VALUES(?, ?, ?)"));
   CAIRN_ASSIGN_OR_RETURN(find_event_,
                          Prepare(db, "SELECT idx, entry FROM entries WHERE event_id = ?"));
+  CAIRN_ASSIGN_OR_RETURN(find_id_range_,
+                         Prepare(db,
+                                 "SELECT idx, entry FROM entries WHERE event_id BETWEEN ? AND ? "
+                                 "ORDER BY idx LIMIT ?"));
   CAIRN_ASSIGN_OR_RETURN(read_entry_, Prepare(db, "SELECT entry FROM entries WHERE idx = ?"));
   CAIRN_ASSIGN_OR_RETURN(
       read_range_,
@@ -241,6 +245,22 @@ Result<std::optional<ReplicaStore::Found>> ReplicaStore::FindEvent(const Hash& e
     const auto index = static_cast<uint64_t>(q.ColumnInt(0));
     if (index < size_.load()) return std::optional<Found>(Found{index, q.ColumnBlob(1)});
   }
+}
+
+Result<std::vector<ReplicaStore::Found>> ReplicaStore::FindIdRange(const std::string& low,
+                                                                   const std::string& high,
+                                                                   size_t limit) const {
+  absl::MutexLock lock(&mutex_);
+  Query q(db_.get(), find_id_range_.get());
+  q.Blob(low).Blob(high).Int(static_cast<int64_t>(limit));
+  std::vector<Found> found;
+  while (true) {
+    CAIRN_ASSIGN_OR_RETURN(const bool row, q.Next());
+    if (!row) break;
+    const auto index = static_cast<uint64_t>(q.ColumnInt(0));
+    if (index < size_.load()) found.push_back(Found{index, q.ColumnBlob(1)});
+  }
+  return found;
 }
 
 Result<std::vector<ReplicaStore::Found>> ReplicaStore::ReadEntries(uint64_t start, uint64_t end,

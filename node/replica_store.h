@@ -70,6 +70,10 @@ class ReplicaStore {
   };
   // The stored entry holding the event `event_id`, or nullopt.
   Result<std::optional<Found>> FindEvent(const Hash& event_id) const;
+  // Stored entries whose event id (raw bytes) lies in [low, high] (32 bytes each), in index
+  // order, at most `limit`.
+  Result<std::vector<Found>> FindIdRange(const std::string& low, const std::string& high,
+                                         size_t limit) const;
   // Stored entries with start <= index < end in order, stopping once they exceed `max_bytes` in
   // total (at least one is returned when any is in range).
   Result<std::vector<Found>> ReadEntries(uint64_t start, uint64_t end, size_t max_bytes) const;
@@ -110,6 +114,7 @@ class ReplicaStore {
   SqliteStmt insert_entry_ ABSL_GUARDED_BY(mutex_);
   SqliteStmt insert_lot_entry_ ABSL_GUARDED_BY(mutex_);
   SqliteStmt find_event_ ABSL_GUARDED_BY(mutex_);
+  SqliteStmt find_id_range_ ABSL_GUARDED_BY(mutex_);
   SqliteStmt read_entry_ ABSL_GUARDED_BY(mutex_);
   SqliteStmt read_range_ ABSL_GUARDED_BY(mutex_);
   SqliteStmt lot_entries_ ABSL_GUARDED_BY(mutex_);

@@ -17,6 +17,7 @@
 #include "ledger/lot_state.h"
 #include "ledger/validate.h"
 #include "node/grpc_status.h"
+#include "node/other_logs.h"
 #include "node/trace.h"
 
 namespace cairn::node {
@@ -298,15 +299,87 @@ grpc::Status LedgerService::GetEvent(grpc::ServerContext* context,
   std::memcpy(id.data(), bytes->data(), id.size());
   const std::string id_hex = ToHex(id);
   log.Set("event_id", id_hex);
-  auto found = storage_.FindEntry(id);
+  auto found = NodeLogs(&storage_, replicas_).Locate(id_hex);
   if (!found.ok()) return log.Finish(found.status());
   if (!found->has_value()) {
-    return log.Finish(NotFound("event " + id_hex + " is not in log " + log_id_));
+    std::string searched = log_id_;
+    for (const ReplicaStore* replica : replicas_) searched += ", " + replica->log_id();
+    return log.Finish(NotFound("event " + id_hex + " is in none of the logs this node holds (" +
+                               searched + ")"));
   }
   response->set_event_id(id_hex);
   response->set_index((*found)->index);
   response->set_entry(std::move((*found)->entry));
   log.Set("index", response->index());
+  if (!(*found)->log_id.empty()) log.Set("log_id", (*found)->log_id);
+  return log.Finish(grpc::Status::OK);
+}
+
+grpc::Status LedgerService::FindEvents(grpc::ServerContext* context,
+                                       const cairn::v1::FindEventsRequest* request,
+                                       cairn::v1::FindEventsResponse* response) {
+  constexpr uint32_t kDefaultLimit = 10;
+  constexpr uint32_t kMaxLimit = 100;
+  RequestLog log("FindEvents", context);
+  const Gate::Pass in_flight(gate_);
+  if (!in_flight.admitted()) return log.Finish(Unavailable("cairnd is shutting down"));
+  const std::string& hex = request->id_prefix();
+  const bool hex_digits = std::all_of(hex.begin(), hex.end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+  });
+  if (hex.size() < 8 || hex.size() > 64 || !hex_digits) {
+    return log.Finish(InvalidArgument("FindEventsRequest.id_prefix: got \"" + Shown(hex) +
+                                      "\", want 8 to 64 lowercase hex characters"));
+  }
+  if (request->limit() > kMaxLimit) {
+    return log.Finish(InvalidArgument("FindEventsRequest.limit: got " +
+                                      std::to_string(request->limit()) + ", want <= 100"));
+  }
+  const size_t limit = request->limit() == 0 ? kDefaultLimit : request->limit();
+  log.Set("id_prefix", hex);
+  // Whole bytes, and an odd last digit as a half byte.
+  auto whole = FromHex(hex.substr(0, hex.size() / 2 * 2));
+  if (!whole.ok()) return log.Finish(InvalidArgument("FindEventsRequest.id_prefix: not hex"));
+  std::optional<uint8_t> half;
+  if (hex.size() % 2 == 1) {
+    const char c = hex.back();
+    half = static_cast<uint8_t>(c <= '9' ? c - '0' : c - 'a' + 10);
+  }
+  // One more than the limit says whether there are more.
+  auto own = storage_.FindByIdPrefix(*whole, half, limit + 1);
+  if (!own.ok()) return log.Finish(own.status());
+  for (const StoredEntry& e : *own) {
+    cairn::v1::FoundEvent* found = response->add_events();
+    found->set_event_id(ToHex(e.event_id));
+    found->set_log_id(log_id_);
+    found->set_index(e.index);
+  }
+  std::string low = *whole, high = *whole;
+  if (half) {
+    low.push_back(static_cast<char>(*half << 4));
+    high.push_back(static_cast<char>((*half << 4) | 0x0f));
+  }
+  low.resize(32, '\0');
+  high.resize(32, '\xff');
+  for (const ReplicaStore* replica : replicas_) {
+    if (static_cast<size_t>(response->events_size()) > limit) break;
+    auto held = replica->FindIdRange(low, high, limit + 1);
+    if (!held.ok()) return log.Finish(held.status());
+    for (const ReplicaStore::Found& f : *held) {
+      cairn::v1::LogEntry entry;
+      if (!entry.ParseFromString(f.entry)) continue;
+      cairn::v1::FoundEvent* found = response->add_events();
+      found->set_event_id(ToHex(ledger::EventId(entry.event().body())));
+      found->set_log_id(replica->log_id());
+      found->set_index(f.index);
+    }
+  }
+  if (static_cast<size_t>(response->events_size()) > limit) {
+    response->mutable_events()->DeleteSubrange(static_cast<int>(limit),
+                                               response->events_size() - static_cast<int>(limit));
+    response->set_more(true);
+  }
+  log.Set("found", response->events_size());
   return log.Finish(grpc::Status::OK);
 }
 

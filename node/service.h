@@ -54,6 +54,9 @@ class LedgerService final
                                         cairn::v1::AppendBatchResponse* response) override;
   grpc::Status GetEvent(grpc::ServerContext* context, const cairn::v1::GetEventRequest* request,
                         cairn::v1::GetEventResponse* response) override;
+  grpc::Status FindEvents(grpc::ServerContext* context,
+                          const cairn::v1::FindEventsRequest* request,
+                          cairn::v1::FindEventsResponse* response) override;
   grpc::Status GetEntries(grpc::ServerContext* context, const cairn::v1::GetEntriesRequest* request,
                           grpc::ServerWriter<cairn::v1::EntryRecord>* writer) override;
   grpc::Status GetCheckpoint(grpc::ServerContext* context,

@@ -27,6 +27,8 @@ TempDir::TempDir() {
   char* made = mkdtemp(tmpl.data());
   EXPECT_NE(made, nullptr);
   path_ = tmpl;
+  // The cairn CLI remembers verified checkpoints under $XDG_STATE_HOME: each test its own.
+  setenv("XDG_STATE_HOME", (path_ + "/cli-state").c_str(), 1);
 }
 
 TempDir::~TempDir() {

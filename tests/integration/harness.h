@@ -17,6 +17,8 @@
 namespace cairn::itest {
 
 // A directory under $TMPDIR removed (recursively) when the object dies.
+// A fresh directory, removed with everything in it at the end. Also points $XDG_STATE_HOME (where
+// the cairn CLI remembers verified checkpoints) into it, so no test sees another's state.
 class TempDir {
  public:
   TempDir();

@@ -162,7 +162,7 @@ TEST_F(LineageTest, PakistanConsignmentTracesCleanToNdPrOxideAndVerifiesOffline)
   ASSERT_EQ(Cairn({"export", "us-usm:NDPR-2025-001", "-o", dir_ / "ndpr.bundle", "--node", node()})
                 .exit_code,
             0);
-  ASSERT_EQ(Cairn({"export", "us-usm:NDPR-2025-001", "-o", dir_ / "ndpr.json", "--json", "--node",
+  ASSERT_EQ(Cairn({"export", "us-usm:NDPR-2025-001", "-o", dir_ / "ndpr.json", "--format", "json", "--node",
                    node()})
                 .exit_code,
             0);

@@ -109,12 +109,14 @@ TEST_F(NodeTest, SubmitsThroughCliAndReadsBack) {
   r = Cairn({"lot", kLot, "--node", node, "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto lot = nlohmann::json::parse(r.out);
-  EXPECT_EQ(lot["remaining_mass_g"], "20000000");  // protobuf JSON writes uint64 as a string
+  EXPECT_EQ(lot["remaining_mass_g"], 20000000);  // masses are JSON numbers everywhere
+  EXPECT_EQ(lot["consumed_mass_g"], 0);           // zero-valued fields are printed
   EXPECT_EQ(lot["holdings"][0]["holder"], "pk-fwo");
 
-  r = Cairn({"log", "--node", node, "--json"});
+  r = Cairn({"log", "--node", node, "--json"});  // JSON Lines: one entry a line
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(nlohmann::json::parse(r.out).size(), 1u);
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["event_id"], event_id);
 
   r = Cairn({"checkpoint", "--node", node, "--registry", world_->registry_path(), "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
