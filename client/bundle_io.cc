@@ -35,8 +35,8 @@ Result<cairn::v1::EvidenceBundle> ReadBundle(const std::string& path) {
   if (first != std::string::npos && bytes[first] == '{') {
     const auto status = google::protobuf::util::JsonStringToMessage(bytes, &bundle);
     if (!status.ok()) {
-      return InvalidArgument(path + ": not an evidence bundle in JSON: " +
-                             std::string(status.message()));
+      return InvalidArgument(path +
+                             ": not an evidence bundle in JSON: " + std::string(status.message()));
     }
     return bundle;
   }

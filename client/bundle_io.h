@@ -1,5 +1,6 @@
-// Evidence on the wire and on disk — saved checkpoints and bundles: fetching one from a node (Ledger.Trace) and reading or
-// writing a bundle file (binary protobuf, or protobuf JSON when the file starts with '{').
+// Evidence on the wire and on disk — saved checkpoints and bundles: fetching one from a node
+// (Ledger.Trace) and reading or writing a bundle file (binary protobuf, or protobuf JSON when the
+// file starts with '{').
 #pragma once
 
 #include <string>
@@ -20,7 +21,7 @@ Result<cairn::v1::EvidenceBundle> FetchBundle(NodeClient& client, const std::str
 // cannot be read.
 Result<cairn::v1::EvidenceBundle> ReadBundle(const std::string& path);
 // Writes atomically (temporary file, then rename; "-": stdout), refusing an existing file unless
-// `force` (ALREADY_EXISTS). INTERNAL with the OS's reason on an I/O error.
+// `force` (INVALID_ARGUMENT). INTERNAL with the OS's reason on an I/O error.
 Status WriteBundle(const std::string& path, const cairn::v1::EvidenceBundle& bundle, bool json,
                    bool force);
 

@@ -104,9 +104,9 @@ Status WithRegistryHint(const Status& status, const std::string& registry_path) 
   const StatusCode code =
       status.code() == StatusCode::kInvalidArgument ? StatusCode::kDataLoss : status.code();
   return Status(code, status.message() + " (check that " + registry_path +
-                                   " is the consortium's current registry: cairn registry show "
-                                   "--registry " +
-                                   registry_path + ")");
+                          " is the consortium's current registry: cairn registry show "
+                          "--registry " +
+                          registry_path + ")");
 }
 
 }  // namespace cairn::client

@@ -4,8 +4,8 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
-#include <optional>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "client/bundle_io.h"
 #include "client/command.h"
@@ -106,8 +106,9 @@ int Run(const CheckpointOptions& opt) {
       if (!saved_signed.ok()) return ReportError("checkpoint", saved_signed.status());
       auto saved = ledger::VerifyCheckpoint(*saved_signed, *registry);
       if (!saved.ok()) {
-        return ReportError("checkpoint", WithRegistryHint(saved.status(), opt.registry)
-                                             .WithPrefix(opt.consistent_with));
+        return ReportError(
+            "checkpoint",
+            WithRegistryHint(saved.status(), opt.registry).WithPrefix(opt.consistent_with));
       }
       const Status consistent = CheckConsistency(client, *saved, checkpoint);
       if (!consistent.ok()) {
@@ -115,10 +116,9 @@ int Run(const CheckpointOptions& opt) {
           std::cout << "INCONSISTENT: " << consistent.message() << "\n";
           return kExitIntegrity;
         }
-        return ReportError("checkpoint", consistent,
-                           {{"consistent", false},
-                            {"saved_size", saved->size()},
-                            {"size", checkpoint.size()}});
+        return ReportError(
+            "checkpoint", consistent,
+            {{"consistent", false}, {"saved_size", saved->size()}, {"size", checkpoint.size()}});
       }
       consistency = "the saved checkpoint of size " + std::to_string(saved->size()) +
                     " is a prefix of this one (RFC 9162 consistency proof checked)";

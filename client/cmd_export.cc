@@ -1,7 +1,7 @@
 // cairn export: writes a lot's evidence bundle for offline verification (`cairn verify --bundle`).
 #include <iostream>
-#include <nlohmann/json.hpp>
 #include <memory>
+#include <nlohmann/json.hpp>
 
 #include "client/bundle_io.h"
 #include "client/command.h"

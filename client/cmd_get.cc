@@ -54,7 +54,8 @@ Result<std::string> FetchEntry(NodeClient& client, const GetOptions& opt) {
 
 int Run(const GetOptions& opt) {
   if (opt.index.has_value() == !opt.event_id.empty()) {
-    return ReportError("get", InvalidArgument("give an event id (or a unique prefix) or --index N"));
+    return ReportError("get",
+                       InvalidArgument("give an event id (or a unique prefix) or --index N"));
   }
   NodeClient client(opt.node);
   auto entry = FetchEntry(client, opt);
@@ -74,8 +75,8 @@ int Run(const GetOptions& opt) {
   std::cout << "event     " << e.event_id << "\n"
             << "kind      " << ledger::KindName(e.body) << " by " << e.body.author() << "\n"
             << "occurred  " << FormatTime(ToMicros(e.body.occurred_at())) << "\n"
-            << "entry     " << e.entry.index() << " of log " << e.entry.log_id()
-            << ", appended " << FormatTime(ToMicros(e.entry.appended_at())) << "\n"
+            << "entry     " << e.entry.index() << " of log " << e.entry.log_id() << ", appended "
+            << FormatTime(ToMicros(e.entry.appended_at())) << "\n"
             << "key       " << e.entry.event().key_id() << "\n"
             << "summary   " << Summarize(e.body) << "\n"
             << ToJson(e.body) << "\n";
@@ -94,9 +95,9 @@ void AddGetCommand(CLI::App& root, Runner* selected) {
   AddNodeOptions(*cmd, opt->node);
   CLI::Option* id = cmd->add_option("event_id", opt->event_id,
                                     "event id: 64 hex characters, or a unique prefix of 8 or more");
-  CLI::Option* index =
-      cmd->add_option("--index", opt->index, "instead of an id: the entry at this index of the "
-                                             "node's own log");
+  CLI::Option* index = cmd->add_option("--index", opt->index,
+                                       "instead of an id: the entry at this index of the "
+                                       "node's own log");
   id->excludes(index);
   cmd->add_flag("--json", opt->json, "print as JSON");
   cmd->callback([opt, selected] { *selected = [opt] { return Run(*opt); }; });

@@ -2,8 +2,8 @@
 // checkpoint, trusting nothing but the registry.
 #include <iostream>
 #include <memory>
-#include <optional>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "client/command.h"
 #include "client/node_client.h"

@@ -24,7 +24,7 @@ struct SubmitOptions {
   std::string key_file;
   std::string passphrase_file;
   std::vector<std::string> files;
-  std::string receive;                 // --receive DISPATCH_ID (or a unique prefix)
+  std::string receive;                  // --receive DISPATCH_ID (or a unique prefix)
   std::vector<std::string> lot_masses;  // --lot LOT=GRAMS, with --receive
   std::string notes;                    // --notes, with --receive
   bool batch = false;

@@ -11,8 +11,8 @@
 #include <algorithm>
 #include <iostream>
 #include <memory>
-#include <optional>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "client/bundle_io.h"
 #include "client/command.h"
@@ -252,11 +252,16 @@ int Run(const VerifyOptions& opt) {
     NodeClient client(opt.node);
     // Which log is the node's own: its checkpoints must extend what was verified before.
     cairn::v1::SignedCheckpoint own;
-    const Status got =
-        client.Call(&cairn::v1::Ledger::Stub::GetCheckpoint, cairn::v1::GetCheckpointRequest(), &own);
+    const Status got = client.Call(&cairn::v1::Ledger::Stub::GetCheckpoint,
+                                   cairn::v1::GetCheckpointRequest(), &own);
     if (!got.ok()) return ReportError("verify", got);
-    cairn::v1::Checkpoint own_checkpoint;
-    own_checkpoint.ParseFromString(own.checkpoint());
+    // A registry that does not know the node's log says so here, with the hint, as checkpoint
+    // and prove do.
+    auto own_verified = ledger::VerifyCheckpoint(own, *registry);
+    if (!own_verified.ok()) {
+      return ReportError("verify", WithRegistryHint(own_verified.status(), opt.registry));
+    }
+    const cairn::v1::Checkpoint own_checkpoint = *own_verified;
     auto fetched = FetchBundle(
         client, opt.lot,
         opt.forward ? cairn::v1::TRACE_DIRECTION_FORWARD : cairn::v1::TRACE_DIRECTION_BACKWARD);

@@ -16,7 +16,6 @@ std::string ForTerminal(const std::string& text, bool keep_newlines) {
   return EscapeForTerminal(text, keep_newlines);
 }
 
-
 std::string FormatMass(uint64_t grams) {
   if (grams >= 1'000'000) return fmt::format("{:.3f} t", static_cast<double>(grams) / 1e6);
   if (grams >= 1'000) return fmt::format("{:.3f} kg", static_cast<double>(grams) / 1e3);

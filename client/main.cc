@@ -19,19 +19,21 @@
 namespace cairn::client {
 namespace {
 
+// Edits (insert, delete, substitute, swap two neighbours) from `a` to `b`: "lgo" is one from "log".
 size_t EditDistance(const std::string& a, const std::string& b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
+  for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
   for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
     for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = up;
+      d[i][j] = std::min(
+          {d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      }
     }
   }
-  return row[b.size()];
+  return d[a.size()][b.size()];
 }
 
 // The closest of `names` to `word` within a third of its length (at least 1 edit), or "".
@@ -131,16 +133,14 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
     return app.exit(e);
-  } catch (const CLI::ExtrasError& e) {
+  } catch (const CLI::ParseError& e) {
+    // A misspelled command or option: say which, and the closest one there is.
     const std::string unexpected = Unexpected(&app);
     if (unexpected.empty()) {
       app.exit(e);
     } else {
       std::cerr << "cairn: " << unexpected << "\n";
     }
-    return kExitUsage;
-  } catch (const CLI::ParseError& e) {
-    app.exit(e);
     return kExitUsage;
   }
   if (!selected) {

@@ -7,13 +7,13 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <nlohmann/json.hpp>
-#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 namespace cairn::client {
@@ -97,8 +97,8 @@ Result<std::string> ResolveEventId(NodeClient& client, const std::string& typed)
   if (response.events_size() == 1) return response.events(0).event_id();
   std::string list;
   for (const auto& e : response.events()) {
-    list += "\n  " + e.event_id() + "  entry " + std::to_string(e.index()) + " of log " +
-            e.log_id();
+    list +=
+        "\n  " + e.event_id() + "  entry " + std::to_string(e.index()) + " of log " + e.log_id();
   }
   if (response.more()) list += "\n  ...";
   return InvalidArgument("event id prefix " + id + " is ambiguous; it begins " +
@@ -143,7 +143,7 @@ Status WriteOutputFile(const std::string& path, const std::string& content, bool
   }
   std::error_code ec;
   if (!force && std::filesystem::exists(path, ec)) {
-    return AlreadyExists(path + " exists; add --force to overwrite it");
+    return InvalidArgument(path + " exists; add --force to overwrite it");
   }
   const std::string tmp = path + ".tmp";
   {

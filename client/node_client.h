@@ -34,8 +34,8 @@ class NodeClient {
   // One unary call of the Ledger service with the per-call deadline:
   //   Status s = client.Call(&Stub::GetLot, request, &lot);
   template <typename Request, typename Response>
-  Status Call(grpc::Status (cairn::v1::Ledger::Stub::*method)(grpc::ClientContext*,
-                                                              const Request&, Response*),
+  Status Call(grpc::Status (cairn::v1::Ledger::Stub::*method)(grpc::ClientContext*, const Request&,
+                                                              Response*),
               const Request& request, Response* response) {
     grpc::ClientContext context;
     Prepare(context);
@@ -62,7 +62,8 @@ std::string ToJson(const google::protobuf::Message& message, bool pretty = true)
 Result<std::string> ReadFileOrStdin(const std::string& path);
 
 // Writes `content` to `path` ("-": stdout) through a temporary file renamed into place. Refuses
-// an existing file unless `force` (ALREADY_EXISTS, naming --force). INTERNAL with the OS's reason.
+// an existing file unless `force` (INVALID_ARGUMENT, naming --force: a usage error). INTERNAL with
+// the OS's reason.
 Status WriteOutputFile(const std::string& path, const std::string& content, bool force);
 
 // Protobuf JSON of `json` into `message`, unknown fields refused. INVALID_ARGUMENT naming

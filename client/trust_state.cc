@@ -38,10 +38,10 @@ std::string ShortHex(const std::string& bytes) {
 }  // namespace
 
 void AddStateOptions(CLI::App& cmd, StateOptions& options) {
-  CLI::Option* dir = cmd.add_option(
-      "--state", options.dir,
-      "directory of the remembered checkpoints (default $XDG_STATE_HOME/cairn or "
-      "~/.local/state/cairn)");
+  CLI::Option* dir =
+      cmd.add_option("--state", options.dir,
+                     "directory of the remembered checkpoints (default $XDG_STATE_HOME/cairn or "
+                     "~/.local/state/cairn)");
   cmd.add_flag("--no-state", options.disabled,
                "neither check nor remember checkpoints (one-off use)")
       ->excludes(dir);
@@ -53,7 +53,9 @@ std::string DescribeCheckpoint(const cairn::v1::Checkpoint& c) {
 }
 
 TrustState::TrustState(const StateOptions& options)
-    : dir_(options.disabled ? "" : options.dir.empty() ? DefaultDir() : options.dir) {}
+    : dir_(options.disabled      ? ""
+           : options.dir.empty() ? DefaultDir()
+                                 : options.dir) {}
 
 std::string TrustState::PathOf(const std::string& log_id, const std::string& key_id) const {
   return dir_ + "/" + log_id + "@" + key_id + ".checkpoint.json";

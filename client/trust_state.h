@@ -23,7 +23,7 @@
 namespace cairn::client {
 
 struct StateOptions {
-  std::string dir;  // --state; empty: the default directory
+  std::string dir;        // --state; empty: the default directory
   bool disabled = false;  // --no-state
 };
 // --state DIR and --no-state. `options` must remain live while `cmd` parses.
@@ -49,11 +49,11 @@ class TrustState {
 
   // How a new checkpoint relates to the remembered one.
   enum class Outcome {
-    kFirst,      // none remembered: this one is now
-    kSame,       // same size and root
-    kExtended,   // larger, and proved consistent: remembered instead
-    kBehind,     // smaller, allowed (a replica that lags): the remembered one is kept
-    kUnproved,   // larger, but no proof could be had (`prove` empty): the remembered one is kept
+    kFirst,     // none remembered: this one is now
+    kSame,      // same size and root
+    kExtended,  // larger, and proved consistent: remembered instead
+    kBehind,    // smaller, allowed (a replica that lags): the remembered one is kept
+    kUnproved,  // larger, but no proof could be had (`prove` empty): the remembered one is kept
   };
 
   // Checks `now` (its signature already verified) against the remembered checkpoint of its log

@@ -227,8 +227,9 @@ int VerifyLog(const VerifyLogOptions& opt) {
     if (!saved_signed.ok()) return ReportError("verify", saved_signed.status());
     auto checked = ledger::VerifyCheckpoint(*saved_signed, *registry);
     if (!checked.ok()) {
-      return ReportError("verify", WithRegistryHint(checked.status(), opt.registry)
-                                       .WithPrefix(opt.consistent_with));
+      return ReportError(
+          "verify",
+          WithRegistryHint(checked.status(), opt.registry).WithPrefix(opt.consistent_with));
     }
     saved = std::move(checked).value();
   }

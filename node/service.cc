@@ -304,8 +304,8 @@ grpc::Status LedgerService::GetEvent(grpc::ServerContext* context,
   if (!found->has_value()) {
     std::string searched = log_id_;
     for (const ReplicaStore* replica : replicas_) searched += ", " + replica->log_id();
-    return log.Finish(NotFound("event " + id_hex + " is in none of the logs this node holds (" +
-                               searched + ")"));
+    return log.Finish(
+        NotFound("event " + id_hex + " is in none of the logs this node holds (" + searched + ")"));
   }
   response->set_event_id(id_hex);
   response->set_index((*found)->index);
