@@ -39,17 +39,23 @@ Result<std::string> EntryAt(NodeClient& client, uint64_t index) {
   return record.entry();
 }
 
-Result<std::string> FetchEntry(NodeClient& client, const GetOptions& opt) {
-  if (opt.index) return EntryAt(client, *opt.index);
+// The entry asked for, decoded; an entry by id must hold that event (its body's hash), whatever
+// the node's response says.
+Result<DecodedEntry> FetchEntry(NodeClient& client, const GetOptions& opt) {
+  if (opt.index) {
+    CAIRN_ASSIGN_OR_RETURN(const std::string entry, EntryAt(client, *opt.index));
+    return DecodeEntry(entry);
+  }
   CAIRN_ASSIGN_OR_RETURN(const std::string id, ResolveEventId(client, opt.event_id));
   cairn::v1::GetEventRequest request;
   request.set_event_id(id);
   cairn::v1::GetEventResponse response;
   CAIRN_RETURN_IF_ERROR(client.Call(&cairn::v1::Ledger::Stub::GetEvent, request, &response));
-  if (response.event_id() != id) {
-    return DataLoss("node returned event " + response.event_id() + " when asked for " + id);
+  CAIRN_ASSIGN_OR_RETURN(DecodedEntry decoded, DecodeEntry(response.entry()));
+  if (decoded.event_id != id) {
+    return DataLoss("node returned event " + decoded.event_id + " when asked for " + id);
   }
-  return std::move(*response.mutable_entry());
+  return decoded;
 }
 
 int Run(const GetOptions& opt) {
@@ -58,15 +64,8 @@ int Run(const GetOptions& opt) {
                        InvalidArgument("give an event id (or a unique prefix) or --index N"));
   }
   NodeClient client(opt.node);
-  auto entry = FetchEntry(client, opt);
-  if (!entry.ok()) return ReportError("get", entry.status());
-  auto decoded = DecodeEntry(*entry);
+  auto decoded = FetchEntry(client, opt);
   if (!decoded.ok()) return ReportError("get", decoded.status());
-  if (!opt.event_id.empty() && opt.event_id.size() <= 64 &&
-      decoded->event_id.compare(0, opt.event_id.size(), opt.event_id) != 0) {
-    return ReportError("get", DataLoss("node returned event " + decoded->event_id +
-                                       " when asked for " + opt.event_id));
-  }
   if (opt.json) {
     std::cout << EntryJson(*decoded).dump(2) << "\n";
     return kExitOk;

@@ -4,6 +4,7 @@
 // and the messages a person can act on.
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -182,6 +183,12 @@ TEST_F(CliTest, RememberedCheckpointsRefuseARollbackAndAFork) {
 TEST_F(CliTest, UniquePrefixesAndIndexesNameEvents) {
   const std::string id = Submit(PakistanExtraction(), "x.json");
   RunResult r = OnNode({"get", id.substr(0, 8), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out).at("event_id"), id);
+  // As people copy it from elsewhere: in capitals.
+  std::string upper = id.substr(0, 10);
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  r = OnNode({"get", upper, "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(nlohmann::json::parse(r.out).at("event_id"), id);
   r = OnNode({"get", "--index", "0", "--json"});
