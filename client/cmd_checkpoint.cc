@@ -42,16 +42,14 @@ Status CheckConsistency(NodeClient& client, const cairn::v1::Checkpoint& saved,
     return DataLoss("log shrank: saved checkpoint has " + std::to_string(saved.size()) +
                     " entries, the node's has " + std::to_string(now.size()));
   }
-  CAIRN_ASSIGN_OR_RETURN(auto path, ProverOf(client)(saved.size(), now.size()));
-  CAIRN_ASSIGN_OR_RETURN(Hash old_root, ledger::HashFromBytes(saved.root_hash(), "saved root"));
-  CAIRN_ASSIGN_OR_RETURN(Hash new_root, ledger::HashFromBytes(now.root_hash(), "current root"));
-  if (!ledger::VerifyConsistency(saved.size(), now.size(), old_root, new_root, path)) {
-    return DataLoss("the log of size " + std::to_string(now.size()) + " (root " + ToHex(new_root) +
-                    ") does not extend the saved checkpoint of size " +
-                    std::to_string(saved.size()) + " (root " + ToHex(old_root) +
+  const Status extends = VerifyExtends(saved, now, ProverOf(client));
+  if (extends.code() == StatusCode::kDataLoss) {
+    return DataLoss("the log of size " + std::to_string(now.size()) + " (root " +
+                    ToHex(now.root_hash()) + ") does not extend the saved checkpoint of size " +
+                    std::to_string(saved.size()) + " (root " + ToHex(saved.root_hash()) +
                     "): entries before it were changed");
   }
-  return Status::Ok();
+  return extends;
 }
 
 const char* OutcomeWords(TrustState::Outcome outcome) {

@@ -92,38 +92,32 @@ Result<DecodedEntry> DecodeEntry(const std::string& entry_bytes) {
 namespace {
 
 // Protobuf JSON writes 64-bit integers as strings; turns them back into numbers, field by field.
-void NumbersFor64BitFields(nlohmann::json& j, const google::protobuf::Descriptor* d) {
+void NumbersFor64BitFields(nlohmann::json& j, const google::protobuf::Descriptor* d);
+
+// One value of field type `f` (a field, an element of a repeated one, or a map's value).
+void NumberFor64BitValue(nlohmann::json& v, const google::protobuf::FieldDescriptor* f) {
   using google::protobuf::FieldDescriptor;
+  if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+    NumbersFor64BitFields(v, f->message_type());
+  } else if (v.is_string() && f->cpp_type() == FieldDescriptor::CPPTYPE_UINT64) {
+    v = std::stoull(v.get<std::string>());
+  } else if (v.is_string() && f->cpp_type() == FieldDescriptor::CPPTYPE_INT64) {
+    v = std::stoll(v.get<std::string>());
+  }
+}
+
+void NumbersFor64BitFields(nlohmann::json& j, const google::protobuf::Descriptor* d) {
   if (!j.is_object() || d->file()->package() == "google.protobuf") return;
   for (int i = 0; i < d->field_count(); ++i) {
-    const FieldDescriptor* f = d->field(i);
+    const google::protobuf::FieldDescriptor* f = d->field(i);
     auto it = j.find(f->name());
     if (it == j.end()) continue;
-    const auto convert = [f](nlohmann::json& v) {
-      if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
-        NumbersFor64BitFields(v, f->message_type());
-      } else if (v.is_string() && (f->cpp_type() == FieldDescriptor::CPPTYPE_UINT64)) {
-        v = std::stoull(v.get<std::string>());
-      } else if (v.is_string() && f->cpp_type() == FieldDescriptor::CPPTYPE_INT64) {
-        v = std::stoll(v.get<std::string>());
-      }
-    };
     if (f->is_map()) {
-      const FieldDescriptor* value = f->message_type()->map_value();
-      for (auto& [key, v] : it->items()) {
-        (void)key;
-        if (value->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
-          NumbersFor64BitFields(v, value->message_type());
-        } else if (v.is_string() && value->cpp_type() == FieldDescriptor::CPPTYPE_UINT64) {
-          v = std::stoull(v.get<std::string>());
-        } else if (v.is_string() && value->cpp_type() == FieldDescriptor::CPPTYPE_INT64) {
-          v = std::stoll(v.get<std::string>());
-        }
-      }
+      for (auto& [key, v] : it->items()) NumberFor64BitValue(v, f->message_type()->map_value());
     } else if (f->is_repeated() && it->is_array()) {
-      for (auto& v : *it) convert(v);
+      for (auto& v : *it) NumberFor64BitValue(v, f);
     } else {
-      convert(*it);
+      NumberFor64BitValue(*it, f);
     }
   }
 }

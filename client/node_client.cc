@@ -16,6 +16,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "common/crypto.h"
+
 namespace cairn::client {
 
 std::shared_ptr<grpc::ChannelCredentials> CredentialsFor(const NodeOptions& options) {
@@ -76,10 +78,7 @@ Status NodeClient::FromGrpc(const grpc::Status& status) const {
 Result<std::string> ResolveEventId(NodeClient& client, const std::string& typed) {
   std::string id = typed;
   for (char& c : id) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  const bool hex = !id.empty() && std::all_of(id.begin(), id.end(), [](char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-  });
-  if (!hex || id.size() < 8 || id.size() > 64) {
+  if (!IsLowerHexDigits(id) || id.size() < 8 || id.size() > 64) {
     return InvalidArgument("event id: got \"" + typed +
                            "\", want 64 hex characters or a unique prefix of at least 8");
   }

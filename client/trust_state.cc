@@ -93,17 +93,8 @@ Result<TrustState::Outcome> TrustState::Check(const cairn::v1::SignedCheckpoint&
                                               const ProveConsistency& prove, bool behind_is_ok) {
   Extends extends;
   if (prove) {
-    extends = [&prove](const cairn::v1::Checkpoint& old,
-                       const cairn::v1::Checkpoint& next) -> Status {
-      CAIRN_ASSIGN_OR_RETURN(auto path, prove(old.size(), next.size()));
-      CAIRN_ASSIGN_OR_RETURN(Hash old_root,
-                             ledger::HashFromBytes(old.root_hash(), "remembered root"));
-      CAIRN_ASSIGN_OR_RETURN(Hash new_root,
-                             ledger::HashFromBytes(next.root_hash(), "received root"));
-      if (!ledger::VerifyConsistency(old.size(), next.size(), old_root, new_root, path)) {
-        return DataLoss("the consistency proof does not verify");
-      }
-      return Status::Ok();
+    extends = [&prove](const cairn::v1::Checkpoint& old, const cairn::v1::Checkpoint& next) {
+      return VerifyExtends(old, next, prove);
     };
   }
   return Decide(signed_now, now, extends, behind_is_ok);
@@ -163,6 +154,17 @@ Result<TrustState::Outcome> TrustState::Decide(const cairn::v1::SignedCheckpoint
   }
   CAIRN_RETURN_IF_ERROR(Remember(signed_now, now.log_id()));
   return Outcome::kExtended;
+}
+
+Status VerifyExtends(const cairn::v1::Checkpoint& old, const cairn::v1::Checkpoint& now,
+                     const TrustState::ProveConsistency& prove) {
+  CAIRN_ASSIGN_OR_RETURN(auto path, prove(old.size(), now.size()));
+  CAIRN_ASSIGN_OR_RETURN(Hash old_root, ledger::HashFromBytes(old.root_hash(), "older root"));
+  CAIRN_ASSIGN_OR_RETURN(Hash new_root, ledger::HashFromBytes(now.root_hash(), "newer root"));
+  if (!ledger::VerifyConsistency(old.size(), now.size(), old_root, new_root, path)) {
+    return DataLoss("the consistency proof does not verify");
+  }
+  return Status::Ok();
 }
 
 TrustState::ProveConsistency ProverOf(NodeClient& client) {

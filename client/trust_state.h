@@ -85,6 +85,11 @@ class TrustState {
   std::string dir_;  // empty: disabled
 };
 
+// Whether `now` extends `old` (one log, old.size() <= now.size()) by the consistency path `prove`
+// gives: DATA_LOSS when the path does not verify, `prove`'s status when it gives none.
+Status VerifyExtends(const cairn::v1::Checkpoint& old, const cairn::v1::Checkpoint& now,
+                     const TrustState::ProveConsistency& prove);
+
 class NodeClient;
 // Consistency paths of the log `client`'s node runs (Ledger.GetConsistencyProof).
 TrustState::ProveConsistency ProverOf(NodeClient& client);

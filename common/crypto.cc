@@ -89,12 +89,15 @@ Result<std::string> FromHex(std::string_view hex) {
   return out;
 }
 
-bool IsLowerHex(std::string_view s, size_t n_bytes) {
-  if (s.size() != n_bytes * 2) return false;
+bool IsLowerHexDigits(std::string_view s) {
   for (char c : s) {
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
   }
   return true;
+}
+
+bool IsLowerHex(std::string_view s, size_t n_bytes) {
+  return s.size() == n_bytes * 2 && IsLowerHexDigits(s);
 }
 
 std::string KeyIdOf(std::string_view public_key) {

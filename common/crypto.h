@@ -41,6 +41,8 @@ std::string ToHex(const Hash& h);
 Result<std::string> FromHex(std::string_view hex);
 // True when `s` is exactly `n_bytes * 2` lowercase hex characters.
 bool IsLowerHex(std::string_view s, size_t n_bytes);
+// True when every character of `s` is 0-9 or a-f (any length, also odd).
+bool IsLowerHexDigits(std::string_view s);
 
 // Key id: lowercase hex of the first 16 bytes of SHA-256(public key).
 std::string KeyIdOf(std::string_view public_key);

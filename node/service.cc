@@ -324,10 +324,7 @@ grpc::Status LedgerService::FindEvents(grpc::ServerContext* context,
   const Gate::Pass in_flight(gate_);
   if (!in_flight.admitted()) return log.Finish(Unavailable("cairnd is shutting down"));
   const std::string& hex = request->id_prefix();
-  const bool hex_digits = std::all_of(hex.begin(), hex.end(), [](char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-  });
-  if (hex.size() < 8 || hex.size() > 64 || !hex_digits) {
+  if (hex.size() < 8 || hex.size() > 64 || !IsLowerHexDigits(hex)) {
     return log.Finish(InvalidArgument("FindEventsRequest.id_prefix: got \"" + Shown(hex) +
                                       "\", want 8 to 64 lowercase hex characters"));
   }
@@ -337,16 +334,12 @@ grpc::Status LedgerService::FindEvents(grpc::ServerContext* context,
   }
   const size_t limit = request->limit() == 0 ? kDefaultLimit : request->limit();
   log.Set("id_prefix", hex);
-  // Whole bytes, and an odd last digit as a half byte.
-  auto whole = FromHex(hex.substr(0, hex.size() / 2 * 2));
-  if (!whole.ok()) return log.Finish(InvalidArgument("FindEventsRequest.id_prefix: not hex"));
-  std::optional<uint8_t> half;
-  if (hex.size() % 2 == 1) {
-    const char c = hex.back();
-    half = static_cast<uint8_t>(c <= '9' ? c - '0' : c - 'a' + 10);
-  }
+  // The ids the prefix allows: from the prefix padded with 0s to it padded with fs.
+  auto low = FromHex(hex + std::string(64 - hex.size(), '0'));
+  auto high = FromHex(hex + std::string(64 - hex.size(), 'f'));
+  if (!low.ok() || !high.ok()) return log.Finish(InvalidArgument("FindEventsRequest.id_prefix"));
   // One more than the limit says whether there are more.
-  auto own = storage_.FindByIdPrefix(*whole, half, limit + 1);
+  auto own = storage_.FindIdRange(*low, *high, limit + 1);
   if (!own.ok()) return log.Finish(own.status());
   for (const StoredEntry& e : *own) {
     cairn::v1::FoundEvent* found = response->add_events();
@@ -354,16 +347,9 @@ grpc::Status LedgerService::FindEvents(grpc::ServerContext* context,
     found->set_log_id(log_id_);
     found->set_index(e.index);
   }
-  std::string low = *whole, high = *whole;
-  if (half) {
-    low.push_back(static_cast<char>(*half << 4));
-    high.push_back(static_cast<char>((*half << 4) | 0x0f));
-  }
-  low.resize(32, '\0');
-  high.resize(32, '\xff');
   for (const ReplicaStore* replica : replicas_) {
     if (static_cast<size_t>(response->events_size()) > limit) break;
-    auto held = replica->FindIdRange(low, high, limit + 1);
+    auto held = replica->FindIdRange(*low, *high, limit + 1);
     if (!held.ok()) return log.Finish(held.status());
     for (const ReplicaStore::Found& f : *held) {
       cairn::v1::LogEntry entry;

@@ -463,32 +463,15 @@ Result<std::optional<StoredEntry>> Storage::FindEntry(const Hash& event_id) {
   return FindEntryAt(reader_db_.get(), reader_->read_entry.get(), indexes, event_id);
 }
 
-Result<std::vector<StoredEntry>> Storage::FindByIdPrefix(const std::string& prefix,
-                                                         std::optional<uint8_t> half_byte,
-                                                         size_t limit) {
-  // The index holds the ids' first 8 bytes: the key range those of the prefix allow.
-  std::string low_bytes = prefix.substr(0, 8);
-  std::string high_bytes = low_bytes;
-  if (half_byte && prefix.size() < 8) {
-    low_bytes.push_back(static_cast<char>(*half_byte << 4));
-    high_bytes.push_back(static_cast<char>((*half_byte << 4) | 0x0f));
-  }
-  low_bytes.resize(8, '\0');
-  high_bytes.resize(8, '\xff');
-  const auto low = static_cast<uint64_t>(EventKey(low_bytes));
-  const auto high = static_cast<uint64_t>(EventKey(high_bytes));
-  // Ids sharing the first 8 bytes are rare; read a few more than asked, then match exactly.
-  const std::vector<uint64_t> indexes = events_.FindKeyRange(low, high, limit + 16);
+Result<std::vector<StoredEntry>> Storage::FindIdRange(const std::string& low,
+                                                      const std::string& high, size_t limit) {
+  // The index holds the ids' first 8 bytes: the keys the range allows, then the whole ids.
+  const std::vector<uint64_t> indexes = events_.FindKeyRange(
+      static_cast<uint64_t>(EventKey(low)), static_cast<uint64_t>(EventKey(high)), limit + 16);
   std::vector<StoredEntry> found;
   for (const uint64_t index : indexes) {
     CAIRN_ASSIGN_OR_RETURN(auto entry, ReadEntry(index));
-    if (!entry) continue;
-    const std::string& id = entry->event_id;
-    if (id.compare(0, prefix.size(), prefix) != 0) continue;
-    if (half_byte && (id.size() <= prefix.size() ||
-                      (static_cast<uint8_t>(id[prefix.size()]) >> 4) != *half_byte)) {
-      continue;
-    }
+    if (!entry || entry->event_id < low || entry->event_id > high) continue;
     found.push_back(std::move(*entry));
     if (found.size() == limit) break;
   }

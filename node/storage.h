@@ -197,11 +197,10 @@ class Storage final : public LogStore {
 
   // The committed entry holding `event_id`, or nullopt.
   Result<std::optional<StoredEntry>> FindEntry(const Hash& event_id);
-  // Committed entries whose event id begins with `prefix` (raw bytes, 4 to 32 of them; with
-  // `half_byte`, a last hex digit too: ids whose next byte's high nibble is it), in index order,
-  // at most `limit`.
-  Result<std::vector<StoredEntry>> FindByIdPrefix(const std::string& prefix,
-                                                  std::optional<uint8_t> half_byte, size_t limit);
+  // Committed entries whose event id (raw bytes) lies in [low, high] (32 bytes each), in index
+  // order, at most `limit` (as ReplicaStore::FindIdRange).
+  Result<std::vector<StoredEntry>> FindIdRange(const std::string& low, const std::string& high,
+                                               size_t limit);
   // The committed entry at `index`, or nullopt.
   Result<std::optional<StoredEntry>> ReadEntry(uint64_t index);
   // Indexes of every committed entry whose event creates, dispatches, receives, consumes or
