@@ -46,16 +46,7 @@ Result<DecodedEntry> FetchEntry(NodeClient& client, const GetOptions& opt) {
     CAIRN_ASSIGN_OR_RETURN(const std::string entry, EntryAt(client, *opt.index));
     return DecodeEntry(entry);
   }
-  CAIRN_ASSIGN_OR_RETURN(const std::string id, ResolveEventId(client, opt.event_id));
-  cairn::v1::GetEventRequest request;
-  request.set_event_id(id);
-  cairn::v1::GetEventResponse response;
-  CAIRN_RETURN_IF_ERROR(client.Call(&cairn::v1::Ledger::Stub::GetEvent, request, &response));
-  CAIRN_ASSIGN_OR_RETURN(DecodedEntry decoded, DecodeEntry(response.entry()));
-  if (decoded.event_id != id) {
-    return DataLoss("node returned event " + decoded.event_id + " when asked for " + id);
-  }
-  return decoded;
+  return FetchEvent(client, opt.event_id);
 }
 
 int Run(const GetOptions& opt) {

@@ -73,15 +73,8 @@ Pending SignBody(cairn::v1::EventBody body, const std::string& source,
 // every lot as dispatched, unless --lot LOT=GRAMS gives what the weighbridge said (a lot given
 // no mass is then not received: lost).
 Result<cairn::v1::EventBody> ReceiptOf(NodeClient& client, const SubmitOptions& opt) {
-  CAIRN_ASSIGN_OR_RETURN(const std::string id, ResolveEventId(client, opt.receive));
-  cairn::v1::GetEventRequest request;
-  request.set_event_id(id);
-  cairn::v1::GetEventResponse response;
-  CAIRN_RETURN_IF_ERROR(client.Call(&cairn::v1::Ledger::Stub::GetEvent, request, &response));
-  CAIRN_ASSIGN_OR_RETURN(const DecodedEntry entry, DecodeEntry(response.entry()));
-  if (entry.event_id != id) {
-    return DataLoss("node returned event " + entry.event_id + " when asked for " + id);
-  }
+  CAIRN_ASSIGN_OR_RETURN(const DecodedEntry entry, FetchEvent(client, opt.receive));
+  const std::string& id = entry.event_id;
   if (!entry.body.has_dispatch()) {
     return InvalidArgument("--receive: event " + id + " is a " + ledger::KindName(entry.body) +
                            ", not a dispatch");

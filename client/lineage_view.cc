@@ -1,9 +1,12 @@
 #include "client/lineage_view.h"
 
 #include <fmt/format.h>
+#include <graphviz/cgraph.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <string>
 #include <tuple>
@@ -228,26 +231,63 @@ nlohmann::json AttributionJson(const ledger::Attribution& attribution) {
           {"cycle", attribution.cycle}};
 }
 
-void PrintLineageTree(const ledger::LineageGraph& graph, int root, bool forward,
+namespace {
+
+// The lots a tree shows under `lot`: backward, the lots it was made from; forward, the lots made
+// from it.
+std::vector<int> Children(const ledger::LineageGraph& graph, int lot, bool forward) {
+  std::vector<int> children;
+  const ledger::LineageLot& l = graph.lot(lot);
+  if (forward) {
+    for (int consumer : l.consumed_by) {
+      for (int output : graph.Outputs(consumer)) children.push_back(output);
+    }
+  } else if (l.created_by >= 0) {
+    for (const ledger::LotFlow& input : graph.Inputs(l.created_by)) children.push_back(input.lot);
+  }
+  return children;
+}
+
+// "lot id  material, mass".
+std::string LotHeading(const ledger::LineageLot& lot) {
+  if (lot.created_by < 0) return lot.lot_id;
+  return lot.lot_id + "  " + lot.material + ", " + FormatMass(lot.created_mass_g);
+}
+
+}  // namespace
+
+int TreeDepth(const ledger::LineageGraph& graph, int root, bool forward) {
+  std::vector<bool> seen(graph.lots().size(), false);
+  std::vector<std::pair<int, int>> stack{{root, 0}};
+  int deepest = 0;
+  while (!stack.empty()) {
+    const auto [lot, depth] = stack.back();
+    stack.pop_back();
+    deepest = std::max(deepest, depth);
+    if (seen[lot]) continue;
+    seen[lot] = true;
+    for (int child : Children(graph, lot, forward)) stack.push_back({child, depth + 1});
+  }
+  return deepest;
+}
+
+void PrintLineageTree(const ledger::LineageGraph& graph, int root, const TreeOptions& options,
                       std::ostream& out) {
   struct Item {
     int lot;
-    std::string prefix;  // drawn before this item's branch
-    bool last;
-    bool top;
+    int depth;           // edges from the root
+    std::string prefix;  // drawn before this item's line
+    std::string branch;  // "├── ", "└── ", "↑ " or nothing
+    std::string below;   // drawn before the lines under it
   };
+  const char* const lone = options.forward ? "↓ " : "↑ ";
   std::vector<bool> shown(graph.lots().size(), false);
-  std::vector<Item> stack{{root, "", true, true}};
+  std::vector<Item> stack{{root, 0, "", "", ""}};
   while (!stack.empty()) {
     Item item = std::move(stack.back());
     stack.pop_back();
     const ledger::LineageLot& lot = graph.lot(item.lot);
-    const std::string branch = item.top ? "" : (item.last ? "└── " : "├── ");
-    const std::string child_prefix = item.top ? "" : item.prefix + (item.last ? "    " : "│   ");
-    out << item.prefix << branch << lot.lot_id;
-    if (lot.created_by >= 0) {
-      out << "  " << lot.material << ", " << FormatMass(lot.created_mass_g);
-    }
+    out << item.prefix << item.branch << LotHeading(lot);
     if (shown[item.lot]) {
       out << "  (shown above)\n";
       continue;
@@ -255,29 +295,126 @@ void PrintLineageTree(const ledger::LineageGraph& graph, int root, bool forward,
     shown[item.lot] = true;
     out << " — " << Origin(graph, lot) << "\n";
     for (const std::string& line : CustodyLines(graph, lot)) {
-      out << child_prefix << "  ⇢ " << line << "\n";
+      out << item.below << "  ⇢ " << line << "\n";
     }
     for (int e : EvidenceEvents(graph, {item.lot})) {
       const ledger::LineageEvent& event = graph.event(e);
-      out << child_prefix << "  " << (event.body.has_correction() ? "✎ " : "✓ ")
+      out << item.below << "  " << (event.body.has_correction() ? "✎ " : "✓ ")
           << event.body.author() << ": " << Summarize(event.body) << " [" << Short(event.id_hex)
           << "]\n";
     }
-    std::vector<int> children;
-    if (forward) {
-      for (int consumer : lot.consumed_by) {
-        for (int output : graph.Outputs(consumer)) children.push_back(output);
+    std::vector<int> children = Children(graph, item.lot, options.forward);
+    if (children.empty()) continue;
+    int depth = item.depth + 1;
+    if (options.max_depth >= 0 && depth > options.max_depth) {
+      out << item.below << "  … " << children.size()
+          << (options.forward ? " product lot(s)" : " input lot(s)") << " beyond --depth "
+          << options.max_depth << "\n";
+      continue;
+    }
+    if (options.compact && children.size() == 1) {
+      // A linear chain: the lone child is drawn at the same indentation, and a run of lone
+      // children (each made from exactly one lot) is collapsed to one line.
+      int next = children[0];
+      std::vector<int> run;
+      while (!shown[next] && (options.max_depth < 0 || depth < options.max_depth)) {
+        std::vector<int> further = Children(graph, next, options.forward);
+        if (further.size() != 1) break;
+        shown[next] = true;  // also ends a cycle of lone children
+        run.push_back(next);
+        next = further[0];
+        ++depth;
       }
-    } else {
-      for (const ledger::LotFlow& input : graph.Inputs(lot.created_by)) {
-        children.push_back(input.lot);
+      if (run.size() < 2) {  // nothing worth collapsing: draw the first lone child
+        for (int l : run) shown[l] = false;
+        next = children[0];
+        depth = item.depth + 1;
+        run.clear();
       }
+      if (!run.empty()) {
+        out << item.below << "┆ " << run.size() << " lots in a linear chain, "
+            << graph.lot(run.front()).lot_id << " … " << graph.lot(run.back()).lot_id
+            << " (--format tree shows each)\n";
+      }
+      stack.push_back({next, depth, item.below, lone, item.below});
+      continue;
     }
     // Pushed in reverse so they print in order.
     for (size_t i = children.size(); i-- > 0;) {
-      stack.push_back({children[i], child_prefix, i + 1 == children.size(), false});
+      const bool last = i + 1 == children.size();
+      stack.push_back({children[i], depth, item.below, last ? "└── " : "├── ",
+                       item.below + (last ? "    " : "│   ")});
     }
   }
+}
+
+std::string LineageDot(const ledger::LineageGraph& graph, const std::vector<int>& lots) {
+  std::vector<bool> included(graph.lots().size(), false);
+  for (int lot : lots) included[lot] = true;
+  // cgraph does the quoting; a backslash in event text is doubled so it cannot start a DOT
+  // escape (\N, \G, \l) in a label.
+  auto label_text = [](const std::string& text) {
+    std::string out;
+    for (char c : text) {
+      if (c == '\\') out += '\\';
+      out += c;
+    }
+    return out;
+  };
+  Agraph_t* g = agopen(const_cast<char*>("lineage"), Agdirected, nullptr);
+  auto set = [](void* object, const char* name, const std::string& value) {
+    // cgraph (2.42) takes char* but copies every string it is given.
+    std::string empty;
+    agsafeset(object, const_cast<char*>(name), const_cast<char*>(value.c_str()), empty.data());
+  };
+  set(g, "rankdir", "LR");
+  std::vector<Agnode_t*> nodes(graph.lots().size(), nullptr);
+  for (int index : lots) {
+    const ledger::LineageLot& lot = graph.lot(index);
+    Agnode_t* n = agnode(g, const_cast<char*>(lot.lot_id.c_str()), 1);
+    nodes[index] = n;
+    set(n, "shape", "box");
+    std::string label = label_text(lot.lot_id);
+    if (lot.created_by < 0) {
+      set(n, "style", "dashed");
+      label += "\\ncreated by an event not in the evidence";
+    } else {
+      label += "\\n" + label_text(lot.material + ", " + FormatMass(lot.created_mass_g));
+      const cairn::v1::EventBody& body = graph.event(lot.created_by).body;
+      if (body.has_extraction()) {
+        const auto& site = body.extraction().site();
+        set(n, "style", "filled");
+        set(n, "fillcolor", "#e6f0dc");
+        label += "\\n" + label_text("mined at " + site.name() + " (" + site.country() +
+                                    (site.region().empty() ? "" : ", " + site.region()) + ")");
+      }
+    }
+    set(n, "label", label);
+  }
+  for (int index : lots) {
+    const ledger::LineageLot& lot = graph.lot(index);
+    if (lot.created_by < 0 || !graph.event(lot.created_by).body.has_transformation()) continue;
+    const auto& t = graph.event(lot.created_by).body.transformation();
+    for (const ledger::LotFlow& input : graph.Inputs(lot.created_by)) {
+      if (!included[input.lot]) continue;
+      Agedge_t* e = agedge(g, nodes[input.lot], nodes[index], nullptr, 1);
+      set(e, "label",
+          label_text(std::string(StageName(t.stage())) + " at " + t.facility().name() + " (" +
+                     t.facility().country() + ")"));
+    }
+  }
+  char* buffer = nullptr;
+  size_t size = 0;
+  FILE* memory = open_memstream(&buffer, &size);
+  std::string dot;
+  if (memory != nullptr) {
+    agwrite(g, memory);
+    std::fclose(memory);
+    dot.assign(buffer, size);
+    std::free(buffer);
+  }
+  agclose(g);
+  return dot;
 }
 
 nlohmann::json LineageLotsJson(const ledger::LineageGraph& graph, const std::vector<int>& lots) {

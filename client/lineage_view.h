@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 #include <ostream>
+#include <string>
 #include <vector>
 
 #include "ledger/attribution.h"
@@ -10,11 +11,29 @@
 
 namespace cairn::client {
 
+struct TreeOptions {
+  bool forward = false;  // to the products made from the root, not back to its sources
+  int max_depth = -1;    // levels below the root to show; -1: all
+  bool compact = false;  // linear chains drawn without indentation, long ones collapsed
+};
+
 // Prints the lineage of graph.lot(root) as a tree: backward, each lot's children are the lots it
 // was made from; forward, the lots made from it. Each lot shows its material, mass, how it was
-// made (site or facility, stage, author) and its custody moves. A lot reached twice (a diamond) is
-// expanded once and then marked "(shown above)". Iterative: any depth.
-void PrintLineageTree(const ledger::LineageGraph& graph, int root, bool forward, std::ostream& out);
+// made (site or facility, stage, author), its custody moves and attestations. A lot reached twice
+// (a diamond) is expanded once and then marked "(shown above)"; below max_depth, a line counts
+// the lots not shown. Compact: a lot made from exactly one lot has it drawn below at the same
+// indentation ("↑"), and a run of two or more such lots is one line ("┆ 7998 lots in a linear
+// chain, first … last"). Iterative: any depth.
+void PrintLineageTree(const ledger::LineageGraph& graph, int root, const TreeOptions& options,
+                      std::ostream& out);
+
+// How many levels PrintLineageTree draws below the root (each lot expanded once).
+int TreeDepth(const ledger::LineageGraph& graph, int root, bool forward);
+
+// The given lots as a Graphviz DOT digraph: a box per lot (id, material, mass; mined lots filled,
+// with their site), an edge from each input to each output of a transformation, labelled with
+// the stage and facility. Material flows along the edges whichever way it was traced.
+std::string LineageDot(const ledger::LineageGraph& graph, const std::vector<int>& lots);
 
 // JSON of the given lots: id, material, mass, composition, creating event (kind, author, site or
 // facility and stage), inputs, consumers, custody moves with event ids.

@@ -105,6 +105,19 @@ Result<std::string> ResolveEventId(NodeClient& client, const std::string& typed)
                          std::to_string(response.events_size()) + " events:" + list);
 }
 
+Result<DecodedEntry> FetchEvent(NodeClient& client, const std::string& typed) {
+  CAIRN_ASSIGN_OR_RETURN(const std::string id, ResolveEventId(client, typed));
+  cairn::v1::GetEventRequest request;
+  request.set_event_id(id);
+  cairn::v1::GetEventResponse response;
+  CAIRN_RETURN_IF_ERROR(client.Call(&cairn::v1::Ledger::Stub::GetEvent, request, &response));
+  CAIRN_ASSIGN_OR_RETURN(DecodedEntry decoded, DecodeEntry(response.entry()));
+  if (decoded.event_id != id) {
+    return DataLoss("node returned event " + decoded.event_id + " when asked for " + id);
+  }
+  return decoded;
+}
+
 std::string ToJson(const google::protobuf::Message& message, bool pretty) {
   google::protobuf::util::JsonPrintOptions options;
   options.add_whitespace = pretty;

@@ -8,6 +8,7 @@
 
 #include "cairn/v1/ledger.grpc.pb.h"
 #include "client/command.h"
+#include "client/format.h"
 #include "common/status.h"
 
 namespace cairn::client {
@@ -53,6 +54,10 @@ class NodeClient {
 // NOT_FOUND (remote) when no event matches; INVALID_ARGUMENT listing the candidates when several
 // do, or when `typed` is not 8 to 64 hex characters.
 Result<std::string> ResolveEventId(NodeClient& client, const std::string& typed);
+
+// The event `typed` names (ResolveEventId), fetched with Ledger.GetEvent from any log the node
+// holds and decoded. DATA_LOSS when the node returns an entry holding another event.
+Result<DecodedEntry> FetchEvent(NodeClient& client, const std::string& typed);
 
 // Protobuf JSON of a message with proto field names (mass_g, not massG), indented.
 std::string ToJson(const google::protobuf::Message& message, bool pretty = true);

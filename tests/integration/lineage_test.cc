@@ -162,8 +162,8 @@ TEST_F(LineageTest, PakistanConsignmentTracesCleanToNdPrOxideAndVerifiesOffline)
   ASSERT_EQ(Cairn({"export", "us-usm:NDPR-2025-001", "-o", dir_ / "ndpr.bundle", "--node", node()})
                 .exit_code,
             0);
-  ASSERT_EQ(Cairn({"export", "us-usm:NDPR-2025-001", "-o", dir_ / "ndpr.json", "--format", "json", "--node",
-                   node()})
+  ASSERT_EQ(Cairn({"export", "us-usm:NDPR-2025-001", "-o", dir_ / "ndpr.json", "--format", "json",
+                   "--node", node()})
                 .exit_code,
             0);
   EXPECT_EQ(world_->node().Terminate(), 0);
@@ -252,6 +252,90 @@ TEST_F(LineageTest, CorrectionsAndAttestationsOfLineageEventsTravelInTheBundle) 
   std::string error;
   ASSERT_TRUE(world_->node().Start(world_->config_path(), &error)) << error;
   check();
+}
+
+// A lineage 60 lots deep (the separated oxide re-refined lot after lot): the default drawing
+// collapses the chain instead of indenting 60 levels, --format tree draws every level, --depth
+// stops with a count, --format dot gives one edge per step, and an event-id prefix traces the
+// lots that event made.
+TEST_F(LineageTest, DeepLineagesTraceCompactToADepthAndAsGraphviz) {
+  Extract("pk-fwo", "pk-fwo:CHG-2025-001", "pk-fwo-chagai-01", "PK", "Balochistan", 25'000'000,
+          R"({"Nd": 61700, "Pr": 19900})");
+  Ship("pk-fwo", "us-usm", "pk-fwo:CHG-2025-001", 25'000'000);
+  constexpr int kSteps = 60;
+  nlohmann::json steps = nlohmann::json::array();
+  std::string input = "pk-fwo:CHG-2025-001";
+  for (int i = 0; i < kSteps; ++i) {
+    const std::string output = "us-usm:NDPR-STEP-" + std::to_string(i);
+    steps.push_back({{"transformation",
+                      {{"facility",
+                        {{"id", "us-usm-missouri-01"},
+                         {"name", "USSM \"Missouri\" \\ plant"},
+                         {"country", "US"}}},
+                       {"stage", "STAGE_REFINED"},
+                       {"inputs", {{{"lot_id", input}, {"mass_g", "25000000"}}}},
+                       {"outputs",
+                        {{{"lot_id", output},
+                          {"material", "NdPr oxide"},
+                          {"mass_g", "25000000"},
+                          {"composition_ppm", {{"Nd", 61700}, {"Pr", 19900}}}}}}}}});
+    input = output;
+  }
+  WriteFile(dir_ / "steps.json", steps.dump());
+  RunResult r = Cairn({"submit", "--node", node(), "--key", world_->key_path("us-usm"), "--json",
+                       dir_ / "steps.json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string last_event = nlohmann::json::parse(r.out)[kSteps - 1]["event_id"];
+  const std::string top = "us-usm:NDPR-STEP-" + std::to_string(kSteps - 1);
+  const auto widest = [](const std::string& text) {
+    size_t widest = 0, start = 0;
+    for (size_t end; (end = text.find('\n', start)) != std::string::npos; start = end + 1) {
+      widest = std::max(widest, end - start);
+    }
+    return widest;
+  };
+
+  r = Cairn({"trace", top, "--node", node()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("┆ 59 lots in a linear chain, us-usm:NDPR-STEP-58 … us-usm:NDPR-STEP-0"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("↑ pk-fwo:CHG-2025-001  REE concentrate, 25.000 t — mined at"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("drawn compact"), std::string::npos) << r.out;
+  EXPECT_LT(widest(r.out), 200u) << r.out;
+
+  r = Cairn({"trace", top, "--format", "tree", "--node", node()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_GT(widest(r.out), 4u * kSteps);  // every level indented
+  EXPECT_NE(r.out.find("us-usm:NDPR-STEP-30  NdPr oxide"), std::string::npos);
+
+  r = Cairn({"trace", top, "--format", "tree", "--depth", "3", "--node", node()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("us-usm:NDPR-STEP-56"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("us-usm:NDPR-STEP-55"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("… 1 input lot(s) beyond --depth 3"), std::string::npos) << r.out;
+
+  r = Cairn({"trace", top, "--format", "dot", "--node", node()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("digraph lineage {", 0), 0u) << r.out;
+  size_t edges = 0;
+  for (size_t at = 0; (at = r.out.find(" -> ", at)) != std::string::npos; ++at) ++edges;
+  EXPECT_EQ(edges, static_cast<size_t>(kSteps)) << r.out;
+  // Event text is quoted by Graphviz and a backslash cannot start a DOT escape.
+  EXPECT_NE(r.out.find(R"(refined at USSM \"Missouri\" \\ plant (US))"), std::string::npos)
+      << r.out;
+
+  // The last refining step by a prefix of its event id: the lot it made.
+  r = Cairn({"trace", last_event.substr(0, 10), "--format", "compact", "--json", "--node", node()});
+  EXPECT_EQ(r.exit_code, 2) << r.err;  // two formats asked for
+  r = Cairn({"trace", last_event.substr(0, 10), "--json", "--node", node()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json traces = nlohmann::json::parse(r.out);
+  ASSERT_EQ(traces.size(), 1u) << r.out;
+  EXPECT_EQ(traces[0]["lot_id"], top);
+  EXPECT_EQ(traces[0]["lots"].size(), static_cast<size_t>(kSteps + 1));
 }
 
 TEST_F(LineageTest, BlendOfAustralianAndPakistaniConcentrateHasCorrectShares) {
