@@ -69,7 +69,7 @@ int Run(const GetOptions& opt) {
             << FormatTime(ToMicros(e.entry.appended_at())) << "\n"
             << "key       " << e.entry.event().key_id() << "\n"
             << "summary   " << Summarize(e.body) << "\n"
-            << ToJson(e.body) << "\n";
+            << DataJson(e.body).dump(2) << "\n";
   return kExitOk;
 }
 

@@ -31,6 +31,7 @@ struct SubmitOptions {
   bool sign_only = false;
   bool presigned = false;
   bool json = false;
+  bool ids = false;  // print only the event ids
 };
 
 // One event read from a file, ready to send.
@@ -144,7 +145,11 @@ nlohmann::json ResultJson(const std::string& source, const cairn::v1::AppendResp
           {"root_hash", ToHex(cp.root_hash())}};
 }
 
-void PrintResult(const std::string& source, const cairn::v1::AppendResponse& r) {
+void PrintResult(const std::string& source, const cairn::v1::AppendResponse& r, bool ids_only) {
+  if (ids_only) {
+    std::cout << r.event_id() << "\n";
+    return;
+  }
   cairn::v1::Checkpoint cp;
   cp.ParseFromString(r.checkpoint().checkpoint());
   std::cout << (r.duplicate() ? "already in log: " : "appended ") << r.event_id() << " as entry "
@@ -206,7 +211,7 @@ int Run(const SubmitOptions& opt) {
       if (opt.json) {
         results.push_back(ResultJson(events[i].source, response.results(i)));
       } else {
-        PrintResult(events[i].source, response.results(i));
+        PrintResult(events[i].source, response.results(i), opt.ids);
       }
     }
   } else {
@@ -222,7 +227,7 @@ int Run(const SubmitOptions& opt) {
       if (opt.json) {
         results.push_back(ResultJson(p.source, response));
       } else {
-        PrintResult(p.source, response);
+        PrintResult(p.source, response, opt.ids);
       }
     }
   }
@@ -261,7 +266,11 @@ void AddSubmitCommand(CLI::App& root, Runner* selected) {
                 "print the signed events (cairn.v1.SignedEvent JSON) instead of sending them");
   cmd->add_flag("--signed", opt->presigned,
                 "files hold already signed events (cairn.v1.SignedEvent JSON); send them as is");
-  cmd->add_flag("--json", opt->json, "print results as JSON");
+  CLI::Option* json = cmd->add_flag("--json", opt->json, "print results as JSON");
+  cmd->add_flag("--ids", opt->ids,
+                "print only each appended event's id, one per line, for scripts:\n"
+                "dispatch=$(cairn submit --ids --key keys/pk-fwo.key dispatch.json)")
+      ->excludes(json);
   cmd->callback([opt, selected] { *selected = [opt] { return Run(*opt); }; });
 }
 
