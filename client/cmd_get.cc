@@ -20,32 +20,9 @@ struct GetOptions {
   bool json = false;
 };
 
-// The entry at `index` of the node's own log.
-Result<std::string> EntryAt(NodeClient& client, uint64_t index) {
-  cairn::v1::GetEntriesRequest request;
-  request.set_start(index);
-  request.set_limit(1);
-  grpc::ClientContext context;
-  client.Prepare(context);
-  auto reader = client.stub().GetEntries(&context, request);
-  cairn::v1::EntryRecord record;
-  const bool got = reader->Read(&record);
-  while (reader->Read(&record)) {
-  }
-  CAIRN_RETURN_IF_ERROR(client.FromGrpc(reader->Finish()));
-  if (!got || record.index() != index) {
-    return OutOfRange("the node's log has no entry " + std::to_string(index)).AsRemote();
-  }
-  return record.entry();
-}
-
-// The entry asked for, decoded; an entry by id must hold that event (its body's hash), whatever
-// the node's response says.
+// The entry asked for, decoded; an entry by id must hold that event, whatever the node says.
 Result<DecodedEntry> FetchEntry(NodeClient& client, const GetOptions& opt) {
-  if (opt.index) {
-    CAIRN_ASSIGN_OR_RETURN(const std::string entry, EntryAt(client, *opt.index));
-    return DecodeEntry(entry);
-  }
+  if (opt.index) return FetchEntryAt(client, *opt.index);
   return FetchEvent(client, opt.event_id);
 }
 

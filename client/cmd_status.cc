@@ -23,11 +23,9 @@ struct StatusOptions {
 Result<cairn::v1::NodeStatus> FetchStatus(const NodeOptions& options) {
   NodeClient client(options);
   auto stub = cairn::v1::Federation::NewStub(client.channel());
-  grpc::ClientContext context;
-  client.Prepare(context);
   cairn::v1::NodeStatus status;
-  const grpc::Status s = stub->GetStatus(&context, cairn::v1::GetStatusRequest(), &status);
-  if (!s.ok()) return client.FromGrpc(s);
+  CAIRN_RETURN_IF_ERROR(client.Call(*stub, &cairn::v1::Federation::Stub::GetStatus,
+                                    cairn::v1::GetStatusRequest(), &status));
   return status;
 }
 

@@ -3,6 +3,7 @@
 // Shows what the node's evidence says; it does not verify it (`cairn verify --lot` does).
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include "client/bundle_io.h"
 #include "client/command.h"
@@ -16,7 +17,8 @@ constexpr int kCompactBeyondDepth = 40;
 
 struct TraceOptions {
   NodeOptions node;
-  std::string subject;  // a lot id, or an event id (or a unique prefix of one)
+  std::string subject;            // a lot id, or an event id (or a unique prefix of one)
+  std::optional<uint64_t> index;  // instead: the event at this index of the node's own log
   bool forward = false;
   bool json = false;
   std::string format;  // tree, compact, dot, json; empty: tree, or compact when deep
@@ -25,9 +27,12 @@ struct TraceOptions {
 
 // The lots to trace: the lot named, or those an event created or moved (an extraction's lot, a
 // transformation's outputs, a dispatch's or receipt's lots, an attested lot).
-Result<std::vector<std::string>> LotsOf(NodeClient& client, const std::string& subject) {
-  if (subject.find(':') != std::string::npos) return std::vector<std::string>{subject};
-  CAIRN_ASSIGN_OR_RETURN(const DecodedEntry event, FetchEvent(client, subject));
+Result<std::vector<std::string>> LotsOf(NodeClient& client, const TraceOptions& opt) {
+  if (!opt.index && opt.subject.find(':') != std::string::npos) {
+    return std::vector<std::string>{opt.subject};
+  }
+  CAIRN_ASSIGN_OR_RETURN(const DecodedEntry event, opt.index ? FetchEntryAt(client, *opt.index)
+                                                             : FetchEvent(client, opt.subject));
   const cairn::v1::EventBody& body = event.body;
   std::vector<std::string> lots;
   if (body.has_extraction()) lots.push_back(body.extraction().lot_id());
@@ -91,10 +96,14 @@ int Run(TraceOptions opt) {
     }
     opt.format = "json";
   }
+  if (opt.index.has_value() == !opt.subject.empty()) {
+    return ReportError("trace", InvalidArgument("give a lot id, an event id (or a unique prefix) "
+                                                "or --index N"));
+  }
   NodeClient client(opt.node);
-  auto lots = LotsOf(client, opt.subject);
+  auto lots = LotsOf(client, opt);
   if (!lots.ok()) return ReportError("trace", lots.status());
-  const bool by_event = opt.subject.find(':') == std::string::npos;
+  const bool by_event = opt.index || opt.subject.find(':') == std::string::npos;
   nlohmann::json traces = nlohmann::json::array();
   for (size_t i = 0; i < lots->size(); ++i) {
     if (i > 0 && opt.format != "json") std::cout << "\n";
@@ -115,12 +124,14 @@ void AddTraceCommand(CLI::App& root, Runner* selected) {
       "trace",
       "Show a lot's lineage as a tree: back to every extraction, or --forward to every product.\n"
       "Displays the node's evidence without verifying it (use cairn verify --lot).\n"
-      "Given an event id (or a unique prefix of 8+ hex characters), traces each lot the event\n"
-      "created or moved; --json then prints an array, one trace per lot.");
+      "Given an event id (or a unique prefix of 8+ hex characters) or --index N, traces each lot\n"
+      "the event created or moved; --json then prints an array, one trace per lot.");
   AddNodeOptions(*cmd, opt->node);
-  cmd->add_option("subject", opt->subject,
-                  "lot id (us-usm:NDPR-2025-001), or an event id or unique prefix of one")
-      ->required();
+  CLI::Option* subject = cmd->add_option(
+      "subject", opt->subject, "lot id (us-usm:NDPR-2025-001), or an event id or unique prefix");
+  cmd->add_option("--index", opt->index,
+                  "instead: the event at this index of the node's own log (its lots are traced)")
+      ->excludes(subject);
   cmd->add_flag("--forward", opt->forward, "trace to the products made from the lot");
   cmd->add_option("--format", opt->format,
                   "tree (every level), compact (linear chains collapsed; the default for\n"

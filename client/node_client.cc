@@ -118,6 +118,25 @@ Result<DecodedEntry> FetchEvent(NodeClient& client, const std::string& typed) {
   return decoded;
 }
 
+Result<DecodedEntry> FetchEntryAt(NodeClient& client, uint64_t index) {
+  cairn::v1::GetEntriesRequest request;
+  request.set_start(index);
+  request.set_limit(1);
+  grpc::ClientContext context;
+  client.Prepare(context);
+  auto reader = client.stub().GetEntries(&context, request);
+  cairn::v1::EntryRecord record;
+  const bool got = reader->Read(&record);
+  cairn::v1::EntryRecord rest;
+  while (reader->Read(&rest)) {
+  }
+  CAIRN_RETURN_IF_ERROR(client.FromGrpc(reader->Finish()));
+  if (!got || record.index() != index) {
+    return OutOfRange("the node's log has no entry " + std::to_string(index)).AsRemote();
+  }
+  return DecodeEntry(record.entry());
+}
+
 std::string ToJson(const google::protobuf::Message& message, bool pretty) {
   google::protobuf::util::JsonPrintOptions options;
   options.add_whitespace = pretty;

@@ -38,9 +38,17 @@ class NodeClient {
   Status Call(grpc::Status (cairn::v1::Ledger::Stub::*method)(grpc::ClientContext*, const Request&,
                                                               Response*),
               const Request& request, Response* response) {
+    return Call(*stub_, method, request, response);
+  }
+  // The same on another service's stub made on channel():
+  //   Status s = client.Call(*federation, &Federation::Stub::GetStatus, request, &status);
+  template <typename Stub, typename Request, typename Response>
+  Status Call(Stub& stub,
+              grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&, Response*),
+              const Request& request, Response* response) {
     grpc::ClientContext context;
     Prepare(context);
-    return FromGrpc(((*stub_).*method)(&context, request, response));
+    return FromGrpc((stub.*method)(&context, request, response));
   }
 
  private:
@@ -58,6 +66,10 @@ Result<std::string> ResolveEventId(NodeClient& client, const std::string& typed)
 // The event `typed` names (ResolveEventId), fetched with Ledger.GetEvent from any log the node
 // holds and decoded. DATA_LOSS when the node returns an entry holding another event.
 Result<DecodedEntry> FetchEvent(NodeClient& client, const std::string& typed);
+
+// The entry at `index` of the node's own log (Ledger.GetEntries), decoded. OUT_OF_RANGE (remote)
+// when the log is shorter.
+Result<DecodedEntry> FetchEntryAt(NodeClient& client, uint64_t index);
 
 // Protobuf JSON of a message with proto field names (mass_g, not massG), indented.
 std::string ToJson(const google::protobuf::Message& message, bool pretty = true);

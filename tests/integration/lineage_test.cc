@@ -336,6 +336,14 @@ TEST_F(LineageTest, DeepLineagesTraceCompactToADepthAndAsGraphviz) {
   ASSERT_EQ(traces.size(), 1u) << r.out;
   EXPECT_EQ(traces[0]["lot_id"], top);
   EXPECT_EQ(traces[0]["lots"].size(), static_cast<size_t>(kSteps + 1));
+  // By its place in the log: entry 3 is the first refining step (after extraction, dispatch and
+  // receipt), which made STEP-0 of the ore.
+  r = Cairn({"trace", "--index", "3", "--json", "--node", node()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)[0]["lot_id"], "us-usm:NDPR-STEP-0") << r.out;
+  EXPECT_EQ(nlohmann::json::parse(r.out)[0]["lots"].size(), 2u) << r.out;
+  EXPECT_EQ(Cairn({"trace", "--index", "999", "--node", node()}).exit_code, 1);  // no such entry
+  EXPECT_EQ(Cairn({"trace", "--node", node()}).exit_code, 2);
 }
 
 TEST_F(LineageTest, BlendOfAustralianAndPakistaniConcentrateHasCorrectShares) {
