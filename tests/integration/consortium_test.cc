@@ -189,6 +189,10 @@ TEST_F(ConsortiumTest, APakistanConsignmentCrossesThreeNodesAndVerifiesFromTheBu
 
   // Any node answers for a lot whose events stand in several logs, adding them up: the
   // concentrate was created by the mine, received (15 kg short) and consumed by the refiner.
+  // (Once each node holds the others' logs to the end: the mine learns of the magnets late.)
+  ASSERT_TRUE(WaitForReplica(kMine, "us-usm-log", 3)) << Status(kMine).DebugString();
+  ASSERT_TRUE(WaitForReplica(kMine, "jp-magnets-log", 2)) << Status(kMine).DebugString();
+  ASSERT_TRUE(WaitForReplica(kRefiner, "jp-magnets-log", 2)) << Status(kRefiner).DebugString();
   const auto lot_json = [&](size_t i, const std::string& lot) {
     const RunResult r = Cairn({"lot", lot, "--node", addresses_[i], "--json"});
     EXPECT_EQ(r.exit_code, 0) << r.err;
