@@ -79,7 +79,7 @@ int TraceLot(NodeClient& client, const TraceOptions& opt, const std::string& lot
       opt.format.empty() && TreeDepth(graph, *root, opt.forward) > kCompactBeyondDepth;
   if (deep) tree.compact = true;
   PrintLineageTree(graph, *root, tree, std::cout);
-  std::cout << lots.size() << " lots, " << bundle->entries_size()
+  std::cout << lots.size() << (lots.size() == 1 ? " lot, " : " lots, ") << bundle->entries_size()
             << " events (not verified here: run cairn verify --lot " << lot_id << ")\n";
   if (deep) {
     std::cout << "drawn compact: the lineage is more than " << kCompactBeyondDepth

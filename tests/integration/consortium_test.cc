@@ -348,7 +348,8 @@ TEST_F(ConsortiumTest, ALogThatRewritesItsHistoryIsCaughtAsAForkByEveryPeerAndFa
   const RunResult verified = Cairn({"verify", "--node", addresses_[kRefiner], "--lot",
                                     "pk-fwo:F-001", "--registry", world_->registry_path()});
   EXPECT_EQ(verified.exit_code, 1) << verified.out << verified.err;
-  EXPECT_NE((verified.out + verified.err).find("fork"), std::string::npos) << verified.out << verified.err;
+  EXPECT_NE((verified.out + verified.err).find("fork"), std::string::npos)
+      << verified.out << verified.err;
   // The mine's node itself is told that its key signed another history.
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   EXPECT_NE(ReadFile(nodes_[kMine].stderr_path()).find("signed another history"),
