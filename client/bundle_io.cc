@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "common/clock.h"
+#include "common/crypto.h"
 #include "ledger/event.h"
 
 namespace cairn::client {
@@ -26,10 +27,11 @@ Result<cairn::v1::EvidenceBundle> FetchBundle(NodeClient& client, const std::str
   return bundle;
 }
 
-Result<cairn::v1::EvidenceBundle> ReadBundle(const std::string& path) {
+Result<cairn::v1::EvidenceBundle> ReadBundle(const std::string& path, std::string* sha256_hex) {
   auto read = ReadFileOrStdin(path);
   if (!read.ok()) return NotFound(std::string(read.status().message()));
   const std::string& bytes = *read;
+  if (sha256_hex != nullptr) *sha256_hex = ToHex(Sha256(bytes));
   cairn::v1::EvidenceBundle bundle;
   const size_t first = bytes.find_first_not_of(" \t\r\n");
   if (first != std::string::npos && bytes[first] == '{') {

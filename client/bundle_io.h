@@ -18,8 +18,9 @@ Result<cairn::v1::EvidenceBundle> FetchBundle(NodeClient& client, const std::str
                                               cairn::v1::TraceDirection direction);
 
 // INVALID_ARGUMENT when the file is neither a bundle in binary nor in JSON form, NOT_FOUND when it
-// cannot be read.
-Result<cairn::v1::EvidenceBundle> ReadBundle(const std::string& path);
+// cannot be read. With `sha256_hex`, also the hex SHA-256 of the bytes read.
+Result<cairn::v1::EvidenceBundle> ReadBundle(const std::string& path,
+                                             std::string* sha256_hex = nullptr);
 // Writes atomically (temporary file, then rename; "-": stdout), refusing an existing file unless
 // `force` (INVALID_ARGUMENT). INTERNAL with the OS's reason on an I/O error.
 Status WriteBundle(const std::string& path, const cairn::v1::EvidenceBundle& bundle, bool json,

@@ -17,6 +17,7 @@
 #include "client/bundle_io.h"
 #include "client/command.h"
 #include "client/format.h"
+#include "client/lineage_audit.h"
 #include "client/lineage_view.h"
 #include "client/node_client.h"
 #include "client/trust_state.h"
@@ -31,127 +32,22 @@ namespace cairn::client {
 namespace {
 
 struct VerifyOptions {
-  NodeOptions node;
-  std::string registry;
+  LineageSource source;  // --lot or --bundle, --registry, --policy, --as-of, --forward, --state
   bool log = false;
-  std::string lot;
-  std::string bundle;
-  std::string policy;
-  std::string as_of;
-  bool forward = false;
   unsigned threads = 0;
   bool json = false;
   bool quiet = false;
-  StateOptions state;
   VerifyLogOptions log_options;  // --log's own flags
 };
 
-// Checks each of the bundle's checkpoints whose signature verifies against the one last verified
-// of its log (TrustState), before the bundle is believed. The log `own_log_id` (the node's own,
-// when fetched from a node) must extend what was verified, proved by `client`; a checkpoint of
-// another log may lag behind (a replica), but must not differ at the remembered size.
-Status CheckBundleCheckpoints(const cairn::v1::EvidenceBundle& bundle,
-                              const keys::TrustRegistry& registry, TrustState& state,
-                              const std::string& own_log_id, NodeClient* client) {
-  for (const cairn::v1::SignedCheckpoint& signed_checkpoint : bundle.checkpoints()) {
-    auto checkpoint = ledger::VerifyCheckpoint(signed_checkpoint, registry);
-    if (!checkpoint.ok()) continue;  // VerifyLineage reports it
-    const bool own = client != nullptr && checkpoint->log_id() == own_log_id;
-    auto outcome = state.Check(signed_checkpoint, *checkpoint,
-                               own ? ProverOf(*client) : TrustState::ProveConsistency(),
-                               /*behind_is_ok=*/!own);
-    if (!outcome.ok()) return outcome.status();
-  }
-  return Status::Ok();
-}
-
-const char* Verdict(int code) {
-  switch (code) {
-    case kExitOk:
-      return "VERIFIED";
-    case kExitIntegrity:
-      return "FAILED";
-    case kExitRestricted:
-      return "RESTRICTED";
-    case kExitIncomplete:
-      return "INCOMPLETE";
-    default:
-      return "ERROR";
-  }
-}
-
-std::string Percent(double share) { return fmt::format("{:.1f}%", share * 100.0); }
-
-nlohmann::json FindingJson(const ledger::Finding& f) {
-  return {{"severity", ledger::SeverityName(f.severity)},
-          {"check", f.check},
-          {"event_id", f.event_id},
-          {"lot_id", f.lot_id},
-          {"message", f.message}};
-}
-
-nlohmann::json ViolationJson(const ledger::Violation& v) {
-  return {{"rule", v.rule},
-          {"reason", v.reason},
-          {"element", v.element},
-          {"share", v.share},
-          {"max_share", v.max_share},
-          {"source", v.source},
-          {"source_lot", v.source_lot},
-          {"path", v.path_event_ids}};
-}
-
-std::string Headline(const ledger::LineageReport& report, const ledger::Policy* policy,
-                     const std::string& as_of) {
-  const int code = report.ExitCode();
-  std::string line = fmt::format("{}: lot {}", Verdict(code), report.lot_id);
-  size_t integrity = 0;
-  size_t incomplete = 0;
-  for (const auto& f : report.findings) {
-    integrity += f.severity == ledger::Severity::kIntegrity;
-    incomplete += f.severity == ledger::Severity::kIncomplete;
-  }
-  switch (code) {
-    case kExitOk:
-      line += fmt::format(" — {} events, {} lots; signatures, proofs, custody and mass hold",
-                          report.entries_checked, report.lineage_lots.size());
-      if (report.attribution) line += "; " + OriginSummary(*report.attribution);
-      if (policy != nullptr) {
-        line += fmt::format("; compliant with policy \"{}\" as of {}", policy->name, as_of);
-      }
-      break;
-    case kExitIntegrity:
-      line += fmt::format(" — {} integrity finding(s); the evidence proves nothing", integrity);
-      break;
-    case kExitRestricted: {
-      const ledger::Violation& worst =
-          *std::max_element(report.violations.begin(), report.violations.end(),
-                            [](const auto& a, const auto& b) { return a.share < b.share; });
-      line += fmt::format(" — {} from a restricted source{} ({})", Percent(worst.share),
-                          worst.element.empty() ? "" : " (" + worst.element + ")", worst.reason);
-      break;
-    }
-    case kExitIncomplete:
-      line += fmt::format(" — lineage incomplete: {} gap(s)", incomplete);
-      break;
-  }
-  return line;
-}
-
-int VerifyBundle(const VerifyOptions& opt, const cairn::v1::EvidenceBundle& bundle,
-                 const keys::TrustRegistry& registry, const ledger::Policy* policy,
-                 int64_t as_of_us) {
-  ledger::LineageOptions options;
-  options.as_of_us = as_of_us;
-  options.policy = policy;
-  options.threads = opt.threads;
-  options.progress = [](size_t done, size_t total) {
-    std::cerr << "verify: " << done << "/" << total << " entries\n";
-  };
-  const ledger::LineageReport report = ledger::VerifyLineage(bundle, registry, options);
+int VerifyBundle(const VerifyOptions& opt, const LineageInput& input) {
+  const cairn::v1::EvidenceBundle& bundle = input.bundle;
+  const keys::TrustRegistry& registry = *input.registry;
+  const ledger::Policy* policy = input.policy ? &*input.policy : nullptr;
+  const ledger::LineageReport report = CheckLineage(input, opt.threads);
   const int code = report.ExitCode();
   if (opt.quiet) return code;
-  const std::string as_of = FormatTime(as_of_us).substr(0, 10);
+  const std::string as_of = FormatTime(input.as_of_us).substr(0, 10);
   if (opt.json) {
     nlohmann::json j = {
         {"verdict", Verdict(code)},
@@ -204,7 +100,8 @@ int VerifyBundle(const VerifyOptions& opt, const cairn::v1::EvidenceBundle& bund
 }
 
 int Run(const VerifyOptions& opt) {
-  const int modes = (opt.log ? 1 : 0) + (opt.lot.empty() ? 0 : 1) + (opt.bundle.empty() ? 0 : 1);
+  const int modes =
+      (opt.log ? 1 : 0) + (opt.source.lot.empty() ? 0 : 1) + (opt.source.bundle.empty() ? 0 : 1);
   if (modes != 1) {
     return ReportError("verify", InvalidArgument("say what to verify: exactly one of --log, "
                                                  "--lot LOT_ID, --bundle FILE"));
@@ -218,71 +115,22 @@ int Run(const VerifyOptions& opt) {
   }
   if (opt.log) {
     VerifyLogOptions log = opt.log_options;
-    log.node = opt.node;
-    log.state = opt.state;
-    log.registry = opt.registry;
+    log.node = opt.source.node;
+    log.state = opt.source.state;
+    log.registry = opt.source.registry;
     log.json = opt.json;
     log.quiet = opt.quiet;
     return VerifyLog(log);
   }
-  auto registry = keys::TrustRegistry::Load(opt.registry);
-  if (!registry.ok()) return ReportError("verify", registry.status());
-  std::optional<ledger::Policy> policy;
-  if (!opt.policy.empty()) {
-    auto text = ReadFileOrStdin(opt.policy);
-    if (!text.ok()) return ReportError("verify", text.status());
-    auto parsed = ledger::ParsePolicy(*text);
-    if (!parsed.ok()) return ReportError("verify", parsed.status().WithPrefix(opt.policy));
-    policy = *std::move(parsed);
-  }
-  int64_t as_of_us = SystemClock().NowMicros();
-  if (!opt.as_of.empty()) {
-    auto date = ledger::ParseIsoDateUs(opt.as_of);
-    auto time = date ? Result<int64_t>(*date) : ParseTime(opt.as_of);
-    if (!time.ok()) {
-      return ReportError("verify", InvalidArgument("--as-of: got \"" + opt.as_of +
-                                                   "\", want a date YYYY-MM-DD or an RFC 3339 "
-                                                   "time"));
+  bool not_evidence = false;
+  auto input = GatherLineage(opt.source, &not_evidence);
+  if (!input.ok()) {
+    if (not_evidence && !opt.quiet && !opt.json) {
+      std::cout << "FAILED: " << input.status().message() << "\n";
     }
-    as_of_us = *time;
+    return ReportError("verify", input.status());
   }
-  TrustState state(opt.state);
-  cairn::v1::EvidenceBundle bundle;
-  if (!opt.lot.empty()) {
-    NodeClient client(opt.node);
-    // Which log is the node's own: its checkpoints must extend what was verified before.
-    cairn::v1::SignedCheckpoint own;
-    const Status got = client.Call(&cairn::v1::Ledger::Stub::GetCheckpoint,
-                                   cairn::v1::GetCheckpointRequest(), &own);
-    if (!got.ok()) return ReportError("verify", got);
-    // A registry that does not know the node's log says so here, with the hint, as checkpoint
-    // and prove do.
-    auto own_verified = ledger::VerifyCheckpoint(own, *registry);
-    if (!own_verified.ok()) {
-      return ReportError("verify", WithRegistryHint(own_verified.status(), opt.registry));
-    }
-    const cairn::v1::Checkpoint own_checkpoint = *own_verified;
-    auto fetched = FetchBundle(
-        client, opt.lot,
-        opt.forward ? cairn::v1::TRACE_DIRECTION_FORWARD : cairn::v1::TRACE_DIRECTION_BACKWARD);
-    if (!fetched.ok()) return ReportError("verify", fetched.status());
-    bundle = *std::move(fetched);
-    const Status checked =
-        CheckBundleCheckpoints(bundle, *registry, state, own_checkpoint.log_id(), &client);
-    if (!checked.ok()) return ReportError("verify", checked);
-  } else {
-    auto read = ReadBundle(opt.bundle);
-    if (!read.ok() && read.status().code() == StatusCode::kInvalidArgument) {
-      // Bytes that are not a bundle are not evidence: an integrity failure, not a usage error.
-      if (!opt.quiet && !opt.json) std::cout << "FAILED: " << read.status().message() << "\n";
-      return ReportError("verify", DataLoss(read.status().message()));
-    }
-    if (!read.ok()) return ReportError("verify", read.status());
-    bundle = *std::move(read);
-    const Status checked = CheckBundleCheckpoints(bundle, *registry, state, "", nullptr);
-    if (!checked.ok()) return ReportError("verify", checked);
-  }
-  return VerifyBundle(opt, bundle, *registry, policy ? &*policy : nullptr, as_of_us);
+  return VerifyBundle(opt, *input);
 }
 
 }  // namespace
@@ -298,16 +146,18 @@ void AddVerifyCommand(CLI::App& root, Runner* selected) {
       "Exit 0 verified and compliant, 1 integrity failure, 2 usage or I/O error, 3 restricted\n"
       "source found, 4 lineage incomplete (missing events, unknown keys); the first of 1, 3, 4\n"
       "wins.");
-  AddNodeOptions(*cmd, opt->node);
-  AddStateOptions(*cmd, opt->state);
+  AddNodeOptions(*cmd, opt->source.node);
+  AddStateOptions(*cmd, opt->source.state);
   cmd->add_flag("--log", opt->log, "verify the node's whole log");
-  cmd->add_option("--lot", opt->lot, "verify this lot's lineage, fetched from the node");
-  cmd->add_option("--bundle", opt->bundle, "verify an evidence bundle file offline (see export)");
-  cmd->add_option("--registry", opt->registry, "your trust registry file")->required();
-  cmd->add_option("--policy", opt->policy, "restricted-source policy (TOML)");
-  cmd->add_option("--as-of", opt->as_of,
+  cmd->add_option("--lot", opt->source.lot, "verify this lot's lineage, fetched from the node");
+  cmd->add_option("--bundle", opt->source.bundle,
+                  "verify an evidence bundle file offline (see export)");
+  cmd->add_option("--registry", opt->source.registry, "your trust registry file")->required();
+  cmd->add_option("--policy", opt->source.policy, "restricted-source policy (TOML)");
+  cmd->add_option("--as-of", opt->source.as_of,
                   "date the policy's effective dates are compared with (default: today)");
-  cmd->add_flag("--forward", opt->forward, "with --lot: verify the lineage forward to products");
+  cmd->add_flag("--forward", opt->source.forward,
+                "with --lot: verify the lineage forward to products");
   cmd->add_option("--threads", opt->threads, "signature-checking threads (default: all cores)");
   cmd->add_flag("--json", opt->json, "print every finding as JSON");
   cmd->add_flag("-q,--quiet", opt->quiet, "print nothing; the exit code says it all");

@@ -74,6 +74,7 @@ void AddLogCommand(CLI::App& root, Runner* selected);
 void AddLotCommand(CLI::App& root, Runner* selected);
 void AddCheckpointCommand(CLI::App& root, Runner* selected);
 void AddVerifyCommand(CLI::App& root, Runner* selected);
+void AddReportCommand(CLI::App& root, Runner* selected);
 void AddProveCommand(CLI::App& root, Runner* selected);
 void AddTraceCommand(CLI::App& root, Runner* selected);
 void AddExportCommand(CLI::App& root, Runner* selected);

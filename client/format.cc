@@ -149,6 +149,8 @@ nlohmann::json EntryJson(const DecodedEntry& e) {
           {"body", DataJson(e.body)}};
 }
 
+std::string Percent(double share) { return fmt::format("{:.1f}%", share * 100.0); }
+
 const char* StageName(cairn::v1::Stage s) { return ledger::StageWord(s); }
 
 }  // namespace cairn::client

@@ -18,6 +18,9 @@ std::string ForTerminal(const std::string& text, bool keep_newlines = false);
 // "20.000 t", "812.5 kg", "40 g": grams as people read them; exact integers stay in --json.
 std::string FormatMass(uint64_t grams);
 
+// "12.5%": a share (0..1) as people read it, one decimal.
+std::string Percent(double share);
+
 // "mined", "refined", "separated", "melted", "produced" (the DFARS stage words).
 const char* StageName(cairn::v1::Stage stage);
 

@@ -73,8 +73,6 @@ std::vector<std::pair<std::string, double>> Sorted(const std::map<std::string, d
   return sorted;
 }
 
-std::string Percent(double share) { return fmt::format("{:.1f}%", share * 100.0); }
-
 std::string ShareList(const std::map<std::string, double>& shares, double unknown,
                       const std::map<std::string, ledger::PlaceInfo>* names = nullptr) {
   std::string out;

@@ -118,6 +118,7 @@ int main(int argc, char** argv) {
   AddLotCommand(app, &selected);
   AddCheckpointCommand(app, &selected);
   AddVerifyCommand(app, &selected);
+  AddReportCommand(app, &selected);
   AddProveCommand(app, &selected);
   AddTraceCommand(app, &selected);
   AddExportCommand(app, &selected);

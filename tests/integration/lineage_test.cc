@@ -9,6 +9,7 @@
 
 #include "cairn/v1/bundle.pb.h"
 #include "common/clock.h"
+#include "common/crypto.h"
 #include "tests/integration/harness.h"
 
 namespace cairn::itest {
@@ -126,6 +127,60 @@ class LineageTest : public ::testing::Test {
     const RunResult r = Verify({"--node", node(), "--lot", lot, "--json"});
     EXPECT_EQ(r.exit_code, want_exit) << r.out << r.err;
     return nlohmann::json::parse(r.out);
+  }
+
+  // 5 t of Kachin ore through a sanctioned trader into a Malaysian refinery's carbonate, blended
+  // with Australian ore; the carbonate and Pakistani concentrate separated into NdPr oxide
+  // us-usm:NDPR-2. Returns the Kachin extraction's and the separation's event ids.
+  std::pair<std::string, std::string> KachinBlend() {
+    const std::string kachin =
+        Extract("mm-chipwi", "mm-chipwi:KC-2025-07", "mm-chipwi-pangwa", "MM", "Kachin", 5'000'000,
+                R"({"Nd": 150000, "Pr": 40000, "Dy": 30000})");
+    Ship("mm-chipwi", "mm-kia-trading", "mm-chipwi:KC-2025-07", 5'000'000);
+    Ship("mm-kia-trading", "my-lynas", "mm-chipwi:KC-2025-07", 5'000'000);
+    Extract("au-lynas", "au-lynas:MTW-2", "au-mt-weld", "AU", "Western Australia", 30'000'000,
+            R"({"Nd": 70000, "Pr": 20000})");
+    Ship("au-lynas", "my-lynas", "au-lynas:MTW-2", 30'000'000);
+    Transform("my-lynas", "my-lynas-gebeng", "MY", "REFINED",
+              R"([{"lot_id": "au-lynas:MTW-2", "mass_g": "30000000"},
+                  {"lot_id": "mm-chipwi:KC-2025-07", "mass_g": "5000000"}])",
+              R"([{"lot_id": "my-lynas:MREC-2", "material": "mixed RE carbonate",
+                   "mass_g": "10000000", "composition_ppm": {"Nd": 250000, "Pr": 70000}}])");
+    Ship("my-lynas", "us-usm", "my-lynas:MREC-2", 10'000'000);
+    Extract("pk-fwo", "pk-fwo:CHG-2", "pk-fwo-chagai-01", "PK", "Balochistan", 10'000'000,
+            R"({"Nd": 61700, "Pr": 19900})");
+    Ship("pk-fwo", "us-usm", "pk-fwo:CHG-2", 10'000'000);
+    const std::string separation =
+        Transform("us-usm", "us-usm-missouri-01", "US", "SEPARATED",
+                  R"([{"lot_id": "my-lynas:MREC-2", "mass_g": "10000000"},
+                      {"lot_id": "pk-fwo:CHG-2", "mass_g": "10000000"}])",
+                  R"([{"lot_id": "us-usm:NDPR-2", "material": "NdPr oxide", "mass_g": "3000000",
+                       "composition_ppm": {"Nd": 600000, "Pr": 190000}}])");
+
+    return {kachin, separation};
+  }
+
+  // `cairn report` of `lot` against the policy as of 2027-03-01.
+  RunResult Report(const std::vector<std::string>& how) {
+    std::vector<std::string> args = {"report",    "--registry",         world_->registry_path(),
+                                     "--policy",  dir_ / "policy.toml", "--as-of",
+                                     "2027-03-01"};
+    args.insert(args.end(), how.begin(), how.end());
+    return Cairn(args);
+  }
+
+  // The report's CSV files parsed back by Python's csv module: {"origin": [[header...], ...]}.
+  nlohmann::json ParseCsvDirectory(const std::string& dir) {
+    const RunResult r = RunProcess({"/usr/bin/python3", "-c",
+                                    "import csv, json, pathlib, sys\n"
+                                    "out = {}\n"
+                                    "for p in sorted(pathlib.Path(sys.argv[1]).glob('*.csv')):\n"
+                                    "    with open(p, newline='', encoding='utf-8') as f:\n"
+                                    "        out[p.stem] = list(csv.reader(f, strict=True))\n"
+                                    "print(json.dumps(out))\n",
+                                    dir});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.exit_code == 0 ? nlohmann::json::parse(r.out) : nlohmann::json::object();
   }
 
   TempDir dir_;
@@ -374,30 +429,7 @@ TEST_F(LineageTest, BlendOfAustralianAndPakistaniConcentrateHasCorrectShares) {
 }
 
 TEST_F(LineageTest, KachinMaterialTwoHopsUpstreamIsARestrictedSource) {
-  const std::string kachin =
-      Extract("mm-chipwi", "mm-chipwi:KC-2025-07", "mm-chipwi-pangwa", "MM", "Kachin", 5'000'000,
-              R"({"Nd": 150000, "Pr": 40000, "Dy": 30000})");
-  Ship("mm-chipwi", "mm-kia-trading", "mm-chipwi:KC-2025-07", 5'000'000);
-  Ship("mm-kia-trading", "my-lynas", "mm-chipwi:KC-2025-07", 5'000'000);
-  Extract("au-lynas", "au-lynas:MTW-2", "au-mt-weld", "AU", "Western Australia", 30'000'000,
-          R"({"Nd": 70000, "Pr": 20000})");
-  Ship("au-lynas", "my-lynas", "au-lynas:MTW-2", 30'000'000);
-  Transform("my-lynas", "my-lynas-gebeng", "MY", "REFINED",
-            R"([{"lot_id": "au-lynas:MTW-2", "mass_g": "30000000"},
-                {"lot_id": "mm-chipwi:KC-2025-07", "mass_g": "5000000"}])",
-            R"([{"lot_id": "my-lynas:MREC-2", "material": "mixed RE carbonate",
-                 "mass_g": "10000000", "composition_ppm": {"Nd": 250000, "Pr": 70000}}])");
-  Ship("my-lynas", "us-usm", "my-lynas:MREC-2", 10'000'000);
-  Extract("pk-fwo", "pk-fwo:CHG-2", "pk-fwo-chagai-01", "PK", "Balochistan", 10'000'000,
-          R"({"Nd": 61700, "Pr": 19900})");
-  Ship("pk-fwo", "us-usm", "pk-fwo:CHG-2", 10'000'000);
-  const std::string separation =
-      Transform("us-usm", "us-usm-missouri-01", "US", "SEPARATED",
-                R"([{"lot_id": "my-lynas:MREC-2", "mass_g": "10000000"},
-                    {"lot_id": "pk-fwo:CHG-2", "mass_g": "10000000"}])",
-                R"([{"lot_id": "us-usm:NDPR-2", "material": "NdPr oxide", "mass_g": "3000000",
-                     "composition_ppm": {"Nd": 600000, "Pr": 190000}}])");
-
+  const auto [kachin, separation] = KachinBlend();
   const RunResult human = Verify({"--node", node(), "--lot", "us-usm:NDPR-2"});
   EXPECT_EQ(human.exit_code, 3) << human.out << human.err;
   EXPECT_EQ(human.out.rfind("RESTRICTED: lot us-usm:NDPR-2", 0), 0u) << human.out;
@@ -411,6 +443,134 @@ TEST_F(LineageTest, KachinMaterialTwoHopsUpstreamIsARestrictedSource) {
   }
   EXPECT_EQ(j["violations"][0]["reason"], "conflict-affected and high-risk area (OECD Annex II)");
   EXPECT_EQ(j["violations"][0]["path"][0], kachin);
+}
+
+// The Kachin blend written up for a compliance officer: every format says RESTRICTED, names the
+// Kachin site and the sanctioned trader with their OECD red flag and the events proving it, the
+// kilograms of each origin, the facilities with their process steps, the custody with HS codes,
+// and what was checked (policy and bundle SHA-256, checkpoints).
+TEST_F(LineageTest, AReportOfTheKachinBlendNamesTheRestrictedSourceInEveryFormat) {
+  const auto [kachin, separation] = KachinBlend();
+  RunResult r = Report(
+      {"--node", node(), "--lot", "us-usm:NDPR-2", "--format", "json", "-o", dir_ / "report.json"});
+  ASSERT_EQ(r.exit_code, 3) << r.out << r.err;  // as verify: restricted source found
+  EXPECT_EQ(r.out.rfind("RESTRICTED: lot us-usm:NDPR-2", 0), 0u) << r.out;
+  const nlohmann::json j = nlohmann::json::parse(ReadFile(dir_ / "report.json"));
+  EXPECT_EQ(j["verdict"]["verdict"], "RESTRICTED");
+  EXPECT_EQ(j["subject"]["mass_g"], 3000000);
+  const nlohmann::json& checked = j["checked"];
+  EXPECT_EQ(checked["policy"]["name"], "defence magnets 2027");
+  EXPECT_EQ(checked["policy"]["sha256"], ToHex(Sha256(ReadFile(dir_ / "policy.toml"))));
+  EXPECT_EQ(checked["registry"]["version"], 1);
+  EXPECT_EQ(checked["as_of"], "2027-03-01");
+  ASSERT_EQ(checked["checkpoints"].size(), 1u) << checked.dump(2);
+  EXPECT_EQ(checked["checkpoints"][0]["size"], checked["events"]);
+  EXPECT_EQ(checked["checkpoints"][0]["root_hash"].get<std::string>().size(), 64u);
+  // Half the oxide's inputs are the carbonate, 5 of whose 35 t came from Kachin: 214 kg of 3 t.
+  const double kachin_share = 0.5 * 5.0 / 35.0;
+  bool saw_mm = false;
+  for (const auto& row : j["origin"]["mass"]) {
+    if (row["dimension"] == "country" && row["key"] == "MM") {
+      saw_mm = true;
+      EXPECT_NEAR(row["share"].get<double>(), kachin_share, 1e-9);
+      EXPECT_NEAR(row["mass_kg"].get<double>(), kachin_share * 3000, 1e-6);
+    }
+  }
+  EXPECT_TRUE(saw_mm) << j["origin"].dump(2);
+  std::set<std::string> sites, steps;
+  for (const auto& site : j["sites"]) sites.insert(site["site_id"].get<std::string>());
+  EXPECT_EQ(sites, (std::set<std::string>{"mm-chipwi-pangwa", "au-mt-weld", "pk-fwo-chagai-01"}));
+  for (const auto& f : j["facilities"]) {
+    steps.insert(f["facility_id"].get<std::string>() + " " + f["process_step"].get<std::string>());
+  }
+  EXPECT_EQ(steps,
+            (std::set<std::string>{"my-lynas-gebeng refined", "us-usm-missouri-01 separated"}));
+  size_t dispatches = 0;
+  for (const auto& c : j["custody"]) {
+    if (c["kind"] != "Dispatch") continue;
+    ++dispatches;
+    EXPECT_EQ(c["hs_code"], "2846.90") << c.dump();
+  }
+  EXPECT_EQ(dispatches, 5u);
+  const nlohmann::json* restricted = nullptr;
+  for (const auto& group : j["findings"]) {
+    if (group["kind"] == "restricted_source") restricted = &group;
+  }
+  ASSERT_NE(restricted, nullptr) << j["findings"].dump(2);
+  ASSERT_EQ((*restricted)["count"], 2);  // the Kachin region and the sanctioned trader
+  EXPECT_NE((*restricted)["items"][0]["red_flag"].get<std::string>().find("conflict-affected"),
+            std::string::npos);
+  EXPECT_EQ((*restricted)["items"][0]["event_ids"][0], kachin);
+  EXPECT_EQ((*restricted)["items"][0]["event_ids"].back(), separation);
+
+  // Markdown, to stdout (the verdict then on stderr).
+  r = Report({"--node", node(), "--lot", "us-usm:NDPR-2"});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_EQ(r.out.rfind("# Provenance report: lot us-usm:NDPR-2\n\n**RESTRICTED**", 0), 0u)
+      << r.out;
+  for (const char* want : {"## Findings", "| mm-chipwi-pangwa |", "| my-lynas-gebeng |",
+                           "conflict-affected", "## Chain of custody"}) {
+    EXPECT_NE(r.out.find(want), std::string::npos) << want << "\n" << r.out;
+  }
+  EXPECT_EQ(r.err.rfind("RESTRICTED: lot us-usm:NDPR-2", 0), 0u) << r.err;
+
+  // CSV: one file per table, parsed back by Python's csv module, as many rows as the JSON has.
+  r = Report({"--node", node(), "--lot", "us-usm:NDPR-2", "--format", "csv", "-o", dir_ / "csv"});
+  ASSERT_EQ(r.exit_code, 3) << r.err;
+  const nlohmann::json csv = ParseCsvDirectory(dir_ / "csv");
+  for (const char* table : {"summary", "checkpoints", "origin", "elements", "sites", "facilities",
+                            "custody", "transit_losses", "findings"}) {
+    EXPECT_TRUE(csv.contains(table)) << table << " " << csv.dump();
+  }
+  EXPECT_EQ(csv["origin"].size(), j["origin"]["mass"].size() + 1);  // + the header
+  EXPECT_EQ(csv["custody"].size(), j["custody"].size() + 1);
+  EXPECT_EQ(csv["sites"][0][0], "site id");
+  EXPECT_EQ(csv["summary"][1], (nlohmann::json{"verdict", "RESTRICTED"}));
+  // Existing files are not overwritten without --force; with it they are.
+  r = Report({"--node", node(), "--lot", "us-usm:NDPR-2", "--format", "csv", "-o", dir_ / "csv"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("--force"), std::string::npos) << r.err;
+  r = Report({"--node", node(), "--lot", "us-usm:NDPR-2", "--format", "csv", "-o", dir_ / "csv",
+              "--force"});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  // No lot and no bundle: a usage error.
+  EXPECT_EQ(Report({"--node", node()}).exit_code, 2);
+}
+
+// The Pakistani consignment's report, offline from its exported bundle: compliant, the bundle's
+// SHA-256 that of the file, the 15 kg transit loss, the Perth lab's assay beside the facility
+// that made the oxide.
+TEST_F(LineageTest, AReportFromABundleShowsTheTransitLossAndTheAssay) {
+  PakistanConsignment();
+  const std::string assay = Submit("au-assay-lab", R"({"attestation": {"lot_id":
+      "us-usm:NDPR-2025-001", "kind": "ATTESTATION_KIND_ASSAY", "composition_ppm": {"Nd": 601000,
+      "Pr": 189500}, "result": "conforms", "documents": [{"kind": "assay_certificate", "uri":
+      "https://lab.example/COA-2025-311.pdf", "sha256":
+      "f846fafbf586fe30f600a098020ce331a09c9525e463d2ba0583973115d337f0"}]}})");
+  ASSERT_EQ(Cairn({"export", "us-usm:NDPR-2025-001", "-o", dir_ / "ndpr.bundle", "--node", node()})
+                .exit_code,
+            0);
+  ASSERT_EQ(world_->node().Terminate(), 0);
+  const RunResult r =
+      Report({"--bundle", dir_ / "ndpr.bundle", "--format", "json", "-o", dir_ / "r.json"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const nlohmann::json j = nlohmann::json::parse(ReadFile(dir_ / "r.json"));
+  EXPECT_EQ(j["verdict"]["verdict"], "VERIFIED");
+  EXPECT_EQ(j["checked"]["bundle_sha256"], ToHex(Sha256(ReadFile(dir_ / "ndpr.bundle"))));
+  EXPECT_EQ(j["checked"]["evidence_from"], "file " + (dir_ / "ndpr.bundle"));
+  ASSERT_EQ(j["transit_losses"].size(), 1u) << j["transit_losses"].dump(2);
+  EXPECT_EQ(j["transit_losses"][0]["lost_g"], 15000);
+  EXPECT_EQ(j["transit_losses"][0]["lot_id"], "pk-fwo:CHG-2025-001");
+  ASSERT_EQ(j["facilities"].size(), 1u);
+  const nlohmann::json& attestations = j["facilities"][0]["attestations"];
+  ASSERT_EQ(attestations.size(), 1u) << j["facilities"].dump(2);
+  EXPECT_EQ(attestations[0]["by"], "au-assay-lab");
+  EXPECT_EQ(attestations[0]["event_id"], assay);
+  EXPECT_EQ(attestations[0]["documents"][0]["sha256"],
+            "f846fafbf586fe30f600a098020ce331a09c9525e463d2ba0583973115d337f0");
+  bool loss_finding = false;
+  for (const auto& group : j["findings"]) loss_finding |= group["kind"] == "transit_loss";
+  EXPECT_TRUE(loss_finding) << j["findings"].dump(2);
 }
 
 TEST_F(LineageTest, DysprosiumReportedFromNowhereIsAnIntegrityFailureInKg) {
