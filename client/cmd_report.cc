@@ -53,8 +53,14 @@ int Run(const ReportOptions& opt) {
   if (opt.format == "csv") {
     written = WriteCsvTables(opt.output, model, opt.force);
   } else {
-    const std::string text =
-        opt.format == "json" ? model.dump(2) + "\n" : report::RenderMarkdown(model);
+    std::string text;
+    if (opt.format == "html") {
+      auto html = report::RenderHtml(model, verified);
+      if (!html.ok()) return ReportError("report", html.status());
+      text = *std::move(html);
+    } else {
+      text = opt.format == "json" ? model.dump(2) + "\n" : report::RenderMarkdown(model);
+    }
     written = WriteOutputFile(opt.output, text, opt.force);
   }
   if (!written.ok()) return ReportError("report", written);
@@ -87,10 +93,11 @@ void AddReportCommand(CLI::App& root, Runner* selected) {
                   "date the policy's effective dates are compared with (default: today)");
   cmd->add_flag("--forward", opt->source.forward, "with --lot: the lineage forward to products");
   cmd->add_option("--format", opt->format,
-                  "md (Markdown), json (the report's data), or csv (one file per table in the\n"
+                  "md (Markdown), html (one self-contained printable file with the provenance\n"
+                  "graph as SVG), json (the report's data), or csv (one file per table in the\n"
                   "-o directory, RFC 4180)")
       ->capture_default_str()
-      ->check(CLI::IsMember({"md", "json", "csv"}));
+      ->check(CLI::IsMember({"md", "html", "json", "csv"}));
   cmd->add_option("-o,--output", opt->output, "file to write ('-': stdout); a directory for csv")
       ->capture_default_str();
   cmd->add_flag("--force", opt->force, "overwrite existing files");

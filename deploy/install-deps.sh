@@ -8,7 +8,7 @@ packages=(
   protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libgrpc++-dev grpc-proto
   libsqlite3-dev sqlite3 libsodium-dev libssl-dev openssl
   libcli11-dev nlohmann-json3-dev libtomlplusplus-dev libspdlog-dev libfmt-dev
-  libgraphviz-dev help2man man-db
+  libgraphviz-dev libkainjow-mustache-dev help2man man-db
   libgtest-dev libgmock-dev libbenchmark-dev libgoogle-perftools-dev
 )
 

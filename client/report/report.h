@@ -53,4 +53,8 @@ std::string RenderMarkdown(const Json& report);
 // run it as a formula.
 std::string RenderCsv(const Table& table);
 
+// HTML: one self-contained, printable file with the provenance graph as inline SVG
+// (provenance_graph.h) and every table. INTERNAL when Graphviz cannot draw.
+Result<std::string> RenderHtml(const Json& report, const ledger::LineageReport& verified);
+
 }  // namespace cairn::client::report

@@ -535,6 +535,40 @@ TEST_F(LineageTest, AReportOfTheKachinBlendNamesTheRestrictedSourceInEveryFormat
   EXPECT_EQ(r.exit_code, 3) << r.err;
   // No lot and no bundle: a usage error.
   EXPECT_EQ(Report({"--node", node()}).exit_code, 2);
+
+  // HTML: one self-contained file; the graph has a box per lot and an ellipse per
+  // transformation, and the Kachin path is drawn red.
+  r = Report(
+      {"--node", node(), "--lot", "us-usm:NDPR-2", "--format", "html", "-o", dir_ / "report.html"});
+  ASSERT_EQ(r.exit_code, 3) << r.err;
+  const std::string html = ReadFile(dir_ / "report.html");
+  EXPECT_EQ(html.rfind("<!DOCTYPE html>", 0), 0u);
+  EXPECT_NE(html.find("<div class=\"verdict RESTRICTED\" id=\"verdict\"><b>RESTRICTED</b>"),
+            std::string::npos);
+  size_t nodes = 0;
+  for (size_t at = 0; (at = html.find("class=\"node\"", at)) != std::string::npos; ++at) ++nodes;
+  EXPECT_EQ(nodes, 5u + 2u);  // lots: Kachin ore, Mt Weld ore, carbonate, Chagai ore, oxide
+  EXPECT_NE(html.find("stroke=\"#d62728\""), std::string::npos);  // the restricted path
+  for (const char* external : {"<script", "<link", "src=", "@import", "url("}) {
+    EXPECT_EQ(html.find(external), std::string::npos) << external;
+  }
+}
+
+// Text from events reaches the HTML report escaped: a site name carrying markup is shown, not
+// run, in the tables (mustache escapes every value).
+TEST_F(LineageTest, AnHtmlReportEscapesEventText) {
+  Extract("pk-fwo", "pk-fwo:CHG-X", "pk-fwo-chagai-01", "PK", "Balochistan", 1'000'000,
+          R"({"Nd": 61700})");
+  Submit("au-assay-lab", R"({"attestation": {"lot_id": "pk-fwo:CHG-X", "kind":
+      "ATTESTATION_KIND_AUDIT", "result": "<script>alert(1)</script> & <b>ok</b>"}})");
+  const RunResult r = Report(
+      {"--node", node(), "--lot", "pk-fwo:CHG-X", "--format", "html", "-o", dir_ / "r.html"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string html = ReadFile(dir_ / "r.html");
+  EXPECT_EQ(html.find("<script"), std::string::npos);
+  EXPECT_EQ(html.find("<b>ok"), std::string::npos);
+  EXPECT_NE(html.find("&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;b&gt;ok"), std::string::npos)
+      << html;
 }
 
 // The Pakistani consignment's report, offline from its exported bundle: compliant, the bundle's
