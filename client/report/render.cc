@@ -25,7 +25,8 @@ std::string Share(const Json& share) { return fmt::format("{:.2f}%", share.get<d
 std::string Lots(const Json& lots) {
   std::string out;
   for (const auto& l : lots) {
-    out += (out.empty() ? "" : "; ") + l["lot_id"].get<std::string>();
+    if (!out.empty()) out += "; ";
+    out += l["lot_id"].get<std::string>();
     if (l["mass_g"].get<uint64_t>() > 0) out += " " + FormatMass(l["mass_g"].get<uint64_t>());
   }
   return out;
@@ -33,7 +34,10 @@ std::string Lots(const Json& lots) {
 
 std::string Joined(const Json& items, const char* separator = " ") {
   std::string out;
-  for (const auto& i : items) out += (out.empty() ? "" : separator) + Text(i);
+  for (const auto& i : items) {
+    if (!out.empty()) out += separator;
+    out += Text(i);
+  }
   return out;
 }
 
