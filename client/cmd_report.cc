@@ -1,5 +1,7 @@
 // cairn report: verifies a lot's lineage as `cairn verify --lot/--bundle` does and writes the
-// result up as a document (client/report/): JSON, Markdown, or one CSV file per table.
+// result up as a document (client/report/): JSON, Markdown, HTML, PDF, or one CSV file per table.
+#include <unistd.h>
+
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -8,6 +10,7 @@
 #include "client/command.h"
 #include "client/lineage_audit.h"
 #include "client/node_client.h"
+#include "client/report/pdf.h"
 #include "client/report/report.h"
 #include "common/clock.h"
 
@@ -20,6 +23,7 @@ struct ReportOptions {
   std::string output = "-";
   bool force = false;
   unsigned threads = 0;
+  int pdf_timeout = 120;
 };
 
 // One CSV file per table in directory `dir` (made when missing).
@@ -38,10 +42,21 @@ Status WriteCsvTables(const std::string& dir, const report::Json& model, bool fo
   return Status::Ok();
 }
 
+// The HTML report printed by headless Chromium (client/report/pdf.h).
+Result<std::string> PrintPdf(const ReportOptions& opt, const std::string& html) {
+  CAIRN_ASSIGN_OR_RETURN(const std::string browser, report::FindChromium());
+  std::cerr << "printing the report to PDF with " << browser << "\n";
+  return report::PrintToPdf(browser, html, opt.pdf_timeout);
+}
+
 int Run(const ReportOptions& opt) {
   if (opt.source.lot.empty() == opt.source.bundle.empty()) {
     return ReportError("report", InvalidArgument("say what to report on: --lot LOT_ID (from the "
                                                  "node) or --bundle FILE (offline)"));
+  }
+  if (opt.format == "pdf" && opt.output == "-" && isatty(STDOUT_FILENO)) {
+    return ReportError("report", InvalidArgument("--format pdf writes a binary file: give -o "
+                                                 "FILE.pdf (or redirect stdout)"));
   }
   bool not_evidence = false;
   auto input = GatherLineage(opt.source, &not_evidence);
@@ -54,10 +69,15 @@ int Run(const ReportOptions& opt) {
     written = WriteCsvTables(opt.output, model, opt.force);
   } else {
     std::string text;
-    if (opt.format == "html") {
+    if (opt.format == "html" || opt.format == "pdf") {
       auto html = report::RenderHtml(model, verified);
       if (!html.ok()) return ReportError("report", html.status());
       text = *std::move(html);
+      if (opt.format == "pdf") {
+        auto pdf = PrintPdf(opt, text);
+        if (!pdf.ok()) return ReportError("report", pdf.status());
+        text = *std::move(pdf);
+      }
     } else {
       text = opt.format == "json" ? model.dump(2) + "\n" : report::RenderMarkdown(model);
     }
@@ -95,9 +115,13 @@ void AddReportCommand(CLI::App& root, Runner* selected) {
   cmd->add_option("--format", opt->format,
                   "md (Markdown), html (one self-contained printable file with the provenance\n"
                   "graph as SVG), json (the report's data), or csv (one file per table in the\n"
-                  "-o directory, RFC 4180)")
+                  "-o directory, RFC 4180), or pdf (the html document printed by headless\n"
+                  "Chromium, with page numbers; $CAIRN_CHROMIUM names the browser)")
       ->capture_default_str()
-      ->check(CLI::IsMember({"md", "html", "json", "csv"}));
+      ->check(CLI::IsMember({"md", "html", "json", "csv", "pdf"}));
+  cmd->add_option("--pdf-timeout", opt->pdf_timeout, "seconds to wait for the browser to print")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   cmd->add_option("-o,--output", opt->output, "file to write ('-': stdout); a directory for csv")
       ->capture_default_str();
   cmd->add_flag("--force", opt->force, "overwrite existing files");

@@ -9,6 +9,7 @@ packages=(
   libsqlite3-dev sqlite3 libsodium-dev libssl-dev openssl
   libcli11-dev nlohmann-json3-dev libtomlplusplus-dev libspdlog-dev libfmt-dev
   libgraphviz-dev libkainjow-mustache-dev help2man man-db
+  chromium poppler-utils fonts-dejavu-core
   libgtest-dev libgmock-dev libbenchmark-dev libgoogle-perftools-dev
 )
 

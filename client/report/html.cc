@@ -50,7 +50,9 @@ constexpr char kTemplate[] = R"html(<!DOCTYPE html>
     h2 { break-after: avoid; }
     tr { break-inside: avoid; }
   }
-  @page { size: A4 landscape; margin: 12mm; }
+  @page { size: A4 landscape; margin: 12mm 12mm 16mm;
+          @bottom-left { content: "Cairn provenance report"; font-size: 9px; color: #555; }
+          @bottom-right { content: "page " counter(page) " of " counter(pages); font-size: 9px; color: #555; } }
 </style>
 </head>
 <body>

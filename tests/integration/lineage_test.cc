@@ -554,6 +554,37 @@ TEST_F(LineageTest, AReportOfTheKachinBlendNamesTheRestrictedSourceInEveryFormat
   }
 }
 
+// PDF: the HTML document printed by headless Chromium, with the report's text and the page
+// numbers of its @page rules; without a browser, a clear error and no file.
+TEST_F(LineageTest, APdfReportIsTheHtmlReportPrintedWithPageNumbers) {
+  KachinBlend();
+  const std::string pdf = dir_ / "report.pdf";
+  RunResult r = Report({"--node", node(), "--lot", "us-usm:NDPR-2", "--format", "pdf", "-o", pdf});
+  ASSERT_EQ(r.exit_code, 3) << r.out << r.err;
+  EXPECT_EQ(ReadFile(pdf).rfind("%PDF-", 0), 0u);
+  const RunResult info = RunProcess({"/usr/bin/pdfinfo", pdf});
+  ASSERT_EQ(info.exit_code, 0) << info.err;
+  const size_t pages_at = info.out.find("Pages:");
+  ASSERT_NE(pages_at, std::string::npos) << info.out;
+  const int pages = std::stoi(info.out.substr(pages_at + 6));
+  EXPECT_GE(pages, 2) << info.out;  // A4 landscape: the graph and the tables need more than one
+  const RunResult text = RunProcess({"/usr/bin/pdftotext", "-layout", pdf, "-"});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("RESTRICTED"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("Provenance report: lot us-usm:NDPR-2"), std::string::npos);
+  EXPECT_NE(text.out.find("page 1 of " + std::to_string(pages)), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("page " + std::to_string(pages) + " of " + std::to_string(pages)),
+            std::string::npos);
+
+  setenv("CAIRN_CHROMIUM", (dir_ / "no-such-browser").c_str(), 1);
+  r = Report(
+      {"--node", node(), "--lot", "us-usm:NDPR-2", "--format", "pdf", "-o", dir_ / "none.pdf"});
+  unsetenv("CAIRN_CHROMIUM");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("CAIRN_CHROMIUM"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "none.pdf"));
+}
+
 // Text from events reaches the HTML report escaped: a site name carrying markup is shown, not
 // run, in the tables (mustache escapes every value).
 TEST_F(LineageTest, AnHtmlReportEscapesEventText) {
