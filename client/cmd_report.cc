@@ -103,15 +103,7 @@ void AddReportCommand(CLI::App& root, Runner* selected) {
       "proofs, checkpoints, registry, policy and bundle SHA-256), origin shares with kg, mine\n"
       "sites and processing facilities (EMRT/AMRT shape), the chain of custody, transit losses,\n"
       "and findings by kind with OECD Annex II red flags. Exit codes as cairn verify.");
-  AddNodeOptions(*cmd, opt->source.node);
-  AddStateOptions(*cmd, opt->source.state);
-  cmd->add_option("--lot", opt->source.lot, "report on this lot's lineage, fetched from the node");
-  cmd->add_option("--bundle", opt->source.bundle, "report on an evidence bundle file, offline");
-  cmd->add_option("--registry", opt->source.registry, "your trust registry file")->required();
-  cmd->add_option("--policy", opt->source.policy, "restricted-source policy (TOML)");
-  cmd->add_option("--as-of", opt->source.as_of,
-                  "date the policy's effective dates are compared with (default: today)");
-  cmd->add_flag("--forward", opt->source.forward, "with --lot: the lineage forward to products");
+  AddLineageSourceOptions(*cmd, opt->source, "report on");
   cmd->add_option("--format", opt->format,
                   "md (Markdown), html (one self-contained printable file with the provenance\n"
                   "graph as SVG), json (the report's data), or csv (one file per table in the\n"

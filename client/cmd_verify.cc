@@ -146,18 +146,8 @@ void AddVerifyCommand(CLI::App& root, Runner* selected) {
       "Exit 0 verified and compliant, 1 integrity failure, 2 usage or I/O error, 3 restricted\n"
       "source found, 4 lineage incomplete (missing events, unknown keys); the first of 1, 3, 4\n"
       "wins.");
-  AddNodeOptions(*cmd, opt->source.node);
-  AddStateOptions(*cmd, opt->source.state);
+  AddLineageSourceOptions(*cmd, opt->source, "verify");
   cmd->add_flag("--log", opt->log, "verify the node's whole log");
-  cmd->add_option("--lot", opt->source.lot, "verify this lot's lineage, fetched from the node");
-  cmd->add_option("--bundle", opt->source.bundle,
-                  "verify an evidence bundle file offline (see export)");
-  cmd->add_option("--registry", opt->source.registry, "your trust registry file")->required();
-  cmd->add_option("--policy", opt->source.policy, "restricted-source policy (TOML)");
-  cmd->add_option("--as-of", opt->source.as_of,
-                  "date the policy's effective dates are compared with (default: today)");
-  cmd->add_flag("--forward", opt->source.forward,
-                "with --lot: verify the lineage forward to products");
   cmd->add_option("--threads", opt->threads, "signature-checking threads (default: all cores)");
   cmd->add_flag("--json", opt->json, "print every finding as JSON");
   cmd->add_flag("-q,--quiet", opt->quiet, "print nothing; the exit code says it all");

@@ -37,6 +37,19 @@ Status CheckBundleCheckpoints(const cairn::v1::EvidenceBundle& bundle,
 
 }  // namespace
 
+void AddLineageSourceOptions(CLI::App& cmd, LineageSource& source, const std::string& verb) {
+  AddNodeOptions(cmd, source.node);
+  AddStateOptions(cmd, source.state);
+  cmd.add_option("--lot", source.lot, verb + " this lot's lineage, fetched from the node");
+  cmd.add_option("--bundle", source.bundle,
+                 verb + " an evidence bundle file, offline ('-': stdin; see export)");
+  cmd.add_option("--registry", source.registry, "your trust registry file")->required();
+  cmd.add_option("--policy", source.policy, "restricted-source policy (TOML)");
+  cmd.add_option("--as-of", source.as_of,
+                 "date the policy's effective dates are compared with (default: today)");
+  cmd.add_flag("--forward", source.forward, "with --lot: the lineage forward to products");
+}
+
 Result<LineageInput> GatherLineage(const LineageSource& source, bool* not_evidence) {
   *not_evidence = false;
   LineageInput input;

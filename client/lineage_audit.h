@@ -29,6 +29,11 @@ struct LineageSource {
   bool forward = false;  // with `lot`: the lineage forward to products
 };
 
+// The options that fill a LineageSource, for `verb` ("verify", "report on"): --node and its TLS
+// options, --state/--no-state, --lot, --bundle, --registry (required), --policy, --as-of,
+// --forward.
+void AddLineageSourceOptions(CLI::App& cmd, LineageSource& source, const std::string& verb);
+
 struct LineageInput {
   std::optional<keys::TrustRegistry> registry;  // set whenever GatherLineage succeeds
   std::optional<ledger::Policy> policy;
