@@ -54,4 +54,8 @@ tutorial_dir=$(find "$work/tmp" -mindepth 1 -maxdepth 1 -type d | head -n 1)
 grep -q '"verdict": "VERIFIED"' "$tutorial_dir/verdict.json" ||
   { cat "$tutorial_dir/verdict.json"; echo "readme_test: offline verdict not VERIFIED" >&2; exit 1; }
 grep -q '^digraph lineage' "$tutorial_dir/lineage.dot" || { echo "readme_test: no DOT" >&2; exit 1; }
+grep -q '<div class="verdict VERIFIED"' "$tutorial_dir/ndpr-report.html" ||
+  { echo "readme_test: the HTML report does not say VERIFIED" >&2; exit 1; }
+[[ $(head -c 5 "$tutorial_dir/ndpr-report.pdf") == "%PDF-" ]] ||
+  { echo "readme_test: no PDF report" >&2; exit 1; }
 echo "readme_test: the README's tutorial ran as written"

@@ -3,8 +3,10 @@
 // bundle verified offline after the node has stopped.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 #include <string>
 
 #include "cairn/v1/bundle.pb.h"
@@ -552,6 +554,70 @@ TEST_F(LineageTest, AReportOfTheKachinBlendNamesTheRestrictedSourceInEveryFormat
   for (const char* external : {"<script", "<link", "src=", "@import", "url("}) {
     EXPECT_EQ(html.find(external), std::string::npos) << external;
   }
+}
+
+// Headless Chromium (Debian's chromium, from deploy/install-deps.sh) on `page` with `flags`,
+// in a fresh profile; its console messages are the stderr lines marked ":CONSOLE".
+struct BrowserRun {
+  RunResult run;
+  std::vector<std::string> console;
+};
+BrowserRun Chromium(const TempDir& dir, const std::string& page, std::vector<std::string> flags) {
+  static int profiles = 0;
+  std::vector<std::string> argv = {
+      "/usr/bin/chromium",
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--no-first-run",
+      "--enable-logging=stderr",
+      "--v=0",
+      "--user-data-dir=" + (dir / "profile-") + std::to_string(++profiles)};
+  argv.insert(argv.end(), flags.begin(), flags.end());
+  argv.push_back("file://" + page);
+  BrowserRun out{RunProcess(argv), {}};
+  std::istringstream lines(out.run.err);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find(":CONSOLE") != std::string::npos) out.console.push_back(line);
+  }
+  return out;
+}
+
+// The HTML report of the Kachin blend in a real browser: it loads with no console message, its
+// DOM holds the provenance graph's SVG with a node per lot and per transformation and the
+// restricted path in red, and it renders (a screenshot in the build tree:
+// tests/report-screenshots/kachin-blend.png). A page with a script error is caught the same way.
+TEST_F(LineageTest, TheHtmlReportLoadsInChromiumWithoutConsoleErrors) {
+  KachinBlend();
+  const std::string html = dir_ / "report.html";
+  ASSERT_EQ(Report({"--node", node(), "--lot", "us-usm:NDPR-2", "--format", "html", "-o", html})
+                .exit_code,
+            3);
+  const BrowserRun dom = Chromium(dir_, html, {"--dump-dom"});
+  ASSERT_EQ(dom.run.exit_code, 0) << dom.run.err;
+  EXPECT_TRUE(dom.console.empty()) << dom.run.err;
+  const size_t graph = dom.run.out.find("id=\"provenance-graph\"");
+  ASSERT_NE(graph, std::string::npos) << dom.run.out.substr(0, 2000);
+  EXPECT_NE(dom.run.out.find("<svg", graph), std::string::npos);
+  size_t nodes = 0;
+  for (size_t at = 0; (at = dom.run.out.find("class=\"node\"", at)) != std::string::npos; ++at) {
+    ++nodes;
+  }
+  EXPECT_EQ(nodes, 5u + 2u);  // 5 lots, 2 transformations
+  EXPECT_NE(dom.run.out.find("stroke=\"#d62728\""), std::string::npos);  // restricted path
+  EXPECT_NE(dom.run.out.find("<b>RESTRICTED</b>"), std::string::npos);
+
+  std::filesystem::create_directories("report-screenshots");
+  const std::string shot = std::filesystem::absolute("report-screenshots/kachin-blend.png");
+  const BrowserRun screenshot =
+      Chromium(dir_, html, {"--window-size=1400,1800", "--screenshot=" + shot});
+  ASSERT_EQ(screenshot.run.exit_code, 0) << screenshot.run.err;
+  EXPECT_EQ(ReadFile(shot).rfind("\x89PNG", 0), 0u);
+
+  // The check can fail: a console error and an uncaught exception are both seen.
+  const std::string bad = dir_ / "bad.html";
+  WriteFile(bad, "<p>x</p><script>console.error('boom'); undefinedFunction();</script>");
+  EXPECT_EQ(Chromium(dir_, bad, {"--dump-dom"}).console.size(), 2u);
 }
 
 // PDF: the HTML document printed by headless Chromium, with the report's text and the page
