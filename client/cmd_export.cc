@@ -1,10 +1,14 @@
-// cairn export: writes a lot's evidence bundle for offline verification (`cairn verify --bundle`).
+// cairn export: writes a lot's evidence bundle for offline verification (`cairn verify --bundle`),
+// or with --epcis its verified lineage as a GS1 EPCIS 2.0 JSON-LD document (client/epcis.h).
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
 
 #include "client/bundle_io.h"
 #include "client/command.h"
+#include "client/epcis.h"
+#include "client/lineage_audit.h"
+#include "common/clock.h"
 
 namespace cairn::client {
 namespace {
@@ -17,9 +21,59 @@ struct ExportOptions {
   bool force = false;
   bool forward = false;
   bool json = false;
+  bool epcis = false;
+  std::string registry;  // with --epcis
+  StateOptions state;
+  unsigned threads = 0;
 };
 
+// --epcis: verifies the lineage as `cairn verify --lot` does and writes the EPCIS document of its
+// verified events. Evidence that fails integrity checks is not converted. Exit codes as verify.
+int RunEpcis(const ExportOptions& opt) {
+  if (opt.registry.empty()) {
+    return ReportError("export", InvalidArgument("--epcis needs --registry: only verified events "
+                                                 "are written as EPCIS"));
+  }
+  LineageSource source;
+  source.node = opt.node;
+  source.state = opt.state;
+  source.registry = opt.registry;
+  source.lot = opt.lot_id;
+  source.forward = opt.forward;
+  bool not_evidence = false;
+  auto input = GatherLineage(source, &not_evidence);
+  if (!input.ok()) return ReportError("export", input.status());
+  const ledger::LineageReport verified = CheckLineage(*input, opt.threads);
+  const int code = verified.ExitCode();
+  if (verified.HasIntegrityFailure()) {
+    return ReportError("export", DataLoss("the lineage of lot " + opt.lot_id +
+                                          " fails verification (cairn verify --lot " + opt.lot_id +
+                                          " lists why); nothing written"));
+  }
+  const epcis::Json document = epcis::BuildDocument(*input, verified, SystemClock().NowMicros());
+  const size_t events = document["epcisBody"]["eventList"].size();
+  if (Status s = WriteOutputFile(opt.output, document.dump(2) + "\n", opt.force); !s.ok()) {
+    return ReportError("export", s);
+  }
+  std::ostream& out = opt.output == "-" ? std::cerr : std::cout;
+  if (opt.json) {
+    out << nlohmann::json({{"lot_id", opt.lot_id},
+                           {"output", opt.output},
+                           {"format", "epcis"},
+                           {"epcis_events", events},
+                           {"verdict", Verdict(code)},
+                           {"exit_code", code}})
+               .dump(2)
+        << "\n";
+  } else {
+    out << "wrote " << events << " EPCIS 2.0 event(s) of lot " << opt.lot_id << "'s lineage to "
+        << opt.output << " (" << Verdict(code) << ")\n";
+  }
+  return code;
+}
+
 int Run(const ExportOptions& opt) {
+  if (opt.epcis) return RunEpcis(opt);
   NodeClient client(opt.node);
   auto bundle = FetchBundle(
       client, opt.lot_id,
@@ -56,13 +110,23 @@ void AddExportCommand(CLI::App& root, Runner* selected) {
       "proof and signed checkpoint — for offline verification with cairn verify --bundle.");
   AddNodeOptions(*cmd, opt->node);
   cmd->add_option("lot_id", opt->lot_id, "lot id")->required();
-  cmd->add_option("-o,--output", opt->output, "bundle file to write ('-': stdout)")->required();
+  cmd->add_option("-o,--output", opt->output,
+                  "bundle (or with --epcis JSON-LD) file to write ('-': stdout)")
+      ->required();
   cmd->add_option("--format", opt->format, "binary (protobuf) or json (protobuf JSON)")
       ->capture_default_str()
       ->check(CLI::IsMember({"binary", "json"}));
   cmd->add_flag("--force", opt->force, "overwrite an existing --output file");
   cmd->add_flag("--forward", opt->forward, "the lineage forward to products instead of back");
   cmd->add_flag("--json", opt->json, "print the result (entries, checkpoints) as JSON");
+  cmd->add_flag("--epcis", opt->epcis,
+                "write the verified lineage as a GS1 EPCIS 2.0 JSON-LD EPCISDocument instead\n"
+                "(needs --registry; exit codes as cairn verify; evidence that fails is not\n"
+                "written)");
+  cmd->add_option("--registry", opt->registry, "with --epcis: your trust registry file");
+  cmd->add_option("--threads", opt->threads,
+                  "with --epcis: signature-checking threads (default: all cores)");
+  AddStateOptions(*cmd, opt->state);
   cmd->callback([opt, selected] { *selected = [opt] { return Run(*opt); }; });
 }
 

@@ -2,8 +2,10 @@
 // `cairn trace`, `cairn export` and `cairn verify --lot / --bundle` with a real policy file — the
 // bundle verified offline after the node has stopped.
 #include <gtest/gtest.h>
+#include <sodium.h>
 
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
@@ -649,6 +651,81 @@ TEST_F(LineageTest, APdfReportIsTheHtmlReportPrintedWithPageNumbers) {
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find("CAIRN_CHROMIUM"), std::string::npos) << r.err;
   EXPECT_FALSE(std::filesystem::exists(dir_ / "none.pdf"));
+}
+
+// GS1's community validator (npm epcis2.js, installed by tests/epcis/validate.sh) on `files`.
+RunResult ValidateEpcis(const std::vector<std::string>& files) {
+  std::vector<std::string> argv = {"/bin/bash", CAIRN_EPCIS_VALIDATOR, CAIRN_EPCIS_CACHE};
+  argv.insert(argv.end(), files.begin(), files.end());
+  return RunProcess(argv);
+}
+
+// The Kachin blend's lineage as EPCIS 2.0: every verified event mapped (extractions
+// commissioned at their mine site, shipments and receipts between owning parties,
+// transformations with kg in and out at their facility), each carrying its signed original, and
+// the document accepted by GS1's validator, which rejects a tampered copy.
+TEST_F(LineageTest, TheKachinBlendExportsAsEpcisThatTheGs1ValidatorAccepts) {
+  const auto [kachin, separation] = KachinBlend();
+  const std::string out = dir_ / "ndpr.jsonld";
+  RunResult r = Cairn({"export", "--node", node(), "us-usm:NDPR-2", "--epcis", "--registry",
+                       world_->registry_path(), "-o", out});
+  ASSERT_EQ(r.exit_code, 3) << r.out << r.err;  // as verify: a restricted source fed the lot
+  EXPECT_NE(r.out.find("EPCIS 2.0 event(s)"), std::string::npos) << r.out;
+  const nlohmann::json doc = nlohmann::json::parse(ReadFile(out));
+  EXPECT_EQ(doc["type"], "EPCISDocument");
+  EXPECT_EQ(doc["schemaVersion"], "2.0");
+  EXPECT_EQ(doc["cairn:lineage"]["verdict"], "RESTRICTED");
+  std::map<std::string, int> steps;
+  const nlohmann::json* kachin_event = nullptr;
+  const nlohmann::json* separation_event = nullptr;
+  for (const nlohmann::json& e : doc["epcisBody"]["eventList"]) {
+    ++steps[e["type"].get<std::string>() + "/" + e["bizStep"].get<std::string>()];
+    if (e["cairn:eventId"] == kachin) kachin_event = &e;
+    if (e["cairn:eventId"] == separation) separation_event = &e;
+    // The signed original: its body hashes to the event id.
+    const std::string b64 = e["cairn:signedBody"];
+    std::string body(b64.size(), '\0');
+    size_t len = 0;
+    ASSERT_EQ(
+        sodium_base642bin(reinterpret_cast<unsigned char*>(body.data()), body.size(), b64.data(),
+                          b64.size(), nullptr, &len, nullptr, sodium_base64_VARIANT_ORIGINAL),
+        0);
+    body.resize(len);
+    EXPECT_EQ(ToHex(Sha256("cairn/event/v1\n" + body)), e["cairn:eventId"]);
+    EXPECT_EQ(e["cairn:signature"].get<std::string>().size(), 128u);
+    EXPECT_EQ(e["cairn:logId"], "demo-log");
+  }
+  EXPECT_EQ(steps, (std::map<std::string, int>{{"ObjectEvent/commissioning", 3},
+                                               {"ObjectEvent/shipping", 4},
+                                               {"ObjectEvent/receiving", 4},
+                                               {"TransformationEvent/commissioning", 2}}));
+  ASSERT_NE(kachin_event, nullptr);
+  EXPECT_EQ((*kachin_event)["action"], "ADD");
+  EXPECT_EQ((*kachin_event)["readPoint"]["id"], "urn:cairn:site:mm-chipwi-pangwa");
+  EXPECT_EQ((*kachin_event)["quantityList"][0],
+            (nlohmann::json{{"epcClass", "urn:cairn:lot:mm-chipwi:KC-2025-07"},
+                            {"quantity", 5000.0},
+                            {"uom", "KGM"}}));
+  ASSERT_NE(separation_event, nullptr);
+  EXPECT_EQ((*separation_event)["inputQuantityList"].size(), 2u);
+  EXPECT_EQ((*separation_event)["outputQuantityList"][0]["epcClass"],
+            "urn:cairn:lot:us-usm:NDPR-2");
+  EXPECT_EQ((*separation_event)["outputQuantityList"][0]["quantity"], 3000.0);
+  EXPECT_EQ((*separation_event)["bizLocation"]["id"], "urn:cairn:facility:us-usm-missouri-01");
+
+  const RunResult valid = ValidateEpcis({out});
+  EXPECT_EQ(valid.exit_code, 0) << valid.out << valid.err;
+  EXPECT_NE(valid.out.find("\"success\":true"), std::string::npos) << valid.out;
+  nlohmann::json tampered = doc;
+  tampered["epcisBody"]["eventList"][0]["quantityList"][0]["uom"] = "kilograms";
+  WriteFile(dir_ / "tampered.jsonld", tampered.dump());
+  EXPECT_EQ(ValidateEpcis({dir_ / "tampered.jsonld"}).exit_code, 1);
+
+  // Without a registry nothing is converted.
+  r = Cairn({"export", "--node", node(), "us-usm:NDPR-2", "--epcis", "-o", dir_ / "x.jsonld"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("--registry"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "x.jsonld"));
 }
 
 // Text from events reaches the HTML report escaped: a site name carrying markup is shown, not
