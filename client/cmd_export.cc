@@ -23,6 +23,8 @@ struct ExportOptions {
   bool json = false;
   bool epcis = false;
   std::string registry;  // with --epcis
+  std::string policy;
+  std::string as_of;
   StateOptions state;
   unsigned threads = 0;
 };
@@ -38,6 +40,8 @@ int RunEpcis(const ExportOptions& opt) {
   source.node = opt.node;
   source.state = opt.state;
   source.registry = opt.registry;
+  source.policy = opt.policy;
+  source.as_of = opt.as_of;
   source.lot = opt.lot_id;
   source.forward = opt.forward;
   bool not_evidence = false;
@@ -124,6 +128,10 @@ void AddExportCommand(CLI::App& root, Runner* selected) {
                 "(needs --registry; exit codes as cairn verify; evidence that fails is not\n"
                 "written)");
   cmd->add_option("--registry", opt->registry, "with --epcis: your trust registry file");
+  cmd->add_option("--policy", opt->policy,
+                  "with --epcis: restricted-source policy (TOML) the verdict is screened against");
+  cmd->add_option("--as-of", opt->as_of,
+                  "with --epcis: date the policy's effective dates are compared with");
   cmd->add_option("--threads", opt->threads,
                   "with --epcis: signature-checking threads (default: all cores)");
   AddStateOptions(*cmd, opt->state);

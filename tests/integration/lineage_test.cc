@@ -668,7 +668,8 @@ TEST_F(LineageTest, TheKachinBlendExportsAsEpcisThatTheGs1ValidatorAccepts) {
   const auto [kachin, separation] = KachinBlend();
   const std::string out = dir_ / "ndpr.jsonld";
   RunResult r = Cairn({"export", "--node", node(), "us-usm:NDPR-2", "--epcis", "--registry",
-                       world_->registry_path(), "-o", out});
+                       world_->registry_path(), "--policy", dir_ / "policy.toml", "--as-of",
+                       "2027-03-01", "-o", out});
   ASSERT_EQ(r.exit_code, 3) << r.out << r.err;  // as verify: a restricted source fed the lot
   EXPECT_NE(r.out.find("EPCIS 2.0 event(s)"), std::string::npos) << r.out;
   const nlohmann::json doc = nlohmann::json::parse(ReadFile(out));
