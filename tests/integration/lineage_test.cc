@@ -697,8 +697,8 @@ TEST_F(LineageTest, TheKachinBlendExportsAsEpcisThatTheGs1ValidatorAccepts) {
     EXPECT_EQ(e["cairn:logId"], "demo-log");
   }
   EXPECT_EQ(steps, (std::map<std::string, int>{{"ObjectEvent/commissioning", 3},
-                                               {"ObjectEvent/shipping", 4},
-                                               {"ObjectEvent/receiving", 4},
+                                               {"ObjectEvent/shipping", 5},
+                                               {"ObjectEvent/receiving", 5},
                                                {"TransformationEvent/commissioning", 2}}));
   ASSERT_NE(kachin_event, nullptr);
   EXPECT_EQ((*kachin_event)["action"], "ADD");
