@@ -11,11 +11,12 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 #include <system_error>
 #include <thread>
 #include <vector>
+
+#include "client/node_client.h"
 
 extern char** environ;
 
@@ -54,19 +55,10 @@ class ScratchDir {
   fs::path path_;
 };
 
-Status WriteBytes(const fs::path& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << bytes;
-  out.close();
-  if (!out) return Internal("cannot write " + path.string());
-  return Status::Ok();
-}
-
-std::string ReadBytes(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  return buf.str();
+// What the browser left in `path`; empty when it wrote nothing there.
+std::string ContentsOrEmpty(const fs::path& path) {
+  auto read = ReadFileOrStdin(path.string());
+  return read.ok() ? *std::move(read) : std::string();
 }
 
 // The last lines of the browser's output, for an error message.
@@ -106,7 +98,7 @@ Result<std::string> PrintToPdf(const std::string& browser, const std::string& ht
   const fs::path page = scratch.path() / "report.html";
   const fs::path pdf = scratch.path() / "report.pdf";
   const fs::path log = scratch.path() / "browser.log";
-  CAIRN_RETURN_IF_ERROR(WriteBytes(page, html));
+  CAIRN_RETURN_IF_ERROR(WriteOutputFile(page.string(), html, /*force=*/true));
 
   // A fresh profile, no sandbox (it needs user namespaces, which containers and root often lack;
   // the page is our own self-contained file), no header or footer: the page numbers come from the
@@ -156,12 +148,12 @@ Result<std::string> PrintToPdf(const std::string& browser, const std::string& ht
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  std::string bytes = ReadBytes(pdf);
+  std::string bytes = ContentsOrEmpty(pdf);
   if (!WIFEXITED(wait_status) || WEXITSTATUS(wait_status) != 0 || bytes.rfind("%PDF-", 0) != 0) {
     const std::string how = WIFEXITED(wait_status)
                                 ? "exited " + std::to_string(WEXITSTATUS(wait_status))
                                 : "was killed by signal " + std::to_string(WTERMSIG(wait_status));
-    return Internal(browser + " " + how + " without printing a PDF: " + Tail(ReadBytes(log)));
+    return Internal(browser + " " + how + " without printing a PDF: " + Tail(ContentsOrEmpty(log)));
   }
   return bytes;
 }
