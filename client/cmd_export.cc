@@ -44,8 +44,7 @@ int RunEpcis(const ExportOptions& opt) {
   source.as_of = opt.as_of;
   source.lot = opt.lot_id;
   source.forward = opt.forward;
-  bool not_evidence = false;
-  auto input = GatherLineage(source, &not_evidence);
+  auto input = GatherLineage(source);
   if (!input.ok()) return ReportError("export", input.status());
   const ledger::LineageReport verified = CheckLineage(*input, opt.threads);
   const int code = verified.ExitCode();

@@ -58,8 +58,7 @@ int Run(const ReportOptions& opt) {
     return ReportError("report", InvalidArgument("--format pdf writes a binary file: give -o "
                                                  "FILE.pdf (or redirect stdout)"));
   }
-  bool not_evidence = false;
-  auto input = GatherLineage(opt.source, &not_evidence);
+  auto input = GatherLineage(opt.source);
   if (!input.ok()) return ReportError("report", input.status());
   const ledger::LineageReport verified = CheckLineage(*input, opt.threads);
   const int code = verified.ExitCode();

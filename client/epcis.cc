@@ -6,7 +6,6 @@
 #include <cctype>
 #include <map>
 #include <optional>
-#include <tuple>
 #include <vector>
 
 #include "cairn/v1/log.pb.h"
@@ -258,12 +257,7 @@ Json BuildDocument(const LineageInput& input, const ledger::LineageReport& verif
   const ledger::LineageGraph& graph = verified.graph;
   std::vector<int> order(graph.events().size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int>(i);
-  std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
-    const auto& x = graph.event(a);
-    const auto& y = graph.event(b);
-    return std::make_tuple(ToMicros(x.body.occurred_at()), x.where.log_id, x.where.index) <
-           std::make_tuple(ToMicros(y.body.occurred_at()), y.where.log_id, y.where.index);
-  });
+  SortByOccurrence(graph, order);
   const Builder builder(verified, input.bundle);
   Json events = Json::array();
   for (int e : order) {

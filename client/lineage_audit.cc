@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <iostream>
+#include <tuple>
 
 #include "client/bundle_io.h"
 #include "client/format.h"
@@ -37,6 +38,15 @@ Status CheckBundleCheckpoints(const cairn::v1::EvidenceBundle& bundle,
 
 }  // namespace
 
+void SortByOccurrence(const ledger::LineageGraph& graph, std::vector<int>& events) {
+  std::stable_sort(events.begin(), events.end(), [&](int a, int b) {
+    const auto& x = graph.event(a);
+    const auto& y = graph.event(b);
+    return std::make_tuple(ToMicros(x.body.occurred_at()), x.where.log_id, x.where.index) <
+           std::make_tuple(ToMicros(y.body.occurred_at()), y.where.log_id, y.where.index);
+  });
+}
+
 void AddLineageSourceOptions(CLI::App& cmd, LineageSource& source, const std::string& verb) {
   AddNodeOptions(cmd, source.node);
   AddStateOptions(cmd, source.state);
@@ -51,7 +61,7 @@ void AddLineageSourceOptions(CLI::App& cmd, LineageSource& source, const std::st
 }
 
 Result<LineageInput> GatherLineage(const LineageSource& source, bool* not_evidence) {
-  *not_evidence = false;
+  if (not_evidence != nullptr) *not_evidence = false;
   LineageInput input;
   auto registry = keys::TrustRegistry::Load(source.registry);
   if (!registry.ok()) return registry.status();
@@ -98,7 +108,7 @@ Result<LineageInput> GatherLineage(const LineageSource& source, bool* not_eviden
   auto read = ReadBundle(source.bundle, &sha256);
   if (!read.ok() && read.status().code() == StatusCode::kInvalidArgument) {
     // Bytes that are not a bundle are not evidence: an integrity failure, not a usage error.
-    *not_evidence = true;
+    if (not_evidence != nullptr) *not_evidence = true;
     return DataLoss(read.status().message());
   }
   if (!read.ok()) return read.status();

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "cairn/v1/bundle.pb.h"
 #include "client/command.h"
@@ -49,12 +50,16 @@ struct LineageInput {
 // Loads the registry and policy, parses --as-of, fetches or reads the bundle and checks each of
 // its checkpoints against the one last verified of its log (the node's own log must extend it, as
 // its consistency proof shows; a replica's may lag). Errors as ReportError maps them; bytes that
-// are not a bundle give DATA_LOSS with *not_evidence set.
-Result<LineageInput> GatherLineage(const LineageSource& source, bool* not_evidence);
+// are not a bundle give DATA_LOSS with *not_evidence set (when given).
+Result<LineageInput> GatherLineage(const LineageSource& source, bool* not_evidence = nullptr);
 
 // ledger::VerifyLineage of the input, with its policy and as-of date, printing progress on stderr
 // for long lineages.
 ledger::LineageReport CheckLineage(const LineageInput& input, unsigned threads);
+
+// Sorts event indexes of `graph` into the order the events occurred (ties: by log id, then
+// index), the order a custody timeline and an EPCIS event list are read in.
+void SortByOccurrence(const ledger::LineageGraph& graph, std::vector<int>& events);
 
 // "VERIFIED", "FAILED", "RESTRICTED", "INCOMPLETE" for exit codes 0, 1, 3, 4.
 const char* Verdict(int exit_code);

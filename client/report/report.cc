@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <map>
 #include <set>
-#include <tuple>
 
 #include "cairn/v1/log.pb.h"
 #include "client/format.h"
@@ -95,12 +94,7 @@ std::vector<int> LineageEvents(const ledger::LineageGraph& graph, const std::vec
     for (int e : graph.lot(lot).events) seen.insert(e);
   }
   std::vector<int> events(seen.begin(), seen.end());
-  std::stable_sort(events.begin(), events.end(), [&](int a, int b) {
-    const auto& x = graph.event(a);
-    const auto& y = graph.event(b);
-    return std::make_tuple(ToMicros(x.body.occurred_at()), x.where.log_id, x.where.index) <
-           std::make_tuple(ToMicros(y.body.occurred_at()), y.where.log_id, y.where.index);
-  });
+  SortByOccurrence(graph, events);
   return events;
 }
 
