@@ -16,6 +16,7 @@ namespace {
 struct ExportOptions {
   NodeOptions node;
   std::string lot_id;
+  std::string bundle;  // with --epcis: convert this bundle file instead of fetching lot_id
   std::string output;
   std::string format = "binary";
   bool force = false;
@@ -43,14 +44,21 @@ int RunEpcis(const ExportOptions& opt) {
   source.policy = opt.policy;
   source.as_of = opt.as_of;
   source.lot = opt.lot_id;
+  source.bundle = opt.bundle;
   source.forward = opt.forward;
   auto input = GatherLineage(source);
   if (!input.ok()) return ReportError("export", input.status());
+  const std::string lot = input->bundle.lot_id();
+  if (!opt.lot_id.empty() && !opt.bundle.empty() && opt.lot_id != lot) {
+    return ReportError("export", InvalidArgument("bundle " + opt.bundle + " holds the lineage of lot " +
+                                                 lot + ", not of " + opt.lot_id));
+  }
   const ledger::LineageReport verified = CheckLineage(*input, opt.threads);
   const int code = verified.ExitCode();
   if (verified.HasIntegrityFailure()) {
-    return ReportError("export", DataLoss("the lineage of lot " + opt.lot_id +
-                                          " fails verification (cairn verify --lot " + opt.lot_id +
+    const std::string how = opt.bundle.empty() ? "--lot " + lot : "--bundle " + opt.bundle;
+    return ReportError("export", DataLoss("the lineage of lot " + lot +
+                                          " fails verification (cairn verify " + how +
                                           " lists why); nothing written"));
   }
   const epcis::Json document = epcis::BuildDocument(*input, verified, SystemClock().NowMicros());
@@ -60,7 +68,7 @@ int RunEpcis(const ExportOptions& opt) {
   }
   std::ostream& out = opt.output == "-" ? std::cerr : std::cout;
   if (opt.json) {
-    out << nlohmann::json({{"lot_id", opt.lot_id},
+    out << nlohmann::json({{"lot_id", lot},
                            {"output", opt.output},
                            {"format", "epcis"},
                            {"epcis_events", events},
@@ -69,13 +77,21 @@ int RunEpcis(const ExportOptions& opt) {
                .dump(2)
         << "\n";
   } else {
-    out << "wrote " << events << " EPCIS 2.0 event(s) of lot " << opt.lot_id << "'s lineage to "
+    out << "wrote " << events << " EPCIS 2.0 event(s) of lot " << lot << "'s lineage to "
         << opt.output << " (" << Verdict(code) << ")\n";
   }
   return code;
 }
 
 int Run(const ExportOptions& opt) {
+  if (!opt.bundle.empty() && !opt.epcis) {
+    return ReportError("export", InvalidArgument("--bundle converts a bundle with --epcis; to "
+                                                 "write a bundle, name the lot"));
+  }
+  if (opt.lot_id.empty() && opt.bundle.empty()) {
+    return ReportError("export", InvalidArgument("say which lot to export (LOT_ID), or with --epcis "
+                                                 "which --bundle FILE to convert"));
+  }
   if (opt.epcis) return RunEpcis(opt);
   NodeClient client(opt.node);
   auto bundle = FetchBundle(
@@ -112,7 +128,7 @@ void AddExportCommand(CLI::App& root, Runner* selected) {
       "Write a lot's evidence bundle — every event on its lineage with its log entry, inclusion\n"
       "proof and signed checkpoint — for offline verification with cairn verify --bundle.");
   AddNodeOptions(*cmd, opt->node);
-  cmd->add_option("lot_id", opt->lot_id, "lot id")->required();
+  cmd->add_option("lot_id", opt->lot_id, "lot id (with --epcis --bundle: optional, checked)");
   cmd->add_option("-o,--output", opt->output,
                   "bundle (or with --epcis JSON-LD) file to write ('-': stdout)")
       ->required();
@@ -127,6 +143,9 @@ void AddExportCommand(CLI::App& root, Runner* selected) {
                 "(needs --registry; exit codes as cairn verify; evidence that fails is not\n"
                 "written)");
   cmd->add_option("--registry", opt->registry, "with --epcis: your trust registry file");
+  cmd->add_option("--bundle", opt->bundle,
+                  "with --epcis: convert this evidence bundle file offline ('-': stdin)\n"
+                  "instead of fetching the lot's lineage from the node");
   cmd->add_option("--policy", opt->policy,
                   "with --epcis: restricted-source policy (TOML) the verdict is screened against");
   cmd->add_option("--as-of", opt->as_of,

@@ -722,6 +722,30 @@ TEST_F(LineageTest, TheKachinBlendExportsAsEpcisThatTheGs1ValidatorAccepts) {
   WriteFile(dir_ / "tampered.jsonld", tampered.dump());
   EXPECT_EQ(ValidateEpcis({dir_ / "tampered.jsonld"}).exit_code, 1);
 
+  // Offline, from the evidence bundle, the same events; the bundle names its lot.
+  ASSERT_EQ(Cairn({"export", "--node", node(), "us-usm:NDPR-2", "-o", dir_ / "ndpr.bundle"})
+                .exit_code,
+            0);
+  r = Cairn({"export", "--epcis", "--bundle", dir_ / "ndpr.bundle", "--registry",
+             world_->registry_path(), "--policy", dir_ / "policy.toml", "--as-of", "2027-03-01",
+             "-o", dir_ / "offline.jsonld"});
+  ASSERT_EQ(r.exit_code, 3) << r.out << r.err;
+  EXPECT_NE(r.out.find("lot us-usm:NDPR-2's lineage"), std::string::npos) << r.out;
+  const nlohmann::json offline = nlohmann::json::parse(ReadFile(dir_ / "offline.jsonld"));
+  EXPECT_EQ(offline["epcisBody"], doc["epcisBody"]);
+  EXPECT_EQ(ValidateEpcis({dir_ / "offline.jsonld"}).exit_code, 0);
+  r = Cairn({"export", "pk-fwo:CHG-2", "--epcis", "--bundle", dir_ / "ndpr.bundle", "--registry",
+             world_->registry_path(), "-o", dir_ / "other.jsonld"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("holds the lineage of lot us-usm:NDPR-2"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "other.jsonld"));
+  // Bytes that are not a bundle are not evidence.
+  WriteFile(dir_ / "junk.bundle", "not a bundle");
+  r = Cairn({"export", "--epcis", "--bundle", dir_ / "junk.bundle", "--registry",
+             world_->registry_path(), "-o", dir_ / "junk.jsonld"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "junk.jsonld"));
+
   // Without a registry nothing is converted.
   r = Cairn({"export", "--node", node(), "us-usm:NDPR-2", "--epcis", "-o", dir_ / "x.jsonld"});
   EXPECT_EQ(r.exit_code, 2) << r.err;
