@@ -43,7 +43,8 @@ int RunEpcis(const ExportOptions& opt) {
   source.registry = opt.registry;
   source.policy = opt.policy;
   source.as_of = opt.as_of;
-  source.lot = opt.lot_id;
+  // With --bundle the lot id only checks the bundle's.
+  if (opt.bundle.empty()) source.lot = opt.lot_id;
   source.bundle = opt.bundle;
   source.forward = opt.forward;
   auto input = GatherLineage(source);
