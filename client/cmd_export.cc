@@ -51,16 +51,17 @@ int RunEpcis(const ExportOptions& opt) {
   if (!input.ok()) return ReportError("export", input.status());
   const std::string lot = input->bundle.lot_id();
   if (!opt.lot_id.empty() && !opt.bundle.empty() && opt.lot_id != lot) {
-    return ReportError("export", InvalidArgument("bundle " + opt.bundle + " holds the lineage of lot " +
-                                                 lot + ", not of " + opt.lot_id));
+    return ReportError("export",
+                       InvalidArgument("bundle " + opt.bundle + " holds the lineage of lot " + lot +
+                                       ", not of " + opt.lot_id));
   }
   const ledger::LineageReport verified = CheckLineage(*input, opt.threads);
   const int code = verified.ExitCode();
   if (verified.HasIntegrityFailure()) {
     const std::string how = opt.bundle.empty() ? "--lot " + lot : "--bundle " + opt.bundle;
-    return ReportError("export", DataLoss("the lineage of lot " + lot +
-                                          " fails verification (cairn verify " + how +
-                                          " lists why); nothing written"));
+    return ReportError("export",
+                       DataLoss("the lineage of lot " + lot + " fails verification (cairn verify " +
+                                how + " lists why); nothing written"));
   }
   const epcis::Json document = epcis::BuildDocument(*input, verified, SystemClock().NowMicros());
   const size_t events = document["epcisBody"]["eventList"].size();
@@ -90,8 +91,9 @@ int Run(const ExportOptions& opt) {
                                                  "write a bundle, name the lot"));
   }
   if (opt.lot_id.empty() && opt.bundle.empty()) {
-    return ReportError("export", InvalidArgument("say which lot to export (LOT_ID), or with --epcis "
-                                                 "which --bundle FILE to convert"));
+    return ReportError("export",
+                       InvalidArgument("say which lot to export (LOT_ID), or with --epcis "
+                                       "which --bundle FILE to convert"));
   }
   if (opt.epcis) return RunEpcis(opt);
   NodeClient client(opt.node);

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "client/audit.h"
 #include "client/bundle_io.h"
 #include "client/command.h"
 #include "client/format.h"
@@ -45,7 +46,12 @@ int VerifyBundle(const VerifyOptions& opt, const LineageInput& input) {
   const keys::TrustRegistry& registry = *input.registry;
   const ledger::Policy* policy = input.policy ? &*input.policy : nullptr;
   const ledger::LineageReport report = CheckLineage(input, opt.threads);
-  const int code = report.ExitCode();
+  int code = report.ExitCode();
+  const std::vector<Audit> audits = AuditsOf(report.graph, report.lot_id);
+  auto checks = CheckReports(opt.source.check_reports, audits);
+  if (!checks.ok()) return ReportError("verify", checks.status());
+  // A report file that is not the one attested is a document that does not verify.
+  if (!AllReportsAttested(*checks, report.lot_id, "verify")) code = kExitIntegrity;
   if (opt.quiet) return code;
   const std::string as_of = FormatTime(input.as_of_us).substr(0, 10);
   if (opt.json) {
@@ -70,6 +76,9 @@ int VerifyBundle(const VerifyOptions& opt, const LineageInput& input) {
     nlohmann::json violations = nlohmann::json::array();
     for (const auto& v : report.violations) violations.push_back(ViolationJson(v));
     j["violations"] = violations;
+    j["audits"] = nlohmann::json::array();
+    for (const Audit& audit : audits) j["audits"].push_back(AuditJson(audit, input.policy_sha256));
+    j["report_checks"] = ReportChecksJson(*checks, audits);
     std::cout << j.dump(2) << "\n";
     return code;
   }
@@ -96,6 +105,13 @@ int VerifyBundle(const VerifyOptions& opt, const LineageInput& input) {
   }
   if (report.attribution) PrintAttribution(*report.attribution, std::cout);
   PrintEvidence(report.graph, EvidenceEvents(report.graph, report.lineage_lots), std::cout);
+  for (const Audit& audit : audits) std::cout << AuditLine(audit) << "\n";
+  for (const ReportCheck& check : *checks) {
+    if (check.audit < 0) continue;
+    const Audit& audit = audits[check.audit];
+    std::cout << "report " << check.path << " is the report " << audit.by << " attested on "
+              << audit.date << "\n";
+  }
   return code;
 }
 

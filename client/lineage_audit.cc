@@ -47,8 +47,9 @@ void SortByOccurrence(const ledger::LineageGraph& graph, std::vector<int>& event
   });
 }
 
-void AddLineageSourceOptions(CLI::App& cmd, LineageSource& source, const std::string& verb) {
-  AddNodeOptions(cmd, source.node);
+void AddLineageSourceOptions(CLI::App& cmd, LineageSource& source, const std::string& verb,
+                             bool key_means_signing_key) {
+  AddNodeOptions(cmd, source.node, key_means_signing_key);
   AddStateOptions(cmd, source.state);
   cmd.add_option("--lot", source.lot, verb + " this lot's lineage, fetched from the node");
   cmd.add_option("--bundle", source.bundle,
@@ -58,6 +59,10 @@ void AddLineageSourceOptions(CLI::App& cmd, LineageSource& source, const std::st
   cmd.add_option("--as-of", source.as_of,
                  "date the policy's effective dates are compared with (default: today)");
   cmd.add_flag("--forward", source.forward, "with --lot: the lineage forward to products");
+  cmd.add_option("--check-report", source.check_reports,
+                 "a report file (repeatable) to check against the lot's audits on the ledger\n"
+                 "(cairn report --attest): its SHA-256 must be the one an auditor attested,\n"
+                 "else exit 1");
 }
 
 Result<LineageInput> GatherLineage(const LineageSource& source, bool* not_evidence) {

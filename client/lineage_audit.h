@@ -28,12 +28,17 @@ struct LineageSource {
   std::string policy;    // TOML file; empty: no screening
   std::string as_of;     // YYYY-MM-DD or RFC 3339; empty: now
   bool forward = false;  // with `lot`: the lineage forward to products
+  // Report files to check against the lot's audit attestations (client/audit.h).
+  std::vector<std::string> check_reports;
 };
 
 // The options that fill a LineageSource, for `verb` ("verify", "report on"): --node and its TLS
 // options, --state/--no-state, --lot, --bundle, --registry (required), --policy, --as-of,
-// --forward.
-void AddLineageSourceOptions(CLI::App& cmd, LineageSource& source, const std::string& verb);
+// --forward, --check-report.
+// With `key_means_signing_key` --key is left to the command (report --attest --key) and the TLS
+// key is --cert-key only.
+void AddLineageSourceOptions(CLI::App& cmd, LineageSource& source, const std::string& verb,
+                             bool key_means_signing_key = false);
 
 struct LineageInput {
   std::optional<keys::TrustRegistry> registry;  // set whenever GatherLineage succeeds

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "cairn/v1/log.pb.h"
+#include "client/audit.h"
 #include "client/format.h"
 #include "client/lineage_view.h"
 #include "common/clock.h"
@@ -425,6 +426,12 @@ Json BuildLotReport(const LineageInput& input, const ledger::LineageReport& veri
   report["transit_losses"] = TransitLossesJson(graph, events);
   report["findings"] = FindingsJson(verified);
   report["evidence"] = Json::parse(EvidenceJson(graph, evidence).dump());
+  Json audits = Json::array();
+  for (const Audit& audit : AuditsOf(graph, verified.lot_id)) {
+    audits.push_back(Json::parse(AuditJson(audit, input.policy_sha256).dump()));
+  }
+  report["audits"] = audits;
+  report["report_checks"] = Json::array();
   return report;
 }
 

@@ -11,6 +11,8 @@
 //    name, country, process step, operator, attestations with their documents' hashes);
 //  - the chain-of-custody timeline (date, kind, participant, lots and masses, transport,
 //    permits, HS code, event id); transit losses;
+//  - the audits of the lot on the ledger (client/audit.h): by whom, when, the verdict, the
+//    policy and report hashes attested, and report files checked against them;
 //  - findings grouped by kind (integrity, custody, mass balance, restricted source, transit loss,
 //    incomplete, note) with the OECD Annex II red-flag category where one fits and the event ids
 //    that prove each.
@@ -40,7 +42,7 @@ struct Table {
   std::vector<std::vector<std::string>> rows;
 };
 
-// The report's tables, in reading order: summary, checkpoints, origin, elements, sites,
+// The report's tables, in reading order: summary, checkpoints, audits, origin, elements, sites,
 // facilities, custody, transit_losses, findings.
 std::vector<Table> ReportTables(const Json& report);
 

@@ -184,6 +184,7 @@ constexpr ParticipantSpec kParticipants[] = {
     {"au-lynas", "Lynas Rare Earths (Mt Weld)", "AU", "MINE"},
     {"my-lynas", "Lynas Malaysia (Gebeng)", "MY", "PROCESSOR"},
     {"mm-chipwi", "Chipwi Mining", "MM", "MINE"},
+    {"ch-audit", "Helvetic Minerals Audit AG", "CH", "AUDITOR"},
 };
 
 }  // namespace

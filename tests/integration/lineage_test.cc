@@ -43,7 +43,7 @@ class LineageTest : public ::testing::Test {
   void SetUp() override {
     world_ = std::make_unique<World>(dir_);
     world_->StartNode({"pk-fwo", "us-usm", "jp-magnets", "au-assay-lab", "au-lynas", "my-lynas",
-                       "mm-chipwi", "mm-kia-trading"});
+                       "mm-chipwi", "mm-kia-trading", "ch-audit"});
     WriteFile(dir_ / "policy.toml", kPolicy);
   }
 
@@ -723,9 +723,9 @@ TEST_F(LineageTest, TheKachinBlendExportsAsEpcisThatTheGs1ValidatorAccepts) {
   EXPECT_EQ(ValidateEpcis({dir_ / "tampered.jsonld"}).exit_code, 1);
 
   // Offline, from the evidence bundle, the same events; the bundle names its lot.
-  ASSERT_EQ(Cairn({"export", "--node", node(), "us-usm:NDPR-2", "-o", dir_ / "ndpr.bundle"})
-                .exit_code,
-            0);
+  ASSERT_EQ(
+      Cairn({"export", "--node", node(), "us-usm:NDPR-2", "-o", dir_ / "ndpr.bundle"}).exit_code,
+      0);
   r = Cairn({"export", "--epcis", "--bundle", dir_ / "ndpr.bundle", "--registry",
              world_->registry_path(), "--policy", dir_ / "policy.toml", "--as-of", "2027-03-01",
              "-o", dir_ / "offline.jsonld"});
@@ -751,6 +751,77 @@ TEST_F(LineageTest, TheKachinBlendExportsAsEpcisThatTheGs1ValidatorAccepts) {
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find("--registry"), std::string::npos) << r.err;
   EXPECT_FALSE(std::filesystem::exists(dir_ / "x.jsonld"));
+}
+
+// An auditor's report goes back onto the ledger as an audit attestation; a downstream buyer's
+// verify and report show it and check a report file against the attested hash.
+TEST_F(LineageTest, AnAttestedReportIsShownDownstreamAndCheckedByItsHash) {
+  PakistanConsignment();
+  const std::string lot = "us-usm:NDPR-2025-001";
+  const std::string html = dir_ / "audit.html";
+  RunResult r = Report({"--node", node(), "--lot", lot, "--format", "html", "-o", html, "--attest",
+                        "--key", world_->key_path("ch-audit")});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const std::string sha = ToHex(Sha256(ReadFile(html)));
+  EXPECT_NE(r.out.find("attested: ch-audit's audit of lot " + lot +
+                       " (VERIFIED under policy \"defence magnets 2027\" as of 2027-03-01, "
+                       "report sha256 " +
+                       sha + ")"),
+            std::string::npos)
+      << r.out;
+  const std::string today = FormatTime(SystemClock().NowMicros()).substr(0, 10);
+
+  r = Verify({"--node", node(), "--lot", lot, "--check-report", html});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("audited by ch-audit on " + today +
+                       ": VERIFIED under policy \"defence magnets 2027\" as of 2027-03-01 "
+                       "(report audit.html, sha256 " +
+                       sha.substr(0, 16)),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("report " + html + " is the report ch-audit attested on " + today),
+            std::string::npos)
+      << r.out;
+
+  // A report changed after the audit matches no attestation: exit 1.
+  WriteFile(dir_ / "edited.html", ReadFile(html) + " ");
+  r = Verify({"--node", node(), "--lot", lot, "--check-report", dir_ / "edited.html"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("matches no audit of lot " + lot), std::string::npos) << r.err;
+
+  // Offline, from the exported bundle, in the report's data and the tables.
+  ASSERT_EQ(Cairn({"export", "--node", node(), lot, "-o", dir_ / "ndpr.bundle"}).exit_code, 0);
+  r = Report({"--bundle", dir_ / "ndpr.bundle", "--format", "json", "--check-report", html});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json report = nlohmann::json::parse(r.out);
+  ASSERT_EQ(report["audits"].size(), 1u) << report["audits"];
+  const nlohmann::json& audit = report["audits"][0];
+  EXPECT_EQ(audit["by"], "ch-audit");
+  EXPECT_EQ(audit["verdict"], "VERIFIED");
+  EXPECT_EQ(audit["report_sha256"], sha);
+  EXPECT_EQ(audit["policy_sha256"], ToHex(Sha256(kPolicy)));
+  EXPECT_EQ(audit["same_policy"], true);
+  EXPECT_EQ(report["report_checks"][0]["matches"], true);
+  EXPECT_EQ(report["report_checks"][0]["audit"]["event_id"], audit["event_id"]);
+  r = Report({"--bundle", dir_ / "ndpr.bundle", "--format", "md"});
+  EXPECT_NE(r.out.find("## Audits of this lot on the ledger"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("| audited | by ch-audit on " + today), std::string::npos) << r.out;
+
+  // Refused before anything is written: no key; csv; a mine's key is refused by the node.
+  r = Report({"--node", node(), "--lot", lot, "--format", "md", "-o", dir_ / "x.md", "--attest"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("--key"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "x.md"));
+  r = Report({"--node", node(), "--lot", lot, "--format", "csv", "-o", dir_ / "csv", "--attest",
+              "--key", world_->key_path("ch-audit")});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "csv"));
+  r = Report({"--node", node(), "--lot", lot, "--format", "md", "-o", dir_ / "mine.md", "--attest",
+              "--key", world_->key_path("pk-fwo")});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("not attested"), std::string::npos) << r.err;
+  const nlohmann::json after = VerifyJson(lot, 0);
+  EXPECT_EQ(after["audits"].size(), 1u) << after["audits"];
 }
 
 // Text from events reaches the HTML report escaped: a site name carrying markup is shown, not
