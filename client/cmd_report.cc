@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <optional>
 #include <system_error>
@@ -14,11 +15,14 @@
 #include "client/lineage_audit.h"
 #include "client/node_client.h"
 #include "client/report/pdf.h"
+#include "client/report/period.h"
 #include "client/report/report.h"
+#include "client/verify.h"
 #include "common/clock.h"
 #include "common/crypto.h"
 #include "keys/key_file.h"
 #include "ledger/event.h"
+#include "ledger/policy.h"
 
 namespace cairn::client {
 namespace {
@@ -30,6 +34,8 @@ struct ReportOptions {
   bool force = false;
   unsigned threads = 0;
   int pdf_timeout = 120;
+  std::string participant;      // a period report (report/period.h) of this participant
+  std::string from, to;         // its period, YYYY-MM-DD, both days included
   bool attest = false;          // append the audit attestation (client/audit.h)
   std::string key_file;         // the auditor's key, with --attest
   std::string passphrase_file;  // of a sealed key file
@@ -104,10 +110,135 @@ Result<std::string> PrintPdf(const ReportOptions& opt, const std::string& html) 
   return report::PrintToPdf(browser, html, opt.pdf_timeout);
 }
 
+// Writes `model` in opt.format to opt.output; `verified` draws a lot report's graph. `document`
+// receives what was written (not for csv).
+Status WriteReport(const ReportOptions& opt, const report::Json& model,
+                   const ledger::LineageReport* verified, std::string* document) {
+  if (opt.format == "csv") return WriteCsvTables(opt.output, model, opt.force);
+  std::string text;
+  if (opt.format == "html" || opt.format == "pdf") {
+    CAIRN_ASSIGN_OR_RETURN(text, report::RenderHtml(model, verified));
+    if (opt.format == "pdf") {
+      CAIRN_ASSIGN_OR_RETURN(text, PrintPdf(opt, text));
+    }
+  } else {
+    text = opt.format == "json" ? model.dump(2) + "\n" : report::RenderMarkdown(model);
+  }
+  CAIRN_RETURN_IF_ERROR(WriteOutputFile(opt.output, text, opt.force));
+  *document = std::move(text);
+  return Status::Ok();
+}
+
+// The verdict on stderr when the document went to stdout, else on stdout.
+void SayWritten(const ReportOptions& opt, const report::Json& model) {
+  (opt.output == "-" ? std::cerr : std::cout)
+      << model["verdict"]["headline"].get<std::string>()
+      << (opt.output == "-" ? "" : "\nwrote the " + opt.format + " report to " + opt.output)
+      << "\n";
+}
+
+Result<int64_t> ParseDay(const std::string& flag, const std::string& text) {
+  const auto day = ledger::ParseIsoDateUs(text);
+  if (!day) return InvalidArgument(flag + ": got \"" + text + "\", want a date YYYY-MM-DD");
+  return *day;
+}
+
+// --participant: every lot the participant received or produced in the period, from its home
+// log as the node holds it, each lot's lineage verified.
+int RunPeriod(const ReportOptions& opt) {
+  if (!opt.source.lot.empty() || !opt.source.bundle.empty() || opt.attest || opt.source.forward ||
+      !opt.source.check_reports.empty()) {
+    return ReportError("report",
+                       InvalidArgument("--participant reports on a period: it goes "
+                                       "with --from and --to, not with --lot, "
+                                       "--bundle, --forward, --attest or --check-report"));
+  }
+  if (opt.from.empty() || opt.to.empty()) {
+    return ReportError("report",
+                       InvalidArgument("--participant needs the period: --from "
+                                       "YYYY-MM-DD --to YYYY-MM-DD (both days included)"));
+  }
+  auto from = ParseDay("--from", opt.from);
+  if (!from.ok()) return ReportError("report", from.status());
+  auto to = ParseDay("--to", opt.to);
+  if (!to.ok()) return ReportError("report", to.status());
+  if (*to < *from) {
+    return ReportError("report",
+                       InvalidArgument("--to " + opt.to + " is before --from " + opt.from));
+  }
+  auto base = LoadAuditorInputs(opt.source);
+  if (!base.ok()) return ReportError("report", base.status());
+  const keys::TrustRegistry& registry = *base->registry;
+  if (registry.FindParticipant(opt.participant) == nullptr) {
+    return ReportError("report", InvalidArgument("--participant: " + opt.participant +
+                                                 " is not in the registry " + opt.source.registry));
+  }
+  const std::string* home = registry.HomeLogOf(opt.participant);
+  if (home == nullptr) {
+    return ReportError("report", InvalidArgument("--participant: the registry names no home log "
+                                                 "of " +
+                                                 opt.participant));
+  }
+  NodeClient client(opt.source.node);
+  auto log = FetchWholeLog(client, registry, *home, opt.source.node);
+  if (!log.ok()) {
+    return ReportError("report",
+                       log.status().WithPrefix("home log " + *home + " of " + opt.participant));
+  }
+  constexpr int64_t kDayUs = 86'400'000'000LL;
+  auto lots = report::PeriodLots(*log, opt.participant, *from, *to + kDayUs);
+  if (!lots.ok()) return ReportError("report", lots.status());
+  report::PeriodReport period(registry, opt.participant, opt.from, opt.to);
+  LineageInput input = *std::move(base);
+  // A lot received in several shipments, or received and produced, is verified once.
+  std::map<std::string, std::optional<ledger::LineageReport>> verified;
+  std::map<std::string, Status> unavailable;
+  std::map<std::string, std::string> bundle_sha;
+  size_t done = 0;
+  for (const report::PeriodLot& lot : *lots) {
+    if (++done % 50 == 0) {
+      std::cerr << "report: lot " << done << "/" << lots->size() << "\n";
+    }
+    if (!verified.count(lot.lot_id) && !unavailable.count(lot.lot_id)) {
+      LineageSource source = opt.source;
+      source.lot = lot.lot_id;
+      const Status fetched = FetchEvidence(source, input);
+      if (!fetched.ok()) {
+        unavailable.emplace(lot.lot_id, fetched);
+      } else {
+        verified[lot.lot_id] = CheckLineage(input, opt.threads);
+        bundle_sha[lot.lot_id] = input.bundle_sha256;
+      }
+    }
+    if (auto it = unavailable.find(lot.lot_id); it != unavailable.end()) {
+      // A node that cannot be reached is not a finding about the lot.
+      if (ExitCodeOf(it->second) == kExitUsage) return ReportError("report", it->second);
+      period.AddUnavailable(lot, it->second);
+      continue;
+    }
+    input.bundle_sha256 = bundle_sha[lot.lot_id];
+    period.Add(lot, input, *verified[lot.lot_id]);
+  }
+  const report::Json model =
+      period.Build(*log, input.policy ? &*input.policy : nullptr, input.policy_sha256,
+                   input.as_of_us, SystemClock().NowMicros());
+  std::string document;
+  if (Status s = WriteReport(opt, model, nullptr, &document); !s.ok()) {
+    return ReportError("report", s);
+  }
+  SayWritten(opt, model);
+  return period.ExitCode();
+}
+
 int Run(const ReportOptions& opt) {
+  if (!opt.participant.empty()) return RunPeriod(opt);
+  if (!opt.from.empty() || !opt.to.empty()) {
+    return ReportError("report", InvalidArgument("--from and --to go with --participant ID"));
+  }
   if (opt.source.lot.empty() == opt.source.bundle.empty()) {
     return ReportError("report", InvalidArgument("say what to report on: --lot LOT_ID (from the "
-                                                 "node) or --bundle FILE (offline)"));
+                                                 "node), --bundle FILE (offline), or "
+                                                 "--participant ID --from DATE --to DATE"));
   }
   if (opt.format == "pdf" && opt.output == "-" && isatty(STDOUT_FILENO)) {
     return ReportError("report", InvalidArgument("--format pdf writes a binary file: give -o "
@@ -130,32 +261,10 @@ int Run(const ReportOptions& opt) {
   model["report_checks"] = report::Json::parse(ReportChecksJson(*checks, audits).dump());
   if (!AllReportsAttested(*checks, verified.lot_id, "report")) code = kExitIntegrity;
   std::string document;  // what was written, for --attest
-  Status written;
-  if (opt.format == "csv") {
-    written = WriteCsvTables(opt.output, model, opt.force);
-  } else {
-    std::string text;
-    if (opt.format == "html" || opt.format == "pdf") {
-      auto html = report::RenderHtml(model, verified);
-      if (!html.ok()) return ReportError("report", html.status());
-      text = *std::move(html);
-      if (opt.format == "pdf") {
-        auto pdf = PrintPdf(opt, text);
-        if (!pdf.ok()) return ReportError("report", pdf.status());
-        text = *std::move(pdf);
-      }
-    } else {
-      text = opt.format == "json" ? model.dump(2) + "\n" : report::RenderMarkdown(model);
-    }
-    written = WriteOutputFile(opt.output, text, opt.force);
-    document = std::move(text);
+  if (Status s = WriteReport(opt, model, &verified, &document); !s.ok()) {
+    return ReportError("report", s);
   }
-  if (!written.ok()) return ReportError("report", written);
-  // The verdict on stderr when the document went to stdout, else on stdout.
-  (opt.output == "-" ? std::cerr : std::cout)
-      << model["verdict"]["headline"].get<std::string>()
-      << (opt.output == "-" ? "" : "\nwrote the " + opt.format + " report to " + opt.output)
-      << "\n";
+  SayWritten(opt, model);
   if (key) return Attest(opt, *key, *input, code, document);
   return code;
 }
@@ -186,6 +295,13 @@ void AddReportCommand(CLI::App& root, Runner* selected) {
       ->capture_default_str();
   cmd->add_flag("--force", opt->force, "overwrite existing files");
   cmd->add_option("--threads", opt->threads, "signature-checking threads (default: all cores)");
+  cmd->add_option("--participant", opt->participant,
+                  "a period report instead: every lot this participant received or produced\n"
+                  "from --from to --to (read from its home log, checked against the log's\n"
+                  "signed root), each lineage verified, with a portfolio view per element and\n"
+                  "stage against the EU CRMA's 65% single-third-country benchmark");
+  cmd->add_option("--from", opt->from, "with --participant: first day of the period (YYYY-MM-DD)");
+  cmd->add_option("--to", opt->to, "with --participant: last day of the period (YYYY-MM-DD)");
   CLI::Option* attest = cmd->add_flag(
       "--attest", opt->attest,
       "put the auditor's conclusion on the ledger: append an Attestation (kind audit) on the\n"

@@ -65,8 +65,7 @@ void AddLineageSourceOptions(CLI::App& cmd, LineageSource& source, const std::st
                  "else exit 1");
 }
 
-Result<LineageInput> GatherLineage(const LineageSource& source, bool* not_evidence) {
-  if (not_evidence != nullptr) *not_evidence = false;
+Result<LineageInput> LoadAuditorInputs(const LineageSource& source) {
   LineageInput input;
   auto registry = keys::TrustRegistry::Load(source.registry);
   if (!registry.ok()) return registry.status();
@@ -88,6 +87,11 @@ Result<LineageInput> GatherLineage(const LineageSource& source, bool* not_eviden
     }
     input.as_of_us = *time;
   }
+  return input;
+}
+
+Status FetchEvidence(const LineageSource& source, LineageInput& input, bool* not_evidence) {
+  if (not_evidence != nullptr) *not_evidence = false;
   TrustState state(source.state);
   if (!source.lot.empty()) {
     NodeClient client(source.node);
@@ -107,7 +111,7 @@ Result<LineageInput> GatherLineage(const LineageSource& source, bool* not_eviden
                                                  own_verified->log_id(), &client));
     input.bundle_sha256 = ToHex(Sha256(input.bundle.SerializeAsString()));
     input.origin = "node " + client.address();
-    return input;
+    return Status::Ok();
   }
   std::string sha256;
   auto read = ReadBundle(source.bundle, &sha256);
@@ -121,6 +125,13 @@ Result<LineageInput> GatherLineage(const LineageSource& source, bool* not_eviden
   input.bundle_sha256 = sha256;
   CAIRN_RETURN_IF_ERROR(CheckBundleCheckpoints(input.bundle, *input.registry, state, "", nullptr));
   input.origin = "file " + source.bundle;
+  return Status::Ok();
+}
+
+Result<LineageInput> GatherLineage(const LineageSource& source, bool* not_evidence) {
+  if (not_evidence != nullptr) *not_evidence = false;
+  CAIRN_ASSIGN_OR_RETURN(LineageInput input, LoadAuditorInputs(source));
+  CAIRN_RETURN_IF_ERROR(FetchEvidence(source, input, not_evidence));
   return input;
 }
 

@@ -58,6 +58,13 @@ struct LineageInput {
 // are not a bundle give DATA_LOSS with *not_evidence set (when given).
 Result<LineageInput> GatherLineage(const LineageSource& source, bool* not_evidence = nullptr);
 
+// GatherLineage in two steps, for commands that check many lots with one registry and policy:
+// the registry, the policy and the as-of date; then the bundle of source.lot or source.bundle
+// into `input` (replacing any bundle it held).
+Result<LineageInput> LoadAuditorInputs(const LineageSource& source);
+Status FetchEvidence(const LineageSource& source, LineageInput& input,
+                     bool* not_evidence = nullptr);
+
 // ledger::VerifyLineage of the input, with its policy and as-of date, printing progress on stderr
 // for long lineages.
 ledger::LineageReport CheckLineage(const LineageInput& input, unsigned threads);

@@ -3,9 +3,13 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
+#include "cairn/v1/log.pb.h"
 #include "client/command.h"
+#include "client/node_client.h"
 #include "client/trust_state.h"
+#include "keys/registry.h"
 
 namespace cairn::client {
 
@@ -25,6 +29,25 @@ struct VerifyLogOptions {
 // or forked since). Exit 0 verified, 1 integrity failure naming the first bad index (or the saved
 // checkpoint the log does not extend), 2 usage or I/O error, 4 a key the registry does not list.
 int VerifyLog(const VerifyLogOptions& opt);
+
+// A log the node holds, read whole: its checkpoint there and the entries it covers (stored bytes).
+struct FetchedLog {
+  std::string log_id;
+  cairn::v1::SignedCheckpoint checkpoint;
+  std::vector<std::string> entries;
+};
+
+// The node's replica of `log_id`, read through Federation.Follow as of the replica's checkpoint
+// (not checked here: LogVerifier or FetchWholeLog check it). `size_hint` stretches the deadline.
+Result<FetchedLog> FollowReplica(NodeClient& client, const std::string& log_id, uint64_t size_hint,
+                                 const NodeOptions& node);
+
+// Every entry of log `log_id` as the node holds it (its own log through Ledger.GetEntries, or a
+// replica through Federation.Follow), checked to be the whole log: the checkpoint's signature by
+// the log's key in `registry`, and the entries' Merkle root equal to its signed root. DATA_LOSS
+// when they are not; what the node says (NOT_FOUND for a log it does not hold) otherwise.
+Result<FetchedLog> FetchWholeLog(NodeClient& client, const keys::TrustRegistry& registry,
+                                 const std::string& log_id, const NodeOptions& node);
 
 // Adds --consistent-with to a command that runs VerifyLog. `opt` must remain live while `cmd`
 // parses.

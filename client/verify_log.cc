@@ -16,6 +16,7 @@
 #include "client/trust_state.h"
 #include "client/verify.h"
 #include "keys/registry.h"
+#include "ledger/event.h"
 #include "ledger/federated_view.h"
 #include "ledger/log_verifier.h"
 #include "ledger/merkle.h"
@@ -66,13 +67,6 @@ uint64_t CountEntriesPast(NodeClient& client, uint64_t size) {
   return past;
 }
 
-// Another log the node holds (a verified replica), read whole through Federation.Follow.
-struct FetchedLog {
-  std::string log_id;
-  cairn::v1::SignedCheckpoint checkpoint;
-  std::vector<std::string> entries;
-};
-
 // The logs the node holds besides its own, each as of its latest checkpoint there. A node that
 // follows no peer (or predates federation) holds none.
 Result<std::vector<FetchedLog>> FetchOtherLogs(NodeClient& client, const VerifyLogOptions& opt) {
@@ -88,37 +82,8 @@ Result<std::vector<FetchedLog>> FetchOtherLogs(NodeClient& client, const VerifyL
   std::vector<FetchedLog> logs;
   for (const auto& replica : status.replicas()) {
     if (replica.size() == 0) continue;
-    FetchedLog log{replica.log_id(), {}, {}};
-    cairn::v1::FollowRequest request;
-    request.set_log_id(replica.log_id());
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() +
-                         std::chrono::seconds(opt.node.timeout_s) +
-                         std::chrono::milliseconds(replica.size() / 10));
-    auto reader = stub->Follow(&context, request);
-    cairn::v1::FollowResponse message;
-    uint64_t size = 0;
-    bool have_checkpoint = false;
-    while (reader->Read(&message)) {
-      if (message.has_checkpoint() && !have_checkpoint) {
-        log.checkpoint = message.checkpoint();
-        cairn::v1::Checkpoint parsed;
-        if (!parsed.ParseFromString(log.checkpoint.checkpoint())) {
-          return DataLoss("the node's checkpoint of " + log.log_id + " does not parse");
-        }
-        size = parsed.size();
-        have_checkpoint = true;
-      } else if (message.has_entry()) {
-        log.entries.push_back(message.entry().entry());
-      }
-      if (have_checkpoint && log.entries.size() >= size) break;
-    }
-    context.TryCancel();
-    (void)reader->Finish();
-    if (!have_checkpoint || log.entries.size() < size) {
-      return Unavailable("the node served " + std::to_string(log.entries.size()) + " of the " +
-                         std::to_string(size) + " entries of its replica of " + log.log_id);
-    }
+    CAIRN_ASSIGN_OR_RETURN(FetchedLog log,
+                           FollowReplica(client, replica.log_id(), replica.size(), opt.node));
     logs.push_back(std::move(log));
   }
   return logs;
@@ -203,6 +168,105 @@ int FinishLog(const VerifyLogOptions& opt, const std::string& log_id, const ledg
 }
 
 }  // namespace
+
+Result<FetchedLog> FollowReplica(NodeClient& client, const std::string& log_id, uint64_t size_hint,
+                                 const NodeOptions& node) {
+  auto stub = cairn::v1::Federation::NewStub(client.channel());
+  FetchedLog log{log_id, {}, {}};
+  cairn::v1::FollowRequest request;
+  request.set_log_id(log_id);
+  grpc::ClientContext context;
+  client.Prepare(context);
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(node.timeout_s) +
+                       std::chrono::milliseconds(size_hint / 10));
+  auto reader = stub->Follow(&context, request);
+  cairn::v1::FollowResponse message;
+  uint64_t size = 0;
+  bool have_checkpoint = false;
+  while (reader->Read(&message)) {
+    if (message.has_checkpoint() && !have_checkpoint) {
+      log.checkpoint = message.checkpoint();
+      cairn::v1::Checkpoint parsed;
+      if (!parsed.ParseFromString(log.checkpoint.checkpoint())) {
+        return DataLoss("the node's checkpoint of " + log_id + " does not parse");
+      }
+      size = parsed.size();
+      have_checkpoint = true;
+    } else if (message.has_entry()) {
+      log.entries.push_back(message.entry().entry());
+    }
+    if (have_checkpoint && log.entries.size() >= size) break;
+  }
+  context.TryCancel();
+  const grpc::Status finished = reader->Finish();
+  if (!have_checkpoint && !finished.ok() && finished.error_code() != grpc::StatusCode::CANCELLED) {
+    return client.FromGrpc(finished);
+  }
+  if (!have_checkpoint || log.entries.size() < size) {
+    return Unavailable("the node served " + std::to_string(log.entries.size()) + " of the " +
+                       std::to_string(size) + " entries of its replica of " + log_id);
+  }
+  log.entries.resize(size);
+  return log;
+}
+
+Result<FetchedLog> FetchWholeLog(NodeClient& client, const keys::TrustRegistry& registry,
+                                 const std::string& log_id, const NodeOptions& node) {
+  cairn::v1::SignedCheckpoint own;
+  CAIRN_RETURN_IF_ERROR(client.Call(&cairn::v1::Ledger::Stub::GetCheckpoint,
+                                    cairn::v1::GetCheckpointRequest(), &own));
+  cairn::v1::Checkpoint own_parsed;
+  own_parsed.ParseFromString(own.checkpoint());
+  FetchedLog log{log_id, {}, {}};
+  if (own_parsed.log_id() == log_id) {
+    log.checkpoint = own;
+    if (own_parsed.size() > 0) {
+      cairn::v1::GetEntriesRequest request;
+      request.set_start(0);
+      request.set_limit(own_parsed.size());
+      grpc::ClientContext context;
+      client.Prepare(context);
+      context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(node.timeout_s) +
+                           std::chrono::milliseconds(own_parsed.size() / 10));
+      auto reader = client.stub().GetEntries(&context, request);
+      cairn::v1::EntryRecord record;
+      while (log.entries.size() < own_parsed.size() && reader->Read(&record)) {
+        if (record.index() != log.entries.size()) {
+          context.TryCancel();
+          return DataLoss("the node served entry " + std::to_string(record.index()) + " of log " +
+                          log_id + " where entry " + std::to_string(log.entries.size()) +
+                          " belongs");
+        }
+        log.entries.push_back(std::move(*record.mutable_entry()));
+      }
+      context.TryCancel();
+      (void)reader->Finish();
+    }
+  } else {
+    CAIRN_ASSIGN_OR_RETURN(log, FollowReplica(client, log_id, 0, node));
+  }
+  // The listing is the log: signed by its key, and its entries hash to the signed root.
+  CAIRN_ASSIGN_OR_RETURN(const cairn::v1::Checkpoint checkpoint,
+                         ledger::VerifyCheckpoint(log.checkpoint, registry));
+  if (checkpoint.log_id() != log_id) {
+    return DataLoss("the node answered for log " + log_id + " with a checkpoint of log " +
+                    checkpoint.log_id());
+  }
+  if (log.entries.size() != checkpoint.size()) {
+    return Unavailable("the node served " + std::to_string(log.entries.size()) + " of the " +
+                       std::to_string(checkpoint.size()) + " entries of log " + log_id);
+  }
+  ledger::CompactRange range;
+  for (const std::string& entry : log.entries) range.Append(ledger::LeafHash(entry));
+  if (AsView(range.Root()) != checkpoint.root_hash()) {
+    return DataLoss("the entries the node served of log " + log_id +
+                    " do not hash to its signed "
+                    "checkpoint's root " +
+                    ToHex(checkpoint.root_hash()) + " (size " + std::to_string(checkpoint.size()) +
+                    "): the listing is not the log");
+  }
+  return log;
+}
 
 int VerifyLog(const VerifyLogOptions& opt) {
   auto registry = keys::TrustRegistry::Load(opt.registry);

@@ -42,9 +42,13 @@ struct Table {
   std::vector<std::vector<std::string>> rows;
 };
 
-// The report's tables, in reading order: summary, checkpoints, audits, origin, elements, sites,
+// The report's tables, in reading order (a period report's: PeriodTables): summary, checkpoints, audits, origin, elements, sites,
 // facilities, custody, transit_losses, findings.
 std::vector<Table> ReportTables(const Json& report);
+
+// "Provenance report: lot X", or for a period report (period.h) "Sourcing report: NAME (ID), FROM
+// to TO".
+std::string ReportTitle(const Json& report);
 
 // Markdown: the verdict first, then each table; text from events is escaped so it cannot break
 // out of its cell or inject markup.
@@ -55,8 +59,9 @@ std::string RenderMarkdown(const Json& report);
 // run it as a formula.
 std::string RenderCsv(const Table& table);
 
-// HTML: one self-contained, printable file with the provenance graph as inline SVG
-// (provenance_graph.h) and every table. INTERNAL when Graphviz cannot draw.
-Result<std::string> RenderHtml(const Json& report, const ledger::LineageReport& verified);
+// HTML: one self-contained, printable file with every table and, for a lot's report
+// (`verified` set), the provenance graph as inline SVG (provenance_graph.h). INTERNAL when
+// Graphviz cannot draw.
+Result<std::string> RenderHtml(const Json& report, const ledger::LineageReport* verified);
 
 }  // namespace cairn::client::report

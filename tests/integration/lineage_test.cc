@@ -824,6 +824,107 @@ TEST_F(LineageTest, AnAttestedReportIsShownDownstreamAndCheckedByItsHash) {
   EXPECT_EQ(after["audits"].size(), 1u) << after["audits"];
 }
 
+// The annual declaration: every lot US Strategic Metals received or produced in the period, each
+// lineage verified, with the portfolio per element and stage against the CRMA's 65% benchmark.
+TEST_F(LineageTest, APeriodReportAggregatesEveryLotReceivedAndProducedWithTheCrmaBenchmark) {
+  PakistanConsignment();
+  KachinBlend();
+  const int64_t now = SystemClock().NowMicros();
+  const std::string yesterday = FormatTime(now - 86'400'000'000LL).substr(0, 10);
+  const std::string tomorrow = FormatTime(now + 86'400'000'000LL).substr(0, 10);
+  RunResult r = Report({"--node", node(), "--participant", "us-usm", "--from", yesterday, "--to",
+                        tomorrow, "--format", "json"});
+  ASSERT_EQ(r.exit_code, 3) << r.err;  // Kachin material in the blend
+  const nlohmann::json report = nlohmann::json::parse(r.out);
+  EXPECT_EQ(report["report"]["kind"], "period");
+  EXPECT_EQ(report["checked"]["home_log"]["log_id"], "demo-log");
+  std::map<std::string, std::string> verdicts;
+  for (const auto& lot : report["lots"]) {
+    verdicts[lot["role"].get<std::string>() + " " + lot["lot_id"].get<std::string>()] =
+        lot["verdict"];
+  }
+  EXPECT_EQ(verdicts,
+            (std::map<std::string, std::string>{{"received pk-fwo:CHG-2025-001", "VERIFIED"},
+                                                {"received my-lynas:MREC-2", "RESTRICTED"},
+                                                {"received pk-fwo:CHG-2", "VERIFIED"},
+                                                {"produced us-usm:NDPR-2025-001", "VERIFIED"},
+                                                {"produced us-usm:LACE-2025-001", "VERIFIED"},
+                                                {"produced us-usm:NDPR-2", "RESTRICTED"}}));
+  auto row = [&](const std::string& basis, const std::string& element, const std::string& stage,
+                 const std::string& country) {
+    for (const auto& p : report["portfolio"]) {
+      if (p["basis"] == basis && p["element"] == element && p["stage"] == stage &&
+          p["country"] == country) {
+        return p;
+      }
+    }
+    ADD_FAILURE() << basis << " " << element << " " << stage << " " << country << " not in "
+                  << report["portfolio"].dump(1);
+    return nlohmann::json::object();
+  };
+  // Nd received: 24,985 kg x 6.17% and 10,000 kg x 6.17% from Chagai; 10,000 kg x 25% of carbonate
+  // refined at Gebeng from Mount Weld (2,100 kg Nd) and Kachin (750 kg Nd) ore.
+  const double chagai = 24'985'000 * 0.0617 + 10'000'000 * 0.0617;
+  const double carbonate = 10'000'000 * 0.25;
+  const double total = chagai + carbonate;
+  EXPECT_NEAR(row("received", "Nd", "mined", "PK")["share"].get<double>(), chagai / total, 1e-6);
+  EXPECT_NEAR(row("received", "Nd", "mined", "MM")["share"].get<double>(),
+              carbonate * 750 / 2850 / total, 1e-6);
+  EXPECT_NEAR(row("received", "Nd", "refined", "MY")["share"].get<double>(), carbonate / total,
+              1e-6);
+  EXPECT_EQ(row("received", "Nd", "refined", "MY")["above_crma_benchmark"], false);
+  // Every kilogram of NdPr oxide produced was separated in Missouri: a single third country at
+  // 100% for the EU's benchmark.
+  const nlohmann::json separated = row("produced", "Nd", "separated", "US");
+  EXPECT_NEAR(separated["share"].get<double>(), 1.0, 1e-9);
+  EXPECT_EQ(separated["third_country"], true);
+  EXPECT_EQ(separated["above_crma_benchmark"], true);
+  EXPECT_NEAR(separated["mass_kg"].get<double>(), 2000 * 0.6 + 3000 * 0.6, 1e-6);
+
+  // Every format; CSV read back by Python's csv module.
+  r = Report({"--node", node(), "--participant", "us-usm", "--from", yesterday, "--to", tomorrow,
+              "--format", "csv", "-o", dir_ / "period-csv"});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  const nlohmann::json csv = ParseCsvDirectory(dir_ / "period-csv");
+  ASSERT_TRUE(csv.contains("lots")) << csv;
+  EXPECT_EQ(csv["lots"].size(), 7u);  // header and six lots
+  EXPECT_EQ(csv["portfolio"][0][7], "above the 65% benchmark");
+  r = Report({"--node", node(), "--participant", "us-usm", "--from", yesterday, "--to", tomorrow,
+              "--format", "md"});
+  EXPECT_NE(r.out.find("# Sourcing report: US Strategic Metals (us-usm), " + yesterday + " to " +
+                       tomorrow),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("| produced | Nd | separated | US | 100.00% |"), std::string::npos) << r.out;
+  r = Report({"--node", node(), "--participant", "us-usm", "--from", yesterday, "--to", tomorrow,
+              "--format", "html", "-o", dir_ / "period.html"});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  const std::string html = ReadFile(dir_ / "period.html");
+  EXPECT_NE(html.find("<h2 id=\"portfolio\">"), std::string::npos);
+  EXPECT_EQ(html.find("<svg"), std::string::npos);
+
+  // A period with nothing in it; the mine produced one lot.
+  r = Report({"--node", node(), "--participant", "us-usm", "--from", "2020-01-01", "--to",
+              "2020-12-31", "--format", "json"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["lots"].size(), 0u);
+  r = Report({"--node", node(), "--participant", "mm-chipwi", "--from", yesterday, "--to", tomorrow,
+              "--format", "json"});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["lots"].size(), 1u);
+
+  // Usage errors.
+  r = Report({"--node", node(), "--participant", "us-usm", "--from", yesterday});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--to"), std::string::npos) << r.err;
+  r = Report({"--node", node(), "--participant", "nobody", "--from", yesterday, "--to", tomorrow});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("nobody is not in the registry"), std::string::npos) << r.err;
+  r = Report({"--node", node(), "--participant", "us-usm", "--from", tomorrow, "--to", yesterday});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("is before --from"), std::string::npos) << r.err;
+}
+
 // Text from events reaches the HTML report escaped: a site name carrying markup is shown, not
 // run, in the tables (mustache escapes every value).
 TEST_F(LineageTest, AnHtmlReportEscapesEventText) {
