@@ -45,7 +45,8 @@ Result<FetchedLog> FollowReplica(NodeClient& client, const std::string& log_id, 
 // Every entry of log `log_id` as the node holds it (its own log through Ledger.GetEntries, or a
 // replica through Federation.Follow), checked to be the whole log: the checkpoint's signature by
 // the log's key in `registry`, and the entries' Merkle root equal to its signed root. DATA_LOSS
-// when they are not; what the node says (NOT_FOUND for a log it does not hold) otherwise.
+// when they are not; what the node says (NOT_FOUND for a log it does not hold) otherwise. An empty
+// `log_id`: the node's own log.
 Result<FetchedLog> FetchWholeLog(NodeClient& client, const keys::TrustRegistry& registry,
                                  const std::string& log_id, const NodeOptions& node);
 

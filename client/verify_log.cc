@@ -217,8 +217,8 @@ Result<FetchedLog> FetchWholeLog(NodeClient& client, const keys::TrustRegistry& 
                                     cairn::v1::GetCheckpointRequest(), &own));
   cairn::v1::Checkpoint own_parsed;
   own_parsed.ParseFromString(own.checkpoint());
-  FetchedLog log{log_id, {}, {}};
-  if (own_parsed.log_id() == log_id) {
+  FetchedLog log{log_id.empty() ? own_parsed.log_id() : log_id, {}, {}};
+  if (log_id.empty() || own_parsed.log_id() == log_id) {
     log.checkpoint = own;
     if (own_parsed.size() > 0) {
       cairn::v1::GetEntriesRequest request;
@@ -248,18 +248,18 @@ Result<FetchedLog> FetchWholeLog(NodeClient& client, const keys::TrustRegistry& 
   // The listing is the log: signed by its key, and its entries hash to the signed root.
   CAIRN_ASSIGN_OR_RETURN(const cairn::v1::Checkpoint checkpoint,
                          ledger::VerifyCheckpoint(log.checkpoint, registry));
-  if (checkpoint.log_id() != log_id) {
-    return DataLoss("the node answered for log " + log_id + " with a checkpoint of log " +
+  if (checkpoint.log_id() != log.log_id) {
+    return DataLoss("the node answered for log " + log.log_id + " with a checkpoint of log " +
                     checkpoint.log_id());
   }
   if (log.entries.size() != checkpoint.size()) {
     return Unavailable("the node served " + std::to_string(log.entries.size()) + " of the " +
-                       std::to_string(checkpoint.size()) + " entries of log " + log_id);
+                       std::to_string(checkpoint.size()) + " entries of log " + log.log_id);
   }
   ledger::CompactRange range;
   for (const std::string& entry : log.entries) range.Append(ledger::LeafHash(entry));
   if (AsView(range.Root()) != checkpoint.root_hash()) {
-    return DataLoss("the entries the node served of log " + log_id +
+    return DataLoss("the entries the node served of log " + log.log_id +
                     " do not hash to its signed "
                     "checkpoint's root " +
                     ToHex(checkpoint.root_hash()) + " (size " + std::to_string(checkpoint.size()) +
