@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "cairn/v1/federation.grpc.pb.h"
+#include "common/clock.h"
 #include "tests/integration/harness.h"
 #include "tests/integration/tcp_proxy.h"
 
@@ -221,6 +222,22 @@ TEST_F(ConsortiumTest, APakistanConsignmentCrossesThreeNodesAndVerifiesFromTheBu
     EXPECT_EQ(status.replicas_size(), 2);
     EXPECT_EQ(status.forks_size(), 0);
   }
+  // The refiner's year, asked of the buyer's node: read from its replica of the refiner's log.
+  const std::string today = FormatTime(SystemClock().NowMicros()).substr(0, 10);
+  const RunResult year = Cairn({"report", "--node", addresses_[kBuyer], "--registry",
+                                world_->registry_path(), "--participant", "us-usm", "--from",
+                                today.substr(0, 4) + "-01-01", "--to", today, "--format", "json"});
+  ASSERT_EQ(year.exit_code, 0) << year.err;
+  const auto period = nlohmann::json::parse(year.out);
+  EXPECT_EQ(period["checked"]["home_log"]["log_id"], "us-usm-log");
+  EXPECT_EQ(period["checked"]["home_log"]["size"], 3);
+  ASSERT_EQ(period["lots"].size(), 2u) << period["lots"];
+  EXPECT_EQ(period["lots"][0]["lot_id"], "pk-fwo:CHG-2026-001");
+  EXPECT_EQ(period["lots"][0]["role"], "received");
+  EXPECT_EQ(period["lots"][0]["mass_g"], 24985000);
+  EXPECT_EQ(period["lots"][1]["lot_id"], "us-usm:NDPR-2026-001");
+  EXPECT_EQ(period["lots"][1]["role"], "produced");
+
   for (auto& node : nodes_) EXPECT_EQ(node.Terminate(), 0);
   // Restarted, each node checks its log against its replicas again and serves.
   for (size_t i = 0; i < 3; ++i) Start(i);
