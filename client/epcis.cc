@@ -180,6 +180,20 @@ class Builder {
           out["quantityList"].push_back({{"epcClass", Urn("lot", a.lot_id())}});
         } else {
           out[Field("attestedEventId")] = a.event_id();
+          // The lots of the attested event: what was inspected.
+          if (const auto attested = graph_.FindEvent(a.event_id())) {
+            for (const ledger::LineageLot& lot : graph_.lots()) {
+              if (std::find(lot.events.begin(), lot.events.end(), *attested) != lot.events.end()) {
+                out["quantityList"].push_back({{"epcClass", Urn("lot", lot.lot_id)}});
+              }
+            }
+          }
+        }
+        // An ObjectEvent names its objects in an epcList or a quantityList: EPCIS 2.0 requires
+        // one; an empty epcList says there are none to name.
+        if (out["quantityList"].empty()) {
+          out.erase("quantityList");
+          out["epcList"] = Json::array();
         }
         out[Field("attestationKind")] = cairn::v1::AttestationKind_Name(a.kind());
         if (!a.result().empty()) out[Field("result")] = a.result();

@@ -12,8 +12,9 @@
 //    owning_party source (the dispatch's sender) and destination (the receiver).
 //  - Transformation (refining, separation, blending, ...): TransformationEvent with input and
 //    output quantity lists in kg, bizStep commissioning, the facility as readPoint and bizLocation.
-//  - Attestation: ObjectEvent OBSERVE, bizStep inspecting, the attested lot (or none, for an
-//    attested event, named in cairn:attestedEventId); kind, result and documents in cairn:.
+//  - Attestation: ObjectEvent OBSERVE, bizStep inspecting, the attested lot (for an attested
+//    event, named in cairn:attestedEventId, the lots of that event; an empty epcList when the
+//    lineage holds none); kind, result and documents in cairn:.
 //  - Correction: not an EPCIS event of its own; it is listed in cairn:corrections of the event it
 //    corrects.
 // Every EPCIS event carries the signed original in the cairn: namespace (cairn:eventId, logId,

@@ -18,8 +18,8 @@ TEST_F(BenchTest, RoundsAppendEveryEventAndReportMeasuredFigures) {
   const uint64_t before = LogSize();
   const RunResult run =
       CairnBench({"--node", world_->node().address(), "--key", world_->key_path("pk-fwo"),
-             "--clients", "4", "--events", "150", "--rounds", "3", "--baseline", "--node-pid",
-             std::to_string(world_->node().pid()), "--json"});
+                  "--clients", "4", "--events", "150", "--rounds", "3", "--baseline", "--node-pid",
+                  std::to_string(world_->node().pid()), "--json"});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   const auto j = nlohmann::json::parse(run.out);
   ASSERT_EQ(j.at("rounds").size(), 3u) << run.out;
@@ -52,7 +52,7 @@ TEST_F(BenchTest, BatchesAreAppendedToo) {
   const uint64_t before = LogSize();
   const RunResult run =
       CairnBench({"--node", world_->node().address(), "--key", world_->key_path("pk-fwo"),
-             "--clients", "2", "--events", "250", "--batch", "100"});
+                  "--clients", "2", "--events", "250", "--batch", "100"});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_NE(run.out.find("250 events, 2 clients, batch 100:"), std::string::npos) << run.out;
   EXPECT_EQ(LogSize(), before + 250);
@@ -61,8 +61,9 @@ TEST_F(BenchTest, BatchesAreAppendedToo) {
 TEST_F(BenchTest, EventsTheNodeRefusesMakeAnErrorExitNamingTheFirstError) {
   // The node does not host au-lynas: every append is refused, nothing is appended.
   const uint64_t before = LogSize();
-  const RunResult run = CairnBench({"--node", world_->node().address(), "--key",
-                               world_->key_path("au-lynas"), "--clients", "2", "--events", "20"});
+  const RunResult run =
+      CairnBench({"--node", world_->node().address(), "--key", world_->key_path("au-lynas"),
+                  "--clients", "2", "--events", "20"});
   EXPECT_NE(run.exit_code, 0);
   EXPECT_NE(run.err.find("20 events refused"), std::string::npos) << run.err;
   EXPECT_NE(run.err.find("au-lynas"), std::string::npos) << run.err;

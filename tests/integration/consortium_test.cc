@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -187,6 +188,24 @@ TEST_F(ConsortiumTest, APakistanConsignmentCrossesThreeNodesAndVerifiesFromTheBu
   EXPECT_DOUBLE_EQ(j["attribution"]["mass"]["by_country"]["PK"].get<double>(), 1.0);
   EXPECT_DOUBLE_EQ(j["attribution"]["mass"]["by_facility"]["us-usm-missouri-01"].get<double>(),
                    1.0);
+  // Its report and its EPCIS document, from the buyer's node alone.
+  const RunResult report = Cairn({"report", "--node", addresses_[kBuyer], "--lot",
+                                  "jp-magnets:MAG-2026-001", "--registry", world_->registry_path(),
+                                  "--format", "html", "-o", dir_ / "magnets.html"});
+  ASSERT_EQ(report.exit_code, 0) << report.err;
+  EXPECT_NE(ReadFile(dir_ / "magnets.html").find("Fukui magnet plant"), std::string::npos);
+  const RunResult epcis =
+      Cairn({"export", "--node", addresses_[kBuyer], "jp-magnets:MAG-2026-001", "--epcis",
+             "--registry", world_->registry_path(), "-o", dir_ / "magnets.jsonld"});
+  ASSERT_EQ(epcis.exit_code, 0) << epcis.err;
+  const RunResult valid = ValidateEpcis({dir_ / "magnets.jsonld"});
+  EXPECT_EQ(valid.exit_code, 0) << valid.out << valid.err;
+  std::set<std::string> logs;
+  for (const auto& e :
+       nlohmann::json::parse(ReadFile(dir_ / "magnets.jsonld"))["epcisBody"]["eventList"]) {
+    logs.insert(e["cairn:logId"].get<std::string>());
+  }
+  EXPECT_EQ(logs, (std::set<std::string>{"pk-fwo-log", "us-usm-log", "jp-magnets-log"}));
 
   // Any node answers for a lot whose events stand in several logs, adding them up: the
   // concentrate was created by the mine, received (15 kg short) and consumed by the refiner.

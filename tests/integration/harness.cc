@@ -97,6 +97,12 @@ RunResult RunProcess(const std::vector<std::string>& argv, const std::string& st
   return result;
 }
 
+RunResult ValidateEpcis(const std::vector<std::string>& files) {
+  std::vector<std::string> argv = {"/bin/bash", CAIRN_EPCIS_VALIDATOR, CAIRN_EPCIS_CACHE};
+  argv.insert(argv.end(), files.begin(), files.end());
+  return RunProcess(argv);
+}
+
 RunResult Cairn(const std::vector<std::string>& args, const std::string& stdin_data) {
   std::vector<std::string> argv{CAIRN_CLI_PATH};
   argv.insert(argv.end(), args.begin(), args.end());

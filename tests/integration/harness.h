@@ -41,6 +41,10 @@ struct RunResult {
 // Runs `argv` (argv[0] is a path) with optional stdin, waits, and captures stdout and stderr.
 RunResult RunProcess(const std::vector<std::string>& argv, const std::string& stdin_data = "");
 
+// GS1's community EPCIS 2.0 validator (npm epcis2.js, installed by tests/epcis/validate.sh) on
+// `files`: exit 0 when every document is valid, its verdicts as JSON lines on stdout.
+RunResult ValidateEpcis(const std::vector<std::string>& files);
+
 // Runs the cairn CLI.
 RunResult Cairn(const std::vector<std::string>& args, const std::string& stdin_data = "");
 // Runs the load generator tools/cairn-bench.

@@ -187,9 +187,70 @@ class LineageTest : public ::testing::Test {
     return r.exit_code == 0 ? nlohmann::json::parse(r.out) : nlohmann::json::object();
   }
 
+  // `lot` reported in every format and exported as EPCIS, each exiting `want_exit` as verify does
+  // (with `registry`, else the world's): the JSON names the verdict, the Markdown and HTML carry
+  // it (the HTML with its graph and no script), the PDF has pages, every CSV table parses back
+  // with Python's csv module with as many cells a row as its header, and GS1's validator accepts
+  // the EPCIS document, which is not written at all when the lineage fails integrity checks.
+  void ReportEveryWay(const std::string& lot, int want_exit, const std::string& registry = "") {
+    SCOPED_TRACE("ReportEveryWay(" + lot + ")");
+    const std::vector<std::string> base = {
+        "--registry", registry.empty() ? world_->registry_path() : registry,
+        "--policy",   dir_ / "policy.toml",
+        "--as-of",    "2027-03-01",
+        "--node",     node()};
+    const std::string stem = dir_ / ("every-" + std::to_string(++reports_));
+    const auto run = [&](const std::string& command, std::vector<std::string> args) {
+      args.insert(args.begin(), base.begin(), base.end());
+      args.insert(args.begin(), command);
+      return Cairn(args);
+    };
+    for (const std::string format : {"md", "json", "html", "pdf", "csv"}) {
+      const std::string out = stem + "." + format;
+      const RunResult r = run("report", {"--lot", lot, "--format", format, "-o", out});
+      ASSERT_EQ(r.exit_code, want_exit) << format << ": " << r.out << r.err;
+      ASSERT_TRUE(std::filesystem::exists(out)) << out;
+    }
+    const nlohmann::json json = nlohmann::json::parse(ReadFile(stem + ".json"));
+    EXPECT_EQ(json["verdict"]["exit_code"], want_exit);
+    EXPECT_EQ(json["subject"]["lot_id"], lot);
+    const std::string verdict = json["verdict"]["verdict"];
+    EXPECT_EQ(
+        ReadFile(stem + ".md").rfind("# Provenance report: lot " + lot + "\n\n**" + verdict, 0),
+        0u);
+    const std::string html = ReadFile(stem + ".html");
+    EXPECT_NE(html.find("class=\"verdict " + verdict + "\""), std::string::npos);
+    EXPECT_NE(html.find("<svg"), std::string::npos);
+    EXPECT_EQ(html.find("<script"), std::string::npos);
+    const RunResult info = RunProcess({"/usr/bin/pdfinfo", stem + ".pdf"});
+    EXPECT_EQ(info.exit_code, 0) << info.err;
+    EXPECT_NE(info.out.find("Pages:"), std::string::npos) << info.out;
+    const nlohmann::json csv = ParseCsvDirectory(stem + ".csv");
+    std::set<std::string> tables;
+    for (const auto& [name, rows] : csv.items()) {
+      tables.insert(name);
+      ASSERT_FALSE(rows.empty()) << name;
+      for (const auto& row : rows) EXPECT_EQ(row.size(), rows[0].size()) << name << ": " << row;
+    }
+    EXPECT_EQ(tables,
+              (std::set<std::string>{"audits", "checkpoints", "custody", "elements", "facilities",
+                                     "findings", "origin", "sites", "summary", "transit_losses"}));
+    EXPECT_EQ(csv["summary"][1], (nlohmann::json{"verdict", verdict}));
+    const std::string epcis = stem + ".jsonld";
+    const RunResult exported = run("export", {lot, "--epcis", "-o", epcis});
+    ASSERT_EQ(exported.exit_code, want_exit) << exported.out << exported.err;
+    if (want_exit == 1) {
+      EXPECT_FALSE(std::filesystem::exists(epcis));
+      return;
+    }
+    const RunResult valid = ValidateEpcis({epcis});
+    EXPECT_EQ(valid.exit_code, 0) << valid.out << valid.err;
+  }
+
   TempDir dir_;
   std::unique_ptr<World> world_;
   int events_ = 0;
+  int reports_ = 0;
 };
 
 TEST_F(LineageTest, PakistanConsignmentTracesCleanToNdPrOxideAndVerifiesOffline) {
@@ -212,6 +273,7 @@ TEST_F(LineageTest, PakistanConsignmentTracesCleanToNdPrOxideAndVerifiesOffline)
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(r.out.rfind("VERIFIED: lot us-usm:NDPR-2025-001", 0), 0u) << r.out;
   const nlohmann::json j = VerifyJson("us-usm:NDPR-2025-001", 0);
+  ReportEveryWay("us-usm:NDPR-2025-001", 0);
   EXPECT_DOUBLE_EQ(j["attribution"]["mass"]["by_country"]["PK"].get<double>(), 1.0);
   EXPECT_DOUBLE_EQ(j["attribution"]["mass"]["by_facility"]["us-usm-missouri-01"].get<double>(),
                    1.0);
@@ -311,6 +373,7 @@ TEST_F(LineageTest, CorrectionsAndAttestationsOfLineageEventsTravelInTheBundle) 
   std::string error;
   ASSERT_TRUE(world_->node().Start(world_->config_path(), &error)) << error;
   check();
+  ReportEveryWay("us-usm:NDPR-2025-001", 0);
 }
 
 // A lineage 60 lots deep (the separated oxide re-refined lot after lot): the default drawing
@@ -403,6 +466,7 @@ TEST_F(LineageTest, DeepLineagesTraceCompactToADepthAndAsGraphviz) {
   EXPECT_EQ(nlohmann::json::parse(r.out)[0]["lots"].size(), 2u) << r.out;
   EXPECT_EQ(Cairn({"trace", "--index", "999", "--node", node()}).exit_code, 1);  // no such entry
   EXPECT_EQ(Cairn({"trace", "--node", node()}).exit_code, 2);
+  ReportEveryWay(top, 0);
 }
 
 TEST_F(LineageTest, BlendOfAustralianAndPakistaniConcentrateHasCorrectShares) {
@@ -423,6 +487,7 @@ TEST_F(LineageTest, BlendOfAustralianAndPakistaniConcentrateHasCorrectShares) {
             R"([{"lot_id": "us-usm:NDPR-1", "material": "NdPr oxide", "mass_g": "3000000",
                  "composition_ppm": {"Nd": 600000, "Pr": 190000}}])");
   const nlohmann::json j = VerifyJson("us-usm:NDPR-1", 0);
+  ReportEveryWay("us-usm:NDPR-1", 0);
   const auto& mass = j["attribution"]["mass"];
   EXPECT_NEAR(mass["by_country"]["PK"].get<double>(), 10.0 / 22.0, 1e-9) << j.dump(2);
   EXPECT_NEAR(mass["by_country"]["AU"].get<double>(), 12.0 / 22.0, 1e-9);
@@ -439,6 +504,7 @@ TEST_F(LineageTest, KachinMaterialTwoHopsUpstreamIsARestrictedSource) {
   EXPECT_EQ(human.out.rfind("RESTRICTED: lot us-usm:NDPR-2", 0), 0u) << human.out;
 
   const nlohmann::json j = VerifyJson("us-usm:NDPR-2", 3);
+  ReportEveryWay("us-usm:NDPR-2", 3);
   ASSERT_EQ(j["violations"].size(), 2u) << j.dump(2);  // the Kachin region and the trader
   for (const auto& v : j["violations"]) {
     // 5 of the carbonate's 35 t inputs; the carbonate is half of the oxide's inputs.
@@ -651,13 +717,6 @@ TEST_F(LineageTest, APdfReportIsTheHtmlReportPrintedWithPageNumbers) {
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find("CAIRN_CHROMIUM"), std::string::npos) << r.err;
   EXPECT_FALSE(std::filesystem::exists(dir_ / "none.pdf"));
-}
-
-// GS1's community validator (npm epcis2.js, installed by tests/epcis/validate.sh) on `files`.
-RunResult ValidateEpcis(const std::vector<std::string>& files) {
-  std::vector<std::string> argv = {"/bin/bash", CAIRN_EPCIS_VALIDATOR, CAIRN_EPCIS_CACHE};
-  argv.insert(argv.end(), files.begin(), files.end());
-  return RunProcess(argv);
 }
 
 // The Kachin blend's lineage as EPCIS 2.0: every verified event mapped (extractions
@@ -991,6 +1050,7 @@ TEST_F(LineageTest, DysprosiumReportedFromNowhereIsAnIntegrityFailureInKg) {
   EXPECT_NE(r.out.find("Dy out 435.000 kg exceeds Dy in 0.000 kg by 435.000 kg"), std::string::npos)
       << r.out;
   EXPECT_NE(r.out.find(laundering), std::string::npos) << r.out;
+  ReportEveryWay("us-usm:DY-2025-001", 1);
 }
 
 TEST_F(LineageTest, NodeRefusesOverDispatchAndAReceiptOfAnotherRecipientsDispatch) {
@@ -1011,6 +1071,7 @@ TEST_F(LineageTest, NodeRefusesOverDispatchAndAReceiptOfAnotherRecipientsDispatc
   // The refused events changed nothing: the lineage verifies.
   const nlohmann::json j = VerifyJson("us-usm:NDPR-2025-001", 0);
   EXPECT_EQ(j["entries_checked"], 6);
+  ReportEveryWay("us-usm:NDPR-2025-001", 0);
 }
 
 TEST_F(LineageTest, KeyRevokedAfterTheEventsVerifiesRevokedBeforeFails) {
@@ -1038,6 +1099,8 @@ TEST_F(LineageTest, KeyRevokedAfterTheEventsVerifiesRevokedBeforeFails) {
   r = Verify({"--node", node(), "--lot", "us-usm:NDPR-2025-001"}, earlier);
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_NE(r.out.find("revoked"), std::string::npos) << r.out;
+  ReportEveryWay("us-usm:NDPR-2025-001", 0, later);
+  ReportEveryWay("us-usm:NDPR-2025-001", 1, earlier);
 }
 
 }  // namespace

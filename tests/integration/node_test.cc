@@ -110,7 +110,7 @@ TEST_F(NodeTest, SubmitsThroughCliAndReadsBack) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto lot = nlohmann::json::parse(r.out);
   EXPECT_EQ(lot["remaining_mass_g"], 20000000);  // masses are JSON numbers everywhere
-  EXPECT_EQ(lot["consumed_mass_g"], 0);           // zero-valued fields are printed
+  EXPECT_EQ(lot["consumed_mass_g"], 0);          // zero-valued fields are printed
   EXPECT_EQ(lot["holdings"][0]["holder"], "pk-fwo");
 
   r = Cairn({"log", "--node", node, "--json"});  // JSON Lines: one entry a line
