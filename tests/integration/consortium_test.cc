@@ -201,10 +201,8 @@ TEST_F(ConsortiumTest, APakistanConsignmentCrossesThreeNodesAndVerifiesFromTheBu
   const RunResult valid = ValidateEpcis({dir_ / "magnets.jsonld"});
   EXPECT_EQ(valid.exit_code, 0) << valid.out << valid.err;
   std::set<std::string> logs;
-  for (const auto& e :
-       nlohmann::json::parse(ReadFile(dir_ / "magnets.jsonld"))["epcisBody"]["eventList"]) {
-    logs.insert(e["cairn:logId"].get<std::string>());
-  }
+  const auto document = nlohmann::json::parse(ReadFile(dir_ / "magnets.jsonld"));
+  for (const auto& e : document["epcisBody"]["eventList"]) logs.insert(e["cairn:logId"]);
   EXPECT_EQ(logs, (std::set<std::string>{"pk-fwo-log", "us-usm-log", "jp-magnets-log"}));
 
   // Any node answers for a lot whose events stand in several logs, adding them up: the
