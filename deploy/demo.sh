@@ -15,7 +15,9 @@
 # (extraction on the mine's node; receipt and separation on the refiner's; magnet production on
 # the buyer's), shows what the nodes refuse, stops the refiner's node mid-way while the others
 # carry on, restarts it and shows it catch up, and ends with an auditor verifying the magnet lot
-# against the buyer's node alone, printing its origin shares. It exits non-zero if anything
+# against the buyer's node alone, printing its origin shares, then offline from the exported
+# bundle, and writing the magnet lot's HTML compliance report and its EPCIS 2.0 export (their
+# paths are printed). It exits non-zero if anything
 # behaves other than expected, and never leaves a process running, also on Ctrl-C or failure.
 # CAIRN_BIN_DIR=DIR uses cairnd and cairn from DIR (DIR/node, DIR/client) instead of building.
 set -euo pipefail
@@ -504,12 +506,29 @@ run verify --bundle magnets.bundle --registry registry.json \
   --policy "$repo/deploy/policies/defence-magnets-2027.toml" --as-of 2027-03-01
 ok "the bundle verifies offline: signatures, inclusion proofs in three logs, custody, policy"
 
+# ---------------------------------------------------------------------------------------------
+step "15. Compliance: the magnets' report and their GS1 EPCIS 2.0 lineage, from the bundle"
+say "The report a compliance officer files (verdict, what was checked, origin shares, mine sites,"
+say "facilities, chain of custody, findings) as one self-contained HTML file with the provenance"
+say "graph; and the same verified events as EPCIS 2.0 JSON-LD for the buyer's other systems."
+run report --bundle magnets.bundle --registry registry.json \
+  --policy "$repo/deploy/policies/defence-magnets-2027.toml" --as-of 2027-03-01 \
+  --format html -o magnets-report.html
+grep -q '<svg' "$work/magnets-report.html" || die "the HTML report has no provenance graph"
+grep -q 'VERIFIED' "$work/magnets-report.html" || die "the HTML report does not say VERIFIED"
+run export --epcis --bundle magnets.bundle --registry registry.json \
+  --policy "$repo/deploy/policies/defence-magnets-2027.toml" --as-of 2027-03-01 \
+  -o magnets-epcis.jsonld
+grep -q '"EPCISDocument"' "$work/magnets-epcis.jsonld" || die "the EPCIS export is no EPCISDocument"
+ok "wrote $work/magnets-report.html (open it in a browser) and $work/magnets-epcis.jsonld"
+
 say ""
 if ((clean)); then
   say "${GRN}Demo passed.${R} The work directory is deleted (--clean)."
 else
   say "${GRN}Demo passed.${R} Everything is kept in $work:"
   say "  keys/ tls/ registry.json mine.toml refiner.toml buyer.toml mine/ refiner/ buyer/ events/"
+  say "  magnets.bundle, magnets-report.html (the compliance report), magnets-epcis.jsonld (EPCIS)"
   say "Restart a node and look around:"
   say "  cd $work && $CAIRND --config buyer.toml &"
   say "  CAIRN_CA=tls/ca.crt CAIRN_CERT=tls/auditor.crt CAIRN_KEY=tls/auditor.key \\"
