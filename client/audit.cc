@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <iostream>
+#include <set>
 #include <tuple>
 
 #include "client/node_client.h"
@@ -39,16 +40,21 @@ cairn::v1::EventBody AuditBody(const LineageInput& input, int exit_code,
   return body;
 }
 
-std::vector<Audit> AuditsOf(const ledger::LineageGraph& graph, const std::string& lot_id) {
+std::vector<Audit> AuditsOf(const ledger::LineageReport& verified) {
+  const ledger::LineageGraph& graph = verified.graph;
+  std::set<std::string> lots = {verified.lot_id};
+  for (int lot : verified.lineage_lots) lots.insert(graph.lot(lot).lot_id);
   std::vector<Audit> audits;
-  for (int e = 0; e < static_cast<int>(graph.events().size()); ++e) {
-    const ledger::LineageEvent& event = graph.event(e);
+  for (const ledger::LineageEvent& event : graph.events()) {
     if (!event.body.has_attestation()) continue;
     const cairn::v1::Attestation& a = event.body.attestation();
-    if (a.kind() != cairn::v1::ATTESTATION_KIND_AUDIT || a.lot_id() != lot_id) continue;
+    if (a.kind() != cairn::v1::ATTESTATION_KIND_AUDIT || !a.has_lot_id() ||
+        lots.count(a.lot_id()) == 0) {
+      continue;
+    }
     Audit audit;
     audit.event_id = event.id_hex;
-    audit.lot_id = lot_id;
+    audit.lot_id = a.lot_id();
     audit.by = event.body.author();
     audit.date = FormatTime(ToMicros(event.body.occurred_at())).substr(0, 10);
     audit.result = a.result();
@@ -66,8 +72,10 @@ std::vector<Audit> AuditsOf(const ledger::LineageGraph& graph, const std::string
     }
     audits.push_back(std::move(audit));
   }
-  std::sort(audits.begin(), audits.end(), [](const Audit& x, const Audit& y) {
-    return std::tie(x.date, x.event_id) < std::tie(y.date, y.event_id);
+  const std::string& target = verified.lot_id;
+  std::sort(audits.begin(), audits.end(), [&target](const Audit& x, const Audit& y) {
+    return std::make_tuple(x.lot_id != target, x.lot_id, x.date, x.event_id) <
+           std::make_tuple(y.lot_id != target, y.lot_id, y.date, y.event_id);
   });
   return audits;
 }
@@ -115,7 +123,8 @@ bool AllReportsAttested(const std::vector<ReportCheck>& checks, const std::strin
 }
 
 std::string AuditLine(const Audit& audit) {
-  std::string line = "audited by " + audit.by + " on " + audit.date + ": " + audit.result;
+  std::string line =
+      "lot " + audit.lot_id + " audited by " + audit.by + " on " + audit.date + ": " + audit.result;
   if (!audit.report_sha256.empty()) {
     line += " (report " + (audit.report_name.empty() ? "" : audit.report_name + ", ") + "sha256 " +
             audit.report_sha256.substr(0, 16) + "…)";

@@ -47,8 +47,10 @@ struct Audit {
 cairn::v1::EventBody AuditBody(const LineageInput& input, int exit_code,
                                const std::string& report_name, const std::string& report_sha256);
 
-// The audit attestations on lot `lot_id` among the verified events of `graph`, oldest first.
-std::vector<Audit> AuditsOf(const ledger::LineageGraph& graph, const std::string& lot_id);
+// The audit attestations among the verified events of `graph` on the lots of `verified`'s
+// lineage (the reported lot, and every lot upstream of it: a magnet maker's verify shows the audit
+// of the oxide it bought), the reported lot's first, each group oldest first.
+std::vector<Audit> AuditsOf(const ledger::LineageReport& verified);
 
 // A report file checked against the audits (--check-report).
 struct ReportCheck {
@@ -70,7 +72,8 @@ nlohmann::json ReportChecksJson(const std::vector<ReportCheck>& checks,
 bool AllReportsAttested(const std::vector<ReportCheck>& checks, const std::string& lot_id,
                         const std::string& verb);
 
-// "audited by ch-audit on 2027-03-01: VERIFIED under policy ... (report ndpr.pdf, sha256 1a2b…)"
+// "lot us-usm:NDPR-1 audited by ch-audit on 2027-03-01: VERIFIED under policy ... (report
+// ndpr.pdf, sha256 1a2b…)"
 std::string AuditLine(const Audit& audit);
 
 nlohmann::json AuditJson(const Audit& audit, const std::string& current_policy_sha256);

@@ -253,7 +253,7 @@ int Run(const ReportOptions& opt) {
   const ledger::LineageReport verified = CheckLineage(*input, opt.threads);
   int code = verified.ExitCode();
   report::Json model = report::BuildLotReport(*input, verified, SystemClock().NowMicros());
-  const std::vector<Audit> audits = AuditsOf(verified.graph, verified.lot_id);
+  const std::vector<Audit> audits = AuditsOf(verified);
   auto checks = CheckReports(opt.source.check_reports, audits);
   if (!checks.ok()) return ReportError("report", checks.status());
   model["report_checks"] = report::Json::parse(ReportChecksJson(*checks, audits).dump());

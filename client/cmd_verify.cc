@@ -47,7 +47,7 @@ int VerifyBundle(const VerifyOptions& opt, const LineageInput& input) {
   const ledger::Policy* policy = input.policy ? &*input.policy : nullptr;
   const ledger::LineageReport report = CheckLineage(input, opt.threads);
   int code = report.ExitCode();
-  const std::vector<Audit> audits = AuditsOf(report.graph, report.lot_id);
+  const std::vector<Audit> audits = AuditsOf(report);
   auto checks = CheckReports(opt.source.check_reports, audits);
   if (!checks.ok()) return ReportError("verify", checks.status());
   // A report file that is not the one attested is a document that does not verify.

@@ -154,8 +154,8 @@ std::vector<Table> ReportTables(const Json& r) {
     add("evidence from", Text(checked["evidence_from"]));
     add("bundle SHA-256", Text(checked["bundle_sha256"]));
     for (const auto& a : r["audits"]) {
-      add("audited",
-          fmt::format("by {} on {}: {}", Text(a["by"]), Text(a["date"]), Text(a["result"])));
+      add("audited", fmt::format("lot {} by {} on {}: {}", Text(a["lot_id"]), Text(a["by"]),
+                                 Text(a["date"]), Text(a["result"])));
     }
     for (const auto& c : r["report_checks"]) {
       add("report file checked",
@@ -182,13 +182,14 @@ std::vector<Table> ReportTables(const Json& r) {
   }
   {
     Table t{"audits",
-            "Audits of this lot on the ledger",
-            {"auditor", "date", "result", "policy", "policy SHA-256", "same policy as this report",
-             "report", "report SHA-256", "evidence bundle SHA-256", "event id"},
+            "Audits of this lot and the lots it was made from, on the ledger",
+            {"lot", "auditor", "date", "result", "policy", "policy SHA-256",
+             "same policy as this report", "report", "report SHA-256", "evidence bundle SHA-256",
+             "event id"},
             {}};
     for (const auto& a : r["audits"]) {
       t.rows.push_back(
-          {Text(a["by"]), Text(a["date"]), Text(a["result"]), Text(a["policy"]),
+          {Text(a["lot_id"]), Text(a["by"]), Text(a["date"]), Text(a["result"]), Text(a["policy"]),
            Text(a["policy_sha256"]),
            a.contains("same_policy") ? (a["same_policy"].get<bool>() ? "yes" : "no") : "",
            Text(a["report"]), Text(a["report_sha256"]), Text(a["bundle_sha256"]),

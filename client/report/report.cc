@@ -427,7 +427,7 @@ Json BuildLotReport(const LineageInput& input, const ledger::LineageReport& veri
   report["findings"] = FindingsJson(verified);
   report["evidence"] = Json::parse(EvidenceJson(graph, evidence).dump());
   Json audits = Json::array();
-  for (const Audit& audit : AuditsOf(graph, verified.lot_id)) {
+  for (const Audit& audit : AuditsOf(verified)) {
     audits.push_back(Json::parse(AuditJson(audit, input.policy_sha256).dump()));
   }
   report["audits"] = audits;

@@ -864,7 +864,20 @@ TEST_F(LineageTest, AnAttestedReportIsShownDownstreamAndCheckedByItsHash) {
   EXPECT_EQ(report["report_checks"][0]["audit"]["event_id"], audit["event_id"]);
   r = Report({"--bundle", dir_ / "ndpr.bundle", "--format", "md"});
   EXPECT_NE(r.out.find("## Audits of this lot on the ledger"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("| audited | by ch-audit on " + today), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("| audited | lot " + lot + " by ch-audit on " + today), std::string::npos)
+      << r.out;
+
+  // The magnet maker that bought the audited oxide sees the audit in its own product's lineage.
+  Ship("us-usm", "jp-magnets", lot, 2'000'000);
+  Transform("jp-magnets", "jp-magnets-fukui-01", "JP", "PRODUCED",
+            R"([{"lot_id": "us-usm:NDPR-2025-001", "mass_g": "2000000"}])",
+            R"([{"lot_id": "jp-magnets:MAG-1", "material": "sintered NdFeB magnets",
+                 "mass_g": "6000000", "composition_ppm": {"Nd": 195000, "Pr": 62000}}])");
+  r = Verify({"--node", node(), "--lot", "jp-magnets:MAG-1", "--check-report", html});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("lot " + lot + " audited by ch-audit on " + today + ": VERIFIED"),
+            std::string::npos)
+      << r.out;
 
   // Refused before anything is written: no key; csv; a mine's key is refused by the node.
   r = Report({"--node", node(), "--lot", lot, "--format", "md", "-o", dir_ / "x.md", "--attest"});

@@ -2,7 +2,7 @@
 // lineage is walked and attributed — next to the Ed25519 verification limit of this machine
 // measured in the same run.
 //
-//   cairn_lineage_bench [--events N] [--lots L] [--rounds R]
+//   cairn_lineage_bench [--events N] [--lots L] [--rounds R] [--write-bundle DIR]
 //
 // Builds, in memory and with the same ledger functions a node uses, a log of about N events
 // (mines extract, ship to a processor that blends lots in a chain) with real Ed25519 signatures,
@@ -13,7 +13,9 @@
 // This VM's own Ed25519 rate swings by a third between seconds, so the bundle is verified in R
 // rounds (default 3), each between two measurements of the every-core limit (their mean is the
 // round's limit), and the median of the rounds' ratios is the figure. Prints one line per figure.
-// Not part of ctest.
+// With --write-bundle DIR it writes the bundle and its registry instead, for timing the CLI on
+// them (tests/perf/report_bench.sh). Not part of ctest.
+#include <google/protobuf/util/json_util.h>
 #include <sodium.h>
 
 #include <algorithm>
@@ -49,6 +51,13 @@ struct Key {
   std::string public_key;
   std::string secret_key;
 };
+
+bool WriteAll(const std::string& path, const std::string& bytes) {
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  if (f == nullptr) return false;
+  const bool ok = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
+  return std::fclose(f) == 0 && ok;
+}
 
 Key MakeKey(uint8_t seed_byte) {
   unsigned char seed[crypto_sign_SEEDBYTES];
@@ -118,10 +127,12 @@ int Main(int argc, char** argv) {
   size_t events = 100000;
   int lineage_lots = 10000;
   int rounds = 3;
+  std::string write_dir;  // --write-bundle DIR: DIR/bench.bundle and DIR/registry.json, then exit
   for (int i = 1; i + 1 < argc; i += 2) {
     if (std::strcmp(argv[i], "--events") == 0) events = std::strtoull(argv[i + 1], nullptr, 10);
     if (std::strcmp(argv[i], "--lots") == 0) lineage_lots = std::atoi(argv[i + 1]);
     if (std::strcmp(argv[i], "--rounds") == 0) rounds = std::max(1, std::atoi(argv[i + 1]));
+    if (std::strcmp(argv[i], "--write-bundle") == 0) write_dir = argv[i + 1];
   }
   if (!InitCrypto().ok()) return 2;
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
@@ -258,6 +269,23 @@ int Main(int argc, char** argv) {
   }
   std::fprintf(stderr, "built a %zu-event bundle (%d lots on the lineage, %.1f MB) in %.1f s\n",
                entries.size(), 2 * steps, bundle.ByteSizeLong() / 1e6, Seconds(build_start));
+
+  if (!write_dir.empty()) {
+    // For timing the CLI on it (tests/perf/report_bench.sh): the bundle as `cairn export` writes
+    // it, and the registry file that verifies it.
+    std::string json;
+    google::protobuf::util::JsonPrintOptions print;
+    print.preserve_proto_field_names = true;
+    if (!google::protobuf::util::MessageToJsonString(file, &json, print).ok() ||
+        !WriteAll(write_dir + "/registry.json", json) ||
+        !WriteAll(write_dir + "/bench.bundle", bundle.SerializeAsString())) {
+      std::fprintf(stderr, "cannot write to %s\n", write_dir.c_str());
+      return 2;
+    }
+    std::printf("wrote %s/bench.bundle (lot %s) and %s/registry.json\n", write_dir.c_str(),
+                product.c_str(), write_dir.c_str());
+    return 0;
+  }
 
   // The Ed25519 limit, same run.
   const std::string message = std::string(kEventDomain) + std::string(300, 'x');
