@@ -863,7 +863,9 @@ TEST_F(LineageTest, AnAttestedReportIsShownDownstreamAndCheckedByItsHash) {
   EXPECT_EQ(report["report_checks"][0]["matches"], true);
   EXPECT_EQ(report["report_checks"][0]["audit"]["event_id"], audit["event_id"]);
   r = Report({"--bundle", dir_ / "ndpr.bundle", "--format", "md"});
-  EXPECT_NE(r.out.find("## Audits of this lot on the ledger"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("## Audits of this lot and the lots it was made from, on the ledger"),
+            std::string::npos)
+      << r.out;
   EXPECT_NE(r.out.find("| audited | lot " + lot + " by ch-audit on " + today), std::string::npos)
       << r.out;
 
