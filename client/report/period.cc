@@ -27,11 +27,7 @@ int StageRank(const std::string& stage) {
   return static_cast<int>(kStageOrder.size());
 }
 
-std::string Text(const Json& value) {
-  if (value.is_null()) return "";
-  if (value.is_string()) return value.get<std::string>();
-  return value.dump();
-}
+std::string Text(const Json& value) { return CellText(value); }
 
 }  // namespace
 
@@ -265,14 +261,7 @@ std::vector<Table> PeriodTables(const Json& r) {
         fmt::format("{} size {} root {} signed {}", Text(checked["home_log"]["log_id"]),
                     Text(checked["home_log"]["size"]), Text(checked["home_log"]["root_hash"]),
                     Text(checked["home_log"]["timestamp"])));
-    add("registry", Text(checked["registry"]["consortium"]) + " version " +
-                        Text(checked["registry"]["version"]));
-    if (checked["policy"].is_null()) {
-      add("policy", "none (no restricted-source screening)");
-    } else {
-      add("policy", Text(checked["policy"]["name"]));
-      add("policy SHA-256", Text(checked["policy"]["sha256"]));
-    }
+    AddRegistryAndPolicyRows(checked, t);
     add("CRMA benchmark", fmt::format("at most {:.0f}% of an element from a single third country "
                                       "at any stage (Regulation (EU) 2024/1252, Art. 5)",
                                       r["crma_benchmark"].get<double>() * 100));

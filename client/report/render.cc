@@ -11,11 +11,7 @@
 namespace cairn::client::report {
 namespace {
 
-std::string Text(const Json& value) {
-  if (value.is_null()) return "";
-  if (value.is_string()) return value.get<std::string>();
-  return value.dump();
-}
+std::string Text(const Json& value) { return CellText(value); }
 
 std::string Kg(const Json& grams) { return fmt::format("{:.3f}", grams.get<double>() / 1000.0); }
 
@@ -114,6 +110,26 @@ bool LooksNumeric(const std::string& s) {
 
 }  // namespace
 
+std::string CellText(const Json& value) {
+  if (value.is_null()) return "";
+  if (value.is_string()) return value.get<std::string>();
+  return value.dump();
+}
+
+void AddRegistryAndPolicyRows(const Json& checked, Table& summary) {
+  auto add = [&summary](const std::string& item, const std::string& value) {
+    summary.rows.push_back({item, value});
+  };
+  add("registry", CellText(checked["registry"]["consortium"]) + " version " +
+                      CellText(checked["registry"]["version"]));
+  if (checked["policy"].is_null()) {
+    add("policy", "none (no restricted-source screening)");
+  } else {
+    add("policy", CellText(checked["policy"]["name"]));
+    add("policy SHA-256", CellText(checked["policy"]["sha256"]));
+  }
+}
+
 std::string ReportTitle(const Json& r) {
   if (Text(r["report"]["kind"]) == "period") {
     const Json& who = r["subject"];
@@ -143,14 +159,7 @@ std::vector<Table> ReportTables(const Json& r) {
     add("events checked (signature and inclusion proof each)", Text(checked["events"]));
     add("lots on the lineage", Text(checked["lots"]));
     add("logs", Text(checked["logs"]));
-    add("registry", Text(checked["registry"]["consortium"]) + " version " +
-                        Text(checked["registry"]["version"]));
-    if (checked["policy"].is_null()) {
-      add("policy", "none (no restricted-source screening)");
-    } else {
-      add("policy", Text(checked["policy"]["name"]));
-      add("policy SHA-256", Text(checked["policy"]["sha256"]));
-    }
+    AddRegistryAndPolicyRows(checked, t);
     add("evidence from", Text(checked["evidence_from"]));
     add("bundle SHA-256", Text(checked["bundle_sha256"]));
     for (const auto& a : r["audits"]) {

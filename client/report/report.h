@@ -42,8 +42,15 @@ struct Table {
   std::vector<std::vector<std::string>> rows;
 };
 
-// The report's tables, in reading order (a period report's: PeriodTables): summary, checkpoints, audits, origin, elements, sites,
-// facilities, custody, transit_losses, findings.
+// A table cell's text: a string as it is, null as "", anything else as its JSON.
+std::string CellText(const Json& value);
+
+// The summary rows of the registry and the policy a report checked against (`checked` is the
+// report's "checked" object).
+void AddRegistryAndPolicyRows(const Json& checked, Table& summary);
+
+// The report's tables, in reading order (a period report's: PeriodTables): summary, checkpoints,
+// audits, origin, elements, sites, facilities, custody, transit_losses, findings.
 std::vector<Table> ReportTables(const Json& report);
 
 // "Provenance report: lot X", or for a period report (period.h) "Sourcing report: NAME (ID), FROM
