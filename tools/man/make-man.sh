@@ -34,7 +34,8 @@ for c in "${commands[@]}"; do
   printf '#!/bin/sh\nexec "%s" %s "$@"\n' "$cairn" "$c" >"$tmp/cairn-$c"
   chmod +x "$tmp/cairn-$c"
   # The first phrase of the command's description: up to its first ". " or ": ".
-  summary=$("$cairn" "$c" --help | head -n 1 | sed -e 's/\. .*//' -e 's/: .*//' -e 's/ — .*//' -e 's/[.:]*$//')
+  # (sed reads all of the help: head would leave cairn writing to a closed pipe, SIGPIPE.)
+  summary=$("$cairn" "$c" --help | sed -n -e 1p | sed -e 's/\. .*//' -e 's/: .*//' -e 's/ — .*//' -e 's/[.:]*$//')
   page "cairn-$c" "$summary" "$tmp/cairn-$c"
 done
 echo "make-man: $((${#commands[@]} + 3)) pages in $out"
