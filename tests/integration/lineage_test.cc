@@ -193,7 +193,17 @@ class LineageTest : public ::testing::Test {
   // with Python's csv module with as many cells a row as its header, and GS1's validator accepts
   // the EPCIS document, which is not written at all when the lineage fails integrity checks.
   void ReportEveryWay(const std::string& lot, int want_exit, const std::string& registry = "") {
-    SCOPED_TRACE("ReportEveryWay(" + lot + ")");
+    ReportEveryWayFrom({"--lot", lot}, {lot}, lot, want_exit, registry);
+  }
+  // As ReportEveryWay, offline, from the bundle file `bundle` of `lot`.
+  void ReportBundleEveryWay(const std::string& bundle, const std::string& lot, int want_exit) {
+    ReportEveryWayFrom({"--bundle", bundle}, {"--bundle", bundle}, lot, want_exit, "");
+  }
+  // `report_source` and `export_source` say where report and export --epcis take the lineage from.
+  void ReportEveryWayFrom(const std::vector<std::string>& report_source,
+                          const std::vector<std::string>& export_source, const std::string& lot,
+                          int want_exit, const std::string& registry) {
+    SCOPED_TRACE("ReportEveryWay(" + report_source.back() + ")");
     const std::vector<std::string> base = {
         "--registry", registry.empty() ? world_->registry_path() : registry,
         "--policy",   dir_ / "policy.toml",
@@ -207,7 +217,9 @@ class LineageTest : public ::testing::Test {
     };
     for (const std::string format : {"md", "json", "html", "pdf", "csv"}) {
       const std::string out = stem + "." + format;
-      const RunResult r = run("report", {"--lot", lot, "--format", format, "-o", out});
+      std::vector<std::string> args = report_source;
+      args.insert(args.end(), {"--format", format, "-o", out});
+      const RunResult r = run("report", args);
       ASSERT_EQ(r.exit_code, want_exit) << format << ": " << r.out << r.err;
       ASSERT_TRUE(std::filesystem::exists(out)) << out;
     }
@@ -237,7 +249,9 @@ class LineageTest : public ::testing::Test {
                                      "findings", "origin", "sites", "summary", "transit_losses"}));
     EXPECT_EQ(csv["summary"][1], (nlohmann::json{"verdict", verdict}));
     const std::string epcis = stem + ".jsonld";
-    const RunResult exported = run("export", {lot, "--epcis", "-o", epcis});
+    std::vector<std::string> args = export_source;
+    args.insert(args.end(), {"--epcis", "-o", epcis});
+    const RunResult exported = run("export", args);
     ASSERT_EQ(exported.exit_code, want_exit) << exported.out << exported.err;
     if (want_exit == 1) {
       EXPECT_FALSE(std::filesystem::exists(epcis));
@@ -274,6 +288,14 @@ TEST_F(LineageTest, PakistanConsignmentTracesCleanToNdPrOxideAndVerifiesOffline)
   EXPECT_EQ(r.out.rfind("VERIFIED: lot us-usm:NDPR-2025-001", 0), 0u) << r.out;
   const nlohmann::json j = VerifyJson("us-usm:NDPR-2025-001", 0);
   ReportEveryWay("us-usm:NDPR-2025-001", 0);
+  // Forward from the concentrate: the products it went into.
+  r = Report({"--node", node(), "--lot", "pk-fwo:CHG-2025-001", "--forward", "--format", "json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["subject"]["direction"], "forward");
+  EXPECT_NE(r.out.find("us-usm:LACE-2025-001"), std::string::npos);
+  r = Report({"--node", node(), "--lot", "pk-fwo:CHG-2025-001", "--forward", "--format", "html",
+              "-o", dir_ / "forward.html"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_DOUBLE_EQ(j["attribution"]["mass"]["by_country"]["PK"].get<double>(), 1.0);
   EXPECT_DOUBLE_EQ(j["attribution"]["mass"]["by_facility"]["us-usm-missouri-01"].get<double>(),
                    1.0);
@@ -305,6 +327,7 @@ TEST_F(LineageTest, PakistanConsignmentTracesCleanToNdPrOxideAndVerifiesOffline)
     r = Verify({"--bundle", dir_ / "flipped.bundle"});
     EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
     EXPECT_EQ(r.out.rfind("FAILED", 0), 0u) << r.out;
+    ReportBundleEveryWay(dir_ / "flipped.bundle", "us-usm:NDPR-2025-001", 1);
   }
   // The extraction left out: lineage incomplete, exit 4.
   {
@@ -314,6 +337,7 @@ TEST_F(LineageTest, PakistanConsignmentTracesCleanToNdPrOxideAndVerifiesOffline)
     r = Verify({"--bundle", dir_ / "missing.bundle"});
     EXPECT_EQ(r.exit_code, 4) << r.out << r.err;
     EXPECT_NE(r.out.find("pk-fwo:CHG-2025-001"), std::string::npos) << r.out;
+    ReportBundleEveryWay(dir_ / "missing.bundle", "us-usm:NDPR-2025-001", 4);
   }
   // Not a bundle at all.
   WriteFile(dir_ / "junk.bundle", "\x0a\xff\xff");
