@@ -188,12 +188,22 @@ TEST_F(ConsortiumTest, APakistanConsignmentCrossesThreeNodesAndVerifiesFromTheBu
   EXPECT_DOUBLE_EQ(j["attribution"]["mass"]["by_country"]["PK"].get<double>(), 1.0);
   EXPECT_DOUBLE_EQ(j["attribution"]["mass"]["by_facility"]["us-usm-missouri-01"].get<double>(),
                    1.0);
-  // Its report and its EPCIS document, from the buyer's node alone.
-  const RunResult report = Cairn({"report", "--node", addresses_[kBuyer], "--lot",
-                                  "jp-magnets:MAG-2026-001", "--registry", world_->registry_path(),
-                                  "--format", "html", "-o", dir_ / "magnets.html"});
-  ASSERT_EQ(report.exit_code, 0) << report.err;
+  // Its report in every format and its EPCIS document, from the buyer's node alone.
+  for (const std::string format : {"md", "json", "html", "pdf", "csv"}) {
+    const RunResult report = Cairn(
+        {"report", "--node", addresses_[kBuyer], "--lot", "jp-magnets:MAG-2026-001", "--registry",
+         world_->registry_path(), "--format", format, "-o", dir_ / ("magnets." + format)});
+    ASSERT_EQ(report.exit_code, 0) << format << ": " << report.err;
+  }
   EXPECT_NE(ReadFile(dir_ / "magnets.html").find("Fukui magnet plant"), std::string::npos);
+  EXPECT_EQ(nlohmann::json::parse(ReadFile(dir_ / "magnets.json"))["checked"]["logs"], 3);
+  EXPECT_EQ(ReadFile(dir_ / "magnets.pdf").rfind("%PDF-", 0), 0u);
+  const nlohmann::json csv = ParseCsvDirectory(dir_ / "magnets.csv");
+  ASSERT_TRUE(csv.contains("checkpoints")) << csv;
+  std::set<std::string> checkpointed;  // the signed checkpoints' logs, past the header
+  for (size_t i = 1; i < csv["checkpoints"].size(); ++i)
+    checkpointed.insert(csv["checkpoints"][i][0]);
+  EXPECT_EQ(checkpointed, (std::set<std::string>{"pk-fwo-log", "us-usm-log", "jp-magnets-log"}));
   const RunResult epcis =
       Cairn({"export", "--node", addresses_[kBuyer], "jp-magnets:MAG-2026-001", "--epcis",
              "--registry", world_->registry_path(), "-o", dir_ / "magnets.jsonld"});

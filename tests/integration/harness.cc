@@ -103,6 +103,19 @@ RunResult ValidateEpcis(const std::vector<std::string>& files) {
   return RunProcess(argv);
 }
 
+nlohmann::json ParseCsvDirectory(const std::string& dir) {
+  const RunResult r = RunProcess({"/usr/bin/python3", "-c",
+                                  "import csv, json, pathlib, sys\n"
+                                  "out = {}\n"
+                                  "for p in sorted(pathlib.Path(sys.argv[1]).glob('*.csv')):\n"
+                                  "    with open(p, newline='', encoding='utf-8') as f:\n"
+                                  "        out[p.stem] = list(csv.reader(f, strict=True))\n"
+                                  "print(json.dumps(out))\n",
+                                  dir});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return r.exit_code == 0 ? nlohmann::json::parse(r.out) : nlohmann::json::object();
+}
+
 RunResult Cairn(const std::vector<std::string>& args, const std::string& stdin_data) {
   std::vector<std::string> argv{CAIRN_CLI_PATH};
   argv.insert(argv.end(), args.begin(), args.end());

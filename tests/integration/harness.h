@@ -8,6 +8,7 @@
 
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,11 @@ RunResult RunProcess(const std::vector<std::string>& argv, const std::string& st
 // GS1's community EPCIS 2.0 validator (npm epcis2.js, installed by tests/epcis/validate.sh) on
 // `files`: exit 0 when every document is valid, its verdicts as JSON lines on stdout.
 RunResult ValidateEpcis(const std::vector<std::string>& files);
+
+// The CSV files of directory `dir` (a report's tables) parsed back by Python's csv module, strict:
+// {"origin": [[header...], [row...]], ...}. An empty object, and a test failure, when one does
+// not parse.
+nlohmann::json ParseCsvDirectory(const std::string& dir);
 
 // Runs the cairn CLI.
 RunResult Cairn(const std::vector<std::string>& args, const std::string& stdin_data = "");

@@ -173,20 +173,6 @@ class LineageTest : public ::testing::Test {
     return Cairn(args);
   }
 
-  // The report's CSV files parsed back by Python's csv module: {"origin": [[header...], ...]}.
-  nlohmann::json ParseCsvDirectory(const std::string& dir) {
-    const RunResult r = RunProcess({"/usr/bin/python3", "-c",
-                                    "import csv, json, pathlib, sys\n"
-                                    "out = {}\n"
-                                    "for p in sorted(pathlib.Path(sys.argv[1]).glob('*.csv')):\n"
-                                    "    with open(p, newline='', encoding='utf-8') as f:\n"
-                                    "        out[p.stem] = list(csv.reader(f, strict=True))\n"
-                                    "print(json.dumps(out))\n",
-                                    dir});
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    return r.exit_code == 0 ? nlohmann::json::parse(r.out) : nlohmann::json::object();
-  }
-
   // `lot` reported in every format and exported as EPCIS, each exiting `want_exit` as verify does
   // (with `registry`, else the world's): the JSON names the verdict, the Markdown and HTML carry
   // it (the HTML with its graph and no script), the PDF has pages, every CSV table parses back
