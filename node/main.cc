@@ -49,6 +49,7 @@
 #include "node/service.h"
 #include "node/startup_check.h"
 #include "node/storage.h"
+#include "node/systemd.h"
 
 namespace cairn::node {
 namespace {
@@ -441,11 +442,19 @@ int Serve(const NodeConfig& config, const sigset_t& stop_signals) {
   if (config.audit) std::cout << "cairnd: audit mode: read-only, appends are refused\n";
   std::cout << "cairnd: serving log " << config.log_id << " (" << sequencer.size()
             << " entries) on " << address << std::endl;
+  NotifyReady("serving log " + config.log_id + " (" + std::to_string(sequencer.size()) +
+              " entries) on " + address + (config.audit ? ", audit mode: read-only" : ""));
+  // systemd's watchdog (WatchdogSec=): pinged while the writer's checkpoint lock can be taken.
+  Watchdog watchdog([&sequencer] {
+    (void)sequencer.LatestCheckpoint();
+    return true;
+  });
 
   std::thread stopper([&] {
     int signal_number = 0;
     sigwait(&stop_signals, &signal_number);
     LogFields(spdlog::level::info, {{"msg", "stopping"}, {"signal", strsignal(signal_number)}});
+    NotifyStopping(std::string("stopping on ") + strsignal(signal_number));
     if (auto* health = server->GetHealthCheckService()) health->SetServingStatus(false);
     // Let running handlers answer (up to the deadline), then shut down at once: waiting the
     // whole deadline would only wait for idle clients to notice GOAWAY.

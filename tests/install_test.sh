@@ -9,7 +9,7 @@ trap 'rm -rf "$prefix"' EXIT
 fail() { echo "install_test: $*" >&2; exit 1; }
 
 cmake --install "$build" --prefix "$prefix" >/dev/null
-for program in cairn cairnd cairn-bench; do
+for program in cairn cairnd cairn-bench cairn-admin; do
   [[ -x $prefix/bin/$program ]] || fail "bin/$program not installed"
   "$prefix/bin/$program" --version | grep -q "^$program [0-9]" || fail "$program --version"
 done
@@ -17,7 +17,7 @@ man1=$prefix/share/man/man1
 mapfile -t commands < <("$prefix/bin/cairn" --help | awk '/^Subcommands:/ {on = 1; next}
   on && /^  [a-z][a-z-]* / {print $1}')
 ((${#commands[@]} >= 10)) || fail "cairn --help lists only ${#commands[@]} commands"
-for page in cairn cairnd cairn-bench "${commands[@]/#/cairn-}"; do
+for page in cairn cairnd cairn-bench cairn-admin "${commands[@]/#/cairn-}"; do
   [[ -s $man1/$page.1 ]] || fail "no manual page $page.1"
 done
 # The page says what --help says: verify's --quiet and its exit codes, trace's --format dot.
