@@ -1,0 +1,87 @@
+#!/usr/bin/python3
+"""A hostile client we did not write (Debian's python3-grpcio, raw bytes on the wire, no code
+generated from our protos) against a running cairnd, while watching the node's threads and
+memory in /proc.
+
+    hostile.py ADDRESS PID [--calls N]
+
+Opens N GetEntries streams and cancels each at once, sends garbage bytes and an oversized message
+to Append and GetEntries, and asks with deadlines already past. Prints one JSON object: the
+node's peak and final thread count and RSS, and the status codes each attack got.
+"""
+import json
+import sys
+import threading
+import time
+
+import grpc
+
+
+def proc_status(pid):
+    fields = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            fields[key] = value.strip()
+    return int(fields["Threads"]), int(fields["VmRSS"].split()[0]) * 1024
+
+
+class Watcher(threading.Thread):
+    def __init__(self, pid):
+        super().__init__(daemon=True)
+        self.pid, self.peak_threads, self.peak_rss, self.running = pid, 0, 0, True
+
+    def run(self):
+        while self.running:
+            threads, rss = proc_status(self.pid)
+            self.peak_threads = max(self.peak_threads, threads)
+            self.peak_rss = max(self.peak_rss, rss)
+            time.sleep(0.02)
+
+
+def code_of(call):
+    try:
+        call()
+        return "OK"
+    except grpc.RpcError as e:
+        return e.code().name
+
+
+def main():
+    address, pid = sys.argv[1], int(sys.argv[2])
+    calls = int(sys.argv[sys.argv.index("--calls") + 1]) if "--calls" in sys.argv else 10000
+    identity = lambda b: b  # noqa: E731 — raw bytes, serialized by nobody
+    channel = grpc.insecure_channel(address)
+    get_entries = channel.unary_stream("/cairn.v1.Ledger/GetEntries", identity, identity)
+    append = channel.unary_unary("/cairn.v1.Ledger/Append", identity, identity)
+    watcher = Watcher(pid)
+    watcher.start()
+    result = {}
+
+    # N streams opened and cancelled at once (GetEntriesRequest{} is zero bytes: the whole log).
+    start = time.monotonic()
+    for _ in range(calls):
+        stream = get_entries(b"")
+        stream.cancel()
+    result["opened_and_cancelled"] = calls
+    result["cancel_seconds"] = round(time.monotonic() - start, 2)
+
+    # Garbage: bytes that are not a protobuf message, and an oversized one.
+    result["append_garbage"] = code_of(lambda: append(b"\xff\xff\xff\xff\x0f", timeout=5))
+    result["get_entries_garbage"] = code_of(lambda: list(get_entries(b"\xff\xff", timeout=5)))
+    result["append_oversized"] = code_of(lambda: append(b"\x0a" + b"\xff" * 5 + b"x" * (8 << 20),
+                                                        timeout=10))
+    # A deadline already past.
+    result["expired_deadline"] = code_of(lambda: append(b"", timeout=0.000001))
+
+    time.sleep(1.0)  # let the node settle
+    watcher.running = False
+    watcher.join()
+    result["peak_threads"], result["peak_rss_bytes"] = watcher.peak_threads, watcher.peak_rss
+    result["final_threads"], result["final_rss_bytes"] = proc_status(pid)
+    channel.close()
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

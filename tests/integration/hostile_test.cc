@@ -1,0 +1,61 @@
+// A hostile client we did not write (tests/hostile/hostile.py: Debian's python3-grpcio sending
+// raw bytes) against a real cairnd while an honest client appends: the node's threads stay
+// bounded, refused requests write nothing, and it serves normally afterwards.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+
+#include "tests/integration/harness.h"
+
+namespace cairn::itest {
+namespace {
+
+TEST(HostileTest, OpenedAndCancelledStreamsAndGarbageLeaveTheNodeBoundedAndServing) {
+  TempDir dir;
+  World world(dir);
+  world.StartNode({"pk-fwo"});
+  auto submit = [&](int n) {
+    const std::string file = dir / ("x-" + std::to_string(n) + ".json");
+    WriteFile(file, R"({"extraction": {"lot_id": "pk-fwo:CHG-)" + std::to_string(n) +
+                        R"(", "site": {"id": "pk-fwo-chagai-01", "name": "Chagai", "country":
+                        "PK"}, "material": "REE concentrate", "mass_g": "20000000"}})");
+    return Cairn({"submit", "--node", world.node().address(), "--key", world.key_path("pk-fwo"),
+                  file})
+        .exit_code;
+  };
+  ASSERT_EQ(submit(0), 0);
+  auto stub = world.Stub();
+  // An honest client appends throughout.
+  std::atomic<bool> done{false};
+  std::atomic<int> honest_ok{0}, honest_failed{0};
+  std::thread honest([&] {
+    for (int n = 1; !done; ++n) (submit(n) == 0 ? honest_ok : honest_failed)++;
+  });
+  const RunResult r =
+      RunProcess({"/usr/bin/python3", HOSTILE_CLIENT, world.node().address(),
+                  std::to_string(world.node().pid()), "--calls", "10000"});
+  done = true;
+  honest.join();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json figures = nlohmann::json::parse(r.out);
+  std::cout << "hostile: " << figures.dump() << "; honest appends meanwhile: " << honest_ok
+            << " ok, " << honest_failed << " failed\n";
+  EXPECT_LT(figures["peak_threads"].get<int>(), 200) << figures;
+  EXPECT_LT(figures["final_threads"].get<int>(), 200) << figures;
+  EXPECT_LT(figures["peak_rss_bytes"].get<int64_t>(), 300LL << 20) << figures;
+  EXPECT_NE(figures["append_garbage"], "OK");
+  EXPECT_NE(figures["append_oversized"], "OK");
+  EXPECT_EQ(honest_failed.load(), 0);
+  EXPECT_GT(honest_ok.load(), 0);
+  // Nothing a refused request sent was written: the log holds the honest appends only.
+  EXPECT_EQ(LogSize(*stub), static_cast<uint64_t>(1 + honest_ok.load()));
+  // And the node serves normally afterwards.
+  EXPECT_EQ(submit(100000), 0);
+  EXPECT_EQ(world.node().Terminate(), 0);
+}
+
+}  // namespace
+}  // namespace cairn::itest
