@@ -58,13 +58,21 @@ def main():
     watcher.start()
     result = {}
 
-    # N streams opened and cancelled at once (GetEntriesRequest{} is zero bytes: the whole log).
+    # N streams opened, all held open a moment, then cancelled (GetEntriesRequest{} is zero
+    # bytes: the whole log).
     start = time.monotonic()
-    for _ in range(calls):
-        stream = get_entries(b"")
+    streams = [get_entries(b"") for _ in range(calls)]
+    time.sleep(0.5)
+    codes = {}
+    for stream in streams:
         stream.cancel()
-    result["opened_and_cancelled"] = calls
+    for stream in streams:
+        code = stream.code().name if stream.code() is not None else "NONE"
+        codes[code] = codes.get(code, 0) + 1
+    result["opened_then_cancelled"] = calls
+    result["opened_then_cancelled_codes"] = codes
     result["cancel_seconds"] = round(time.monotonic() - start, 2)
+    del streams
 
     # Garbage: bytes that are not a protobuf message, and an oversized one.
     result["append_garbage"] = code_of(lambda: append(b"\xff\xff\xff\xff\x0f", timeout=5))
