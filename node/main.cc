@@ -455,6 +455,16 @@ int Serve(const NodeConfig& config, const sigset_t& stop_signals) {
                                   {"tls", config.tls.cert.empty()          ? "off"
                                           : config.tls.require_client_cert ? "mutual"
                                                                            : "on"}});
+  // Health per service (grpc.health.v1): the node as a whole (""), its Ledger and its
+  // Federation serve once it is up. Before that, while its stored log is checked, nothing listens;
+  // in audit mode the node serves reads of a log it cannot vouch for and refuses appends, so a
+  // load balancer or probe must not take it for a serving node: NOT_SERVING; and when it stops,
+  // everything turns NOT_SERVING first (the stopper below).
+  if (auto* health = server->GetHealthCheckService()) {
+    for (const char* name : {"", "cairn.v1.Ledger", "cairn.v1.Federation"}) {
+      health->SetServingStatus(name, !config.audit);
+    }
+  }
   if (config.audit) std::cout << "cairnd: audit mode: read-only, appends are refused\n";
   std::cout << "cairnd: serving log " << config.log_id << " (" << sequencer.size()
             << " entries) on " << address << std::endl;

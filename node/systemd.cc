@@ -7,9 +7,7 @@
 
 namespace cairn::node {
 
-void NotifyReady(const std::string& status) {
-  sd_notify(0, ("READY=1\nSTATUS=" + status).c_str());
-}
+void NotifyReady(const std::string& status) { sd_notify(0, ("READY=1\nSTATUS=" + status).c_str()); }
 
 void NotifyStopping(const std::string& status) {
   sd_notify(0, ("STOPPING=1\nSTATUS=" + status).c_str());

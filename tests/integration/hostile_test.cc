@@ -34,9 +34,8 @@ TEST(HostileTest, OpenedAndCancelledStreamsAndGarbageLeaveTheNodeBoundedAndServi
   std::thread honest([&] {
     for (int n = 1; !done; ++n) (submit(n) == 0 ? honest_ok : honest_failed)++;
   });
-  const RunResult r =
-      RunProcess({"/usr/bin/python3", HOSTILE_CLIENT, world.node().address(),
-                  std::to_string(world.node().pid()), "--calls", "10000"});
+  const RunResult r = RunProcess({"/usr/bin/python3", HOSTILE_CLIENT, world.node().address(),
+                                  std::to_string(world.node().pid()), "--calls", "10000"});
   done = true;
   honest.join();
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -55,6 +54,33 @@ TEST(HostileTest, OpenedAndCancelledStreamsAndGarbageLeaveTheNodeBoundedAndServi
   // And the node serves normally afterwards.
   EXPECT_EQ(submit(100000), 0);
   EXPECT_EQ(world.node().Terminate(), 0);
+}
+
+// grpc.health.v1 per service, as a client we did not write sees it: the server (""), its Ledger
+// and its Federation serve; an unknown service is unknown; in audit mode the node serves reads of
+// a log it cannot vouch for and refuses appends, so every service says NOT_SERVING.
+TEST(HostileTest, HealthIsReportedPerServiceAndIsNotServingInAuditMode) {
+  TempDir dir;
+  World world(dir);
+  world.StartNode({"pk-fwo"});
+  auto health = [&](const std::string& address) {
+    const RunResult r = RunProcess({"/usr/bin/python3", HEALTH_CLIENT, address, "",
+                                    "cairn.v1.Ledger", "cairn.v1.Federation", "cairn.v1.Nothing"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.out;
+  };
+  EXPECT_EQ(health(world.node().address()),
+            "(server) SERVING\ncairn.v1.Ledger SERVING\ncairn.v1.Federation SERVING\n"
+            "cairn.v1.Nothing NOT_FOUND\n");
+  ASSERT_EQ(world.node().Terminate(), 0);
+  WriteFile(dir / "audit.toml", "audit = true\n" + ReadFile(world.config_path()));
+  NodeProcess audit;
+  std::string error;
+  ASSERT_TRUE(audit.Start(dir / "audit.toml", &error)) << error;
+  EXPECT_EQ(health(audit.address()),
+            "(server) NOT_SERVING\ncairn.v1.Ledger NOT_SERVING\ncairn.v1.Federation NOT_SERVING\n"
+            "cairn.v1.Nothing NOT_FOUND\n");
+  EXPECT_EQ(audit.Terminate(), 0);
 }
 
 }  // namespace
