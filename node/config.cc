@@ -2,11 +2,15 @@
 
 #include <toml++/toml.h>
 
+#include <cctype>
+#include <charconv>
 #include <climits>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <variant>
 
 #include "ledger/toml_names.h"
 #include "ledger/validate.h"
@@ -56,135 +60,286 @@ Status WantString(const std::string& source, const std::string& key, const toml:
   return Status::Ok();
 }
 
-}  // namespace
+// Every key of cairnd's configuration, once: its TOML name (a "tls." prefix: in the [tls] table),
+// and from it its flag (--name with - for _ and .) and its environment variable (CAIRN_NAME,
+// upper case, _ for .), its type and range, an example and its help. [[peer]] tables are the one
+// thing only the file can say.
+enum class Kind { kString, kPath, kList, kUint, kInt, kBool };
 
-void AddNodeFlags(CLI::App& app, NodeFlags& flags) {
-  app.description(
-      "cairnd: the Cairn ledger node. Appends signed, hash-chained provenance events for the\n"
-      "participants it hosts to one Merkle-tree log in SQLite, and serves the cairn.v1.Ledger,\n"
-      "grpc.health.v1.Health and reflection services over gRPC.");
-  app.add_option("-c,--config", flags.config_path,
-                 "TOML config file; flags override its keys, relative paths in it resolve "
-                 "against its directory");
-  flags.listen_opt = app.add_option("--listen", flags.listen,
-                                    "gRPC listen address (default 127.0.0.1:7400; port 0 picks a "
-                                    "free port, printed in the serving line)");
-  flags.db_opt = app.add_option("--db", flags.db, "SQLite database file (created when absent)");
-  flags.log_id_opt = app.add_option("--log-id", flags.log_id,
-                                    "id of the log this node runs, [a-z0-9-]{2,40}, as listed in "
-                                    "the registry");
-  flags.node_key_opt =
-      app.add_option("--node-key", flags.node_key, "key file of the log's checkpoint signing key");
-  flags.passphrase_opt =
-      app.add_option("--node-key-passphrase-file", flags.node_key_passphrase_file,
-                     "file whose first line is the passphrase of a sealed node key");
-  flags.registry_opt = app.add_option("--registry", flags.registry, "trust registry file");
-  flags.participants_opt = app.add_option("--participants", flags.participants,
-                                          "participant ids this node hosts (comma-separated)")
-                               ->delimiter(',');
-  flags.max_message_opt = app.add_option("--max-message-bytes", flags.max_message_bytes,
-                                         "largest gRPC message received or sent (default "
-                                         "4194304)");
-  flags.replication_wait_opt = app.add_option(
-      "--replication-wait-ms", flags.replication_wait_ms,
-      "how long an append that refers to an event of another log (a receipt of the mine's "
-      "dispatch) waits for that event to be replicated before it is refused (default 5000; 0 "
-      "refuses at once)");
-  flags.writer_nice_opt = app.add_option(
-      "--writer-nice", flags.writer_nice,
-      "nice value of the thread that commits appends, -20..19 (default: unchanged; below 0 "
-      "schedules it ahead of the handler threads and needs root or CAP_SYS_NICE, else a "
-      "warning)");
-  flags.log_level_opt = app.add_option(
-      "--log-level", flags.log_level,
-      "trace, debug, info, warn, error, critical or off (default info); logs are JSON lines on "
-      "stderr");
-  flags.audit_opt = app.add_flag(
-      "--audit", flags.audit,
-      "audit mode: open the database read-only and serve its reads (entries, events, lots, the "
-      "last checkpoint the node signed, proofs where computable) even when the log is broken "
-      "(the problem is logged as a warning); appends are refused with FAILED_PRECONDITION");
-  flags.tls_cert_opt = app.add_option("--tls-cert", flags.tls_cert,
-                                      "PEM certificate chain of this node: serve TLS (with "
-                                      "--tls-key)");
-  flags.tls_key_opt = app.add_option("--tls-key", flags.tls_key, "PEM private key of --tls-cert");
-  flags.tls_ca_opt = app.add_option(
-      "--tls-ca", flags.tls_ca,
-      "PEM file of the consortium CA: client certificates are asked for and must chain to it");
-  flags.require_client_cert_opt =
-      app.add_flag("--require-client-cert", flags.require_client_cert,
-                   "refuse clients without a certificate that chains to --tls-ca (mutual TLS)");
-  app.add_flag("--repair-report", flags.repair_report,
-               "check every stored entry, print every problem found, and exit without serving or "
-               "changing anything (0: no problems, 1: problems)");
-  app.footer(
-      "Config file keys (TOML); each has the flag of the same name with - for _:\n"
-      "  listen = \"127.0.0.1:7400\"\n"
-      "  db = \"node.db\"\n"
-      "  log_id = \"demo-log\"\n"
-      "  node_key = \"keys/demo-log.key\"\n"
-      "  node_key_passphrase_file = \"node-key.pass\"   # optional\n"
-      "  registry = \"registry.json\"\n"
-      "  participants = [\"pk-fwo\", \"us-usm\"]\n"
-      "  max_message_bytes = 4194304\n"
-      "  writer_nice = -10                            # optional\n"
-      "  log_level = \"info\"\n"
-      "  audit = false\n"
-      "  replica_dir = \"node.db.replicas\"             # default: db + \".replicas\"\n"
-      "  replication_wait_ms = 5000                   # an append waits this long for an event\n"
-      "                                               # of another log it refers to\n"
-      "  gossip_interval_ms = 1000                    # checkpoints exchanged with each peer\n"
-      "  [tls]                                        # optional; plaintext without it\n"
-      "  cert = \"tls/node.crt\"\n"
-      "  key = \"tls/node.key\"\n"
-      "  ca = \"tls/ca.crt\"                           # asks for client certificates\n"
-      "  require_client_cert = true                   # refuses clients without one\n"
-      "  [[peer]]                                     # one per node followed\n"
-      "  address = \"mine.example:7400\"\n"
-      "  logs = [\"pk-fwo-log\"]\n"
-      "Flags for [tls]: --tls-cert, --tls-key, --tls-ca, --require-client-cert. Plaintext on an\n"
-      "address other than loopback is served with a warning.\n"
-      "Required: db, log_id, node_key, registry, participants. The receipt tolerance is a\n"
-      "consortium rule in the signed registry (cairn registry set-rules), not a node setting.\n"
-      "Exit codes: 0 stopped cleanly (SIGTERM/SIGINT), 1 stored log is broken, 2 usage, config or\n"
-      "I/O error.");
+using Value = std::variant<std::string, std::vector<std::string>, int64_t, bool>;
+
+struct Key {
+  const char* name;
+  Kind kind;
+  int64_t min, max;     // kUint, kInt
+  const char* example;  // the TOML value shown in --help
+  const char* help;
+  void (*set)(NodeConfig&, const Value&);
+  std::optional<Value> (*get)(const NodeConfig&);  // nullopt: unset
+  const char* flag = nullptr;                      // when not derived from the name
+};
+
+const std::string& Str(const Value& v) { return std::get<std::string>(v); }
+
+const std::vector<Key>& Keys() {
+  static const std::vector<Key> keys = {
+      {"listen", Kind::kString, 0, 0, "\"127.0.0.1:7400\"",
+       "gRPC listen address (default 127.0.0.1:7400; port 0 picks a free port, printed in the "
+       "serving line)",
+       [](NodeConfig& c, const Value& v) { c.listen = Str(v); },
+       [](const NodeConfig& c) -> std::optional<Value> { return c.listen; }},
+      {"db", Kind::kPath, 0, 0, "\"node.db\"", "SQLite database file (created when absent)",
+       [](NodeConfig& c, const Value& v) { c.db = Str(v); },
+       [](const NodeConfig& c) -> std::optional<Value> { return c.db; }},
+      {"log_id", Kind::kString, 0, 0, "\"demo-log\"",
+       "id of the log this node runs, [a-z0-9-]{2,40}, as listed in the registry",
+       [](NodeConfig& c, const Value& v) { c.log_id = Str(v); },
+       [](const NodeConfig& c) -> std::optional<Value> { return c.log_id; }},
+      {"node_key", Kind::kPath, 0, 0, "\"keys/demo-log.key\"",
+       "key file of the log's checkpoint signing key",
+       [](NodeConfig& c, const Value& v) { c.node_key = Str(v); },
+       [](const NodeConfig& c) -> std::optional<Value> { return c.node_key; }},
+      {"node_key_passphrase_file", Kind::kPath, 0, 0, "\"node-key.pass\"",
+       "optional: file whose first line is the passphrase of a sealed node key",
+       [](NodeConfig& c, const Value& v) { c.node_key_passphrase_file = Str(v); },
+       [](const NodeConfig& c) -> std::optional<Value> { return c.node_key_passphrase_file; }},
+      {"registry", Kind::kPath, 0, 0, "\"registry.json\"", "trust registry file",
+       [](NodeConfig& c, const Value& v) { c.registry = Str(v); },
+       [](const NodeConfig& c) -> std::optional<Value> { return c.registry; }},
+      {"participants", Kind::kList, 0, 0, "[\"pk-fwo\", \"us-usm\"]",
+       "participant ids this node hosts (comma-separated in a flag or variable)",
+       [](NodeConfig& c, const Value& v) {
+         c.participants = std::get<std::vector<std::string>>(v);
+       },
+       [](const NodeConfig& c) -> std::optional<Value> { return c.participants; }},
+      {"max_message_bytes", Kind::kUint, 1, INT64_MAX, "4194304",
+       "largest gRPC message received or sent (default 4194304)",
+       [](NodeConfig& c, const Value& v) { c.max_message_bytes = std::get<int64_t>(v); },
+       [](const NodeConfig& c) -> std::optional<Value> {
+         return static_cast<int64_t>(c.max_message_bytes);
+       }},
+      {"writer_nice", Kind::kInt, -20, 19, "-10",
+       "optional: nice value of the thread that commits appends, -20..19 (default: unchanged; "
+       "below 0 schedules it ahead of the handler threads and needs root or CAP_SYS_NICE, else a "
+       "warning)",
+       [](NodeConfig& c, const Value& v) {
+         c.writer_nice = static_cast<int>(std::get<int64_t>(v));
+       },
+       [](const NodeConfig& c) -> std::optional<Value> {
+         if (!c.writer_nice) return std::nullopt;
+         return static_cast<int64_t>(*c.writer_nice);
+       }},
+      {"log_level", Kind::kString, 0, 0, "\"info\"",
+       "trace, debug, info, warn, error, critical or off (default info); logs are JSON lines on "
+       "stderr",
+       [](NodeConfig& c, const Value& v) { c.log_level = Str(v); },
+       [](const NodeConfig& c) -> std::optional<Value> { return c.log_level; }},
+      {"audit", Kind::kBool, 0, 0, "false",
+       "audit mode: open the database read-only and serve its reads (entries, events, lots, the "
+       "last checkpoint the node signed, proofs where computable) even when the log is broken "
+       "(the problem is logged as a warning); appends are refused with FAILED_PRECONDITION",
+       [](NodeConfig& c, const Value& v) { c.audit = std::get<bool>(v); },
+       [](const NodeConfig& c) -> std::optional<Value> { return c.audit; }},
+      {"replica_dir", Kind::kPath, 0, 0, "\"node.db.replicas\"",
+       "where the replicas of followed logs are kept, one SQLite file per log (default: db + "
+       "\".replicas\")",
+       [](NodeConfig& c, const Value& v) { c.replica_dir = Str(v); },
+       [](const NodeConfig& c) -> std::optional<Value> { return c.replica_dir; }},
+      {"replication_wait_ms", Kind::kUint, 0, 3'600'000, "5000",
+       "how long an append that refers to an event of another log (a receipt of the mine's "
+       "dispatch) waits for that event to be replicated before it is refused (default 5000; 0 "
+       "refuses at once)",
+       [](NodeConfig& c, const Value& v) { c.replication_wait_ms = std::get<int64_t>(v); },
+       [](const NodeConfig& c) -> std::optional<Value> {
+         return static_cast<int64_t>(c.replication_wait_ms);
+       }},
+      {"gossip_interval_ms", Kind::kUint, 50, 3'600'000, "1000",
+       "how often checkpoints are exchanged with each peer (default 1000)",
+       [](NodeConfig& c, const Value& v) { c.gossip_interval_ms = std::get<int64_t>(v); },
+       [](const NodeConfig& c) -> std::optional<Value> {
+         return static_cast<int64_t>(c.gossip_interval_ms);
+       }},
+      {"tls.cert", Kind::kPath, 0, 0, "\"tls/node.crt\"",
+       "PEM certificate chain of this node: serve TLS (with tls.key)",
+       [](NodeConfig& c, const Value& v) { c.tls.cert = Str(v); },
+       [](const NodeConfig& c) -> std::optional<Value> { return c.tls.cert; }},
+      {"tls.key", Kind::kPath, 0, 0, "\"tls/node.key\"", "PEM private key of tls.cert",
+       [](NodeConfig& c, const Value& v) { c.tls.key = Str(v); },
+       [](const NodeConfig& c) -> std::optional<Value> { return c.tls.key; }},
+      {"tls.ca", Kind::kPath, 0, 0, "\"tls/ca.crt\"",
+       "PEM file of the consortium CA: client certificates are asked for and must chain to it",
+       [](NodeConfig& c, const Value& v) { c.tls.ca = Str(v); },
+       [](const NodeConfig& c) -> std::optional<Value> { return c.tls.ca; }},
+      {"tls.require_client_cert", Kind::kBool, 0, 0, "true",
+       "refuse clients without a certificate that chains to tls.ca (mutual TLS)",
+       [](NodeConfig& c, const Value& v) { c.tls.require_client_cert = std::get<bool>(v); },
+       [](const NodeConfig& c) -> std::optional<Value> { return c.tls.require_client_cert; },
+       "require-client-cert"},
+  };
+  return keys;
 }
 
-namespace {
-
-// The [tls] table.
-Status ApplyTlsTable(const std::string& source, const std::string& base_dir, const toml::node& node,
-                     ServerTls& tls) {
-  const toml::table* table = node.as_table();
-  if (table == nullptr) {
-    return InvalidArgument(Where(source, "tls", node) + "got " + ledger::TomlTypeName(node) +
-                           ", want a table [tls] with cert, key, ca, require_client_cert");
+const Key* FindKey(std::string_view name) {
+  for (const Key& k : Keys()) {
+    if (name == k.name) return &k;
   }
-  for (auto&& [key_node, value] : *table) {
-    const std::string key = "tls." + std::string(key_node.str());
-    if (key == "tls.cert" || key == "tls.key" || key == "tls.ca") {
-      std::string path;
-      CAIRN_RETURN_IF_ERROR(WantString(source, key, value, path));
-      if (path.empty()) return InvalidArgument(Where(source, key, value) + "empty path");
-      path = Resolve(base_dir, path);
-      if (key == "tls.cert") tls.cert = path;
-      if (key == "tls.key") tls.key = path;
-      if (key == "tls.ca") tls.ca = path;
-    } else if (key == "tls.require_client_cert") {
-      if (!value.is_boolean()) {
-        return InvalidArgument(Where(source, key, value) + "got " + ledger::TomlTypeName(value) +
-                               ", want true or false");
+  return nullptr;
+}
+
+std::string FlagOf(const Key& key) {
+  std::string flag = key.flag != nullptr ? key.flag : key.name;
+  for (char& c : flag) {
+    if (c == '_' || c == '.') c = '-';
+  }
+  return "--" + flag;
+}
+
+std::string EnvOf(const Key& key) {
+  std::string env = "CAIRN_";
+  for (const char* p = key.name; *p != '\0'; ++p) {
+    env += *p == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(*p)));
+  }
+  return env;
+}
+
+std::string KnownKeys(std::string_view prefix) {
+  std::string out;
+  for (const Key& k : Keys()) {
+    const std::string_view name = k.name;
+    if (name.rfind(prefix, 0) != 0 || (prefix.empty() && name.find('.') != std::string::npos)) {
+      continue;
+    }
+    out += (out.empty() ? "" : ", ") + std::string(name.substr(prefix.size()));
+  }
+  return out;
+}
+
+// Checks and stores `value` for `key`; `where` prefixes errors ("node.toml:3: db: ").
+Status Assign(const Key& key, Value value, const std::string& where, const std::string& base_dir,
+              NodeConfig& config, const std::string& source) {
+  if (key.kind == Kind::kPath) {
+    std::string& path = std::get<std::string>(value);
+    if (path.empty()) return InvalidArgument(where + "empty path");
+    path = Resolve(base_dir, path);
+  }
+  if (key.kind == Kind::kUint || key.kind == Kind::kInt) {
+    const int64_t n = std::get<int64_t>(value);
+    if (n < key.min || n > key.max) {
+      return InvalidArgument(where + "got " + std::to_string(n) + ", want " +
+                             (key.max == INT64_MAX ? "a positive integer"
+                                                   : "an integer " + std::to_string(key.min) +
+                                                         ".." + std::to_string(key.max)));
+    }
+  }
+  key.set(config, value);
+  config.sources[key.name] = source;
+  return Status::Ok();
+}
+
+const char* Want(Kind kind) {
+  switch (kind) {
+    case Kind::kString:
+    case Kind::kPath:
+      return "a string";
+    case Kind::kList:
+      return "an array of strings";
+    case Kind::kUint:
+    case Kind::kInt:
+      return "an integer";
+    case Kind::kBool:
+      return "true or false";
+  }
+  return "";
+}
+
+// A TOML value of `key`.
+Status AssignToml(const Key& key, const toml::node& node, const std::string& source,
+                  const std::string& base_dir, NodeConfig& config) {
+  const std::string where = Where(source, key.name, node);
+  const std::string got =
+      "got " + std::string(ledger::TomlTypeName(node)) + ", want " + Want(key.kind);
+  switch (key.kind) {
+    case Kind::kString:
+    case Kind::kPath:
+      if (!node.is_string()) return InvalidArgument(where + got);
+      return Assign(key, *node.value<std::string>(), where, base_dir, config, source);
+    case Kind::kList: {
+      const toml::array* array = node.as_array();
+      if (array == nullptr) return InvalidArgument(where + got);
+      std::vector<std::string> items;
+      for (size_t i = 0; i < array->size(); ++i) {
+        const toml::node& item = *array->get(i);
+        if (!item.is_string()) {
+          return InvalidArgument(
+              Where(source, std::string(key.name) + "[" + std::to_string(i) + "]", item) + "got " +
+              ledger::TomlTypeName(item) + ", want a string");
+        }
+        items.push_back(*item.value<std::string>());
       }
-      tls.require_client_cert = *value.value<bool>();
-    } else {
-      return InvalidArgument(Where(source, key, value) +
-                             "unknown key (known: cert, key, ca, require_client_cert)");
+      return Assign(key, std::move(items), where, base_dir, config, source);
+    }
+    case Kind::kUint:
+    case Kind::kInt:
+      if (!node.is_integer()) return InvalidArgument(where + got);
+      return Assign(key, *node.value<int64_t>(), where, base_dir, config, source);
+    case Kind::kBool:
+      if (!node.is_boolean()) return InvalidArgument(where + got);
+      return Assign(key, *node.value<bool>(), where, base_dir, config, source);
+  }
+  return Status::Ok();
+}
+
+// A value of `key` written as text: an environment variable or a flag (`source` names it).
+// Relative paths resolve against the working directory.
+Status AssignText(const Key& key, const std::string& text, const std::string& source,
+                  NodeConfig& config) {
+  const std::string where = source + ": ";
+  switch (key.kind) {
+    case Kind::kString:
+    case Kind::kPath:
+      return Assign(key, text, where, "", config, source);
+    case Kind::kList: {
+      std::vector<std::string> items;
+      size_t start = 0;
+      while (start <= text.size()) {
+        size_t end = text.find(',', start);
+        if (end == std::string::npos) end = text.size();
+        std::string item = text.substr(start, end - start);
+        item.erase(0, item.find_first_not_of(' '));
+        item.erase(item.find_last_not_of(' ') + 1);
+        if (!item.empty()) items.push_back(item);
+        start = end + 1;
+      }
+      return Assign(key, std::move(items), where, "", config, source);
+    }
+    case Kind::kUint:
+    case Kind::kInt: {
+      int64_t n = 0;
+      const char* end = text.data() + text.size();
+      const auto [ptr, error] = std::from_chars(text.data(), end, n);
+      if (error != std::errc() || ptr != end || text.empty()) {
+        return InvalidArgument(where + "got " + Quote(text) + ", want an integer");
+      }
+      return Assign(key, n, where, "", config, source);
+    }
+    case Kind::kBool: {
+      static const std::set<std::string> yes = {"true", "1", "yes", "on"};
+      static const std::set<std::string> no = {"false", "0", "no", "off"};
+      if (yes.count(text) == 0 && no.count(text) == 0) {
+        return InvalidArgument(where + "got " + Quote(text) + ", want true or false");
+      }
+      return Assign(key, yes.count(text) > 0, where, "", config, source);
     }
   }
   return Status::Ok();
 }
 
-// The [[peer]] tables: address = "host:port", logs = ["log-id", ...].
+// The keys of `table` (the top level, or [tls] with prefix "tls.").
+Status ApplyTable(const toml::table& table, const std::string& prefix, const std::string& source,
+                  const std::string& base_dir, NodeConfig& config);
+
+// The [[peer]] tables.
+// address = "host:port", logs = ["log-id", ...].
 Status ApplyPeerTables(const std::string& source, const toml::node& node,
                        std::vector<NodeConfig::Peer>& peers) {
   const toml::array* array = node.as_array();
@@ -227,7 +382,97 @@ Status ApplyPeerTables(const std::string& source, const toml::node& node,
   return Status::Ok();
 }
 
+Status ApplyTable(const toml::table& table, const std::string& prefix, const std::string& source,
+                  const std::string& base_dir, NodeConfig& config) {
+  for (auto&& [key_node, node] : table) {
+    const std::string key(key_node.str());
+    if (prefix.empty() && key == "tls") {
+      const toml::table* tls = node.as_table();
+      if (tls == nullptr) {
+        return InvalidArgument(Where(source, "tls", node) + "got " + ledger::TomlTypeName(node) +
+                               ", want a table [tls] with " + KnownKeys("tls."));
+      }
+      CAIRN_RETURN_IF_ERROR(ApplyTable(*tls, "tls.", source, base_dir, config));
+    } else if (prefix.empty() && key == "peer") {
+      CAIRN_RETURN_IF_ERROR(ApplyPeerTables(source, node, config.peers));
+    } else if (prefix.empty() && key == "receipt_tolerance") {
+      return InvalidArgument(Where(source, key, node) +
+                             "the receipt tolerance is a consortium rule that nodes and auditors "
+                             "apply alike: it is set in the signed registry (cairn registry "
+                             "set-rules --receipt-tolerance-ppm N), not in a node's config");
+    } else if (const Key* k = FindKey(prefix + key); k != nullptr && key.find('.') == key.npos) {
+      CAIRN_RETURN_IF_ERROR(AssignToml(*k, node, source, base_dir, config));
+    } else {
+      return InvalidArgument(Where(source, prefix + key, node) + "unknown key (known: " +
+                             KnownKeys(prefix) + (prefix.empty() ? ", [tls], [[peer]])" : ")"));
+    }
+  }
+  return Status::Ok();
+}
+
+std::string Format(const Value& value) {
+  if (const auto* s = std::get_if<std::string>(&value)) return Quote(*s);
+  if (const auto* list = std::get_if<std::vector<std::string>>(&value)) {
+    std::string out = "[";
+    for (size_t i = 0; i < list->size(); ++i) out += (i ? ", " : "") + Quote((*list)[i]);
+    return out + "]";
+  }
+  if (const auto* n = std::get_if<int64_t>(&value)) return std::to_string(*n);
+  return std::get<bool>(value) ? "true" : "false";
+}
+
 }  // namespace
+
+void AddNodeFlags(CLI::App& app, NodeFlags& flags) {
+  app.description(
+      "cairnd: the Cairn ledger node. Appends signed, hash-chained provenance events for the\n"
+      "participants it hosts to one Merkle-tree log in SQLite, and serves the cairn.v1.Ledger,\n"
+      "grpc.health.v1.Health and reflection services over gRPC.");
+  app.add_option("-c,--config", flags.config_path,
+                 "TOML config file; relative paths in it resolve against its directory");
+  const std::vector<Key>& keys = Keys();
+  // Sized once: the options keep pointers into these.
+  flags.values.assign(keys.size(), "");
+  flags.counts.assign(keys.size(), 0);
+  flags.options.assign(keys.size(), nullptr);
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const Key& k = keys[i];
+    const std::string help = std::string(k.help) + " [" + EnvOf(k) + "]";
+    flags.options[i] = k.kind == Kind::kBool ? app.add_flag(FlagOf(k), flags.counts[i], help)
+                                             : app.add_option(FlagOf(k), flags.values[i], help);
+  }
+  app.add_flag("--repair-report", flags.repair_report,
+               "check every stored entry, print every problem found, and exit without serving or "
+               "changing anything (0: no problems, 1: problems)");
+  app.add_flag("--check-config", flags.check_config,
+               "resolve the configuration, check it (and that the registry and node key load),\n"
+               "print every key with its value and where it came from, and exit (0: valid, 2: "
+               "not)");
+  std::string footer =
+      "Configuration, later sources winning: defaults < TOML file (--config) < environment\n"
+      "(CAIRN_<KEY>, e.g. CAIRN_DB, CAIRN_TLS_CERT) < flags (--key with - for _ and .).\n"
+      "Config file keys (TOML):\n";
+  for (const Key& k : keys) {
+    if (std::string_view(k.name).find('.') != std::string_view::npos) continue;
+    footer += "  " + std::string(k.name) + " = " + k.example + "\n";
+  }
+  footer += "  [tls]                          # optional; plaintext without it\n";
+  for (const Key& k : keys) {
+    const std::string_view name = k.name;
+    if (name.rfind("tls.", 0) != 0) continue;
+    footer += "  " + std::string(name.substr(4)) + " = " + k.example + "\n";
+  }
+  footer +=
+      "  [[peer]]                       # one per node followed; only in the file\n"
+      "  address = \"mine.example:7400\"\n"
+      "  logs = [\"pk-fwo-log\"]\n"
+      "Plaintext on an address other than loopback is served with a warning.\n"
+      "Required: db, log_id, node_key, registry, participants. The receipt tolerance is a\n"
+      "consortium rule in the signed registry (cairn registry set-rules), not a node setting.\n"
+      "Exit codes: 0 stopped cleanly (SIGTERM/SIGINT), 1 stored log is broken, 2 usage, config or\n"
+      "I/O error.";
+  app.footer(footer);
+}
 
 Status ApplyConfigToml(std::string_view text, const std::string& source,
                        const std::string& base_dir, NodeConfig& config) {
@@ -239,95 +484,7 @@ Status ApplyConfigToml(std::string_view text, const std::string& source,
                            std::to_string(e.source().begin.column) + ": " +
                            std::string(e.description()));
   }
-  for (auto&& [key_node, node] : table) {
-    const std::string key(key_node.str());
-    if (key == "listen") {
-      CAIRN_RETURN_IF_ERROR(WantString(source, key, node, config.listen));
-    } else if (key == "db" || key == "node_key" || key == "node_key_passphrase_file" ||
-               key == "registry") {
-      std::string value;
-      CAIRN_RETURN_IF_ERROR(WantString(source, key, node, value));
-      if (value.empty()) return InvalidArgument(Where(source, key, node) + "empty path");
-      value = Resolve(base_dir, value);
-      if (key == "db") config.db = value;
-      if (key == "node_key") config.node_key = value;
-      if (key == "node_key_passphrase_file") config.node_key_passphrase_file = value;
-      if (key == "registry") config.registry = value;
-    } else if (key == "log_id") {
-      CAIRN_RETURN_IF_ERROR(WantString(source, key, node, config.log_id));
-    } else if (key == "log_level") {
-      CAIRN_RETURN_IF_ERROR(WantString(source, key, node, config.log_level));
-    } else if (key == "participants") {
-      const toml::array* array = node.as_array();
-      if (array == nullptr) {
-        return InvalidArgument(Where(source, key, node) + "got " + ledger::TomlTypeName(node) +
-                               ", want an array of participant ids");
-      }
-      config.participants.clear();
-      for (size_t i = 0; i < array->size(); ++i) {
-        const toml::node& item = *array->get(i);
-        if (!item.is_string()) {
-          return InvalidArgument(Where(source, key + "[" + std::to_string(i) + "]", item) + "got " +
-                                 ledger::TomlTypeName(item) + ", want a string");
-        }
-        config.participants.push_back(*item.value<std::string>());
-      }
-    } else if (key == "max_message_bytes") {
-      if (!node.is_integer() || *node.value<int64_t>() <= 0) {
-        return InvalidArgument(Where(source, key, node) + "want a positive integer");
-      }
-      config.max_message_bytes = static_cast<uint64_t>(*node.value<int64_t>());
-    } else if (key == "receipt_tolerance") {
-      return InvalidArgument(Where(source, key, node) +
-                             "the receipt tolerance is a consortium rule that nodes and auditors "
-                             "apply alike: it is set in the signed registry (cairn registry "
-                             "set-rules --receipt-tolerance-ppm N), not in a node's config");
-    } else if (key == "writer_nice") {
-      if (!node.is_integer()) {
-        return InvalidArgument(Where(source, key, node) + "got " + ledger::TomlTypeName(node) +
-                               ", want an integer -20..19");
-      }
-      const int64_t nice = *node.value<int64_t>();
-      if (nice < -20 || nice > 19) {
-        return InvalidArgument(Where(source, key, node) + "got " + std::to_string(nice) +
-                               ", want -20..19");
-      }
-      config.writer_nice = static_cast<int>(nice);
-    } else if (key == "peer") {
-      CAIRN_RETURN_IF_ERROR(ApplyPeerTables(source, node, config.peers));
-    } else if (key == "replication_wait_ms") {
-      if (!node.is_integer() || *node.value<int64_t>() < 0 || *node.value<int64_t>() > 3'600'000) {
-        return InvalidArgument(Where(source, key, node) + "want an integer 0..3600000");
-      }
-      config.replication_wait_ms = static_cast<uint64_t>(*node.value<int64_t>());
-    } else if (key == "gossip_interval_ms") {
-      if (!node.is_integer() || *node.value<int64_t>() < 50 || *node.value<int64_t>() > 3'600'000) {
-        return InvalidArgument(Where(source, key, node) + "want an integer 50..3600000");
-      }
-      config.gossip_interval_ms = static_cast<uint64_t>(*node.value<int64_t>());
-    } else if (key == "replica_dir") {
-      std::string value;
-      CAIRN_RETURN_IF_ERROR(WantString(source, key, node, value));
-      if (value.empty()) return InvalidArgument(Where(source, key, node) + "empty path");
-      config.replica_dir = Resolve(base_dir, value);
-    } else if (key == "tls") {
-      CAIRN_RETURN_IF_ERROR(ApplyTlsTable(source, base_dir, node, config.tls));
-    } else if (key == "audit") {
-      if (!node.is_boolean()) {
-        return InvalidArgument(Where(source, key, node) + "got " + ledger::TomlTypeName(node) +
-                               ", want true or false");
-      }
-      config.audit = *node.value<bool>();
-    } else {
-      return InvalidArgument(
-          Where(source, key, node) +
-          "unknown key (known: listen, db, log_id, node_key, "
-          "node_key_passphrase_file, registry, participants, "
-          "max_message_bytes, writer_nice, log_level, "
-          "audit, replica_dir, replication_wait_ms, gossip_interval_ms, [tls], [[peer]])");
-    }
-  }
-  return Status::Ok();
+  return ApplyTable(table, "", source, base_dir, config);
 }
 
 Status ApplyConfigFile(const std::string& path, NodeConfig& config) {
@@ -405,28 +562,38 @@ Status ValidateConfig(const NodeConfig& config) {
 
 Result<NodeConfig> ResolveConfig(const NodeFlags& flags) {
   NodeConfig config;
+  const std::vector<Key>& keys = Keys();
+  for (const Key& k : keys) config.sources[k.name] = "default";
   if (!flags.config_path.empty()) CAIRN_RETURN_IF_ERROR(ApplyConfigFile(flags.config_path, config));
-  const auto given = [](const CLI::Option* option) {
-    return option != nullptr && option->count() > 0;
-  };
-  if (given(flags.listen_opt)) config.listen = flags.listen;
-  if (given(flags.db_opt)) config.db = flags.db;
-  if (given(flags.log_id_opt)) config.log_id = flags.log_id;
-  if (given(flags.node_key_opt)) config.node_key = flags.node_key;
-  if (given(flags.passphrase_opt)) config.node_key_passphrase_file = flags.node_key_passphrase_file;
-  if (given(flags.registry_opt)) config.registry = flags.registry;
-  if (given(flags.participants_opt)) config.participants = flags.participants;
-  if (given(flags.max_message_opt)) config.max_message_bytes = flags.max_message_bytes;
-  if (given(flags.writer_nice_opt)) config.writer_nice = flags.writer_nice;
-  if (given(flags.log_level_opt)) config.log_level = flags.log_level;
-  if (given(flags.audit_opt)) config.audit = flags.audit;
-  if (given(flags.replication_wait_opt)) config.replication_wait_ms = flags.replication_wait_ms;
-  if (given(flags.tls_cert_opt)) config.tls.cert = flags.tls_cert;
-  if (given(flags.tls_key_opt)) config.tls.key = flags.tls_key;
-  if (given(flags.tls_ca_opt)) config.tls.ca = flags.tls_ca;
-  if (given(flags.require_client_cert_opt)) config.tls.require_client_cert = true;
+  for (const Key& k : keys) {
+    const std::string env = EnvOf(k);
+    const char* text = std::getenv(env.c_str());
+    if (text != nullptr && *text != '\0') CAIRN_RETURN_IF_ERROR(AssignText(k, text, env, config));
+  }
+  for (size_t i = 0; i < keys.size() && i < flags.options.size(); ++i) {
+    const Key& k = keys[i];
+    if (flags.options[i] == nullptr || flags.options[i]->count() == 0) continue;
+    CAIRN_RETURN_IF_ERROR(
+        AssignText(k, k.kind == Kind::kBool ? "true" : flags.values[i], FlagOf(k), config));
+  }
   CAIRN_RETURN_IF_ERROR(ValidateConfig(config));
   return config;
+}
+
+std::string DescribeConfig(const NodeConfig& config) {
+  std::string out;
+  for (const Key& k : Keys()) {
+    const std::optional<Value> value = k.get(config);
+    const auto source = config.sources.find(k.name);
+    out += std::string(k.name) + " = " + (value ? Format(*value) : "(unset)") + "  # " +
+           (source == config.sources.end() ? "default" : source->second) + "\n";
+  }
+  for (size_t i = 0; i < config.peers.size(); ++i) {
+    out += "peer[" + std::to_string(i) + "] = " + Quote(config.peers[i].address) + " logs";
+    for (const std::string& log : config.peers[i].logs) out += " " + log;
+    out += "  # file\n";
+  }
+  return out;
 }
 
 }  // namespace cairn::node

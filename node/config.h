@@ -1,4 +1,6 @@
-// cairnd's configuration: defaults, overlaid by a TOML file, overlaid by command-line flags.
+// cairnd's configuration: defaults, overlaid by a TOML file, by the environment (CAIRN_<KEY>), and
+// by command-line flags. Every key is defined once, in the table in config.cc, which gives its
+// TOML name, flag, variable, type, range and help.
 //
 //   listen                   = "127.0.0.1:7400"   gRPC address; port 0 picks a free port
 //   db                       = "node.db"          SQLite database (created when absent)
@@ -25,6 +27,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -73,40 +76,20 @@ struct NodeConfig {
   uint64_t replication_wait_ms = 5000;
   // How often the node exchanges checkpoints with each peer (gossip; forks found in seconds).
   uint64_t gossip_interval_ms = 1000;
+  // Where each key's value came from: "default", the config file's path, "CAIRN_DB", "--db".
+  std::map<std::string, std::string> sources;
 };
 
-// The command line: the config file, overrides for every key, and modes.
+// The command line: the config file, a flag for every key, and modes.
 struct NodeFlags {
   std::string config_path;
   bool repair_report = false;
-
-  // Overrides; each applies only when its option was given.
-  std::string listen, db, log_id, node_key, node_key_passphrase_file, registry, log_level;
-  std::string tls_cert, tls_key, tls_ca;
-  bool require_client_cert = false;
-  std::vector<std::string> participants;
-  uint64_t max_message_bytes = 0;
-  int writer_nice = 0;
-  bool audit = false;
-  uint64_t replication_wait_ms = 0;
-
-  // The options, to ask whether each was given. Set by AddNodeFlags; owned by the CLI::App.
-  CLI::Option* listen_opt = nullptr;
-  CLI::Option* db_opt = nullptr;
-  CLI::Option* log_id_opt = nullptr;
-  CLI::Option* node_key_opt = nullptr;
-  CLI::Option* passphrase_opt = nullptr;
-  CLI::Option* registry_opt = nullptr;
-  CLI::Option* participants_opt = nullptr;
-  CLI::Option* max_message_opt = nullptr;
-  CLI::Option* writer_nice_opt = nullptr;
-  CLI::Option* log_level_opt = nullptr;
-  CLI::Option* audit_opt = nullptr;
-  CLI::Option* replication_wait_opt = nullptr;
-  CLI::Option* tls_cert_opt = nullptr;
-  CLI::Option* tls_key_opt = nullptr;
-  CLI::Option* tls_ca_opt = nullptr;
-  CLI::Option* require_client_cert_opt = nullptr;
+  bool check_config = false;
+  // Per key of the table in config.cc, in its order (set by AddNodeFlags): the flag's text, its
+  // count for a boolean flag, and the option, to ask whether it was given.
+  std::vector<std::string> values;
+  std::vector<int64_t> counts;
+  std::vector<CLI::Option*> options;
 };
 
 // Adds cairnd's flags, with help text documenting the file's keys, to `app`. `flags` must remain
@@ -127,7 +110,12 @@ Status ApplyConfigFile(const std::string& path, NodeConfig& config);
 // naming the key and the rule, e.g. "log_id: got \"Demo\", want [a-z0-9-]{2,40}".
 Status ValidateConfig(const NodeConfig& config);
 
-// Defaults, then the file named by --config (if any), then the flags given; then validated.
+// Defaults, then the file named by --config (if any), then the environment (CAIRN_<KEY>: CAIRN_DB,
+// CAIRN_TLS_CERT; empty variables are ignored), then the flags given; then validated. Errors name
+// the source: "node.toml:3: db: ...", "CAIRN_WRITER_NICE: got ...", "--listen: ...".
 Result<NodeConfig> ResolveConfig(const NodeFlags& flags);
+
+// Every key with its value and its source, one per line: `db = "/srv/node.db"  # CAIRN_DB`.
+std::string DescribeConfig(const NodeConfig& config);
 
 }  // namespace cairn::node

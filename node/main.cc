@@ -174,44 +174,53 @@ int RepairReport(const NodeConfig& config) {
   return kExitBrokenLog;
 }
 
-int Serve(const NodeConfig& config, const sigset_t& stop_signals) {
-  if (!InitCrypto().ok()) return Fail(kExitUsage, "cannot initialize libsodium");
-  const SystemClock clock;
-  // Read before anything is opened, so that a bad certificate changes no file.
+// What the node needs before it opens any file, each checked: its TLS credentials, the registry
+// (which must list its log and its participants, each at home here or nowhere) and its node key
+// (a key of its log there). INVALID_ARGUMENT naming the key at fault.
+struct NodeInputs {
+  std::shared_ptr<grpc::ServerCredentials> credentials;
+  std::optional<keys::TrustRegistry> registry;
+  std::optional<keys::SigningKey> node_key;
+};
+
+Result<NodeInputs> LoadNodeInputs(const NodeConfig& config) {
+  NodeInputs inputs;
   auto credentials = ServerCredentials(config.tls);
-  if (!credentials.ok()) return Fail(kExitUsage, credentials.status().message());
+  if (!credentials.ok()) return credentials.status();
+  inputs.credentials = *credentials;
 
   auto registry = keys::TrustRegistry::Load(config.registry);
-  if (!registry.ok()) return Fail(kExitUsage, "registry: " + registry.status().message());
+  if (!registry.ok()) return InvalidArgument("registry: " + registry.status().message());
+  inputs.registry.emplace(*registry);
   const cairn::v1::LogOperator* log = registry->FindLog(config.log_id);
   if (log == nullptr) {
-    return Fail(kExitUsage, "log_id: log " + config.log_id + " is not in registry version " +
-                                std::to_string(registry->version()) + " (" + config.registry + ")");
+    return InvalidArgument("log_id: log " + config.log_id + " is not in registry version " +
+                           std::to_string(registry->version()) + " (" + config.registry + ")");
   }
   for (size_t i = 0; i < config.participants.size(); ++i) {
     if (registry->FindParticipant(config.participants[i]) == nullptr) {
-      return Fail(kExitUsage, "participants[" + std::to_string(i) + "]: " + config.participants[i] +
-                                  " is not in registry version " +
-                                  std::to_string(registry->version()));
+      return InvalidArgument("participants[" + std::to_string(i) + "]: " + config.participants[i] +
+                             " is not in registry version " + std::to_string(registry->version()));
     }
     // A participant with a home log is appended there and nowhere else.
     const std::string* home = registry->HomeLogOf(config.participants[i]);
     if (home != nullptr && *home != config.log_id) {
-      return Fail(kExitUsage, "participants[" + std::to_string(i) + "]: " + config.participants[i] +
-                                  "'s home log is " + *home + " in registry version " +
-                                  std::to_string(registry->version()) + ", not this node's log " +
-                                  config.log_id);
+      return InvalidArgument("participants[" + std::to_string(i) + "]: " + config.participants[i] +
+                             "'s home log is " + *home + " in registry version " +
+                             std::to_string(registry->version()) + ", not this node's log " +
+                             config.log_id);
     }
   }
 
   std::optional<std::string> passphrase;
   if (!config.node_key_passphrase_file.empty()) {
     auto p = keys::ReadPassphraseFile(config.node_key_passphrase_file);
-    if (!p.ok()) return Fail(kExitUsage, "node_key_passphrase_file: " + p.status().message());
+    if (!p.ok()) return InvalidArgument("node_key_passphrase_file: " + p.status().message());
     passphrase = std::move(p).value();
   }
   auto node_key = keys::ReadSigningKey(config.node_key, passphrase);
-  if (!node_key.ok()) return Fail(kExitUsage, "node_key: " + node_key.status().message());
+  if (!node_key.ok()) return InvalidArgument("node_key: " + node_key.status().message());
+  inputs.node_key = *node_key;
   bool listed = false;
   std::string log_keys;
   for (const auto& key : log->keys()) {
@@ -220,11 +229,34 @@ int Serve(const NodeConfig& config, const sigset_t& stop_signals) {
     log_keys += (log_keys.empty() ? "" : ", ") + key.key_id();
   }
   if (!listed) {
-    return Fail(kExitUsage, "node_key: key " + node_key->key_id + " in " + config.node_key +
-                                " is not a key of log " + config.log_id + " in the registry (" +
-                                (log_keys.empty() ? "it lists none" : "it lists " + log_keys) +
-                                ")");
+    return InvalidArgument("node_key: key " + node_key->key_id + " in " + config.node_key +
+                           " is not a key of log " + config.log_id + " in the registry (" +
+                           (log_keys.empty() ? "it lists none" : "it lists " + log_keys) + ")");
   }
+
+  return inputs;
+}
+
+// --check-config: the resolved configuration, each key with its source, and the inputs it names.
+int CheckConfig(const NodeConfig& config) {
+  if (!InitCrypto().ok()) return Fail(kExitUsage, "cannot initialize libsodium");
+  auto inputs = LoadNodeInputs(config);
+  std::cout << DescribeConfig(config);
+  if (!inputs.ok()) return Fail(kExitUsage, inputs.status().message());
+  std::cout << "cairnd: configuration valid: log " << config.log_id << " in registry version "
+            << inputs->registry->version() << ", node key " << inputs->node_key->key_id << "\n";
+  return kExitOk;
+}
+
+int Serve(const NodeConfig& config, const sigset_t& stop_signals) {
+  if (!InitCrypto().ok()) return Fail(kExitUsage, "cannot initialize libsodium");
+  const SystemClock clock;
+  // Read before anything is opened, so that a bad certificate changes no file.
+  auto inputs = LoadNodeInputs(config);
+  if (!inputs.ok()) return Fail(kExitUsage, inputs.status().message());
+  const std::shared_ptr<grpc::ServerCredentials> credentials = inputs->credentials;
+  std::optional<keys::TrustRegistry>& registry = inputs->registry;
+  const std::optional<keys::SigningKey>& node_key = inputs->node_key;
 
   StorageOptions storage_options;
   storage_options.read_only = config.audit;
@@ -419,7 +451,7 @@ int Serve(const NodeConfig& config, const sigset_t& stop_signals) {
     sequencer.Stop();
     return Fail(kExitUsage, free.message());
   }
-  builder.AddListeningPort(config.listen, *credentials, &port);
+  builder.AddListeningPort(config.listen, credentials, &port);
   grpc::ResourceQuota quota("cairnd");
   quota.SetMaxThreads(kMaxCallThreads);
   quota.Resize(kGrpcMemoryBytes);
@@ -530,6 +562,7 @@ int Main(int argc, char** argv) {
   InstallJsonLogger(config->log_level);
   gpr_set_log_function(GrpcLogToJson);
 
+  if (flags.check_config) return CheckConfig(*config);
   if (flags.repair_report) return RepairReport(*config);
   const int code = Serve(*config, stop_signals);
   if (code == kExitOk && g_restart_requested) {
