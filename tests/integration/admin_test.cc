@@ -138,5 +138,31 @@ TEST_F(AdminTest, DamagedAndForeignFilesAreRefusedAndChangeNothing) {
   EXPECT_EQ(Admin({"backup"}).exit_code, 2);
 }
 
+// cairnd --check-config: the configuration as resolved, each key with where it came from, checked
+// against the registry and the node key, without opening the database or a port.
+TEST(CheckConfigTest, PrintsEveryKeyWithItsSourceAndRefusesWhatTheNodeWouldRefuse) {
+  TempDir dir;
+  World world(dir);
+  world.StartNode({"pk-fwo"});
+  ASSERT_EQ(world.node().Terminate(), 0);
+  std::filesystem::remove(world.db_path());
+  RunResult r = RunProcess(
+      {CAIRND_PATH, "--config", world.config_path(), "--check-config", "--log-level", "warn"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("log_id = \"demo-log\"  # " + world.config_path()), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("log_level = \"warn\"  # --log-level"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("gossip_interval_ms = 1000  # default"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("cairnd: configuration valid: log demo-log"), std::string::npos) << r.out;
+  EXPECT_FALSE(std::filesystem::exists(world.db_path()));  // nothing opened
+  // The environment overrides the file; a log the registry does not list is refused.
+  setenv("CAIRN_LOG_ID", "no-such-log", 1);
+  r = RunProcess({CAIRND_PATH, "--config", world.config_path(), "--check-config"});
+  unsetenv("CAIRN_LOG_ID");
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_NE(r.out.find("log_id = \"no-such-log\"  # CAIRN_LOG_ID"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("log no-such-log is not in registry"), std::string::npos) << r.err;
+}
+
 }  // namespace
 }  // namespace cairn::itest
