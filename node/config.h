@@ -2,26 +2,10 @@
 // by command-line flags. Every key is defined once, in the table in config.cc, which gives its
 // TOML name, flag, variable, type, range and help.
 //
-//   listen                   = "127.0.0.1:7400"   gRPC address; port 0 picks a free port
-//   db                       = "node.db"          SQLite database (created when absent)
-//   log_id                   = "demo-log"         [a-z0-9-]{2,40}; must be in the registry
-//   node_key                 = "keys/demo-log.key" the log's checkpoint signing key file
-//   node_key_passphrase_file = "..."              optional, for a sealed node_key
-//   registry                 = "registry.json"    the consortium trust registry file
-//   participants             = ["pk-fwo", ...]    participant ids this node hosts
-//   max_message_bytes        = 4194304            largest gRPC message received or sent
-//   writer_nice              = -10                optional: nice value of the writer thread
-//                                                 (-20..19); unset leaves it alone
-//   log_level                = "info"             trace, debug, info, warn, error, critical, off
-//   audit                    = false              serve a stored log read-only, even a broken one
-//   replica_dir              = "node.db.replicas" where replicas of followed logs are kept
-//   replication_wait_ms      = 5000               how long an append waits for an event of
-//                                                 another log it refers to
-//   gossip_interval_ms       = 1000               how often checkpoints are exchanged with peers
-//   [tls], [[peer]]                               TLS files; logs followed, per peer
+// `cairnd --help` lists them (the footer is made from the table) and README.md documents them.
 //
 // Relative paths in the file resolve against the file's directory; relative paths given as flags
-// resolve against the working directory. Unknown keys in the file are errors (a typo must not
+// or in the environment resolve against the working directory. Unknown keys in the file are errors (a typo must not
 // silently fall back to a default). Pure values and functions; thread-compatible.
 #pragma once
 
