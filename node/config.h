@@ -5,8 +5,8 @@
 // `cairnd --help` lists them (the footer is made from the table) and README.md documents them.
 //
 // Relative paths in the file resolve against the file's directory; relative paths given as flags
-// or in the environment resolve against the working directory. Unknown keys in the file are errors (a typo must not
-// silently fall back to a default). Pure values and functions; thread-compatible.
+// or in the environment resolve against the working directory. Unknown keys in the file are errors
+// (a typo must not silently fall back to a default). Pure values and functions; thread-compatible.
 #pragma once
 
 #include <CLI/CLI.hpp>
