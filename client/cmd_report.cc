@@ -188,34 +188,29 @@ int RunPeriod(const ReportOptions& opt) {
   if (!lots.ok()) return ReportError("report", lots.status());
   report::PeriodReport period(registry, opt.participant, opt.from, opt.to);
   LineageInput input = *std::move(base);
-  // A lot received in several shipments, or received and produced, is verified once.
-  std::map<std::string, std::optional<ledger::LineageReport>> verified;
-  std::map<std::string, Status> unavailable;
-  std::map<std::string, std::string> bundle_sha;
-  size_t done = 0;
+  // A lot received in several shipments, or received and produced, is verified once, with all
+  // its rows; then its lineage is dropped, so one lot's graph is held at a time.
+  std::vector<std::string> order;
+  std::map<std::string, std::vector<const report::PeriodLot*>> rows;
   for (const report::PeriodLot& lot : *lots) {
-    if (++done % 50 == 0) {
-      std::cerr << "report: lot " << done << "/" << lots->size() << "\n";
-    }
-    if (!verified.count(lot.lot_id) && !unavailable.count(lot.lot_id)) {
-      LineageSource source = opt.source;
-      source.lot = lot.lot_id;
-      const Status fetched = FetchEvidence(source, input);
-      if (!fetched.ok()) {
-        unavailable.emplace(lot.lot_id, fetched);
-      } else {
-        verified[lot.lot_id] = CheckLineage(input, opt.threads);
-        bundle_sha[lot.lot_id] = input.bundle_sha256;
-      }
-    }
-    if (auto it = unavailable.find(lot.lot_id); it != unavailable.end()) {
+    auto& of_lot = rows[lot.lot_id];
+    if (of_lot.empty()) order.push_back(lot.lot_id);
+    of_lot.push_back(&lot);
+  }
+  size_t done = 0;
+  for (const std::string& lot_id : order) {
+    if (++done % 50 == 0) std::cerr << "report: lot " << done << "/" << order.size() << "\n";
+    LineageSource source = opt.source;
+    source.lot = lot_id;
+    const Status fetched = FetchEvidence(source, input);
+    if (!fetched.ok()) {
       // A node that cannot be reached is not a finding about the lot.
-      if (ExitCodeOf(it->second) == kExitUsage) return ReportError("report", it->second);
-      period.AddUnavailable(lot, it->second);
+      if (ExitCodeOf(fetched) == kExitUsage) return ReportError("report", fetched);
+      for (const report::PeriodLot* row : rows[lot_id]) period.AddUnavailable(*row, fetched);
       continue;
     }
-    input.bundle_sha256 = bundle_sha[lot.lot_id];
-    period.Add(lot, input, *verified[lot.lot_id]);
+    const ledger::LineageReport verified = CheckLineage(input, opt.threads);
+    for (const report::PeriodLot* row : rows[lot_id]) period.Add(*row, input, verified);
   }
   const report::Json model =
       period.Build(*log, input.policy ? &*input.policy : nullptr, input.policy_sha256,

@@ -123,6 +123,7 @@ void PeriodReport::Add(const PeriodLot& lot, const LineageInput& input,
   }
   lots_.push_back({{"lot_id", lot.lot_id},
                    {"role", lot.role},
+                   {"at_us", lot.at_us},
                    {"date", Date(lot.at_us)},
                    {"mass_g", lot.mass_g},
                    {"material", material},
@@ -139,6 +140,7 @@ void PeriodReport::AddUnavailable(const PeriodLot& lot, const Status& status) {
   codes_.push_back(code);
   lots_.push_back({{"lot_id", lot.lot_id},
                    {"role", lot.role},
+                   {"at_us", lot.at_us},
                    {"date", Date(lot.at_us)},
                    {"mass_g", lot.mass_g},
                    {"material", ""},
@@ -206,7 +208,13 @@ Json PeriodReport::Build(const FetchedLog& listing, const ledger::Policy* policy
       {"policy", policy == nullptr ? Json(nullptr)
                                    : Json({{"name", policy->name}, {"sha256", policy_sha256}})},
       {"lots", static_cast<uint64_t>(lots_.size())}};
-  report["lots"] = lots_;
+  // In the order they were received or produced (Add is called lot by lot).
+  Json lots = lots_;
+  std::stable_sort(lots.begin(), lots.end(), [](const Json& x, const Json& y) {
+    return x["at_us"].get<int64_t>() < y["at_us"].get<int64_t>();
+  });
+  for (Json& lot : lots) lot.erase("at_us");
+  report["lots"] = std::move(lots);
   Json portfolio = Json::array();
   for (const auto& [basis, elements] : by_stage_) {
     for (const auto& [element, stages] : elements) {
