@@ -51,17 +51,12 @@ struct Summary {
   int64_t schema_version = 0;
 };
 
+// The first column of the first row of `sql` (empty when there is none).
 Result<std::string> SingleText(sqlite3* db, const char* sql) {
-  sqlite3_stmt* raw = nullptr;
-  if (sqlite3_prepare_v2(db, sql, -1, &raw, nullptr) != SQLITE_OK) {
-    return node::SqliteError(db, sql);
-  }
-  node::SqliteStmt stmt(raw);
-  const int rc = sqlite3_step(stmt.get());
-  if (rc == SQLITE_DONE) return std::string();
-  if (rc != SQLITE_ROW) return node::SqliteError(db, sql);
-  const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt.get(), 0));
-  return std::string(p == nullptr ? "" : p, sqlite3_column_bytes(stmt.get(), 0));
+  CAIRN_ASSIGN_OR_RETURN(node::SqliteStmt stmt, node::Prepare(db, sql));
+  node::Query query(db, stmt.get());
+  CAIRN_ASSIGN_OR_RETURN(const bool row, query.Next());
+  return row ? query.ColumnBlob(0) : std::string();
 }
 
 Status Exec(sqlite3* db, const char* sql) {
@@ -138,6 +133,16 @@ std::string DirectoryOf(const std::string& path) {
   return parent.empty() ? "." : parent.string();
 }
 
+// Puts the finished copy `tmp` in place as `path`: fsynced, renamed over it, and the directory
+// fsynced, so `path` is the old file or the whole new one.
+Status InstallFile(const std::string& tmp, const std::string& path) {
+  CAIRN_RETURN_IF_ERROR(FsyncPath(tmp, false));
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    return Internal("cannot rename " + tmp + " to " + path + ": " + std::strerror(errno));
+  }
+  return FsyncPath(DirectoryOf(path), true);
+}
+
 // Copies database `from` into a new file `to` with the online backup API, retrying while the
 // source is locked, then makes `to` one self-contained file (journal_mode DELETE).
 Status Copy(sqlite3* from, const std::string& to) {
@@ -196,11 +201,7 @@ int RunBackup(const BackupOptions& opt) {
     summary = copy.ok() ? Inspect(copy->get(), "the copy of " + opt.db) : copy.status();
   }
   if (s.ok() && !summary.ok()) s = summary.status();
-  if (s.ok()) s = FsyncPath(tmp, false);
-  if (s.ok() && std::rename(tmp.c_str(), opt.output.c_str()) != 0) {
-    s = Internal("cannot rename " + tmp + " to " + opt.output + ": " + std::strerror(errno));
-  }
-  if (s.ok()) s = FsyncPath(DirectoryOf(opt.output), true);
+  if (s.ok()) s = InstallFile(tmp, opt.output);
   if (!s.ok()) {
     RemoveQuietly(tmp);
     return Fail("backup", s);
@@ -249,17 +250,13 @@ int RunRestore(const RestoreOptions& opt) {
     RemoveQuietly(tmp);
     s = Copy(source->get(), tmp);
   }
-  if (s.ok()) s = FsyncPath(tmp, false);
   if (s.ok()) {
     // The old database's journal files belong to the file being replaced.
     std::error_code ignored;
     std::filesystem::remove(opt.db + "-wal", ignored);
     std::filesystem::remove(opt.db + "-shm", ignored);
-    if (std::rename(tmp.c_str(), opt.db.c_str()) != 0) {
-      s = Internal("cannot rename " + tmp + " to " + opt.db + ": " + std::strerror(errno));
-    }
+    s = InstallFile(tmp, opt.db);
   }
-  if (s.ok()) s = FsyncPath(DirectoryOf(opt.db), true);
   if (lock_fd >= 0) close(lock_fd);
   if (!s.ok()) {
     RemoveQuietly(tmp);
