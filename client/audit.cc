@@ -5,6 +5,7 @@
 #include <set>
 #include <tuple>
 
+#include "client/command.h"
 #include "client/node_client.h"
 #include "common/clock.h"
 #include "common/crypto.h"
@@ -81,13 +82,21 @@ std::vector<Audit> AuditsOf(const ledger::LineageReport& verified) {
 }
 
 Result<std::vector<ReportCheck>> CheckReports(const std::vector<std::string>& paths,
-                                              const std::vector<Audit>& audits) {
+                                              const std::vector<Audit>& audits,
+                                              const std::string& lot_id, const std::string& verb,
+                                              int* exit_code) {
   std::vector<ReportCheck> checks;
   for (const std::string& path : paths) {
     CAIRN_ASSIGN_OR_RETURN(const std::string bytes, ReadFileOrStdin(path));
     ReportCheck check{path, ToHex(Sha256(bytes)), -1};
     for (size_t i = 0; i < audits.size(); ++i) {
       if (audits[i].report_sha256 == check.sha256) check.audit = static_cast<int>(i);
+    }
+    if (check.audit < 0) {
+      std::cerr << "cairn " << verb << ": report " << path << " (sha256 " << check.sha256
+                << ") matches no audit of lot " << lot_id
+                << " on the ledger: it is not the report an auditor attested\n";
+      *exit_code = kExitIntegrity;
     }
     checks.push_back(std::move(check));
   }
@@ -107,19 +116,6 @@ nlohmann::json ReportChecksJson(const std::vector<ReportCheck>& checks,
     out.push_back(std::move(j));
   }
   return out;
-}
-
-bool AllReportsAttested(const std::vector<ReportCheck>& checks, const std::string& lot_id,
-                        const std::string& verb) {
-  bool all = true;
-  for (const ReportCheck& check : checks) {
-    if (check.audit >= 0) continue;
-    all = false;
-    std::cerr << "cairn " << verb << ": report " << check.path << " (sha256 " << check.sha256
-              << ") matches no audit of lot " << lot_id
-              << " on the ledger: it is not the report an auditor attested\n";
-  }
-  return all;
 }
 
 std::string AuditLine(const Audit& audit) {

@@ -59,18 +59,17 @@ struct ReportCheck {
   int audit = -1;  // index of the audit whose report hash it has, -1: none
 };
 
-// Hashes each file and finds the audit attesting it. I/O errors as ReadFileOrStdin gives them.
+// Hashes each file and finds the audit attesting it. A file that matches none is a document that
+// does not verify: "cairn VERB: report FILE (sha256 …) matches no audit of lot X" on stderr, and
+// *exit_code becomes 1 (integrity). I/O errors as ReadFileOrStdin gives them.
 Result<std::vector<ReportCheck>> CheckReports(const std::vector<std::string>& paths,
-                                              const std::vector<Audit>& audits);
+                                              const std::vector<Audit>& audits,
+                                              const std::string& lot_id, const std::string& verb,
+                                              int* exit_code);
 
 // The checks as JSON: [{path, sha256, matches, audit: {by, date, event_id}}].
 nlohmann::json ReportChecksJson(const std::vector<ReportCheck>& checks,
                                 const std::vector<Audit>& audits);
-
-// True when every check found its audit; else prints, for each file that matches none, "cairn
-// VERB: report FILE (sha256 …) matches no audit of lot X" on stderr.
-bool AllReportsAttested(const std::vector<ReportCheck>& checks, const std::string& lot_id,
-                        const std::string& verb);
 
 // "lot us-usm:NDPR-1 audited by ch-audit on 2027-03-01: VERIFIED under policy ... (report
 // ndpr.pdf, sha256 1a2b…)"
