@@ -10,7 +10,8 @@ packages=(
   libcli11-dev nlohmann-json3-dev libtomlplusplus-dev libspdlog-dev libfmt-dev
   libgraphviz-dev libkainjow-mustache-dev help2man man-db
   chromium poppler-utils fonts-dejavu-core
-  libsystemd-dev systemd python3-grpcio yamllint docker-compose
+  libsystemd-dev systemd python3-grpcio yamllint docker-compose prometheus-cpp-dev
+  python3-prometheus-client
   libgtest-dev libgmock-dev libbenchmark-dev libgoogle-perftools-dev
 )
 

@@ -159,6 +159,33 @@ const std::vector<Key>& Keys() {
        [](const NodeConfig& c) -> std::optional<Value> {
          return static_cast<int64_t>(c.gossip_interval_ms);
        }},
+      {"max_call_threads", Kind::kUint, 4, 100'000, "96",
+       "threads for synchronous calls (reads, Follow streams); a call beyond them is refused "
+       "RESOURCE_EXHAUSTED at once (default 96)",
+       [](NodeConfig& c, const Value& v) { c.max_call_threads = std::get<int64_t>(v); },
+       [](const NodeConfig& c) -> std::optional<Value> {
+         return static_cast<int64_t>(c.max_call_threads);
+       }},
+      {"grpc_memory_bytes", Kind::kUint, int64_t{16} << 20, INT64_MAX, "134217728",
+       "memory gRPC may use for its buffers; beyond it calls are refused (default 134217728)",
+       [](NodeConfig& c, const Value& v) { c.grpc_memory_bytes = std::get<int64_t>(v); },
+       [](const NodeConfig& c) -> std::optional<Value> {
+         return static_cast<int64_t>(c.grpc_memory_bytes);
+       }},
+      {"max_streams_per_connection", Kind::kUint, 1, 100'000, "256",
+       "calls one client connection may run at once (default 256)",
+       [](NodeConfig& c, const Value& v) { c.max_streams_per_connection = std::get<int64_t>(v); },
+       [](const NodeConfig& c) -> std::optional<Value> {
+         return static_cast<int64_t>(c.max_streams_per_connection);
+       }},
+      {"metrics_listen", Kind::kString, 0, 0, "\"127.0.0.1:9464\"",
+       "optional: host:port serving Prometheus metrics over plain HTTP at /metrics (default: "
+       "none; keep it on loopback or a monitoring network)",
+       [](NodeConfig& c, const Value& v) { c.metrics_listen = Str(v); },
+       [](const NodeConfig& c) -> std::optional<Value> {
+         if (c.metrics_listen.empty()) return std::nullopt;
+         return c.metrics_listen;
+       }},
       {"tls.cert", Kind::kPath, 0, 0, "\"tls/node.crt\"",
        "PEM certificate chain of this node: serve TLS (with tls.key)",
        [](NodeConfig& c, const Value& v) { c.tls.cert = Str(v); },

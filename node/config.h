@@ -60,6 +60,14 @@ struct NodeConfig {
   uint64_t replication_wait_ms = 5000;
   // How often the node exchanges checkpoints with each peer (gossip; forks found in seconds).
   uint64_t gossip_interval_ms = 1000;
+  // Bounds under hostile load (node/main.cc): threads for synchronous calls (reads, Follow;
+  // beyond them a call is refused RESOURCE_EXHAUSTED), gRPC's buffer memory, and the calls one
+  // connection may run at once.
+  uint64_t max_call_threads = 96;
+  uint64_t grpc_memory_bytes = uint64_t{128} << 20;
+  uint64_t max_streams_per_connection = 256;
+  // host:port of the Prometheus metrics endpoint (/metrics over HTTP); empty: none.
+  std::string metrics_listen;
   // Where each key's value came from: "default", the config file's path, "CAIRN_DB", "--db".
   std::map<std::string, std::string> sources;
 };

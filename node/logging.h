@@ -35,16 +35,26 @@ void LogFields(spdlog::level::level_enum level, const nlohmann::ordered_json& fi
 // "OK", "NOT_FOUND", ...
 const char* GrpcCodeName(grpc::StatusCode code);
 
+// The request metrics (node/metrics.h), counted when the node serves metrics, else no-ops.
+void CountRequestStarted(const char* method);
+void CountRequestEnded(const char* method);
+void CountRequestFinished(const char* method, grpc::StatusCode code,
+                          std::chrono::steady_clock::duration elapsed);
+
 // One log line per request, written when the handler returns through Finish(), at info level
-// when the call succeeded and warn or error when it did not. The peer is looked up only for a line
+// when the call succeeded and warn or error when it did not; and counted in the request metrics. The peer is looked up only for a line
 // that is written: under load at log_level warn most calls write none.
 class RequestLog {
  public:
   // `context` must remain live until Finish() (nullptr: no peer in the line).
   RequestLog(const char* method, grpc::ServerContextBase* context)
       : start_(std::chrono::steady_clock::now()),
+        method_(method),
         context_(context),
-        fields_({{"msg", "request"}, {"method", method}}) {}
+        fields_({{"msg", "request"}, {"method", method}}) {
+    CountRequestStarted(method_);
+  }
+  ~RequestLog() { CountRequestEnded(method_); }
   RequestLog(const RequestLog&) = delete;
   RequestLog& operator=(const RequestLog&) = delete;
 
@@ -63,8 +73,9 @@ class RequestLog {
       default:
         level = spdlog::level::warn;
     }
-    if (!spdlog::should_log(level)) return status;
     const auto elapsed = std::chrono::steady_clock::now() - start_;
+    CountRequestFinished(method_, status.error_code(), elapsed);
+    if (!spdlog::should_log(level)) return status;
     if (context_ != nullptr) fields_["peer"] = context_->peer();
     fields_["code"] = GrpcCodeName(status.error_code());
     if (!status.ok()) fields_["error"] = status.error_message();
@@ -76,6 +87,7 @@ class RequestLog {
 
  private:
   const std::chrono::steady_clock::time_point start_;
+  const char* const method_;
   grpc::ServerContextBase* const context_;
   nlohmann::ordered_json fields_;
 };

@@ -13,6 +13,8 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/resource_quota.h>
+#include <prometheus/exposer.h>
+#include <prometheus/registry.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -43,6 +45,7 @@
 #include "node/federation_service.h"
 #include "node/follower.h"
 #include "node/gossip.h"
+#include "node/metrics.h"
 #include "node/other_logs.h"
 #include "node/replica_store.h"
 #include "node/replication_wait.h"
@@ -66,15 +69,6 @@ enum ExitCode : int {
 
 constexpr auto kShutdownDeadline = std::chrono::seconds(5);
 
-// Bounds under hostile load. Each synchronous call (the reads, Follow) runs on a thread of its
-// own: at most kMaxCallThreads of them, and gRPC refuses a call beyond that with
-// RESOURCE_EXHAUSTED instead of starting a thread for it (10,000 streams opened at once took
-// 6,496 threads and 426 MB before). Appends run on the callback API and need no such thread, so
-// a flood of reads does not stop them. gRPC's buffers draw on a kGrpcMemoryBytes quota, and one
-// connection runs at most kMaxStreamsPerConnection calls at a time.
-constexpr int kMaxCallThreads = 96;
-constexpr size_t kGrpcMemoryBytes = size_t{128} << 20;
-constexpr int kMaxStreamsPerConnection = 256;
 
 int Fail(ExitCode code, const std::string& message) {
   std::cerr << "cairnd: " << message << "\n";
@@ -251,6 +245,14 @@ int CheckConfig(const NodeConfig& config) {
 int Serve(const NodeConfig& config, const sigset_t& stop_signals) {
   if (!InitCrypto().ok()) return Fail(kExitUsage, "cannot initialize libsodium");
   const SystemClock clock;
+  // Counted from the first request on; outlives everything that counts (the server, the writer).
+  const auto metrics_registry = std::make_shared<prometheus::Registry>();
+  std::optional<RequestMetrics> request_metrics;
+  if (!config.metrics_listen.empty()) request_metrics.emplace(*metrics_registry);
+  struct ClearMetrics {
+    ~ClearMetrics() { SetActiveRequestMetrics(nullptr); }
+  } clear_metrics;
+  if (request_metrics) SetActiveRequestMetrics(&*request_metrics);
   // Read before anything is opened, so that a bad certificate changes no file.
   auto inputs = LoadNodeInputs(config);
   if (!inputs.ok()) return Fail(kExitUsage, inputs.status().message());
@@ -451,12 +453,38 @@ int Serve(const NodeConfig& config, const sigset_t& stop_signals) {
     sequencer.Stop();
     return Fail(kExitUsage, free.message());
   }
+  std::shared_ptr<NodeStateMetrics> node_metrics;
+  std::unique_ptr<prometheus::Exposer> exposer;
+  std::string metrics_address;
+  if (!config.metrics_listen.empty()) {
+    NodeMetricSources sources{config.log_id, config.db, &sequencer, {}, &gossiper};
+    for (const auto& follower : followers) sources.followers.push_back(follower.get());
+    node_metrics = std::make_shared<NodeStateMetrics>(std::move(sources));
+    try {
+      exposer = std::make_unique<prometheus::Exposer>(config.metrics_listen, 1);
+    } catch (const std::exception& e) {
+      sequencer.Stop();
+      return Fail(kExitUsage, "metrics_listen: cannot listen on " + config.metrics_listen + ": " +
+                                  e.what());
+    }
+    exposer->RegisterCollectable(metrics_registry);
+    exposer->RegisterCollectable(node_metrics);
+    const std::vector<int> ports = exposer->GetListeningPorts();
+    metrics_address = BoundAddress(config.metrics_listen, ports.empty() ? 0 : ports.front());
+  }
   builder.AddListeningPort(config.listen, credentials, &port);
+  // Bounds under hostile load. Each synchronous call (the reads, Follow) runs on a thread of its
+  // own: at most max_call_threads of them, and gRPC refuses a call beyond that with
+  // RESOURCE_EXHAUSTED instead of starting a thread for it (10,000 streams opened at once took
+  // 6,496 threads and 426 MB before). Appends run on the callback API and need no such thread, so
+  // a flood of reads does not stop them. gRPC's buffers draw on a grpc_memory_bytes quota, and one
+  // connection runs at most max_streams_per_connection calls at a time.
   grpc::ResourceQuota quota("cairnd");
-  quota.SetMaxThreads(kMaxCallThreads);
-  quota.Resize(kGrpcMemoryBytes);
+  quota.SetMaxThreads(static_cast<int>(config.max_call_threads));
+  quota.Resize(config.grpc_memory_bytes);
   builder.SetResourceQuota(quota);
-  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, kMaxStreamsPerConnection);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
+                             static_cast<int>(config.max_streams_per_connection));
   builder.SetMaxReceiveMessageSize(static_cast<int>(config.max_message_bytes));
   builder.SetMaxSendMessageSize(static_cast<int>(config.max_message_bytes));
   builder.RegisterService(&service);
@@ -486,7 +514,8 @@ int Serve(const NodeConfig& config, const sigset_t& stop_signals) {
                                   {"participants", config.participants},
                                   {"tls", config.tls.cert.empty()          ? "off"
                                           : config.tls.require_client_cert ? "mutual"
-                                                                           : "on"}});
+                                                                           : "on"},
+                                  {"metrics", metrics_address.empty() ? "off" : metrics_address}});
   // Health per service (grpc.health.v1): the node as a whole (""), its Ledger and its
   // Federation serve once it is up. Before that, while its stored log is checked, nothing listens;
   // in audit mode the node serves reads of a log it cannot vouch for and refuses appends, so a
@@ -500,6 +529,9 @@ int Serve(const NodeConfig& config, const sigset_t& stop_signals) {
   if (config.audit) std::cout << "cairnd: audit mode: read-only, appends are refused\n";
   std::cout << "cairnd: serving log " << config.log_id << " (" << sequencer.size()
             << " entries) on " << address << std::endl;
+  if (!metrics_address.empty()) {
+    std::cout << "cairnd: metrics on http://" << metrics_address << "/metrics" << std::endl;
+  }
   NotifyReady("serving log " + config.log_id + " (" + std::to_string(sequencer.size()) +
               " entries) on " + address + (config.audit ? ", audit mode: read-only" : ""));
   // systemd's watchdog (WatchdogSec=): pinged while the writer's checkpoint lock can be taken.

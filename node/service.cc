@@ -17,6 +17,7 @@
 #include "ledger/lot_state.h"
 #include "ledger/validate.h"
 #include "node/grpc_status.h"
+#include "node/metrics.h"
 #include "node/other_logs.h"
 #include "node/trace.h"
 
@@ -126,6 +127,11 @@ class LedgerService::AppendCall final : public Sequencer::Completion {
 
   void Done(Result<AppendOutcome> outcome) override {
     if (!outcome.ok()) return Finish(outcome.status());
+    if (RequestMetrics* metrics = ActiveRequestMetrics()) {
+      uint64_t added = 0;
+      for (const AppendedEvent& event : outcome->events) added += event.duplicate ? 0 : 1;
+      metrics->EventsAppended(added);
+    }
     if (response_ != nullptr) {
       const AppendedEvent& event = outcome->events.front();
       FillAppendResponse(event, *outcome, response_);
