@@ -99,12 +99,14 @@ TEST(MetricsTest, CountsAppendsRefusalsAndReadsTheLogsState) {
   grpc::ChannelArguments args;
   auto stub = cairn::v1::Ledger::NewStub(
       grpc::CreateCustomChannel(node.address(), grpc::InsecureChannelCredentials(), args));
-  ASSERT_TRUE(Append(*stub, SignAs(world, "pk-fwo", PakistanExtraction())).ok());
-  ASSERT_TRUE(Append(*stub, SignAs(world, "pk-fwo",
-                                   DispatchOf("pk-fwo", "us-usm", "pk-fwo:CHG-2025-0001", 8'000'000)))
-                  .ok());
+  const auto must_append = [&](const cairn::v1::EventBody& body) {
+    const grpc::Status s = Append(*stub, SignAs(world, body.author(), body));
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  };
+  must_append(PakistanExtraction());
+  must_append(DispatchOf("pk-fwo", "us-usm", "pk-fwo:CHG-2025-0001", 8'000'000));
   // The same event again: answered OK as a duplicate, not a new entry.
-  ASSERT_TRUE(Append(*stub, SignAs(world, "pk-fwo", PakistanExtraction())).ok());
+  must_append(PakistanExtraction());
   // Signed by a key that is not the author's: refused.
   const grpc::Status refused =
       Append(*stub, SignAs(world, "us-usm", PakistanExtraction("pk-fwo:CHG-2025-0002")));
