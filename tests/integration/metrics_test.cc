@@ -103,10 +103,11 @@ TEST(MetricsTest, CountsAppendsRefusalsAndReadsTheLogsState) {
     const grpc::Status s = Append(*stub, SignAs(world, body.author(), body));
     ASSERT_TRUE(s.ok()) << s.error_message();
   };
-  must_append(PakistanExtraction());
+  const cairn::v1::SignedEvent extraction = SignAs(world, "pk-fwo", PakistanExtraction());
+  ASSERT_TRUE(Append(*stub, extraction).ok());
   must_append(DispatchOf("pk-fwo", "us-usm", "pk-fwo:CHG-2025-0001", 8'000'000));
   // The same event again: answered OK as a duplicate, not a new entry.
-  must_append(PakistanExtraction());
+  ASSERT_TRUE(Append(*stub, extraction).ok());
   // Signed by a key that is not the author's: refused.
   const grpc::Status refused =
       Append(*stub, SignAs(world, "us-usm", PakistanExtraction("pk-fwo:CHG-2025-0002")));

@@ -1,11 +1,13 @@
 #!/usr/bin/python3
 """Scrapes a Prometheus endpoint and parses it with a parser we did not write (Debian's
 python3-prometheus-client). Prints one JSON object: {"name{label=value,...}": value}, labels
-sorted, for every sample; exits 1 when the page does not parse or is not the text format.
+sorted, for every cairn_ sample (prometheus-cpp's own exposer_ metrics are parsed, not
+printed); exits 1 when the page does not parse or is not the text format.
 
     scrape.py URL
 """
 import json
+import math
 import sys
 import urllib.request
 
@@ -25,7 +27,12 @@ def main():
         if not family.name.startswith(("cairn_", "exposer_")):
             print(f"metric {family.name} lacks the cairn_ prefix", file=sys.stderr)
             return 1
+        if not family.name.startswith("cairn_"):
+            continue
         for sample in family.samples:
+            if not math.isfinite(sample.value):
+                print(f"sample {sample.name} is {sample.value}", file=sys.stderr)
+                return 1
             labels = ",".join(f"{k}={v}" for k, v in sorted(sample.labels.items()))
             key = f"{sample.name}{{{labels}}}"
             if key in samples:
