@@ -7,7 +7,9 @@
 // the gRPC server. SIGTERM/SIGINT are blocked in every thread and awaited by one: it flips health
 // to NOT_SERVING, shuts the server down (5 s deadline), and main drains the sequencer.
 #include <absl/synchronization/mutex.h>
+#if CAIRN_TCMALLOC
 #include <gperftools/malloc_extension_c.h>
+#endif
 #include <grpc/support/log.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
@@ -344,7 +346,9 @@ int Serve(const NodeConfig& config, const sigset_t& stop_signals) {
   auto scanned = ScanLog(**storage, config.log_id, *registry, /*find_all=*/false, &writer_logs);
   if (!scanned.ok()) return Fail(kExitUsage, "db: " + scanned.status().message());
   // The check's replay state is gone; give its memory back rather than keep it for reuse.
+#if CAIRN_TCMALLOC
   MallocExtension_ReleaseFreeMemory();
+#endif
   for (const LogProblem& warning : scanned->warnings) {
     std::cerr << "cairnd: warning: log " << config.log_id << ", entry " << warning.index << ": "
               << warning.what << "\n";
