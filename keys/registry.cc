@@ -604,20 +604,25 @@ Status TrustRegistry::CheckKeyFor(const KeyRecord& key, std::string_view author,
 
 Result<RegistryFile> ReadRegistryFile(const std::string& path) {
   CAIRN_ASSIGN_OR_RETURN(std::string data, ReadWholeFile(path, kMaxRegistryFileBytes));
+  return ParseRegistryFile(data, path);
+}
+
+Result<RegistryFile> ParseRegistryFile(std::string_view data, const std::string& path) {
   const size_t first = data.find_first_not_of(" \t\r\n");
   if (first == std::string::npos) return InvalidArgument("registry file " + path + ": empty");
   RegistryFile file;
   if (data[first] == '{') {
     google::protobuf::util::JsonParseOptions options;
     options.ignore_unknown_fields = false;
-    const auto status = google::protobuf::util::JsonStringToMessage(data, &file, options);
+    const auto status = google::protobuf::util::JsonStringToMessage(
+        google::protobuf::StringPiece(data.data(), data.size()), &file, options);
     if (!status.ok()) {
       return InvalidArgument("registry file " + path + ": not a cairn.v1.RegistryFile in JSON: " +
                              std::string(status.message().data(), status.message().size()));
     }
     return file;
   }
-  if (!file.ParseFromString(data)) {
+  if (!file.ParseFromArray(data.data(), static_cast<int>(data.size()))) {
     return InvalidArgument("registry file " + path +
                            ": neither protobuf JSON nor a binary cairn.v1.RegistryFile");
   }

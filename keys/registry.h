@@ -122,6 +122,9 @@ Result<cairn::v1::Role> ParseRole(std::string_view name);
 // readers see the old file or the new one, never a torn one. CreateRegistryFile does the same but
 // refuses (ALREADY_EXISTS) when `path` exists, without a window in which it could replace one.
 Result<cairn::v1::RegistryFile> ReadRegistryFile(const std::string& path);
+// The bytes of a registry file (JSON or binary, as ReadRegistryFile reads); `path` names it in
+// errors.
+Result<cairn::v1::RegistryFile> ParseRegistryFile(std::string_view data, const std::string& path);
 Status WriteRegistryFile(const std::string& path, const cairn::v1::RegistryFile& file);
 Status CreateRegistryFile(const std::string& path, const cairn::v1::RegistryFile& file);
 

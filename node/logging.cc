@@ -2,7 +2,6 @@
 
 #include <spdlog/sinks/stdout_sinks.h>
 
-#include <string_view>
 #include <thread>
 
 #include "common/clock.h"
@@ -12,31 +11,30 @@ namespace cairn::node {
 // ---------------------------------------------------------------------------------------------
 // Logging
 
+namespace {
+
+// The fields LogFields is logging, for the formatter: the logger is synchronous, so the formatter
+// runs on the thread that logs, inside the spdlog::log call.
+thread_local const nlohmann::ordered_json* t_fields = nullptr;
+
+}  // namespace
+
 void JsonLogFormatter::format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) {
   const int64_t micros =
       std::chrono::duration_cast<std::chrono::microseconds>(msg.time.time_since_epoch()).count();
-  nlohmann::ordered_json head = {
-      {"ts", FormatTime(micros)},
-      {"level", std::string(spdlog::level::to_string_view(msg.level).data(),
-                            spdlog::level::to_string_view(msg.level).size())}};
-  std::string line = head.dump();
-  const std::string_view payload(msg.payload.data(), msg.payload.size());
-  if (payload.size() >= 2 && payload.front() == '{' && payload.back() == '}') {
-    // A JSON object from LogFields: splice its fields after ts and level.
-    line.pop_back();
-    if (payload.size() > 2) {
-      line += ',';
-      line.append(payload.substr(1));
-    } else {
-      line += '}';
+  const auto level = spdlog::level::to_string_view(msg.level);
+  nlohmann::ordered_json line = {{"ts", FormatTime(micros)},
+                                 {"level", std::string(level.data(), level.size())}};
+  if (t_fields != nullptr && t_fields->is_object()) {
+    for (const auto& [key, value] : t_fields->items()) {
+      if (key != "ts" && key != "level") line[key] = value;
     }
   } else {
-    nlohmann::json text = std::string(payload);
-    line.pop_back();
-    line += ",\"msg\":" + text.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "}";
+    line["msg"] = std::string(msg.payload.data(), msg.payload.size());
   }
-  line += '\n';
-  dest.append(line.data(), line.data() + line.size());
+  std::string text = line.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+  text += '\n';
+  dest.append(text.data(), text.data() + text.size());
 }
 
 std::unique_ptr<spdlog::formatter> JsonLogFormatter::clone() const {
@@ -53,8 +51,9 @@ void InstallJsonLogger(const std::string& level) {
 
 void LogFields(spdlog::level::level_enum level, const nlohmann::ordered_json& fields) {
   if (!spdlog::should_log(level)) return;
-  spdlog::log(level, "{}",
-              fields.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
+  t_fields = &fields;
+  spdlog::log(level, "");
+  t_fields = nullptr;
 }
 
 const char* GrpcCodeName(grpc::StatusCode code) {

@@ -17,8 +17,9 @@
 
 namespace cairn::node {
 
-// An spdlog formatter writing one JSON object per line: {"ts": RFC 3339 UTC, "level": ..., then
-// the fields of a payload that is a JSON object (see LogFields), or "msg": the payload}.
+// An spdlog formatter writing one JSON object per line, built and escaped by nlohmann::json:
+// {"ts": RFC 3339 UTC, "level": ..., then the fields given to LogFields, or "msg": the text of any
+// other spdlog call}.
 class JsonLogFormatter final : public spdlog::formatter {
  public:
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override;

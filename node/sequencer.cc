@@ -13,6 +13,7 @@
 
 #include "ledger/log_verifier.h"
 #include "ledger/rulebook.h"
+#include "node/logging.h"
 
 namespace cairn::node {
 
@@ -93,7 +94,8 @@ void Sequencer::Start() {
   auto stored = store_.StoredCheckpoint();
   if (stored.ok() && !stored->has_value() && size() > 0) {
     if (const Status recorded = store_.PutCheckpoint(LatestCheckpoint()); !recorded.ok()) {
-      spdlog::warn("cannot record the startup checkpoint: {}", recorded.message());
+      LogFields(spdlog::level::warn, {{"msg", "cannot record the startup checkpoint"},
+                                      {"error", recorded.message()}});
     }
   }
   writer_ = std::thread(&Sequencer::WriterLoop, this);
@@ -216,12 +218,11 @@ void Sequencer::WriterLoop() {
   if (options_.writer_nice) {
     if (setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), *options_.writer_nice) != 0) {
       const int error = errno;
-      spdlog::warn("{}", nlohmann::ordered_json{{"msg",
-                                                 "cannot set the writer thread's priority; "
-                                                 "appends under load will be slower"},
-                                                {"writer_nice", *options_.writer_nice},
-                                                {"error", std::strerror(error)}}
-                             .dump());
+      LogFields(spdlog::level::warn, {{"msg",
+                                       "cannot set the writer thread's priority; "
+                                       "appends under load will be slower"},
+                                      {"writer_nice", *options_.writer_nice},
+                                      {"error", std::strerror(error)}});
     }
   }
   std::vector<Request> group;
@@ -459,7 +460,7 @@ void Sequencer::WriteGroup(std::vector<Request>& group) {
         {"commit_us",
          std::chrono::duration_cast<std::chrono::microseconds>(commit_done - commit_started)
              .count()}};
-    spdlog::debug("{}", line.dump());
+    LogFields(spdlog::level::debug, line);
   }
   // One source for the whole group's proofs, seeded with the hashes in hand: the group's leaves
   // (with the earlier leaves of their first run of 16) and the tiles just written. A shared

@@ -1,18 +1,59 @@
 #!/usr/bin/env bash
-# Installs missing Debian packages, configures and builds everything (tests included) in ./build,
-# and runs the whole test suite with ctest. Exits with ctest's status.
+# Installs missing Debian packages, configures and builds everything (tests included), and runs the
+# test suite with ctest. Exits with ctest's status.
 #
-#   ./tests/run.sh                 all tests
+#   ./tests/run.sh                 all tests (RelWithDebInfo build in ./build)
 #   ./tests/run.sh -L unit         extra arguments go to ctest (here: only tests labelled "unit")
+#   ./tests/run.sh --sanitize      clang with AddressSanitizer and UndefinedBehaviorSanitizer, every
+#                                  report fatal (./build-sanitize): all tests, plus the libFuzzer
+#                                  targets of fuzz/ on their seed corpora (ctest label "fuzz")
+#   ./tests/run.sh --sanitize --fuzz-runs 1000000
+#                                  the same, each fuzz target running that many inputs
+#   ./tests/run.sh --tsan          clang with ThreadSanitizer (./build-tsan): the concurrency tests
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
+mode=default
+fuzz_runs=""
+ctest_args=()
+while (($#)); do
+  case "$1" in
+    --sanitize) mode=sanitize ;;
+    --tsan) mode=tsan ;;
+    --fuzz-runs)
+      fuzz_runs="${2:?--fuzz-runs needs a number}"
+      shift
+      ;;
+    *) ctest_args+=("$1") ;;
+  esac
+  shift
+done
+
 ./deploy/install-deps.sh
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCAIRN_WERROR=ON
-ln -sf build/compile_commands.json compile_commands.json  # for clangd and clang-tidy
-cmake --build build -j2
+case "$mode" in
+  default)
+    build=build
+    cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCAIRN_WERROR=ON
+    ln -sf build/compile_commands.json compile_commands.json  # for clangd and clang-tidy
+    ;;
+  sanitize)
+    build=build-sanitize
+    CC=clang CXX=clang++ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCAIRN_WERROR=ON \
+      -DCAIRN_SANITIZE=address -DCAIRN_FUZZ=ON ${fuzz_runs:+-DCAIRN_FUZZ_RUNS="$fuzz_runs"}
+    # Every report ends the process with a failure; leaks are reports too.
+    export ASAN_OPTIONS="abort_on_error=0:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1"
+    export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+    ;;
+  tsan)
+    build=build-tsan
+    CC=clang CXX=clang++ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCAIRN_WERROR=ON \
+      -DCAIRN_SANITIZE=thread
+    export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1"
+    ;;
+esac
+cmake --build "$build" -j2
 
 status=0
-(cd build && ctest --output-on-failure -j2 "$@") || status=$?
+(cd "$build" && ctest --output-on-failure -j2 "${ctest_args[@]}") || status=$?
 exit "$status"
