@@ -453,8 +453,10 @@ TEST_F(LineageVerifierTest, RandomValidWorldsVerifyAndAnyMutationIsCaught) {
         const size_t pick = rng() % available.size();
         auto& [lot, remaining] = available[pick];
         // A lot is listed once per transformation (the schema refuses it twice).
+        // (clang 14 cannot capture a structured binding: compare with a copy.)
+        const std::string lot_id = lot;
         if (std::any_of(inputs.begin(), inputs.end(),
-                        [&](const auto& in) { return in.first == lot; })) {
+                        [&](const auto& in) { return in.first == lot_id; })) {
           continue;
         }
         const uint64_t take = remaining <= 2'000 ? remaining : 1'000 + rng() % (remaining - 1'000);
