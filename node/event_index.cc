@@ -54,18 +54,18 @@ void EventIndex::AddLocked(int64_t event_key, uint64_t index) {
 }
 
 void EventIndex::Add(int64_t event_key, uint64_t index) {
-  absl::MutexLock lock(&mutex_);
+  MutexLock lock(&mutex_);
   AddLocked(event_key, index);
 }
 
 void EventIndex::AddAll(const std::vector<std::pair<int64_t, uint64_t>>& entries) {
-  absl::MutexLock lock(&mutex_);
+  MutexLock lock(&mutex_);
   for (const auto& [event_key, index] : entries) AddLocked(event_key, index);
 }
 
 std::vector<uint64_t> EventIndex::Find(int64_t event_key) const {
   std::vector<uint64_t> found;
-  absl::ReaderMutexLock lock(&mutex_);
+  ReaderMutexLock lock(&mutex_);
   if (slots_.empty()) return found;
   const uint64_t key = static_cast<uint64_t>(event_key);
   const size_t mask = slots_.size() - 1;
@@ -79,7 +79,7 @@ std::vector<uint64_t> EventIndex::Find(int64_t event_key) const {
 std::vector<uint64_t> EventIndex::FindKeyRange(uint64_t low, uint64_t high, size_t limit) const {
   std::vector<uint64_t> found;
   {
-    absl::ReaderMutexLock lock(&mutex_);
+    ReaderMutexLock lock(&mutex_);
     for (const Slot& slot : slots_) {
       if (slot.index_plus_one != 0 && slot.key >= low && slot.key <= high) {
         found.push_back(slot.index_plus_one - 1);
@@ -92,7 +92,7 @@ std::vector<uint64_t> EventIndex::FindKeyRange(uint64_t low, uint64_t high, size
 }
 
 size_t EventIndex::size() const {
-  absl::ReaderMutexLock lock(&mutex_);
+  ReaderMutexLock lock(&mutex_);
   return used_;
 }
 

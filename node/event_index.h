@@ -18,7 +18,7 @@
 #pragma once
 
 #include <absl/base/thread_annotations.h>
-#include <absl/synchronization/mutex.h>
+#include "common/sync.h"
 
 #include <cstdint>
 #include <utility>
@@ -57,7 +57,7 @@ class EventIndex {
   void AddLocked(int64_t event_key, uint64_t index) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
 
   const uint64_t seed_;
-  mutable absl::Mutex mutex_;
+  mutable Mutex mutex_;
   std::vector<Slot> slots_ ABSL_GUARDED_BY(mutex_);  // size a power of two, or empty
   size_t used_ ABSL_GUARDED_BY(mutex_) = 0;
 };

@@ -29,7 +29,7 @@ Follower::Follower(ReplicaStore& store, const keys::TrustRegistry& registry,
   auto channel = grpc::CreateCustomChannel(options_.peer, options_.credentials, args);
   stub_ = cairn::v1::Federation::NewStub(channel);
   ledger_ = cairn::v1::Ledger::NewStub(channel);
-  absl::MutexLock lock(&mutex_);
+  MutexLock lock(&mutex_);
   state_.size = store_.size();
 }
 
@@ -89,7 +89,7 @@ void Follower::Start() {
 
 void Follower::Stop() {
   {
-    absl::MutexLock lock(&mutex_);
+    MutexLock lock(&mutex_);
     stopping_ = true;
     if (context_ != nullptr) context_->TryCancel();
   }
@@ -97,14 +97,14 @@ void Follower::Stop() {
 }
 
 Follower::State Follower::state() const {
-  absl::MutexLock lock(&mutex_);
+  MutexLock lock(&mutex_);
   State state = state_;
   state.size = store_.size();
   return state;
 }
 
 void Follower::SetState(const std::string& state, const std::string& error) {
-  absl::MutexLock lock(&mutex_);
+  MutexLock lock(&mutex_);
   state_.state = state;
   if (!error.empty()) state_.last_error = error;
 }
@@ -115,7 +115,7 @@ Status Follower::Halt(const cairn::v1::ForkEvidence& evidence) {
   halted_ = true;
   SetState("stopped", "log " + options_.log_id + " forked (" + evidence.reason() +
                           "); replication stopped; see cairn forks");
-  absl::MutexLock lock(&mutex_);
+  MutexLock lock(&mutex_);
   if (context_ != nullptr) context_->TryCancel();
   return recorded;
 }
@@ -126,14 +126,14 @@ void Follower::Run() {
   auto backoff = options_.min_backoff;
   while (true) {
     {
-      absl::MutexLock lock(&mutex_);
+      MutexLock lock(&mutex_);
       if (stopping_) return;
       state_.state = "connecting";
     }
     const uint64_t size_before = store_.size();
     const Status ended = FollowOnce();
     {
-      absl::MutexLock lock(&mutex_);
+      MutexLock lock(&mutex_);
       if (stopping_) return;
     }
     if (store_.size() > size_before) backoff = options_.min_backoff;  // progress: start over
@@ -164,8 +164,8 @@ void Follower::Run() {
     std::uniform_int_distribution<int64_t> jitter(backoff.count() / 2, backoff.count());
     const auto wait = std::chrono::milliseconds(jitter(random));
     {
-      absl::MutexLock lock(&mutex_);
-      mutex_.AwaitWithTimeout(absl::Condition(&stopping_), absl::FromChrono(wait));
+      MutexLock lock(&mutex_);
+      mutex_.AwaitWithTimeout(Condition(&stopping_), absl::FromChrono(wait));
       if (stopping_) return;
     }
     backoff = std::min(backoff * 2, options_.max_backoff);
@@ -181,14 +181,14 @@ void Follower::Run() {
 Status Follower::FollowOnce() {
   grpc::ClientContext context;
   {
-    absl::MutexLock lock(&mutex_);
+    MutexLock lock(&mutex_);
     if (stopping_) return Unavailable("stopping");
     context_ = &context;
   }
   struct Clear {
     Follower* follower;
     ~Clear() {
-      absl::MutexLock lock(&follower->mutex_);
+      MutexLock lock(&follower->mutex_);
       follower->context_ = nullptr;
     }
   } clear{this};
@@ -209,7 +209,7 @@ Status Follower::FollowOnce() {
     std::string verified_with;
   };
   constexpr size_t kMaxQueued = 8192;
-  absl::Mutex queue_mutex;
+  Mutex queue_mutex;
   std::deque<Arrived> queue;
   bool ended = false;
   bool cancelled = false;  // the processing ended: the reader must not wait for room
@@ -227,16 +227,16 @@ Status Follower::FollowOnce() {
           arrived.verified_with = key->public_key;
         }
       }
-      absl::MutexLock lock(&queue_mutex);
+      MutexLock lock(&queue_mutex);
       // Bounded: a follower that verifies slower than the stream delivers holds at most
       // kMaxQueued messages; beyond that gRPC's flow control holds the leader back.
       const auto room = [&]() { return queue.size() < kMaxQueued || cancelled; };
-      queue_mutex.Await(absl::Condition(&room));
+      queue_mutex.Await(Condition(&room));
       queue.push_back(std::move(arrived));
       arrived = Arrived();
     }
     const grpc::Status status = reader->Finish();
-    absl::MutexLock lock(&queue_mutex);
+    MutexLock lock(&queue_mutex);
     finished = status;
     ended = true;
   });
@@ -245,15 +245,15 @@ Status Follower::FollowOnce() {
   while (result.ok()) {
     bool done = false;
     {
-      absl::MutexLock lock(&queue_mutex);
+      MutexLock lock(&queue_mutex);
       const auto ready = [&]() { return !queue.empty() || ended; };
-      queue_mutex.Await(absl::Condition(&ready));
+      queue_mutex.Await(Condition(&ready));
       batch.swap(queue);
       done = ended && batch.empty();
     }
     if (done) break;
     {
-      absl::MutexLock lock(&mutex_);
+      MutexLock lock(&mutex_);
       state_.state = "following";
       state_.last_contact_us = SystemClock().NowMicros();
     }
@@ -268,7 +268,7 @@ Status Follower::FollowOnce() {
   }
   if (!result.ok()) context.TryCancel();
   {
-    absl::MutexLock lock(&queue_mutex);
+    MutexLock lock(&queue_mutex);
     cancelled = true;
   }
   read.join();
@@ -290,7 +290,7 @@ Status Follower::Take(const cairn::v1::FollowResponse& message, const std::strin
     }
     const uint64_t size = checkpoint->size();
     {
-      absl::MutexLock lock(&mutex_);
+      MutexLock lock(&mutex_);
       state_.leader_size = std::max(state_.leader_size, size);
     }
     if (size <= leaves_.size()) {
@@ -328,9 +328,9 @@ Status Follower::Take(const cairn::v1::FollowResponse& message, const std::strin
     if (std::chrono::steady_clock::now() >= give_up || halted_ || !verifier_->ForgetMissing()) {
       return verifier_->verdict().problem.WithPrefix("entry " + std::to_string(index));
     }
-    absl::MutexLock lock(&mutex_);
+    MutexLock lock(&mutex_);
     state_.state = "waiting for other logs";
-    if (mutex_.AwaitWithTimeout(absl::Condition(&stopping_), absl::Milliseconds(20))) {
+    if (mutex_.AwaitWithTimeout(Condition(&stopping_), absl::Milliseconds(20))) {
       return Unavailable("stopping");
     }
   }

@@ -16,7 +16,7 @@
 #pragma once
 
 #include <absl/base/thread_annotations.h>
-#include <absl/synchronization/mutex.h>
+#include "common/sync.h"
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
@@ -126,7 +126,7 @@ class Follower {
   std::optional<cairn::v1::SignedCheckpoint> target_;
   uint64_t target_size_ = 0;
 
-  mutable absl::Mutex mutex_;
+  mutable Mutex mutex_;
   State state_ ABSL_GUARDED_BY(mutex_);
   bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
   grpc::ClientContext* context_ ABSL_GUARDED_BY(mutex_) = nullptr;  // the open stream's

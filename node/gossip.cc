@@ -66,7 +66,7 @@ void Gossiper::Start() {
 
 void Gossiper::Stop() {
   {
-    absl::MutexLock lock(&mutex_);
+    MutexLock lock(&mutex_);
     stopping_ = true;
   }
   if (thread_.joinable()) thread_.join();
@@ -85,14 +85,14 @@ cairn::v1::Gossip Gossiper::Snapshot(bool with_registry) const {
     if (auto checkpoint = follower->store().checkpoint()) *gossip.add_checkpoints() = *checkpoint;
     for (auto& fork : follower->forks()) *gossip.add_forks() = std::move(fork);
   }
-  absl::MutexLock lock(&mutex_);
+  MutexLock lock(&mutex_);
   for (const auto& [log_id, checkpoint] : heard_) *gossip.add_checkpoints() = checkpoint;
   for (const auto& [log_id, fork] : heard_forks_) *gossip.add_forks() = fork;
   return gossip;
 }
 
 std::vector<cairn::v1::ForkEvidence> Gossiper::heard_forks() const {
-  absl::MutexLock lock(&mutex_);
+  MutexLock lock(&mutex_);
   std::vector<cairn::v1::ForkEvidence> forks;
   for (const auto& [log_id, fork] : heard_forks_) forks.push_back(fork);
   return forks;
@@ -106,7 +106,7 @@ Follower* Gossiper::FollowerOf(const std::string& log_id) const {
 }
 
 void Gossiper::RecordHeard(cairn::v1::ForkEvidence evidence) {
-  absl::MutexLock lock(&mutex_);
+  MutexLock lock(&mutex_);
   if (heard_forks_.count(evidence.log_id()) != 0) return;
   LogFields(spdlog::level::err, {{"msg", "fork detected"},
                                  {"log_id", evidence.log_id()},
@@ -139,7 +139,7 @@ void Gossiper::TakeRegistry(const std::string& file_bytes, const std::string& fr
   };
   if (options_.registry_path.empty()) return;
   {
-    absl::MutexLock lock(&mutex_);
+    MutexLock lock(&mutex_);
     if (adopted_) return;
   }
   cairn::v1::RegistryFile theirs;
@@ -162,7 +162,7 @@ void Gossiper::TakeRegistry(const std::string& file_bytes, const std::string& fr
     return refuse("cannot write " + options_.registry_path + ": " + written.message());
   }
   {
-    absl::MutexLock lock(&mutex_);
+    MutexLock lock(&mutex_);
     adopted_ = true;
   }
   LogFields(spdlog::level::warn, {{"msg", "adopted a newer trust registry; restarting to apply it"},
@@ -219,7 +219,7 @@ void Gossiper::CheckCheckpoint(const cairn::v1::SignedCheckpoint& signed_checkpo
   // A log this node only hears of: the same size with another root is a fork.
   cairn::v1::SignedCheckpoint known;
   {
-    absl::MutexLock lock(&mutex_);
+    MutexLock lock(&mutex_);
     auto it = heard_.find(log_id);
     if (it == heard_.end()) {
       heard_.emplace(log_id, signed_checkpoint);
@@ -237,7 +237,7 @@ void Gossiper::CheckCheckpoint(const cairn::v1::SignedCheckpoint& signed_checkpo
     return;
   }
   if (size > earlier->checkpoint.size()) {
-    absl::MutexLock lock(&mutex_);
+    MutexLock lock(&mutex_);
     heard_[log_id] = signed_checkpoint;
   }
 }
@@ -268,7 +268,7 @@ void Gossiper::Run() {
   while (true) {
     for (size_t i = 0; i < stubs_.size(); ++i) {
       {
-        absl::MutexLock lock(&mutex_);
+        MutexLock lock(&mutex_);
         if (stopping_) return;
       }
       grpc::ClientContext context;
@@ -281,8 +281,8 @@ void Gossiper::Run() {
         Take(answer, options_.peers[i]);
       }
     }
-    absl::MutexLock lock(&mutex_);
-    mutex_.AwaitWithTimeout(absl::Condition(&stopping_), absl::FromChrono(options_.interval));
+    MutexLock lock(&mutex_);
+    mutex_.AwaitWithTimeout(Condition(&stopping_), absl::FromChrono(options_.interval));
     if (stopping_) return;
   }
 }

@@ -17,7 +17,7 @@
 #pragma once
 
 #include <absl/base/thread_annotations.h>
-#include <absl/synchronization/mutex.h>
+#include "common/sync.h"
 #include <grpcpp/grpcpp.h>
 
 #include <chrono>
@@ -83,7 +83,7 @@ class Gossiper {
   const GossipOptions options_;
   std::vector<std::unique_ptr<cairn::v1::Federation::Stub>> stubs_;
 
-  mutable absl::Mutex mutex_;
+  mutable Mutex mutex_;
   // Logs heard of but not held: the latest checkpoint of each.
   std::map<std::string, cairn::v1::SignedCheckpoint> heard_ ABSL_GUARDED_BY(mutex_);
   std::map<std::string, cairn::v1::ForkEvidence> heard_forks_ ABSL_GUARDED_BY(mutex_);

@@ -34,7 +34,7 @@ Result<std::unique_ptr<ReplicaStore>> ReplicaStore::Open(const std::string& path
 }
 
 Status ReplicaStore::Initialize() {
-  absl::MutexLock lock(&mutex_);
+  MutexLock lock(&mutex_);
   CAIRN_ASSIGN_OR_RETURN(db_, OpenConnection(path_, /*read_only=*/false, 5000));
   sqlite3* db = db_.get();
   CAIRN_RETURN_IF_ERROR(Exec(db, "PRAGMA journal_mode=WAL"));
@@ -132,13 +132,13 @@ Status ReplicaStore::Initialize() {
 }
 
 std::optional<cairn::v1::SignedCheckpoint> ReplicaStore::checkpoint() const {
-  absl::MutexLock lock(&mutex_);
+  MutexLock lock(&mutex_);
   return checkpoint_;
 }
 
 Status ReplicaStore::AppendLocked(const std::vector<std::string>& entries,
                                   const cairn::v1::SignedCheckpoint& checkpoint) {
-  absl::MutexLock lock(&mutex_);
+  MutexLock lock(&mutex_);
   sqlite3* db = db_.get();
   CAIRN_RETURN_IF_ERROR(Exec(db, "BEGIN IMMEDIATE"));
   const auto rollback = [db](Status status) {
@@ -193,7 +193,7 @@ void ReplicaStore::RememberRoot(const cairn::v1::SignedCheckpoint& signed_checkp
 
 Result<Hash> ReplicaStore::RootAt(uint64_t size) const {
   {
-    absl::MutexLock lock(&mutex_);
+    MutexLock lock(&mutex_);
     if (auto it = roots_.find(size); it != roots_.end()) return it->second;
   }
   if (size > size_.load()) {
@@ -207,7 +207,7 @@ Result<Hash> ReplicaStore::RootAt(uint64_t size) const {
     return Status::Ok();
   }));
   const Hash root = ledger::RootOf(leaves);
-  absl::MutexLock lock(&mutex_);
+  MutexLock lock(&mutex_);
   roots_[size] = root;  // computed once: gossip may name the same old size again
   return root;
 }
@@ -220,7 +220,7 @@ Status ReplicaStore::Append(const std::vector<std::string>& entries,
 }
 
 Status ReplicaStore::RecordFork(const cairn::v1::ForkEvidence& evidence) {
-  absl::MutexLock lock(&mutex_);
+  MutexLock lock(&mutex_);
   CAIRN_ASSIGN_OR_RETURN(auto stmt,
                          Prepare(db_.get(), "INSERT INTO forks(found_at, evidence) VALUES(?, ?)"));
   Query q(db_.get(), stmt.get());
@@ -231,12 +231,12 @@ Status ReplicaStore::RecordFork(const cairn::v1::ForkEvidence& evidence) {
 }
 
 std::vector<cairn::v1::ForkEvidence> ReplicaStore::forks() const {
-  absl::MutexLock lock(&mutex_);
+  MutexLock lock(&mutex_);
   return forks_;
 }
 
 Result<std::optional<ReplicaStore::Found>> ReplicaStore::FindEvent(const Hash& event_id) const {
-  absl::MutexLock lock(&mutex_);
+  MutexLock lock(&mutex_);
   Query q(db_.get(), find_event_.get());
   q.Blob(AsView(event_id));
   while (true) {
@@ -250,7 +250,7 @@ Result<std::optional<ReplicaStore::Found>> ReplicaStore::FindEvent(const Hash& e
 Result<std::vector<ReplicaStore::Found>> ReplicaStore::FindIdRange(const std::string& low,
                                                                    const std::string& high,
                                                                    size_t limit) const {
-  absl::MutexLock lock(&mutex_);
+  MutexLock lock(&mutex_);
   Query q(db_.get(), find_id_range_.get());
   q.Blob(low).Blob(high).Int(static_cast<int64_t>(limit));
   std::vector<Found> found;
@@ -265,7 +265,7 @@ Result<std::vector<ReplicaStore::Found>> ReplicaStore::FindIdRange(const std::st
 
 Result<std::vector<ReplicaStore::Found>> ReplicaStore::ReadEntries(uint64_t start, uint64_t end,
                                                                    size_t max_bytes) const {
-  absl::MutexLock lock(&mutex_);
+  MutexLock lock(&mutex_);
   Query q(db_.get(), read_range_.get());
   q.Int(static_cast<int64_t>(start)).Int(static_cast<int64_t>(end));
   std::vector<Found> found;
@@ -281,15 +281,15 @@ Result<std::vector<ReplicaStore::Found>> ReplicaStore::ReadEntries(uint64_t star
 
 std::optional<cairn::v1::SignedCheckpoint> ReplicaStore::WaitForSizeAbove(
     uint64_t size, absl::Time deadline) const {
-  absl::MutexLock lock(&mutex_);
+  MutexLock lock(&mutex_);
   const auto grown = [this, size]()
                          ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) { return size_.load() > size; };
-  mutex_.AwaitWithDeadline(absl::Condition(&grown), deadline);
+  mutex_.AwaitWithDeadline(Condition(&grown), deadline);
   return checkpoint_;
 }
 
 Result<std::optional<std::string>> ReplicaStore::ReadEntry(uint64_t index) const {
-  absl::MutexLock lock(&mutex_);
+  MutexLock lock(&mutex_);
   Query q(db_.get(), read_entry_.get());
   q.Int(static_cast<int64_t>(index));
   CAIRN_ASSIGN_OR_RETURN(const bool row, q.Next());
@@ -298,7 +298,7 @@ Result<std::optional<std::string>> ReplicaStore::ReadEntry(uint64_t index) const
 }
 
 Result<std::vector<uint64_t>> ReplicaStore::EntryIndexesOfLot(const std::string& lot_id) const {
-  absl::MutexLock lock(&mutex_);
+  MutexLock lock(&mutex_);
   Query q(db_.get(), lot_entries_.get());
   q.Text(lot_id);
   std::vector<uint64_t> indexes;
@@ -310,7 +310,7 @@ Result<std::vector<uint64_t>> ReplicaStore::EntryIndexesOfLot(const std::string&
 }
 
 Result<std::optional<std::string>> ReplicaStore::CreatorOfLot(const std::string& lot_id) const {
-  absl::MutexLock lock(&mutex_);
+  MutexLock lock(&mutex_);
   Query q(db_.get(), lot_creator_.get());
   q.Text(lot_id).Int(static_cast<int64_t>(ledger::LotUse::kCreated));
   CAIRN_ASSIGN_OR_RETURN(const bool row, q.Next());
@@ -320,7 +320,7 @@ Result<std::optional<std::string>> ReplicaStore::CreatorOfLot(const std::string&
 
 Status ReplicaStore::ScanEntries(
     const std::function<Status(uint64_t index, const std::string& entry)>& visit) const {
-  absl::MutexLock lock(&mutex_);
+  MutexLock lock(&mutex_);
   CAIRN_ASSIGN_OR_RETURN(auto stmt,
                          Prepare(db_.get(), "SELECT idx, entry FROM entries ORDER BY idx"));
   Query q(db_.get(), stmt.get());

@@ -18,7 +18,7 @@
 #pragma once
 
 #include <absl/base/thread_annotations.h>
-#include <absl/synchronization/mutex.h>
+#include "common/sync.h"
 #include <absl/time/time.h>
 
 #include <atomic>
@@ -109,7 +109,7 @@ class ReplicaStore {
   std::atomic<uint64_t> size_{0};  // written under mutex_
   std::function<void()> on_append_;
 
-  mutable absl::Mutex mutex_;  // one connection, used by the writer and the readers in turn
+  mutable Mutex mutex_;  // one connection, used by the writer and the readers in turn
   SqliteDb db_ ABSL_GUARDED_BY(mutex_);
   SqliteStmt insert_entry_ ABSL_GUARDED_BY(mutex_);
   SqliteStmt insert_lot_entry_ ABSL_GUARDED_BY(mutex_);

@@ -51,7 +51,7 @@ void ReplicationWait::Park(std::vector<Reference> refs,
                       std::max(left, std::chrono::system_clock::duration::zero()));
   }
   {
-    absl::MutexLock lock(&mutex_);
+    MutexLock lock(&mutex_);
     if (!stopping_) {
       parked_.push_back({std::move(refs), until, std::move(then)});
       notified_ = true;
@@ -62,13 +62,13 @@ void ReplicationWait::Park(std::vector<Reference> refs,
 }
 
 void ReplicationWait::Notify() {
-  absl::MutexLock lock(&mutex_);
+  MutexLock lock(&mutex_);
   notified_ = true;
 }
 
 void ReplicationWait::Stop() {
   {
-    absl::MutexLock lock(&mutex_);
+    MutexLock lock(&mutex_);
     stopping_ = true;
   }
   if (thread_.joinable()) thread_.join();
@@ -79,11 +79,11 @@ void ReplicationWait::Run() {
     std::list<Parked> batch;
     bool stopping = false;
     {
-      absl::MutexLock lock(&mutex_);
+      MutexLock lock(&mutex_);
       const auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
         return notified_ || stopping_;
       };
-      mutex_.AwaitWithTimeout(absl::Condition(&ready), absl::FromChrono(kRecheck));
+      mutex_.AwaitWithTimeout(Condition(&ready), absl::FromChrono(kRecheck));
       notified_ = false;
       stopping = stopping_;
       batch.swap(parked_);
@@ -114,7 +114,7 @@ void ReplicationWait::Run() {
       }
     }
     if (stopping) return;
-    absl::MutexLock lock(&mutex_);
+    MutexLock lock(&mutex_);
     parked_.splice(parked_.begin(), still);
   }
 }

@@ -13,7 +13,7 @@
 #pragma once
 
 #include <absl/base/thread_annotations.h>
-#include <absl/synchronization/mutex.h>
+#include "common/sync.h"
 
 #include <chrono>
 #include <functional>
@@ -78,7 +78,7 @@ class ReplicationWait {
   const Where where_;
   const std::chrono::milliseconds wait_;
 
-  absl::Mutex mutex_;
+  Mutex mutex_;
   std::list<Parked> parked_ ABSL_GUARDED_BY(mutex_);
   bool notified_ ABSL_GUARDED_BY(mutex_) = false;
   bool stopping_ ABSL_GUARDED_BY(mutex_) = false;

@@ -106,7 +106,7 @@ Sequencer::~Sequencer() { Stop(); }
 void Sequencer::Stop() {
   std::call_once(stop_once_, [this] {
     {
-      absl::MutexLock lock(&queue_mutex_);
+      MutexLock lock(&queue_mutex_);
       stopping_ = true;
     }
     queue_cv_.SignalAll();
@@ -114,7 +114,7 @@ void Sequencer::Stop() {
     // Requests queued while no writer ran (before Start(), or in audit mode) are answered too.
     std::deque<Request> left;
     {
-      absl::MutexLock lock(&queue_mutex_);
+      MutexLock lock(&queue_mutex_);
       left.swap(queue_);
       queued_events_ = 0;
     }
@@ -123,17 +123,17 @@ void Sequencer::Stop() {
 }
 
 cairn::v1::SignedCheckpoint Sequencer::LatestCheckpoint() const {
-  absl::MutexLock lock(&checkpoint_mutex_);
+  MutexLock lock(&checkpoint_mutex_);
   return checkpoint_;
 }
 
 cairn::v1::SignedCheckpoint Sequencer::WaitForCheckpointAbove(uint64_t size,
                                                               absl::Time deadline) const {
-  absl::MutexLock lock(&checkpoint_mutex_);
+  MutexLock lock(&checkpoint_mutex_);
   const auto grown = [this, size]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(checkpoint_mutex_) {
     return checkpoint_size_ > size;
   };
-  checkpoint_mutex_.AwaitWithDeadline(absl::Condition(&grown), deadline);
+  checkpoint_mutex_.AwaitWithDeadline(Condition(&grown), deadline);
   return checkpoint_;
 }
 
@@ -198,7 +198,7 @@ void Sequencer::Enqueue(std::vector<ledger::ParsedEvent> events, bool batch,
   bool wake = false;
   bool stopping = false;
   {
-    absl::MutexLock lock(&queue_mutex_);
+    MutexLock lock(&queue_mutex_);
     stopping = stopping_;
     if (!stopping) {
       queued_events_ += request.events.size();
@@ -229,7 +229,7 @@ void Sequencer::WriterLoop() {
   while (true) {
     group.clear();
     {
-      absl::MutexLock lock(&queue_mutex_);
+      MutexLock lock(&queue_mutex_);
       // Group commit: whatever was queued while the last group was written goes in one COMMIT.
       writer_idle_ = true;
       while (!stopping_ && queue_.empty()) queue_cv_.Wait(&queue_mutex_);
@@ -340,7 +340,7 @@ void Sequencer::WriteGroup(std::vector<Request>& group) {
   TileBuilder edge;                // tree_'s edge with the group's leaves, adopted after COMMIT
   std::vector<Hash> known_leaves;  // [old_size & ~15, old_size)
   {
-    absl::ReaderMutexLock lock(&tree_mutex_);
+    ReaderMutexLock lock(&tree_mutex_);
     old_size = tree_.size();
     prev_leaf = tree_.edge().last_leaf();
     edge = tree_.edge();
@@ -434,13 +434,13 @@ void Sequencer::WriteGroup(std::vector<Request>& group) {
   // Durable: now extend the tree in memory, publish the checkpoint, and answer.
   if (!new_leaves.empty()) {
     {
-      absl::MutexLock lock(&tree_mutex_);
+      MutexLock lock(&tree_mutex_);
       tree_.Adopt(std::move(edge), tiles);
     }
     // Size before checkpoint: whoever reads the new checkpoint finds the tree it covers.
     size_ = old_size + new_leaves.size();
     {
-      absl::MutexLock lock(&checkpoint_mutex_);
+      MutexLock lock(&checkpoint_mutex_);
       checkpoint_ = checkpoint;
       checkpoint_size_ = size_;
     }
@@ -465,7 +465,7 @@ void Sequencer::WriteGroup(std::vector<Request>& group) {
   // One source for the whole group's proofs, seeded with the hashes in hand: the group's leaves
   // (with the earlier leaves of their first run of 16) and the tiles just written. A shared
   // lock: readers go on, and only this thread writes tree_.
-  absl::ReaderMutexLock lock(&tree_mutex_);
+  ReaderMutexLock lock(&tree_mutex_);
   TreeSource source(tree_, store_, tree_size);
   if (!new_leaves.empty()) {
     known_leaves.insert(known_leaves.end(), new_leaves.begin(), new_leaves.end());
@@ -495,7 +495,7 @@ Result<std::vector<Hash>> Sequencer::InclusionProof(uint64_t index, uint64_t tre
                                                ", the log has " + std::to_string(size()) +
                                                " entries");
   }
-  absl::ReaderMutexLock lock(&tree_mutex_);
+  ReaderMutexLock lock(&tree_mutex_);
   TreeSource source(tree_, store_, tree_size);
   return ledger::InclusionProof(source, index, tree_size);
 }
@@ -506,7 +506,7 @@ Result<std::vector<Hash>> Sequencer::ConsistencyProof(uint64_t old_size, uint64_
                                                ", the log has " + std::to_string(size()) +
                                                " entries");
   }
-  absl::ReaderMutexLock lock(&tree_mutex_);
+  ReaderMutexLock lock(&tree_mutex_);
   TreeSource source(tree_, store_, new_size);
   return ledger::ConsistencyProof(source, old_size, new_size);
 }

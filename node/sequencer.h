@@ -20,7 +20,7 @@
 #pragma once
 
 #include <absl/base/thread_annotations.h>
-#include <absl/synchronization/mutex.h>
+#include "common/sync.h"
 
 #include <atomic>
 #include <chrono>
@@ -210,8 +210,8 @@ class Sequencer {
   const SequencerOptions options_;
 
   // Written by the writer thread under an exclusive lock; read under a shared one by proof
-  // requests and by the writer. absl::Mutex lets a waiting writer in ahead of new readers.
-  mutable absl::Mutex tree_mutex_;
+  // requests and by the writer. Mutex lets a waiting writer in ahead of new readers.
+  mutable Mutex tree_mutex_;
   TreeHashes tree_ ABSL_GUARDED_BY(tree_mutex_);
   // Writer thread only (and the constructor):
   bool poisoned_ = false;       // a failed commit left storage and memory possibly out of step
@@ -219,12 +219,12 @@ class Sequencer {
 
   std::atomic<uint64_t> size_{0};
 
-  mutable absl::Mutex checkpoint_mutex_;
+  mutable Mutex checkpoint_mutex_;
   cairn::v1::SignedCheckpoint checkpoint_ ABSL_GUARDED_BY(checkpoint_mutex_);
   uint64_t checkpoint_size_ ABSL_GUARDED_BY(checkpoint_mutex_) = 0;  // checkpoint_'s tree size
 
-  absl::Mutex queue_mutex_;
-  absl::CondVar queue_cv_;  // signalled when a request is queued for an idle writer, or on Stop
+  Mutex queue_mutex_;
+  CondVar queue_cv_;  // signalled when a request is queued for an idle writer, or on Stop
   std::deque<Request> queue_ ABSL_GUARDED_BY(queue_mutex_);
   size_t queued_events_ ABSL_GUARDED_BY(queue_mutex_) = 0;  // events in queue_
   // Whether the writer waits for a request, so that submitters signal only then.

@@ -114,7 +114,7 @@ Status Storage::PrepareStatements() {
     }
   }
 
-  absl::MutexLock lock(&read_mutex_);
+  MutexLock lock(&read_mutex_);
   auto r = std::make_unique<ReaderStatements>();
   sqlite3* const rdb = reader_db_.get();
   const std::vector<Item> reader_items = {
@@ -159,7 +159,7 @@ Storage::~Storage() {
   // Statements before their connections.
   writer_.reset();
   {
-    absl::MutexLock lock(&read_mutex_);
+    MutexLock lock(&read_mutex_);
     reader_.reset();
     reader_db_.reset();
   }
@@ -234,7 +234,7 @@ Status Storage::Initialize() {
   }
   CAIRN_RETURN_IF_ERROR(CreateOrCheckSchema());
   {
-    absl::MutexLock lock(&read_mutex_);
+    MutexLock lock(&read_mutex_);
     CAIRN_ASSIGN_OR_RETURN(reader_db_, OpenConnection(path_, /*read_only=*/true,
                                                       options_.busy_timeout_ms, options_.vfs));
   }
@@ -459,7 +459,7 @@ Result<std::optional<uint64_t>> Storage::EntryIndexForWrite(const std::string& e
 Result<std::optional<StoredEntry>> Storage::FindEntry(const Hash& event_id) {
   const std::vector<uint64_t> indexes = events_.Find(EventKey(event_id));
   if (indexes.empty()) return std::optional<StoredEntry>();
-  absl::MutexLock lock(&read_mutex_);
+  MutexLock lock(&read_mutex_);
   return FindEntryAt(reader_db_.get(), reader_->read_entry.get(), indexes, event_id);
 }
 
@@ -480,7 +480,7 @@ Result<std::vector<StoredEntry>> Storage::FindIdRange(const std::string& low,
 
 Result<std::optional<StoredEntry>> Storage::ReadEntry(uint64_t index) {
   if (index > static_cast<uint64_t>(kMaxInt64)) return std::optional<StoredEntry>();
-  absl::MutexLock lock(&read_mutex_);
+  MutexLock lock(&read_mutex_);
   Query q(reader_db_.get(), reader_->read_entry.get());
   q.Int(static_cast<int64_t>(index));
   CAIRN_ASSIGN_OR_RETURN(const bool row, q.Next());
@@ -495,7 +495,7 @@ Result<std::vector<StoredEntry>> Storage::ReadEntries(uint64_t start, uint64_t e
     return static_cast<int64_t>(std::min<uint64_t>(v, kMaxInt64));
   };
   if (start >= end) return entries;
-  absl::MutexLock lock(&read_mutex_);
+  MutexLock lock(&read_mutex_);
   Query q(reader_db_.get(), reader_->read_range.get());
   q.Int(clamp(start)).Int(clamp(end));
   size_t bytes = 0;
@@ -509,7 +509,7 @@ Result<std::vector<StoredEntry>> Storage::ReadEntries(uint64_t start, uint64_t e
 }
 
 Result<uint64_t> Storage::Size() {
-  absl::MutexLock lock(&read_mutex_);
+  MutexLock lock(&read_mutex_);
   Query q(reader_db_.get(), reader_->size.get());
   CAIRN_ASSIGN_OR_RETURN(const bool row, q.Next());
   if (!row) return Internal("SQLite: no row from size query");
@@ -517,7 +517,7 @@ Result<uint64_t> Storage::Size() {
 }
 
 Status Storage::ScanEntries(const std::function<Status(const StoredEntry&)>& visit) {
-  absl::MutexLock lock(&read_mutex_);
+  MutexLock lock(&read_mutex_);
   Query q(reader_db_.get(), reader_->scan.get());
   while (true) {
     CAIRN_ASSIGN_OR_RETURN(const bool row, q.Next());
@@ -527,7 +527,7 @@ Status Storage::ScanEntries(const std::function<Status(const StoredEntry&)>& vis
 }
 
 Result<std::vector<Hash>> Storage::LeafHashes() {
-  absl::MutexLock lock(&read_mutex_);
+  MutexLock lock(&read_mutex_);
   Query q(reader_db_.get(), reader_->leaves.get());
   std::vector<Hash> leaves;
   while (true) {
@@ -549,7 +549,7 @@ Result<std::vector<Hash>> Storage::ReadLeafHashes(uint64_t begin, uint64_t end) 
   if (begin >= end) return leaves;
   if (end > static_cast<uint64_t>(kMaxInt64)) return InvalidArgument("leaf range out of range");
   leaves.reserve(end - begin);
-  absl::MutexLock lock(&read_mutex_);
+  MutexLock lock(&read_mutex_);
   Query q(reader_db_.get(), reader_->leaf_range.get());
   q.Int(static_cast<int64_t>(begin)).Int(static_cast<int64_t>(end));
   while (true) {
@@ -575,7 +575,7 @@ Result<std::vector<Hash>> Storage::ReadLeafHashes(uint64_t begin, uint64_t end) 
 }
 
 Result<std::optional<std::string>> Storage::ReadTile(uint32_t tile_level, uint64_t tile_index) {
-  absl::MutexLock lock(&read_mutex_);
+  MutexLock lock(&read_mutex_);
   Query q(reader_db_.get(), reader_->tile.get());
   q.Int(TileId(tile_level, tile_index));
   CAIRN_ASSIGN_OR_RETURN(const bool row, q.Next());
@@ -586,7 +586,7 @@ Result<std::optional<std::string>> Storage::ReadTile(uint32_t tile_level, uint64
 Status Storage::ScanTiles(
     uint32_t tile_level, uint64_t limit,
     const std::function<Status(uint64_t tile_index, std::string_view hashes)>& visit) {
-  absl::MutexLock lock(&read_mutex_);
+  MutexLock lock(&read_mutex_);
   Query q(reader_db_.get(), reader_->tile_range.get());
   const int64_t first = TileId(tile_level, 0);
   q.Int(first).Int(TileId(tile_level, 0) + static_cast<int64_t>(limit));
@@ -598,7 +598,7 @@ Status Storage::ScanTiles(
 }
 
 Status Storage::ScanRows(const char* sql, const std::function<Status(const Query&)>& visit) {
-  absl::MutexLock lock(&read_mutex_);
+  MutexLock lock(&read_mutex_);
   CAIRN_ASSIGN_OR_RETURN(SqliteStmt stmt, Prepare(reader_db_.get(), sql));
   Query q(reader_db_.get(), stmt.get());
   while (true) {
@@ -609,7 +609,7 @@ Status Storage::ScanRows(const char* sql, const std::function<Status(const Query
 }
 
 Result<std::optional<cairn::v1::SignedCheckpoint>> Storage::StoredCheckpoint() {
-  absl::MutexLock lock(&read_mutex_);
+  MutexLock lock(&read_mutex_);
   Query q(reader_db_.get(), reader_->checkpoint.get());
   CAIRN_ASSIGN_OR_RETURN(const bool row, q.Next());
   if (!row) return std::optional<cairn::v1::SignedCheckpoint>();

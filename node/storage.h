@@ -51,7 +51,7 @@
 #pragma once
 
 #include <absl/base/thread_annotations.h>
-#include <absl/synchronization/mutex.h>
+#include "common/sync.h"
 
 #include <cstdint>
 #include <functional>
@@ -304,7 +304,7 @@ class Storage final : public LogStore {
   std::vector<std::pair<int64_t, uint64_t>> pending_;
   std::unordered_multimap<int64_t, uint64_t> pending_by_key_;
 
-  absl::Mutex read_mutex_;
+  Mutex read_mutex_;
   SqliteDb reader_db_ ABSL_GUARDED_BY(read_mutex_);
   std::unique_ptr<ReaderStatements> reader_ ABSL_GUARDED_BY(read_mutex_);
 };

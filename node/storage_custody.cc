@@ -276,7 +276,7 @@ Result<std::optional<ledger::ShipmentRecord>> Storage::FindShipment(
 }
 
 Result<std::vector<uint64_t>> Storage::EntryIndexesOfLot(const std::string& lot_id) {
-  absl::MutexLock lock(&read_mutex_);
+  MutexLock lock(&read_mutex_);
   Query q(reader_db_.get(), reader_->lot_entries.get());
   q.Text(lot_id);
   std::vector<uint64_t> indexes;
@@ -288,7 +288,7 @@ Result<std::vector<uint64_t>> Storage::EntryIndexesOfLot(const std::string& lot_
 }
 
 Result<std::optional<cairn::v1::LotState>> Storage::GetLotState(const std::string& lot_id) {
-  absl::MutexLock lock(&read_mutex_);
+  MutexLock lock(&read_mutex_);
   sqlite3* const db = reader_db_.get();
   cairn::v1::LotState state;
   // One read transaction so that the lot, its holdings and its shipments are one snapshot.
