@@ -24,7 +24,7 @@ reason = "Kachin State: conflict-financed mining"
   cairn::v1::EvidenceBundle bundle;
   if (!bundle.ParseFromArray(data, static_cast<int>(size))) return 0;
   ledger::LineageOptions options;
-  options.as_of_us = testing::kTestNow;
+  options.as_of_us = cairn::testing::kTestNow;
   options.policy = policy;
   options.threads = 1;
   const ledger::LineageReport report = ledger::VerifyLineage(bundle, world.trust(), options);

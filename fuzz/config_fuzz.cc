@@ -10,9 +10,9 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace cairn;
   node::NodeConfig config;
-  const Status applied = node::ApplyConfigToml(
-      std::string_view(reinterpret_cast<const char*>(data), size), "fuzz.toml", "/srv/cairn",
-      config);
+  const Status applied =
+      node::ApplyConfigToml(std::string_view(reinterpret_cast<const char*>(data), size),
+                            "fuzz.toml", "/srv/cairn", config);
   if (!applied.ok()) return 0;
   if (!node::ValidateConfig(config).ok()) return 0;
   const std::string described = node::DescribeConfig(config);

@@ -2,8 +2,11 @@
 // per process), and the splitting of a fuzz input into parts.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -12,8 +15,8 @@
 
 namespace cairn::fuzz {
 
-inline testing::TestWorld& World() {
-  static testing::TestWorld* world = new testing::TestWorld();
+inline cairn::testing::TestWorld& World() {
+  static cairn::testing::TestWorld* world = new cairn::testing::TestWorld();
   return *world;
 }
 

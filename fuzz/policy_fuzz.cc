@@ -7,8 +7,8 @@
 #include "ledger/policy.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  auto policy = cairn::ledger::ParsePolicy(
-      std::string_view(reinterpret_cast<const char*>(data), size));
+  auto policy =
+      cairn::ledger::ParsePolicy(std::string_view(reinterpret_cast<const char*>(data), size));
   (void)policy;
   return 0;
 }

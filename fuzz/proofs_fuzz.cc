@@ -84,7 +84,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
     } else {
       const uint64_t old_size = in.Number(n + 1);
-      const Hash old_root = ledger::RootOf(std::vector<Hash>(leaves.begin(), leaves.begin() + old_size));
+      const Hash old_root =
+          ledger::RootOf(std::vector<Hash>(leaves.begin(), leaves.begin() + old_size));
       auto real = ledger::ConsistencyProof(source, old_size, n);
       if (!real.ok()) fuzz::Broken("consistency proof: " + real.status().message());
       std::vector<Hash> proof = *real;

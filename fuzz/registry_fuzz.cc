@@ -10,8 +10,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace cairn;
   static const bool ready = InitCrypto().ok();
   if (!ready) fuzz::Broken("libsodium");
-  auto file = keys::ParseRegistryFile(
-      std::string_view(reinterpret_cast<const char*>(data), size), "fuzz.json");
+  auto file = keys::ParseRegistryFile(std::string_view(reinterpret_cast<const char*>(data), size),
+                                      "fuzz.json");
   if (!file.ok()) return 0;
   auto trust = keys::TrustRegistry::FromFile(*file);
   if (!trust.ok()) return 0;

@@ -43,29 +43,30 @@ int main(int argc, char** argv) {
   auto& world = fuzz::World();
 
   // The Pakistan consignment: mined at Chagai, shipped to Missouri, separated into NdPr oxide.
-  const auto extraction = testing::PakistanExtraction("pk-fwo:CHG-2025-0001", 20'000'000);
+  const auto extraction = cairn::testing::PakistanExtraction("pk-fwo:CHG-2025-0001", 20'000'000);
   const ledger::ParsedEvent mined = world.Sign(extraction);
-  const auto dispatch = testing::DispatchOf("pk-fwo", "us-usm", "pk-fwo:CHG-2025-0001", 20'000'000);
+  const auto dispatch =
+      cairn::testing::DispatchOf("pk-fwo", "us-usm", "pk-fwo:CHG-2025-0001", 20'000'000);
   const ledger::ParsedEvent shipped = world.Sign(dispatch);
   const auto receipt =
-      testing::ReceiptOf("us-usm", shipped.id_hex, "pk-fwo:CHG-2025-0001", 20'000'000);
+      cairn::testing::ReceiptOf("us-usm", shipped.id_hex, "pk-fwo:CHG-2025-0001", 20'000'000);
   const ledger::ParsedEvent received = world.Sign(receipt);
-  const auto separation = testing::Separation("us-usm", "pk-fwo:CHG-2025-0001", 20'000'000,
-                                              "us-usm:NDPR-2025-001", 1'600'000);
+  const auto separation = cairn::testing::Separation("us-usm", "pk-fwo:CHG-2025-0001", 20'000'000,
+                                                     "us-usm:NDPR-2025-001", 1'600'000);
   const ledger::ParsedEvent separated = world.Sign(separation);
 
   const fs::path events = out / "signed_event";
   int n = 0;
   for (const auto* event : {&mined, &shipped, &received, &separated}) {
-    Write(events, "signed-" + std::to_string(n++), std::string(1, '\0') +
-                                                       event->signed_event.SerializeAsString());
+    Write(events, "signed-" + std::to_string(n++),
+          std::string(1, '\0') + event->signed_event.SerializeAsString());
   }
   Write(events, "sequence",
         std::string(1, '\1') +
             fuzz::JoinParts({extraction.SerializeAsString(), dispatch.SerializeAsString(),
                              receipt.SerializeAsString(), separation.SerializeAsString()}));
 
-  testing::TestLog log(world.log_key());
+  cairn::testing::TestLog log(world.log_key());
   for (const auto* event : {&mined, &shipped, &received, &separated}) log.Append(*event);
   Write(out / "bundle", "pakistan-ndpr", log.Bundle("us-usm:NDPR-2025-001").SerializeAsString());
   Write(out / "bundle", "pakistan-partial",
@@ -101,7 +102,8 @@ int main(int argc, char** argv) {
 
   // Proof queries (proofs_fuzz.cc): a 7- and a 200-leaf tree, true proofs, flips, consistency.
   Write(out / "proofs", "small", std::string("\x06\x2a\x00\x03\x00\x00\x04\x01\x05", 9));
-  Write(out / "proofs", "large", std::string("\xc7\x07\x00\x10\x00\x07\x05\x01\x64\x00\x09\x03", 12));
+  Write(out / "proofs", "large",
+        std::string("\xc7\x07\x00\x10\x00\x07\x05\x01\x64\x00\x09\x03", 12));
   std::cout << "seeds written to " << out << "\n";
   return 0;
 }

@@ -16,9 +16,9 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace cairn;
   auto& world = fuzz::World();
-  static const FixedClock clock(testing::kTestNow);
-  static const node::AppendValidator validator(
-      world.trust(), clock, "demo-log", {"pk-fwo", "us-usm", "jp-magnets", "sgs-lab"});
+  static const FixedClock clock(cairn::testing::kTestNow);
+  static const node::AppendValidator validator(world.trust(), clock, "demo-log",
+                                               {"pk-fwo", "us-usm", "jp-magnets", "sgs-lab"});
   if (size == 0) return 0;
   if (data[0] % 2 == 0) {
     cairn::v1::SignedEvent event;
@@ -31,16 +31,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   ledger::MemoryCustodyState state;
-  const testing::TestKey stranger = testing::KeyFromSeed(77);
+  const cairn::testing::TestKey stranger = cairn::testing::KeyFromSeed(77);
   for (std::string_view part : fuzz::SplitParts(data + 1, size - 1, 16)) {
     cairn::v1::EventBody body;
     if (!body.ParseFromArray(part.data(), static_cast<int>(part.size()))) continue;
-    const testing::TestKey& key =
+    const cairn::testing::TestKey& key =
         world.Participant(body.author()) != nullptr ? world.key(body.author()) : stranger;
     auto parsed =
         ledger::ParseSignedEvent(ledger::SignEvent(std::string(part), key.key_id, key.secret_key));
     if (!parsed.ok()) continue;
-    auto effects = ledger::CheckEvent(*parsed, world.trust(), "demo-log", testing::kTestNow, state);
+    auto effects =
+        ledger::CheckEvent(*parsed, world.trust(), "demo-log", cairn::testing::kTestNow, state);
     if (effects.ok()) state.Apply(*parsed, *effects);
   }
   return 0;

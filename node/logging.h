@@ -43,8 +43,9 @@ void CountRequestFinished(const char* method, grpc::StatusCode code,
                           std::chrono::steady_clock::duration elapsed);
 
 // One log line per request, written when the handler returns through Finish(), at info level
-// when the call succeeded and warn or error when it did not; and counted in the request metrics. The peer is looked up only for a line
-// that is written: under load at log_level warn most calls write none.
+// when the call succeeded and warn or error when it did not; and counted in the request metrics.
+// The peer is looked up only for a line that is written: under load at log_level warn most calls
+// write none.
 class RequestLog {
  public:
   // `context` must remain live until Finish() (nullptr: no peer in the line).

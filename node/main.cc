@@ -15,10 +15,10 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/resource_quota.h>
-#include <prometheus/exposer.h>
-#include <prometheus/registry.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <prometheus/exposer.h>
+#include <prometheus/registry.h>
 #include <pthread.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
@@ -70,7 +70,6 @@ enum ExitCode : int {
 };
 
 constexpr auto kShutdownDeadline = std::chrono::seconds(5);
-
 
 int Fail(ExitCode code, const std::string& message) {
   std::cerr << "cairnd: " << message << "\n";
@@ -345,7 +344,7 @@ int Serve(const NodeConfig& config, const sigset_t& stop_signals) {
   }
   auto scanned = ScanLog(**storage, config.log_id, *registry, /*find_all=*/false, &writer_logs);
   if (!scanned.ok()) return Fail(kExitUsage, "db: " + scanned.status().message());
-  // The check's replay state is gone; give its memory back rather than keep it for reuse.
+    // The check's replay state is gone; give its memory back rather than keep it for reuse.
 #if CAIRN_TCMALLOC
   MallocExtension_ReleaseFreeMemory();
 #endif
@@ -468,8 +467,8 @@ int Serve(const NodeConfig& config, const sigset_t& stop_signals) {
       exposer = std::make_unique<prometheus::Exposer>(config.metrics_listen, 1);
     } catch (const std::exception& e) {
       sequencer.Stop();
-      return Fail(kExitUsage, "metrics_listen: cannot listen on " + config.metrics_listen + ": " +
-                                  e.what());
+      return Fail(kExitUsage,
+                  "metrics_listen: cannot listen on " + config.metrics_listen + ": " + e.what());
     }
     exposer->RegisterCollectable(metrics_registry);
     exposer->RegisterCollectable(node_metrics);

@@ -24,7 +24,7 @@ std::atomic<RequestMetrics*> g_active{nullptr};
 const prometheus::Histogram::BucketBoundaries& DurationBuckets() {
   static const prometheus::Histogram::BucketBoundaries buckets = {
       0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-      0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,     10};
+      0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,    10};
   return buckets;
 }
 
@@ -108,7 +108,9 @@ RequestMetrics::RequestMetrics(prometheus::Registry& registry)
                            .Register(registry)
                            .Add({})) {}
 
-void RequestMetrics::Started(const char* method) { in_flight_.Add({{"method", method}}).Increment(); }
+void RequestMetrics::Started(const char* method) {
+  in_flight_.Add({{"method", method}}).Increment();
+}
 
 void RequestMetrics::Ended(const char* method) { in_flight_.Add({{"method", method}}).Decrement(); }
 
@@ -149,9 +151,9 @@ std::vector<prometheus::MetricFamily> NodeStateMetrics::Collect() const {
   if (sources_.sequencer != nullptr) {
     Add(entries, static_cast<double>(sources_.sequencer->size()), {{"log", sources_.log_id}});
   }
-  auto files = Family("cairn_sqlite_file_bytes",
-                      "Size of the node's SQLite files, by log and file (db, wal).",
-                      MetricType::Gauge);
+  auto files =
+      Family("cairn_sqlite_file_bytes",
+             "Size of the node's SQLite files, by log and file (db, wal).", MetricType::Gauge);
   const auto add_files = [&files](const std::string& log, const std::string& path) {
     Add(files, FileBytes(path), {{"log", log}, {"file", "db"}});
     Add(files, FileBytes(path + "-wal"), {{"log", log}, {"file", "wal"}});
@@ -165,9 +167,9 @@ std::vector<prometheus::MetricFamily> NodeStateMetrics::Collect() const {
                     MetricType::Gauge);
   auto following = Family("cairn_replication_following",
                           "1 while the stream from the leader is open, else 0.", MetricType::Gauge);
-  auto contact = Family("cairn_replication_last_contact_timestamp_seconds",
-                        "When the leader was last heard from (Unix time; 0: never).",
-                        MetricType::Gauge);
+  auto contact =
+      Family("cairn_replication_last_contact_timestamp_seconds",
+             "When the leader was last heard from (Unix time; 0: never).", MetricType::Gauge);
   auto forks = Family("cairn_forks_detected",
                       "Forks proved (fork evidence recorded), by log; a log that forked is "
                       "never followed again.",
@@ -178,7 +180,8 @@ std::vector<prometheus::MetricFamily> NodeStateMetrics::Collect() const {
     const std::vector<prometheus::ClientMetric::Label> labels = {
         {"log", follower->options().log_id}, {"peer", follower->options().peer}};
     Add(replica, static_cast<double>(state.size), labels);
-    Add(lag, state.leader_size > state.size ? static_cast<double>(state.leader_size - state.size) : 0,
+    Add(lag,
+        state.leader_size > state.size ? static_cast<double>(state.leader_size - state.size) : 0,
         labels);
     Add(following, state.state == "following" ? 1 : 0, labels);
     Add(contact, static_cast<double>(state.last_contact_us) / 1e6, labels);

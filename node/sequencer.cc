@@ -94,8 +94,8 @@ void Sequencer::Start() {
   auto stored = store_.StoredCheckpoint();
   if (stored.ok() && !stored->has_value() && size() > 0) {
     if (const Status recorded = store_.PutCheckpoint(LatestCheckpoint()); !recorded.ok()) {
-      LogFields(spdlog::level::warn, {{"msg", "cannot record the startup checkpoint"},
-                                      {"error", recorded.message()}});
+      LogFields(spdlog::level::warn,
+                {{"msg", "cannot record the startup checkpoint"}, {"error", recorded.message()}});
     }
   }
   writer_ = std::thread(&Sequencer::WriterLoop, this);

@@ -119,7 +119,8 @@ TEST(MetricsTest, CountsAppendsRefusalsAndReadsTheLogsState) {
   EXPECT_EQ(Sample(after, "cairn_events_appended_total{}"), 2);
   EXPECT_EQ(Sample(after, "cairn_requests_total{code=OK,method=Append}"), 3);
   EXPECT_EQ(SumOf(after, "cairn_requests_total", "method=Append"), 4);
-  // The refusal, under its code (PERMISSION_DENIED or INVALID_ARGUMENT: the code is the rulebook's).
+  // The refusal, under its code (PERMISSION_DENIED or INVALID_ARGUMENT: the code is the
+  // rulebook's).
   EXPECT_EQ(SumOf(after, "cairn_requests_total", "code=" + CodeName(refused.error_code())), 1);
   EXPECT_EQ(Sample(after, "cairn_request_duration_seconds_count{method=Append}"), 4);
   EXPECT_GT(Sample(after, "cairn_request_duration_seconds_sum{method=Append}"), 0);
