@@ -44,6 +44,7 @@ case "$mode" in
     # Every report ends the process with a failure; leaks are reports too.
     export ASAN_OPTIONS="abort_on_error=0:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1"
     export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+    export LSAN_OPTIONS="suppressions=$PWD/tests/sanitize/lsan.supp:print_suppressions=0"
     ;;
   tsan)
     build=build-tsan

@@ -13,6 +13,20 @@
 namespace cairn::itest {
 namespace {
 
+// The node's memory bound under attack: 300 MB. Under AddressSanitizer (tests/run.sh --sanitize)
+// its shadow memory and quarantine of freed blocks take ~650 MB more of the same attack, so the
+// bound there only catches growth without bound (before the fix: 6,496 threads).
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CAIRN_UNDER_ASAN 1
+#endif
+#endif
+#ifdef CAIRN_UNDER_ASAN
+constexpr int64_t kRssBound = int64_t{1536} << 20;
+#else
+constexpr int64_t kRssBound = int64_t{300} << 20;
+#endif
+
 TEST(HostileTest, OpenedAndCancelledStreamsAndGarbageLeaveTheNodeBoundedAndServing) {
   TempDir dir;
   World world(dir);
@@ -44,7 +58,7 @@ TEST(HostileTest, OpenedAndCancelledStreamsAndGarbageLeaveTheNodeBoundedAndServi
             << " ok, " << honest_failed << " failed\n";
   EXPECT_LT(figures["peak_threads"].get<int>(), 200) << figures;
   EXPECT_LT(figures["final_threads"].get<int>(), 200) << figures;
-  EXPECT_LT(figures["peak_rss_bytes"].get<int64_t>(), 300LL << 20) << figures;
+  EXPECT_LT(figures["peak_rss_bytes"].get<int64_t>(), kRssBound) << figures;
   EXPECT_NE(figures["append_garbage"], "OK");
   EXPECT_NE(figures["append_oversized"], "OK");
   EXPECT_EQ(honest_failed.load(), 0);

@@ -635,7 +635,9 @@ TEST_F(RegistryEditTest, AddParticipantKeyAddsToExistingParticipant) {
   ASSERT_TRUE(edit.ok()) << edit.status().ToString();
   auto signed_v2 = SignPending(edit->file, reg_a_);
   ASSERT_TRUE(signed_v2.ok()) << signed_v2.status().ToString();
-  const KeyRecord* key = Trust(signed_v2->file).FindKey(second.key_id);
+  // The registry must outlive the record it answers (ASan caught a temporary here).
+  const TrustRegistry trust = Trust(signed_v2->file);
+  const KeyRecord* key = trust.FindKey(second.key_id);
   ASSERT_NE(key, nullptr);
   EXPECT_EQ(key->owner, "pk-fwo");
   EXPECT_EQ(AddParticipantKey(file, "nobody", NewKey{second.public_key, 0}, kT0).status().code(),
