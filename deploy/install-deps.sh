@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs every Debian 12 package Cairn's build, demo and tests need. Idempotent: packages already
-# present are skipped, and apt-get runs only when something is missing.
+# Installs every Debian 12 package Cairn's build, demo and tests need, and any packages named as
+# arguments. Idempotent: packages already present are skipped, and apt-get runs only when something
+# is missing.
 set -euo pipefail
 
 packages=(
@@ -14,6 +15,9 @@ packages=(
   python3-prometheus-client
   libgtest-dev libgmock-dev libbenchmark-dev libgoogle-perftools-dev
 )
+
+# Extra packages a caller needs (tests/run.sh --sanitize: clang and its sanitizer runtimes).
+packages+=("$@")
 
 missing=()
 for p in "${packages[@]}"; do

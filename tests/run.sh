@@ -9,7 +9,9 @@
 #                                  targets of fuzz/ on their seed corpora (ctest label "fuzz")
 #   ./tests/run.sh --sanitize --fuzz-runs 1000000
 #                                  the same, each fuzz target running that many inputs
-#   ./tests/run.sh --tsan          clang with ThreadSanitizer (./build-tsan): the concurrency tests
+#   ./tests/run.sh --tsan          clang with ThreadSanitizer (./build-tsan): the unit tests, which
+#                                  hold the node's concurrency tests (sequencer, replication wait,
+#                                  storage readers and writer)
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -30,7 +32,11 @@ while (($#)); do
   shift
 done
 
-./deploy/install-deps.sh
+if [[ $mode == default ]]; then
+  ./deploy/install-deps.sh
+else
+  ./deploy/install-deps.sh clang libclang-rt-14-dev
+fi
 case "$mode" in
   default)
     build=build
@@ -53,7 +59,12 @@ case "$mode" in
     export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1"
     ;;
 esac
-cmake --build "$build" -j2
+if [[ $mode == tsan ]]; then
+  cmake --build "$build" -j2 --target cairn_unit_tests
+  ctest_args=(-L unit "${ctest_args[@]}")
+else
+  cmake --build "$build" -j2
+fi
 
 status=0
 (cd "$build" && ctest --output-on-failure -j2 "${ctest_args[@]}") || status=$?
