@@ -107,14 +107,15 @@ bool LedgerService::WaitUntilIdle(std::chrono::steady_clock::time_point deadline
 class LedgerService::AppendCall final : public Sequencer::Completion {
  public:
   // `context` and the response must remain live until the call is finished.
+  // `batch`: an AppendBatch, else an Append. The answer is serialized into `raw_response`.
   AppendCall(LedgerService& service, const char* method, grpc::CallbackServerContext* context,
-             cairn::v1::AppendResponse* response, cairn::v1::AppendBatchResponse* batch_response)
+             grpc::ByteBuffer* raw_response, bool batch)
       : log_(method, context),
         context_(context),
         in_flight_(service.gate_),
         reactor_(context->DefaultReactor()),
-        response_(response),
-        batch_response_(batch_response) {}
+        raw_response_(raw_response),
+        batch_(batch) {}
 
   bool admitted() const { return in_flight_.admitted(); }
   std::chrono::system_clock::time_point deadline() const override { return context_->deadline(); }
@@ -132,20 +133,28 @@ class LedgerService::AppendCall final : public Sequencer::Completion {
       for (const AppendedEvent& event : outcome->events) added += event.duplicate ? 0 : 1;
       metrics->EventsAppended(added);
     }
-    if (response_ != nullptr) {
+    bool own_buffer = false;
+    grpc::Status serialized;
+    if (!batch_) {
       const AppendedEvent& event = outcome->events.front();
-      FillAppendResponse(event, *outcome, response_);
+      cairn::v1::AppendResponse response;
+      FillAppendResponse(event, *outcome, &response);
       log_.Set("index", event.index);
       log_.Set("duplicate", event.duplicate);
+      serialized = grpc::SerializationTraits<cairn::v1::AppendResponse>::Serialize(
+          response, raw_response_, &own_buffer);
     } else {
+      cairn::v1::AppendBatchResponse response;
       for (const AppendedEvent& event : outcome->events) {
-        FillAppendResponse(event, *outcome, batch_response_->add_results());
+        FillAppendResponse(event, *outcome, response.add_results());
       }
-      *batch_response_->mutable_checkpoint() = outcome->checkpoint;
+      *response.mutable_checkpoint() = outcome->checkpoint;
       log_.Set("index", outcome->events.front().index);
       log_.Set("tree_size", outcome->tree_size);
+      serialized = grpc::SerializationTraits<cairn::v1::AppendBatchResponse>::Serialize(
+          response, raw_response_, &own_buffer);
     }
-    Finish(grpc::Status::OK);
+    Finish(serialized);
   }
 
  private:
@@ -153,19 +162,38 @@ class LedgerService::AppendCall final : public Sequencer::Completion {
   grpc::CallbackServerContext* const context_;
   const Gate::Pass in_flight_;
   grpc::ServerUnaryReactor* const reactor_;
-  cairn::v1::AppendResponse* const response_;             // for Append, else nullptr
-  cairn::v1::AppendBatchResponse* const batch_response_;  // for AppendBatch, else nullptr
+  grpc::ByteBuffer* const raw_response_;
+  const bool batch_;
 };
 
+namespace {
+
+// The request's bytes as `message`; false when they are not one.
+template <typename Message>
+bool ParseRaw(const grpc::ByteBuffer& raw, Message* message) {
+  grpc::ByteBuffer bytes(raw);  // shares the slices; Deserialize consumes its argument
+  return grpc::SerializationTraits<Message>::Deserialize(&bytes, message).ok();
+}
+
+}  // namespace
+
 grpc::ServerUnaryReactor* LedgerService::Append(grpc::CallbackServerContext* context,
-                                                const cairn::v1::AppendRequest* request,
-                                                cairn::v1::AppendResponse* response) {
-  auto call = std::make_unique<AppendCall>(*this, "Append", context, response, nullptr);
+                                                const grpc::ByteBuffer* raw_request,
+                                                grpc::ByteBuffer* raw_response) {
+  auto call = std::make_unique<AppendCall>(*this, "Append", context, raw_response, false);
   grpc::ServerUnaryReactor* const reactor = call->reactor();
   if (!call->admitted()) {
     call->Finish(Unavailable("cairnd is shutting down"));
     return reactor;
   }
+  cairn::v1::AppendRequest parsed_request;
+  if (!ParseRaw(*raw_request, &parsed_request)) {
+    call->Finish(InvalidArgument("AppendRequest: the request's " +
+                                 std::to_string(raw_request->Length()) +
+                                 " bytes are not a serialized cairn.v1.AppendRequest"));
+    return reactor;
+  }
+  const cairn::v1::AppendRequest* const request = &parsed_request;
   if (Expired(context)) {
     call->Finish(kExpired);
     return reactor;
@@ -195,14 +223,22 @@ grpc::ServerUnaryReactor* LedgerService::Append(grpc::CallbackServerContext* con
 }
 
 grpc::ServerUnaryReactor* LedgerService::AppendBatch(grpc::CallbackServerContext* context,
-                                                     const cairn::v1::AppendBatchRequest* request,
-                                                     cairn::v1::AppendBatchResponse* response) {
-  auto call = std::make_unique<AppendCall>(*this, "AppendBatch", context, nullptr, response);
+                                                     const grpc::ByteBuffer* raw_request,
+                                                     grpc::ByteBuffer* raw_response) {
+  auto call = std::make_unique<AppendCall>(*this, "AppendBatch", context, raw_response, true);
   grpc::ServerUnaryReactor* const reactor = call->reactor();
   if (!call->admitted()) {
     call->Finish(Unavailable("cairnd is shutting down"));
     return reactor;
   }
+  cairn::v1::AppendBatchRequest parsed_request;
+  if (!ParseRaw(*raw_request, &parsed_request)) {
+    call->Finish(InvalidArgument("AppendBatchRequest: the request's " +
+                                 std::to_string(raw_request->Length()) +
+                                 " bytes are not a serialized cairn.v1.AppendBatchRequest"));
+    return reactor;
+  }
+  const cairn::v1::AppendBatchRequest* const request = &parsed_request;
   const int n = request->events_size();
   call->log().Set("events", n);
   if (n == 0) {

@@ -34,10 +34,12 @@ const Clock& DefaultClock();
 
 // Append and AppendBatch use gRPC's callback API: the handler checks the events and queues them,
 // and the sequencer's writer finishes the call after the group's COMMIT, so no thread waits for
-// the commit. The other methods are synchronous.
+// the commit. They take the request's bytes (raw methods) and parse them here, so that bytes that
+// are no AppendRequest get INVALID_ARGUMENT saying so (gRPC's own parse would answer
+// UNIMPLEMENTED with no message). The other methods are synchronous.
 class LedgerService final
-    : public cairn::v1::Ledger::WithCallbackMethod_Append<
-          cairn::v1::Ledger::WithCallbackMethod_AppendBatch<cairn::v1::Ledger::Service>> {
+    : public cairn::v1::Ledger::WithRawCallbackMethod_Append<
+          cairn::v1::Ledger::WithRawCallbackMethod_AppendBatch<cairn::v1::Ledger::Service>> {
  public:
   // `storage`, `sequencer`, `validator` and `clock` must remain live while the service is
   // registered. `registry_version` is the trust registry version in force, named in bundles;
@@ -46,16 +48,17 @@ class LedgerService final
                 std::string log_id, uint64_t registry_version = 0,
                 const Clock& clock = DefaultClock(), uint64_t max_message_bytes = 4 * 1024 * 1024);
 
+  // A serialized cairn.v1.AppendRequest in, a cairn.v1.AppendResponse out.
   grpc::ServerUnaryReactor* Append(grpc::CallbackServerContext* context,
-                                   const cairn::v1::AppendRequest* request,
-                                   cairn::v1::AppendResponse* response) override;
+                                   const grpc::ByteBuffer* request,
+                                   grpc::ByteBuffer* response) override;
+  // A serialized cairn.v1.AppendBatchRequest in, a cairn.v1.AppendBatchResponse out.
   grpc::ServerUnaryReactor* AppendBatch(grpc::CallbackServerContext* context,
-                                        const cairn::v1::AppendBatchRequest* request,
-                                        cairn::v1::AppendBatchResponse* response) override;
+                                        const grpc::ByteBuffer* request,
+                                        grpc::ByteBuffer* response) override;
   grpc::Status GetEvent(grpc::ServerContext* context, const cairn::v1::GetEventRequest* request,
                         cairn::v1::GetEventResponse* response) override;
-  grpc::Status FindEvents(grpc::ServerContext* context,
-                          const cairn::v1::FindEventsRequest* request,
+  grpc::Status FindEvents(grpc::ServerContext* context, const cairn::v1::FindEventsRequest* request,
                           cairn::v1::FindEventsResponse* response) override;
   grpc::Status GetEntries(grpc::ServerContext* context, const cairn::v1::GetEntriesRequest* request,
                           grpc::ServerWriter<cairn::v1::EntryRecord>* writer) override;

@@ -5,8 +5,9 @@ memory in /proc.
 
     hostile.py ADDRESS PID [--calls N]
 
-Opens N GetEntries streams and cancels each at once, sends garbage bytes and an oversized message
-to Append and GetEntries, and asks with deadlines already past. Prints one JSON object: the
+Opens N GetEntries streams and cancels each at once, sends garbage bytes, deeply nested groups, a
+huge repeated field and an oversized message to Append, AppendBatch and GetEntries, and asks with
+deadlines already past. Prints one JSON object: the
 node's peak and final thread count and RSS, and the status codes each attack got.
 """
 import json
@@ -40,11 +41,16 @@ class Watcher(threading.Thread):
 
 
 def code_of(call):
+    return answer_of(call)[0]
+
+
+def answer_of(call):
+    """(status code name, status message) of a call."""
     try:
         call()
-        return "OK"
+        return "OK", ""
     except grpc.RpcError as e:
-        return e.code().name
+        return e.code().name, e.details() or ""
 
 
 def main():
@@ -54,6 +60,7 @@ def main():
     channel = grpc.insecure_channel(address)
     get_entries = channel.unary_stream("/cairn.v1.Ledger/GetEntries", identity, identity)
     append = channel.unary_unary("/cairn.v1.Ledger/Append", identity, identity)
+    append_batch = channel.unary_unary("/cairn.v1.Ledger/AppendBatch", identity, identity)
     watcher = Watcher(pid)
     watcher.start()
     result = {}
@@ -75,7 +82,14 @@ def main():
     del streams
 
     # Garbage: bytes that are not a protobuf message, and an oversized one.
-    result["append_garbage"] = code_of(lambda: append(b"\xff\xff\xff\xff\x0f", timeout=5))
+    result["append_garbage"], result["append_garbage_message"] = answer_of(
+        lambda: append(b"\xff\xff\xff\xff\x0f", timeout=5))
+    result["append_batch_garbage"] = code_of(lambda: append_batch(b"\x0a\xff", timeout=5))
+    # 10,000 nested groups (field 15): past protobuf's recursion limit.
+    result["append_nested"] = code_of(lambda: append(b"\x7b" * 10000 + b"\x7c" * 10000, timeout=5))
+    # A huge repeated field: 100,000 empty events in one batch (200 kB).
+    result["append_batch_huge_repeated"], result["append_batch_huge_repeated_message"] = answer_of(
+        lambda: append_batch(b"\x0a\x00" * 100000, timeout=10))
     result["get_entries_garbage"] = code_of(lambda: list(get_entries(b"\xff\xff", timeout=5)))
     result["append_oversized"] = code_of(lambda: append(b"\x0a" + b"\xff" * 5 + b"x" * (8 << 20),
                                                         timeout=10))

@@ -59,7 +59,19 @@ TEST(HostileTest, OpenedAndCancelledStreamsAndGarbageLeaveTheNodeBoundedAndServi
   EXPECT_LT(figures["peak_threads"].get<int>(), 200) << figures;
   EXPECT_LT(figures["final_threads"].get<int>(), 200) << figures;
   EXPECT_LT(figures["peak_rss_bytes"].get<int64_t>(), kRssBound) << figures;
-  EXPECT_NE(figures["append_garbage"], "OK");
+  // Bytes that are no request: INVALID_ARGUMENT, saying so.
+  EXPECT_EQ(figures["append_garbage"], "INVALID_ARGUMENT") << figures;
+  EXPECT_NE(figures["append_garbage_message"].get<std::string>().find(
+                "are not a serialized cairn.v1.AppendRequest"),
+            std::string::npos)
+      << figures;
+  EXPECT_EQ(figures["append_batch_garbage"], "INVALID_ARGUMENT") << figures;
+  EXPECT_EQ(figures["append_nested"], "INVALID_ARGUMENT") << figures;
+  EXPECT_EQ(figures["append_batch_huge_repeated"], "INVALID_ARGUMENT") << figures;
+  EXPECT_NE(figures["append_batch_huge_repeated_message"].get<std::string>().find(
+                "got 100000, want <= 1000"),
+            std::string::npos)
+      << figures;
   EXPECT_NE(figures["append_oversized"], "OK");
   EXPECT_EQ(honest_failed.load(), 0);
   EXPECT_GT(honest_ok.load(), 0);
