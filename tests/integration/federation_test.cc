@@ -291,6 +291,9 @@ class FollowerTest : public FederationTest {
 
 TEST_F(FollowerTest, AFollowerKeepsAVerifiedByteIdenticalReplicaAndReportsItsLag) {
   AppendExtractions(20, "A");
+  const std::string metrics = "127.0.0.1:" + std::to_string(FreePort());
+  WriteFile(follower_config(),
+            "metrics_listen = \"" + metrics + "\"\n" + ReadFile(follower_config()));
   StartFollower();
   ASSERT_TRUE(WaitForReplica(20));
   AppendExtractions(5, "B");
@@ -316,6 +319,17 @@ TEST_F(FollowerTest, AFollowerKeepsAVerifiedByteIdenticalReplicaAndReportsItsLag
   EXPECT_EQ(j["replicas"][0]["size"], 25);
   EXPECT_EQ(j["replicas"][0]["lag"], 0);
   EXPECT_EQ(j["replicas"][0]["state"], "following");
+  // And in the follower's Prometheus metrics.
+  const nlohmann::json samples = ScrapeMetrics(metrics);
+  const std::string labels = "{log=demo-log,peer=" + leader_address_ + "}";
+  EXPECT_EQ(samples.value("cairn_replica_entries" + labels, -1.0), 25) << samples.dump(1);
+  EXPECT_EQ(samples.value("cairn_replication_lag_entries" + labels, -1.0), 0);
+  EXPECT_EQ(samples.value("cairn_replication_following" + labels, -1.0), 1);
+  EXPECT_GT(samples.value("cairn_replication_last_contact_timestamp_seconds" + labels, -1.0),
+            1.7e9);
+  EXPECT_EQ(samples.value("cairn_forks_detected{log=demo-log}", -1.0), 0);
+  EXPECT_EQ(samples.value("cairn_log_entries{log=au-log}", -1.0), 0);
+  EXPECT_GT(samples.value("cairn_sqlite_file_bytes{file=db,log=demo-log}", -1.0), 0);
   EXPECT_EQ(follower_.Terminate(), 0);
   EXPECT_EQ(ReplicaEntries(), LeaderEntries());
 }
@@ -372,7 +386,11 @@ TEST_F(FollowerTest, AReplicaEditedOnDiskIsRefusedAtStartNamingTheEntry) {
 
 TEST_F(FollowerTest, ALeaderThatRewroteItsHistoryIsRecordedAsAForkAndNeverFollowedAgain) {
   AppendExtractions(10, "H");
+  const std::string metrics = "127.0.0.1:" + std::to_string(FreePort());
+  WriteFile(follower_config(),
+            "metrics_listen = \"" + metrics + "\"\n" + ReadFile(follower_config()));
   StartFollower();
+  EXPECT_EQ(ScrapeMetrics(metrics).value("cairn_forks_detected{log=demo-log}", -1.0), 0);
   ASSERT_TRUE(WaitForReplica(10));
   // The leader loses its database and signs a different history of the same log with its key.
   ASSERT_EQ(world_->node().Terminate(), 0);
@@ -387,6 +405,11 @@ TEST_F(FollowerTest, ALeaderThatRewroteItsHistoryIsRecordedAsAForkAndNeverFollow
   auto status = FollowerStatus();
   ASSERT_EQ(status.forks_size(), 1);
   EXPECT_EQ(status.forks(0).log_id(), "demo-log");
+  const nlohmann::json samples = ScrapeMetrics(metrics);
+  EXPECT_EQ(samples.value("cairn_forks_detected{log=demo-log}", -1.0), 1) << samples.dump(1);
+  EXPECT_EQ(
+      samples.value("cairn_replication_following{log=demo-log,peer=" + leader_address_ + "}", -1.0),
+      0);
   EXPECT_EQ(status.replicas(0).state(), "stopped");
   EXPECT_EQ(status.replicas(0).size(), 10u) << "nothing of the other history is stored";
   // Both signed statements are kept: ours of size 10 and theirs of size 15, each verifying.

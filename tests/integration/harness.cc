@@ -284,6 +284,14 @@ std::unique_ptr<cairn::v1::Ledger::Stub> World::Stub() const {
       grpc::CreateChannel(node_.address(), grpc::InsecureChannelCredentials()));
 }
 
+nlohmann::json ScrapeMetrics(const std::string& address) {
+  const RunResult r =
+      RunProcess({"/usr/bin/python3", METRICS_SCRAPER, "http://" + address + "/metrics"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  if (r.exit_code != 0) return nlohmann::json::object();
+  return nlohmann::json::parse(r.out);
+}
+
 int FreePort() {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in address{};

@@ -132,6 +132,11 @@ void SetDeadline(grpc::ClientContext& context, int seconds = 10);
 // The size of the node's log by its latest checkpoint (0, with a test failure, if it cannot say).
 uint64_t LogSize(cairn::v1::Ledger::Stub& stub);
 
+// The cairn_ samples of the Prometheus page at http://ADDRESS/metrics, parsed by Debian's
+// python3-prometheus-client (tests/metrics/scrape.py): {"name{label=value,...}": value}, labels
+// sorted. An empty object, with a test failure, when it cannot be read or parsed.
+nlohmann::json ScrapeMetrics(const std::string& address);
+
 // A TCP port on 127.0.0.1 that was free a moment ago, for a node that must keep its address
 // across restarts.
 int FreePort();

@@ -18,14 +18,6 @@ namespace {
 using cairn::testing::DispatchOf;
 using cairn::testing::PakistanExtraction;
 
-nlohmann::json Scrape(const std::string& address) {
-  const RunResult r =
-      RunProcess({"/usr/bin/python3", METRICS_SCRAPER, "http://" + address + "/metrics"});
-  EXPECT_EQ(r.exit_code, 0) << r.err;
-  if (r.exit_code != 0) return nlohmann::json::object();
-  return nlohmann::json::parse(r.out);
-}
-
 double Sample(const nlohmann::json& samples, const std::string& key) {
   if (!samples.contains(key)) {
     ADD_FAILURE() << "no sample " << key << " in " << samples.dump(1);
@@ -87,7 +79,7 @@ TEST(MetricsTest, CountsAppendsRefusalsAndReadsTheLogsState) {
   std::string error;
   ASSERT_TRUE(node.Start(dir / "metrics.toml", &error)) << error;
 
-  const nlohmann::json before = Scrape(metrics);
+  const nlohmann::json before = ScrapeMetrics(metrics);
   EXPECT_EQ(Sample(before, "cairn_log_entries{log=demo-log}"), 0);
   EXPECT_EQ(Sample(before, "cairn_events_appended_total{}"), 0);
   EXPECT_EQ(Sample(before, "cairn_build_info{log=demo-log,version=" CAIRN_VERSION "}"), 1);
@@ -114,7 +106,7 @@ TEST(MetricsTest, CountsAppendsRefusalsAndReadsTheLogsState) {
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(LogSize(*stub), 2u);
 
-  const nlohmann::json after = Scrape(metrics);
+  const nlohmann::json after = ScrapeMetrics(metrics);
   EXPECT_EQ(Sample(after, "cairn_log_entries{log=demo-log}"), 2);
   EXPECT_EQ(Sample(after, "cairn_events_appended_total{}"), 2);
   EXPECT_EQ(Sample(after, "cairn_requests_total{code=OK,method=Append}"), 3);
