@@ -292,6 +292,22 @@ nlohmann::json ScrapeMetrics(const std::string& address) {
   return nlohmann::json::parse(r.out);
 }
 
+BusyPort::BusyPort() : fd_(socket(AF_INET, SOCK_STREAM, 0)) {
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof(address);
+  const bool bound =
+      fd_ >= 0 && bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
+      listen(fd_, 1) == 0 && getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length) == 0;
+  EXPECT_TRUE(bound) << "cannot listen on a loopback port";
+  address_ = "127.0.0.1:" + std::to_string(bound ? ntohs(address.sin_port) : 0);
+}
+
+BusyPort::~BusyPort() {
+  if (fd_ >= 0) close(fd_);
+}
+
 int FreePort() {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in address{};

@@ -132,6 +132,20 @@ void SetDeadline(grpc::ClientContext& context, int seconds = 10);
 // The size of the node's log by its latest checkpoint (0, with a test failure, if it cannot say).
 uint64_t LogSize(cairn::v1::Ledger::Stub& stub);
 
+// A TCP socket listening on a free loopback port, to make an address busy; closed when destroyed.
+class BusyPort {
+ public:
+  BusyPort();
+  ~BusyPort();
+  BusyPort(const BusyPort&) = delete;
+  BusyPort& operator=(const BusyPort&) = delete;
+  const std::string& address() const { return address_; }  // "127.0.0.1:PORT"
+
+ private:
+  int fd_ = -1;
+  std::string address_;
+};
+
 // The cairn_ samples of the Prometheus page at http://ADDRESS/metrics, parsed by Debian's
 // python3-prometheus-client (tests/metrics/scrape.py): {"name{label=value,...}": value}, labels
 // sorted. An empty object, with a test failure, when it cannot be read or parsed.

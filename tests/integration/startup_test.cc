@@ -177,20 +177,14 @@ TEST_F(StartupTest, AFailedStartChangesNoFile) {
   ASSERT_FALSE(checkpoint.empty());
 
   // The port is taken.
-  const int taken = socket(AF_INET, SOCK_STREAM, 0);
-  ASSERT_GE(taken, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(taken, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-  ASSERT_EQ(listen(taken, 1), 0);
-  socklen_t len = sizeof(addr);
-  ASSERT_EQ(getsockname(taken, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-  const std::string busy = "127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
-  NodeProcess node;
   std::string error;
-  EXPECT_FALSE(node.Start(ConfigWith("busy.toml", world_->db_path(), busy), &error));
-  close(taken);
+  std::string busy;
+  {
+    const BusyPort taken;
+    busy = taken.address();
+    NodeProcess node;
+    EXPECT_FALSE(node.Start(ConfigWith("busy.toml", world_->db_path(), busy), &error));
+  }
   // One line that says what is wrong, not gRPC's own lines about the bind.
   EXPECT_NE(error.find("cairnd: listen: " + busy + " is already in use"), std::string::npos)
       << error;
