@@ -4,6 +4,9 @@ generated from our protos) against a running cairnd, while watching the node's t
 memory in /proc.
 
     hostile.py ADDRESS PID [--calls N]
+    hostile.py ADDRESS PID --idle N      N idle connections, each its own TCP connection, held
+                                         open a few seconds (prints how many connected and the
+                                         node's peak threads, RSS and open descriptors)
 
 Opens N GetEntries streams and cancels each at once, sends garbage bytes, deeply nested groups, a
 huge repeated field and an oversized message to Append, AppendBatch and GetEntries, and asks with
@@ -11,6 +14,8 @@ deadlines already past. Prints one JSON object: the
 node's peak and final thread count and RSS, and the status codes each attack got.
 """
 import json
+import os
+import resource
 import sys
 import threading
 import time
@@ -31,13 +36,44 @@ class Watcher(threading.Thread):
     def __init__(self, pid):
         super().__init__(daemon=True)
         self.pid, self.peak_threads, self.peak_rss, self.running = pid, 0, 0, True
+        self.peak_fds = 0
 
     def run(self):
         while self.running:
             threads, rss = proc_status(self.pid)
             self.peak_threads = max(self.peak_threads, threads)
             self.peak_rss = max(self.peak_rss, rss)
+            self.peak_fds = max(self.peak_fds, len(os.listdir(f"/proc/{self.pid}/fd")))
             time.sleep(0.02)
+
+
+def idle(address, pid, count):
+    """Opens `count` connections that send nothing, holds them, closes them."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    watcher = Watcher(pid)
+    watcher.start()
+    # A local subchannel pool per channel: one TCP connection each (by default channels to one
+    # target share a connection).
+    channels = [grpc.insecure_channel(address, options=[("grpc.use_local_subchannel_pool", 1)])
+                for _ in range(count)]
+    connected = 0
+    for channel in channels:
+        try:
+            grpc.channel_ready_future(channel).result(timeout=20)
+            connected += 1
+        except grpc.FutureTimeoutError:
+            pass
+    time.sleep(2.0)
+    for channel in channels:
+        channel.close()
+    time.sleep(1.0)
+    watcher.running = False
+    watcher.join()
+    threads, rss = proc_status(pid)
+    print(json.dumps({"idle_connected": connected, "peak_threads": watcher.peak_threads,
+                      "peak_rss_bytes": watcher.peak_rss, "peak_fds": watcher.peak_fds,
+                      "final_threads": threads, "final_rss_bytes": rss}))
 
 
 def code_of(call):
@@ -55,6 +91,8 @@ def answer_of(call):
 
 def main():
     address, pid = sys.argv[1], int(sys.argv[2])
+    if "--idle" in sys.argv:
+        return idle(address, pid, int(sys.argv[sys.argv.index("--idle") + 1]))
     calls = int(sys.argv[sys.argv.index("--calls") + 1]) if "--calls" in sys.argv else 10000
     identity = lambda b: b  # noqa: E731 — raw bytes, serialized by nobody
     channel = grpc.insecure_channel(address)

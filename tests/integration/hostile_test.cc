@@ -2,6 +2,7 @@
 // raw bytes) against a real cairnd while an honest client appends: the node's threads stay
 // bounded, refused requests write nothing, and it serves normally afterwards.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
 #include <atomic>
 #include <nlohmann/json.hpp>
@@ -27,19 +28,22 @@ constexpr int64_t kRssBound = int64_t{1536} << 20;
 constexpr int64_t kRssBound = int64_t{300} << 20;
 #endif
 
+// `cairn submit` of extraction `n` by pk-fwo, as an honest partner system appends; its exit code.
+int SubmitExtraction(World& world, const TempDir& dir, int n) {
+  const std::string file = dir / ("x-" + std::to_string(n) + ".json");
+  WriteFile(file, R"({"extraction": {"lot_id": "pk-fwo:CHG-)" + std::to_string(n) +
+                      R"(", "site": {"id": "pk-fwo-chagai-01", "name": "Chagai", "country":
+                      "PK"}, "material": "REE concentrate", "mass_g": "20000000"}})");
+  return Cairn(
+             {"submit", "--node", world.node().address(), "--key", world.key_path("pk-fwo"), file})
+      .exit_code;
+}
+
 TEST(HostileTest, OpenedAndCancelledStreamsAndGarbageLeaveTheNodeBoundedAndServing) {
   TempDir dir;
   World world(dir);
   world.StartNode({"pk-fwo"});
-  auto submit = [&](int n) {
-    const std::string file = dir / ("x-" + std::to_string(n) + ".json");
-    WriteFile(file, R"({"extraction": {"lot_id": "pk-fwo:CHG-)" + std::to_string(n) +
-                        R"(", "site": {"id": "pk-fwo-chagai-01", "name": "Chagai", "country":
-                        "PK"}, "material": "REE concentrate", "mass_g": "20000000"}})");
-    return Cairn({"submit", "--node", world.node().address(), "--key", world.key_path("pk-fwo"),
-                  file})
-        .exit_code;
-  };
+  auto submit = [&](int n) { return SubmitExtraction(world, dir, n); };
   ASSERT_EQ(submit(0), 0);
   auto stub = world.Stub();
   // An honest client appends throughout.
@@ -79,6 +83,46 @@ TEST(HostileTest, OpenedAndCancelledStreamsAndGarbageLeaveTheNodeBoundedAndServi
   EXPECT_EQ(LogSize(*stub), static_cast<uint64_t>(1 + honest_ok.load()));
   // And the node serves normally afterwards.
   EXPECT_EQ(submit(100000), 0);
+  EXPECT_EQ(world.node().Terminate(), 0);
+}
+
+// 2,000 idle connections, each its own socket in the node, while an honest client appends. The
+// node starts under the soft limit on open files that a service gets by default (1,024, as under
+// systemd): it must raise it to the hard limit, or it cannot accept the connections past ~1,000
+// and honest clients are turned away.
+TEST(HostileTest, TwoThousandIdleConnectionsLeaveTheNodeBoundedAndServing) {
+  rlimit saved{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &saved), 0);
+  if (saved.rlim_max < 4096) GTEST_SKIP() << "hard limit on open files below 4096";
+  TempDir dir;
+  World world(dir);
+  rlimit low = saved;
+  low.rlim_cur = 1024;
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
+  world.StartNode({"pk-fwo"});
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &saved), 0);
+  ASSERT_EQ(SubmitExtraction(world, dir, 0), 0);
+  std::atomic<bool> done{false};
+  std::atomic<int> honest_ok{0}, honest_failed{0};
+  std::thread honest([&] {
+    for (int n = 1; !done; ++n)
+      (SubmitExtraction(world, dir, n) == 0 ? honest_ok : honest_failed)++;
+  });
+  const RunResult r = RunProcess({"/usr/bin/python3", HOSTILE_CLIENT, world.node().address(),
+                                  std::to_string(world.node().pid()), "--idle", "2000"});
+  done = true;
+  honest.join();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json figures = nlohmann::json::parse(r.out);
+  std::cout << "idle: " << figures.dump() << "; honest appends meanwhile: " << honest_ok << " ok, "
+            << honest_failed << " failed\n";
+  EXPECT_EQ(figures["idle_connected"], 2000) << figures;
+  EXPECT_GT(figures["peak_fds"].get<int>(), 2000) << figures;
+  EXPECT_LT(figures["peak_threads"].get<int>(), 200) << figures;
+  EXPECT_LT(figures["peak_rss_bytes"].get<int64_t>(), kRssBound) << figures;
+  EXPECT_EQ(honest_failed.load(), 0);
+  EXPECT_GT(honest_ok.load(), 0);
+  EXPECT_EQ(SubmitExtraction(world, dir, 100000), 0);
   EXPECT_EQ(world.node().Terminate(), 0);
 }
 
