@@ -179,10 +179,10 @@ TEST_F(StartupTest, AFailedStartChangesNoFile) {
   // The port is taken.
   std::string error;
   std::string busy;
+  NodeProcess node;
   {
     const BusyPort taken;
     busy = taken.address();
-    NodeProcess node;
     EXPECT_FALSE(node.Start(ConfigWith("busy.toml", world_->db_path(), busy), &error));
   }
   // One line that says what is wrong, not gRPC's own lines about the bind.
