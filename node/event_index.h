@@ -18,11 +18,12 @@
 #pragma once
 
 #include <absl/base/thread_annotations.h>
-#include "common/sync.h"
 
 #include <cstdint>
 #include <utility>
 #include <vector>
+
+#include "common/sync.h"
 
 namespace cairn::node {
 

@@ -16,7 +16,6 @@
 #pragma once
 
 #include <absl/base/thread_annotations.h>
-#include "common/sync.h"
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
@@ -32,6 +31,7 @@
 #include "cairn/v1/ledger.grpc.pb.h"
 #include "common/crypto.h"
 #include "common/status.h"
+#include "common/sync.h"
 #include "keys/registry.h"
 #include "ledger/log_verifier.h"
 #include "node/replica_store.h"

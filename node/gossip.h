@@ -17,7 +17,6 @@
 #pragma once
 
 #include <absl/base/thread_annotations.h>
-#include "common/sync.h"
 #include <grpcpp/grpcpp.h>
 
 #include <chrono>
@@ -30,6 +29,7 @@
 
 #include "cairn/v1/federation.grpc.pb.h"
 #include "common/status.h"
+#include "common/sync.h"
 #include "keys/registry.h"
 #include "node/follower.h"
 #include "node/sequencer.h"

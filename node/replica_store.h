@@ -18,7 +18,6 @@
 #pragma once
 
 #include <absl/base/thread_annotations.h>
-#include "common/sync.h"
 #include <absl/time/time.h>
 
 #include <atomic>
@@ -34,6 +33,7 @@
 #include "cairn/v1/log.pb.h"
 #include "common/crypto.h"
 #include "common/status.h"
+#include "common/sync.h"
 #include "node/sqlite.h"
 
 namespace cairn::node {

@@ -13,7 +13,6 @@
 #pragma once
 
 #include <absl/base/thread_annotations.h>
-#include "common/sync.h"
 
 #include <chrono>
 #include <functional>
@@ -25,6 +24,7 @@
 
 #include "cairn/v1/event.pb.h"
 #include "common/status.h"
+#include "common/sync.h"
 
 namespace cairn::node {
 

@@ -20,7 +20,6 @@
 #pragma once
 
 #include <absl/base/thread_annotations.h>
-#include "common/sync.h"
 
 #include <atomic>
 #include <chrono>
@@ -41,6 +40,7 @@
 #include "common/clock.h"
 #include "common/crypto.h"
 #include "common/status.h"
+#include "common/sync.h"
 #include "keys/key_file.h"
 #include "keys/registry.h"
 #include "ledger/custody.h"

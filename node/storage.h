@@ -51,7 +51,6 @@
 #pragma once
 
 #include <absl/base/thread_annotations.h>
-#include "common/sync.h"
 
 #include <cstdint>
 #include <functional>
@@ -66,6 +65,7 @@
 #include "cairn/v1/ledger.pb.h"
 #include "common/crypto.h"
 #include "common/status.h"
+#include "common/sync.h"
 #include "ledger/custody.h"
 #include "ledger/event.h"
 #include "node/event_index.h"
