@@ -253,6 +253,7 @@ std::string World::key_path(const std::string& participant) const {
 }
 
 const keys::SigningKey& World::key(const std::string& participant) {
+  std::lock_guard<std::mutex> lock(keys_mu_);
   auto it = keys_.find(participant);
   if (it == keys_.end()) {
     auto k = keys::ReadSigningKey(key_path(participant), std::nullopt);

@@ -8,6 +8,7 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -122,6 +123,9 @@ class World {
  private:
   const TempDir& dir_;
   std::string registry_path_;
+  // Tests sign from several threads at once (concurrent submitters, the kill -9 test), so the
+  // cache is locked; map nodes do not move, so the references handed out stay valid.
+  std::mutex keys_mu_;
   std::map<std::string, keys::SigningKey> keys_;
   NodeProcess node_;
 };
