@@ -168,11 +168,16 @@ class LedgerService::AppendCall final : public Sequencer::Completion {
 
 namespace {
 
-// The request's bytes as `message`; false when they are not one.
+// The request's bytes as `message`, or INVALID_ARGUMENT naming the message when they are not one.
 template <typename Message>
-bool ParseRaw(const grpc::ByteBuffer& raw, Message* message) {
+Status ParseRaw(const grpc::ByteBuffer& raw, Message* message) {
   grpc::ByteBuffer bytes(raw);  // shares the slices; Deserialize consumes its argument
-  return grpc::SerializationTraits<Message>::Deserialize(&bytes, message).ok();
+  if (grpc::SerializationTraits<Message>::Deserialize(&bytes, message).ok()) {
+    return Status::Ok();
+  }
+  const std::string& name = Message::descriptor()->full_name();
+  return InvalidArgument(Message::descriptor()->name() + ": the request's " +
+                         std::to_string(raw.Length()) + " bytes are not a serialized " + name);
 }
 
 }  // namespace
@@ -187,10 +192,8 @@ grpc::ServerUnaryReactor* LedgerService::Append(grpc::CallbackServerContext* con
     return reactor;
   }
   cairn::v1::AppendRequest parsed_request;
-  if (!ParseRaw(*raw_request, &parsed_request)) {
-    call->Finish(InvalidArgument("AppendRequest: the request's " +
-                                 std::to_string(raw_request->Length()) +
-                                 " bytes are not a serialized cairn.v1.AppendRequest"));
+  if (const Status parse = ParseRaw(*raw_request, &parsed_request); !parse.ok()) {
+    call->Finish(parse);
     return reactor;
   }
   const cairn::v1::AppendRequest* const request = &parsed_request;
@@ -232,10 +235,8 @@ grpc::ServerUnaryReactor* LedgerService::AppendBatch(grpc::CallbackServerContext
     return reactor;
   }
   cairn::v1::AppendBatchRequest parsed_request;
-  if (!ParseRaw(*raw_request, &parsed_request)) {
-    call->Finish(InvalidArgument("AppendBatchRequest: the request's " +
-                                 std::to_string(raw_request->Length()) +
-                                 " bytes are not a serialized cairn.v1.AppendBatchRequest"));
+  if (const Status parse = ParseRaw(*raw_request, &parsed_request); !parse.ok()) {
+    call->Finish(parse);
     return reactor;
   }
   const cairn::v1::AppendBatchRequest* const request = &parsed_request;
