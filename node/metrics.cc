@@ -108,15 +108,44 @@ RequestMetrics::RequestMetrics(prometheus::Registry& registry)
                            .Register(registry)
                            .Add({})) {}
 
-void RequestMetrics::Started(const char* method) {
-  in_flight_.Add({{"method", method}}).Increment();
+RequestMetrics::MethodMetrics& RequestMetrics::For(const char* method) {
+  {
+    ReaderMutexLock lock(&mutex_);
+    if (auto it = methods_.find(std::string_view(method)); it != methods_.end()) return *it->second;
+  }
+  MutexLock lock(&mutex_);
+  std::unique_ptr<MethodMetrics>& m = methods_[std::string(method)];
+  if (m == nullptr) {
+    m = std::make_unique<MethodMetrics>();
+    m->in_flight = &in_flight_.Add({{"method", method}});
+    m->duration = &durations_.Add({{"method", method}}, DurationBuckets());
+  }
+  return *m;
 }
 
-void RequestMetrics::Ended(const char* method) { in_flight_.Add({{"method", method}}).Decrement(); }
+prometheus::Counter& RequestMetrics::Answered(MethodMetrics& m, const char* method,
+                                              grpc::StatusCode code) {
+  const auto slot = static_cast<size_t>(code);
+  if (slot >= m.answered.size()) {
+    return requests_.Add({{"method", method}, {"code", GrpcCodeName(code)}});
+  }
+  prometheus::Counter* counter = m.answered[slot].load(std::memory_order_acquire);
+  if (counter == nullptr) {
+    // Family::Add returns the same counter for the same labels, so two threads racing here agree.
+    counter = &requests_.Add({{"method", method}, {"code", GrpcCodeName(code)}});
+    m.answered[slot].store(counter, std::memory_order_release);
+  }
+  return *counter;
+}
+
+void RequestMetrics::Started(const char* method) { For(method).in_flight->Increment(); }
+
+void RequestMetrics::Ended(const char* method) { For(method).in_flight->Decrement(); }
 
 void RequestMetrics::Finished(const char* method, grpc::StatusCode code, double seconds) {
-  requests_.Add({{"method", method}, {"code", GrpcCodeName(code)}}).Increment();
-  durations_.Add({{"method", method}}, DurationBuckets()).Observe(seconds);
+  MethodMetrics& m = For(method);
+  Answered(m, method, code).Increment();
+  m.duration->Observe(seconds);
 }
 
 void RequestMetrics::EventsAppended(uint64_t count) {

@@ -21,10 +21,16 @@
 #include <prometheus/metric_family.h>
 #include <prometheus/registry.h>
 
+#include <array>
+#include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <memory>
 #include <string>
 #include <vector>
+
+#include "common/sync.h"
 
 namespace cairn::node {
 
@@ -46,10 +52,24 @@ class RequestMetrics {
   void EventsAppended(uint64_t count);
 
  private:
+  // One method's metric objects, looked up in their families once (Family::Add locks the family
+  // and hashes the labels each time); the answer counters, one per status code, as codes occur.
+  struct MethodMetrics {
+    prometheus::Gauge* in_flight = nullptr;
+    prometheus::Histogram* duration = nullptr;
+    std::array<std::atomic<prometheus::Counter*>, 17> answered{};  // by grpc::StatusCode 0..16
+  };
+  MethodMetrics& For(const char* method);
+  prometheus::Counter& Answered(MethodMetrics& m, const char* method, grpc::StatusCode code);
+
   prometheus::Family<prometheus::Counter>& requests_;
   prometheus::Family<prometheus::Histogram>& durations_;
   prometheus::Family<prometheus::Gauge>& in_flight_;
   prometheus::Counter& events_appended_;
+  Mutex mutex_;
+  // Keyed by the method's name; entries are never removed, so the references handed out last.
+  std::map<std::string, std::unique_ptr<MethodMetrics>, std::less<>> methods_
+      ABSL_GUARDED_BY(mutex_);
 };
 
 // The process's request metrics; nullptr when the node serves no metrics. Set before the server
