@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "tests/integration/harness.h"
 
@@ -39,6 +40,49 @@ int SubmitExtraction(World& world, const TempDir& dir, int n) {
       .exit_code;
 }
 
+// An honest partner system appending extractions with `cairn submit` from its own thread, from
+// construction until Stop().
+class HonestAppender {
+ public:
+  HonestAppender(World& world, const TempDir& dir)
+      : thread_([this, &world, &dir] {
+          for (int n = 1; !done_; ++n) (SubmitExtraction(world, dir, n) == 0 ? ok_ : failed_)++;
+        }) {}
+  ~HonestAppender() { Stop(); }
+  HonestAppender(const HonestAppender&) = delete;
+  HonestAppender& operator=(const HonestAppender&) = delete;
+
+  void Stop() {
+    done_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+  int ok() const { return ok_; }
+  int failed() const { return failed_; }
+
+ private:
+  std::atomic<bool> done_{false};
+  std::atomic<int> ok_{0}, failed_{0};
+  std::thread thread_;  // declared last: it starts once the counters exist
+};
+
+// Runs tests/hostile/hostile.py with `args` against the node while `honest` appends, then stops
+// `honest`; the figures the client printed (null when it failed).
+nlohmann::json RunHostileClient(World& world, HonestAppender& honest,
+                                const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {"/usr/bin/python3", HOSTILE_CLIENT, world.node().address(),
+                                   std::to_string(world.node().pid())};
+  argv.insert(argv.end(), args.begin(), args.end());
+  const RunResult r = RunProcess(argv);
+  honest.Stop();
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  if (r.exit_code != 0) return nullptr;
+  nlohmann::json figures = nlohmann::json::parse(r.out);
+  std::cout << "hostile " << args[0] << ": " << figures.dump()
+            << "; honest appends meanwhile: " << honest.ok() << " ok, " << honest.failed()
+            << " failed\n";
+  return figures;
+}
+
 TEST(HostileTest, OpenedAndCancelledStreamsAndGarbageLeaveTheNodeBoundedAndServing) {
   TempDir dir;
   World world(dir);
@@ -46,20 +90,9 @@ TEST(HostileTest, OpenedAndCancelledStreamsAndGarbageLeaveTheNodeBoundedAndServi
   auto submit = [&](int n) { return SubmitExtraction(world, dir, n); };
   ASSERT_EQ(submit(0), 0);
   auto stub = world.Stub();
-  // An honest client appends throughout.
-  std::atomic<bool> done{false};
-  std::atomic<int> honest_ok{0}, honest_failed{0};
-  std::thread honest([&] {
-    for (int n = 1; !done; ++n) (submit(n) == 0 ? honest_ok : honest_failed)++;
-  });
-  const RunResult r = RunProcess({"/usr/bin/python3", HOSTILE_CLIENT, world.node().address(),
-                                  std::to_string(world.node().pid()), "--calls", "10000"});
-  done = true;
-  honest.join();
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  const nlohmann::json figures = nlohmann::json::parse(r.out);
-  std::cout << "hostile: " << figures.dump() << "; honest appends meanwhile: " << honest_ok
-            << " ok, " << honest_failed << " failed\n";
+  HonestAppender honest(world, dir);  // appends throughout
+  const nlohmann::json figures = RunHostileClient(world, honest, {"--calls", "10000"});
+  ASSERT_FALSE(figures.is_null());
   EXPECT_LT(figures["peak_threads"].get<int>(), 200) << figures;
   EXPECT_LT(figures["final_threads"].get<int>(), 200) << figures;
   EXPECT_LT(figures["peak_rss_bytes"].get<int64_t>(), kRssBound) << figures;
@@ -77,10 +110,10 @@ TEST(HostileTest, OpenedAndCancelledStreamsAndGarbageLeaveTheNodeBoundedAndServi
             std::string::npos)
       << figures;
   EXPECT_NE(figures["append_oversized"], "OK");
-  EXPECT_EQ(honest_failed.load(), 0);
-  EXPECT_GT(honest_ok.load(), 0);
+  EXPECT_EQ(honest.failed(), 0);
+  EXPECT_GT(honest.ok(), 0);
   // Nothing a refused request sent was written: the log holds the honest appends only.
-  EXPECT_EQ(LogSize(*stub), static_cast<uint64_t>(1 + honest_ok.load()));
+  EXPECT_EQ(LogSize(*stub), static_cast<uint64_t>(1 + honest.ok()));
   // And the node serves normally afterwards.
   EXPECT_EQ(submit(100000), 0);
   EXPECT_EQ(world.node().Terminate(), 0);
@@ -102,26 +135,15 @@ TEST(HostileTest, TwoThousandIdleConnectionsLeaveTheNodeBoundedAndServing) {
   world.StartNode({"pk-fwo"});
   ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &saved), 0);
   ASSERT_EQ(SubmitExtraction(world, dir, 0), 0);
-  std::atomic<bool> done{false};
-  std::atomic<int> honest_ok{0}, honest_failed{0};
-  std::thread honest([&] {
-    for (int n = 1; !done; ++n)
-      (SubmitExtraction(world, dir, n) == 0 ? honest_ok : honest_failed)++;
-  });
-  const RunResult r = RunProcess({"/usr/bin/python3", HOSTILE_CLIENT, world.node().address(),
-                                  std::to_string(world.node().pid()), "--idle", "2000"});
-  done = true;
-  honest.join();
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  const nlohmann::json figures = nlohmann::json::parse(r.out);
-  std::cout << "idle: " << figures.dump() << "; honest appends meanwhile: " << honest_ok << " ok, "
-            << honest_failed << " failed\n";
+  HonestAppender honest(world, dir);
+  const nlohmann::json figures = RunHostileClient(world, honest, {"--idle", "2000"});
+  ASSERT_FALSE(figures.is_null());
   EXPECT_EQ(figures["idle_connected"], 2000) << figures;
   EXPECT_GT(figures["peak_fds"].get<int>(), 2000) << figures;
   EXPECT_LT(figures["peak_threads"].get<int>(), 200) << figures;
   EXPECT_LT(figures["peak_rss_bytes"].get<int64_t>(), kRssBound) << figures;
-  EXPECT_EQ(honest_failed.load(), 0);
-  EXPECT_GT(honest_ok.load(), 0);
+  EXPECT_EQ(honest.failed(), 0);
+  EXPECT_GT(honest.ok(), 0);
   EXPECT_EQ(SubmitExtraction(world, dir, 100000), 0);
   EXPECT_EQ(world.node().Terminate(), 0);
 }
