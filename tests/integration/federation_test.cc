@@ -37,8 +37,7 @@ class FederationTest : public WorldTest {
     cairn::v1::AppendBatchRequest request;
     for (int i = 0; i < n; ++i) {
       const auto body = PakistanExtraction("pk-fwo:" + prefix + "-" + std::to_string(i));
-      const auto& k = world_->key(body.author());
-      *request.add_events() = ledger::SignEvent(body.SerializeAsString(), k.key_id, k.secret_key);
+      *request.add_events() = world_->Sign(body);
     }
     cairn::v1::AppendBatchResponse response;
     grpc::ClientContext context;
@@ -511,8 +510,7 @@ TEST_F(FollowerTest, UnderMutualTlsAPeerWithoutAConsortiumCertificateIsRefused) 
     SetDeadline(context);
     cairn::v1::AppendBatchRequest request;
     const auto body = PakistanExtraction("pk-fwo:M-1");
-    const auto& k = world_->key(body.author());
-    *request.add_events() = ledger::SignEvent(body.SerializeAsString(), k.key_id, k.secret_key);
+    *request.add_events() = world_->Sign(body);
     cairn::v1::AppendBatchResponse response;
     ASSERT_TRUE(stub->AppendBatch(&context, request, &response).ok());
   }
@@ -550,8 +548,7 @@ TEST_F(FollowerTest, ALeaderKilledMidStreamIsFollowedAgainWithNothingMissingOrDo
       for (int j = 0; j < 10; ++j) {
         const auto body =
             PakistanExtraction("pk-fwo:K" + std::to_string(i) + "-" + std::to_string(j));
-        const auto& k = world_->key(body.author());
-        *request.add_events() = ledger::SignEvent(body.SerializeAsString(), k.key_id, k.secret_key);
+        *request.add_events() = world_->Sign(body);
       }
       cairn::v1::AppendBatchResponse response;
       grpc::ClientContext context;

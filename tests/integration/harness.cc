@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "common/crypto.h"
+#include "ledger/event.h"
 
 namespace cairn::itest {
 
@@ -263,6 +264,11 @@ const keys::SigningKey& World::key(const std::string& participant) {
   return it->second;
 }
 
+cairn::v1::SignedEvent World::Sign(const cairn::v1::EventBody& body, const std::string& signer) {
+  const keys::SigningKey& k = key(signer.empty() ? body.author() : signer);
+  return ledger::SignEvent(body.SerializeAsString(), k.key_id, k.secret_key);
+}
+
 void World::StartNode(const std::vector<std::string>& hosted) {
   std::string participants;
   for (const std::string& id : hosted) {
@@ -378,6 +384,16 @@ uint64_t LogSize(cairn::v1::Ledger::Stub& stub) {
   cairn::v1::Checkpoint checkpoint;
   EXPECT_TRUE(checkpoint.ParseFromString(signed_checkpoint.checkpoint()));
   return checkpoint.size();
+}
+
+grpc::Status AppendSigned(cairn::v1::Ledger::Stub& stub, const cairn::v1::SignedEvent& event,
+                          cairn::v1::AppendResponse* response) {
+  cairn::v1::AppendRequest request;
+  *request.mutable_event() = event;
+  cairn::v1::AppendResponse local;
+  grpc::ClientContext context;
+  SetDeadline(context);
+  return stub.Append(&context, request, response != nullptr ? response : &local);
 }
 
 }  // namespace cairn::itest

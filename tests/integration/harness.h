@@ -114,6 +114,8 @@ class World {
   const std::string& registry_path() const { return registry_path_; }
   std::string key_path(const std::string& participant) const;
   const keys::SigningKey& key(const std::string& participant);
+  // `body` signed with its author's key (or `signer`'s, to sign as someone else).
+  cairn::v1::SignedEvent Sign(const cairn::v1::EventBody& body, const std::string& signer = "");
   std::string config_path() const { return dir_ / "node.toml"; }
   std::string db_path() const { return dir_ / "node.db"; }
 
@@ -135,6 +137,9 @@ void SetDeadline(grpc::ClientContext& context, int seconds = 10);
 
 // The size of the node's log by its latest checkpoint (0, with a test failure, if it cannot say).
 uint64_t LogSize(cairn::v1::Ledger::Stub& stub);
+// Ledger.Append of `event` with a 10 s deadline; the answer in `response` when given.
+grpc::Status AppendSigned(cairn::v1::Ledger::Stub& stub, const cairn::v1::SignedEvent& event,
+                          cairn::v1::AppendResponse* response = nullptr);
 
 // A TCP socket listening on a free loopback port, to make an address busy; closed when destroyed.
 class BusyPort {

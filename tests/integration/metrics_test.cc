@@ -5,7 +5,6 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "ledger/event.h"
 #include "tests/integration/harness.h"
 #include "tests/unit/test_world.h"
 
@@ -34,21 +33,6 @@ double SumOf(const nlohmann::json& samples, const std::string& name, const std::
   return sum;
 }
 
-cairn::v1::SignedEvent SignAs(World& world, const std::string& who,
-                              const cairn::v1::EventBody& body) {
-  const auto& k = world.key(who);
-  return ledger::SignEvent(body.SerializeAsString(), k.key_id, k.secret_key);
-}
-
-grpc::Status Append(cairn::v1::Ledger::Stub& stub, const cairn::v1::SignedEvent& event) {
-  cairn::v1::AppendRequest request;
-  *request.mutable_event() = event;
-  cairn::v1::AppendResponse response;
-  grpc::ClientContext context;
-  SetDeadline(context);
-  return stub.Append(&context, request, &response);
-}
-
 TEST(MetricsTest, CountsAppendsRefusalsAndReadsTheLogsState) {
   TempDir dir;
   World world(dir);
@@ -74,17 +58,17 @@ TEST(MetricsTest, CountsAppendsRefusalsAndReadsTheLogsState) {
   auto stub = cairn::v1::Ledger::NewStub(
       grpc::CreateCustomChannel(node.address(), grpc::InsecureChannelCredentials(), args));
   const auto must_append = [&](const cairn::v1::EventBody& body) {
-    const grpc::Status s = Append(*stub, SignAs(world, body.author(), body));
+    const grpc::Status s = AppendSigned(*stub, world.Sign(body));
     ASSERT_TRUE(s.ok()) << s.error_message();
   };
-  const cairn::v1::SignedEvent extraction = SignAs(world, "pk-fwo", PakistanExtraction());
-  ASSERT_TRUE(Append(*stub, extraction).ok());
+  const cairn::v1::SignedEvent extraction = world.Sign(PakistanExtraction());
+  ASSERT_TRUE(AppendSigned(*stub, extraction).ok());
   must_append(DispatchOf("pk-fwo", "us-usm", "pk-fwo:CHG-2025-0001", 8'000'000));
   // The same event again: answered OK as a duplicate, not a new entry.
-  ASSERT_TRUE(Append(*stub, extraction).ok());
+  ASSERT_TRUE(AppendSigned(*stub, extraction).ok());
   // Signed by a key that is not the author's: refused.
   const grpc::Status refused =
-      Append(*stub, SignAs(world, "us-usm", PakistanExtraction("pk-fwo:CHG-2025-0002")));
+      AppendSigned(*stub, world.Sign(PakistanExtraction("pk-fwo:CHG-2025-0002"), "us-usm"));
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(LogSize(*stub), 2u);
 

@@ -13,7 +13,6 @@
 #include <string>
 #include <vector>
 
-#include "ledger/event.h"
 #include "tests/integration/harness.h"
 #include "tests/unit/test_world.h"
 
@@ -89,16 +88,10 @@ std::string NodeConfig(const std::string& db) {
 class MigrationTest : public ::testing::Test {
  protected:
   std::string Append(const std::string& address, const cairn::v1::EventBody& body) {
-    const auto& key = world_->key(body.author());
-    cairn::v1::AppendRequest request;
-    *request.mutable_event() =
-        ledger::SignEvent(body.SerializeAsString(), key.key_id, key.secret_key);
-    cairn::v1::AppendResponse response;
-    grpc::ClientContext context;
-    SetDeadline(context);
     auto stub = cairn::v1::Ledger::NewStub(
         grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
-    const grpc::Status status = stub->Append(&context, request, &response);
+    cairn::v1::AppendResponse response;
+    const grpc::Status status = AppendSigned(*stub, world_->Sign(body), &response);
     EXPECT_TRUE(status.ok()) << status.error_message();
     return response.event_id();
   }

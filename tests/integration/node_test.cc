@@ -33,21 +33,13 @@ class NodeTest : public WorldTest {
   }
 
   cairn::v1::SignedEvent SignAs(const std::string& who, const cairn::v1::EventBody& body) {
-    const auto& k = world_->key(who);
-    return ledger::SignEvent(body.SerializeAsString(), k.key_id, k.secret_key);
+    return world_->Sign(body, who);
   }
-  cairn::v1::SignedEvent Signed(const cairn::v1::EventBody& body) {
-    return SignAs(body.author(), body);
-  }
+  cairn::v1::SignedEvent Signed(const cairn::v1::EventBody& body) { return world_->Sign(body); }
 
   grpc::Status Append(const cairn::v1::SignedEvent& event,
                       cairn::v1::AppendResponse* response = nullptr) {
-    cairn::v1::AppendRequest request;
-    *request.mutable_event() = event;
-    cairn::v1::AppendResponse local;
-    grpc::ClientContext context;
-    SetDeadline(context);
-    return stub_->Append(&context, request, response ? response : &local);
+    return AppendSigned(*stub_, event, response);
   }
 
   // Appends and expects success; returns the event id.

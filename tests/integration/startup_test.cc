@@ -11,7 +11,6 @@
 #include <vector>
 
 #include "common/clock.h"
-#include "ledger/event.h"
 #include "tests/integration/harness.h"
 #include "tests/unit/test_world.h"
 
@@ -42,17 +41,10 @@ std::string QueryBytes(const std::string& path, const std::string& sql) {
 
 class StartupTest : public WorldTest {
  protected:
-  cairn::v1::SignedEvent Signed(const cairn::v1::EventBody& body) {
-    const auto& k = world_->key(body.author());
-    return ledger::SignEvent(body.SerializeAsString(), k.key_id, k.secret_key);
-  }
+  cairn::v1::SignedEvent Signed(const cairn::v1::EventBody& body) { return world_->Sign(body); }
   grpc::Status Append(const cairn::v1::EventBody& body, std::string* id = nullptr) {
-    cairn::v1::AppendRequest request;
-    *request.mutable_event() = Signed(body);
     cairn::v1::AppendResponse response;
-    grpc::ClientContext context;
-    SetDeadline(context);
-    const grpc::Status s = world_->Stub()->Append(&context, request, &response);
+    const grpc::Status s = AppendSigned(*world_->Stub(), Signed(body), &response);
     if (id != nullptr) *id = response.event_id();
     return s;
   }
