@@ -4,9 +4,12 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
@@ -566,6 +569,270 @@ TEST_F(FollowerTest, ALeaderKilledMidStreamIsFollowedAgainWithNothingMissingOrDo
   ASSERT_TRUE(WaitForReplica(size)) << FollowerStatus().DebugString();
   EXPECT_EQ(follower_.Terminate(), 0);
   EXPECT_EQ(ReplicaEntries(), LeaderEntries());
+}
+
+// The soak: a leader (demo-log) and a follower (au-log, replicating demo-log) under mixed load —
+// batches appended to the leader, single appends to the follower's own log, entry reads and
+// inclusion proofs, traces of a real lineage, and replication — while one node is restarted every
+// 30 s, alternately the leader and the follower, by kill -9 and by SIGTERM in turn. At the end
+// every acknowledged event is where its answer said, the follower's replica is byte for byte the
+// leader's log, and both logs verify. CAIRN_SOAK_SECONDS sets the length (default 120 s, so CI sees
+// 3 restarts); run longer by hand: CAIRN_SOAK_SECONDS=3600 build/tests/cairn_integration_tests
+// --gtest_filter=SoakTest.*
+class SoakTest : public FollowerTest {
+ protected:
+  void SetUp() override {
+    FollowerTest::SetUp();
+    follower_address_ = "127.0.0.1:" + std::to_string(FreePort());
+    std::string text = ReadFile(follower_config());
+    text.replace(text.find("127.0.0.1:0"), 11, follower_address_);
+    WriteFile(follower_config(), text);
+  }
+  std::string follower_address_;
+};
+
+// Lynas's Mt Weld concentrate, the follower's own log's events.
+cairn::v1::EventBody MtWeldExtraction(const std::string& lot) {
+  cairn::v1::EventBody b = cairn::testing::Body("au-lynas");
+  auto* x = b.mutable_extraction();
+  x->set_lot_id(lot);
+  auto* site = x->mutable_site();
+  site->set_id("au-lynas-mt-weld-01");
+  site->set_name("Mount Weld");
+  site->set_country("AU");
+  site->set_region("Western Australia");
+  site->set_lat(-28.86);
+  site->set_lon(122.55);
+  x->set_material("REE concentrate");
+  x->set_mass_g(25'000'000);
+  (*x->mutable_composition_ppm())["TREO"] = 400000;
+  return b;
+}
+
+int SoakSeconds() {
+  const char* env = std::getenv("CAIRN_SOAK_SECONDS");
+  return env != nullptr && std::atoi(env) > 0 ? std::atoi(env) : 120;
+}
+
+// Entries of the log at `address`, index by index.
+std::vector<std::string> EntriesAt(const std::string& address) {
+  auto stub =
+      cairn::v1::Ledger::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  SetDeadline(context, 60);
+  auto reader = stub->GetEntries(&context, cairn::v1::GetEntriesRequest());
+  std::vector<std::string> entries;
+  cairn::v1::EntryRecord record;
+  while (reader->Read(&record)) {
+    EXPECT_EQ(record.index(), entries.size());
+    entries.push_back(record.entry());
+  }
+  const grpc::Status s = reader->Finish();
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  return entries;
+}
+
+TEST_F(SoakTest, MixedLoadWithANodeRestartedEvery30sLosesNothingAcknowledged) {
+  using cairn::testing::DispatchOf;
+  using cairn::testing::ReceiptOf;
+  using cairn::testing::Separation;
+  const int seconds = SoakSeconds();
+  StartFollower();
+  // A real lineage to trace throughout: Chagai concentrate to NdPr oxide at USSM.
+  constexpr char kOre[] = "pk-fwo:CHG-2025-0001";
+  constexpr char kOxide[] = "us-usm:NDPR-2025-0001";
+  {
+    auto stub = world_->Stub();
+    cairn::v1::AppendResponse dispatch;
+    ASSERT_TRUE(AppendSigned(*stub, world_->Sign(PakistanExtraction(kOre))).ok());
+    ASSERT_TRUE(AppendSigned(*stub, world_->Sign(DispatchOf("pk-fwo", "us-usm", kOre, 20'000'000)),
+                             &dispatch)
+                    .ok());
+    ASSERT_TRUE(AppendSigned(
+                    *stub, world_->Sign(ReceiptOf("us-usm", dispatch.event_id(), kOre, 20'000'000)))
+                    .ok());
+    ASSERT_TRUE(
+        AppendSigned(*stub, world_->Sign(Separation("us-usm", kOre, 20'000'000, kOxide, 1'600'000)))
+            .ok());
+  }
+
+  struct Acked {
+    uint64_t index;
+    std::string entry;
+  };
+  std::mutex mu;
+  std::vector<Acked> leader_acked, follower_acked;
+  std::vector<std::string> acked_ids;  // leader events, for inclusion proofs
+  std::atomic<bool> done{false};
+  std::atomic<int> leader_failed{0}, follower_failed{0}, reads_ok{0}, reads_failed{0}, traces_ok{0},
+      traces_failed{0};
+  // Paced, not flat out: the soak is about restarts under steady load, and a log growing by tens of
+  // thousands of events a minute would make each restart's start-up check the test's length.
+  auto pause = [] { std::this_thread::sleep_for(std::chrono::milliseconds(100)); };
+  auto pace = [] { std::this_thread::sleep_for(std::chrono::milliseconds(20)); };
+  std::vector<std::thread> load;
+  load.emplace_back([&] {  // batches of 10 to the leader
+    for (int i = 0; !done; ++i) {
+      auto stub = world_->Stub();
+      cairn::v1::AppendBatchRequest request;
+      for (int j = 0; j < 10; ++j) {
+        *request.add_events() = world_->Sign(
+            PakistanExtraction("pk-fwo:SOAK-" + std::to_string(i) + "-" + std::to_string(j)));
+      }
+      cairn::v1::AppendBatchResponse response;
+      grpc::ClientContext context;
+      SetDeadline(context, 5);
+      if (!stub->AppendBatch(&context, request, &response).ok()) {
+        ++leader_failed;
+        pause();
+        continue;
+      }
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        for (const auto& r : response.results()) {
+          leader_acked.push_back({r.index(), r.entry()});
+          acked_ids.push_back(r.event_id());
+        }
+      }
+      pace();
+    }
+  });
+  load.emplace_back([&] {  // single appends to the follower's own log
+    for (int i = 0; !done; ++i) {
+      auto stub = cairn::v1::Ledger::NewStub(
+          grpc::CreateChannel(follower_address_, grpc::InsecureChannelCredentials()));
+      cairn::v1::AppendResponse response;
+      if (!AppendSigned(*stub, world_->Sign(MtWeldExtraction("au-lynas:SOAK-" + std::to_string(i))),
+                        &response)
+               .ok()) {
+        ++follower_failed;
+        pause();
+        continue;
+      }
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        follower_acked.push_back({response.index(), response.entry()});
+      }
+      pace();
+    }
+  });
+  load.emplace_back([&] {  // reads: a page of entries and an inclusion proof, on either node
+    for (int i = 0; !done; ++i) {
+      const std::string address = i % 2 == 0 ? leader_address_ : follower_address_;
+      auto stub = cairn::v1::Ledger::NewStub(
+          grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+      grpc::ClientContext context;
+      SetDeadline(context, 5);
+      cairn::v1::GetEntriesRequest page;
+      page.set_start(static_cast<uint64_t>(i) % 4);
+      page.set_limit(50);
+      auto reader = stub->GetEntries(&context, page);
+      cairn::v1::EntryRecord record;
+      int n = 0;
+      while (reader->Read(&record)) ++n;
+      bool ok = reader->Finish().ok() && n > 0;
+      if (ok && i % 2 == 0) {
+        std::string id;
+        {
+          std::lock_guard<std::mutex> lock(mu);
+          if (!acked_ids.empty()) id = acked_ids[static_cast<size_t>(i) % acked_ids.size()];
+        }
+        if (!id.empty()) {
+          cairn::v1::GetInclusionProofRequest request;
+          request.set_event_id(id);
+          cairn::v1::GetInclusionProofResponse proof;
+          grpc::ClientContext proof_context;
+          SetDeadline(proof_context, 5);
+          ok = stub->GetInclusionProof(&proof_context, request, &proof).ok();
+        }
+      }
+      (ok ? reads_ok : reads_failed)++;
+      ok ? pace() : pause();
+    }
+  });
+  load.emplace_back([&] {  // traces of the oxide's lineage
+    while (!done) {
+      auto stub = world_->Stub();
+      grpc::ClientContext context;
+      SetDeadline(context, 5);
+      cairn::v1::TraceRequest request;
+      request.set_lot_id(kOxide);
+      auto reader = stub->Trace(&context, request);
+      cairn::v1::EvidenceBundle bundle;
+      int entries = 0;
+      while (reader->Read(&bundle)) entries += bundle.entries_size();
+      const bool ok = reader->Finish().ok();
+      if (ok) EXPECT_EQ(entries, 4) << "the lineage: extraction, dispatch, receipt, separation";
+      (ok ? traces_ok : traces_failed)++;
+      ok ? pace() : pause();
+    }
+  });
+
+  // One node restarted every 30 s: leader, follower, leader, ...; kill -9 and SIGTERM in turn.
+  const auto start = std::chrono::steady_clock::now();
+  const auto end = start + std::chrono::seconds(seconds);
+  int restarts = 0;
+  double slowest_restart_s = 0;
+  for (auto next = start + std::chrono::seconds(30); next < end; next += std::chrono::seconds(30)) {
+    std::this_thread::sleep_until(next);
+    const bool leader = restarts % 2 == 0;
+    NodeProcess& node = leader ? world_->node() : follower_;
+    if ((restarts / 2) % 2 == 0) {
+      node.Kill9();
+    } else {
+      EXPECT_EQ(node.Terminate(), 0);
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    if (leader) {
+      StartLeader();
+    } else {
+      StartFollower();
+    }
+    slowest_restart_s =
+        std::max(slowest_restart_s,
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    ++restarts;
+  }
+  std::this_thread::sleep_until(end);
+  done = true;
+  for (auto& t : load) t.join();
+
+  // Everything acknowledged is where its answer said, on both nodes, and the replica catches up.
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::vector<std::string> leader_entries = EntriesAt(leader_address_);
+  ASSERT_TRUE(WaitForReplica(leader_entries.size())) << FollowerStatus().DebugString();
+  const double catch_up_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const std::vector<std::string> follower_entries = EntriesAt(follower_address_);
+  int missing = 0;
+  for (const Acked& a : leader_acked) {
+    missing += a.index >= leader_entries.size() || leader_entries[a.index] != a.entry;
+  }
+  for (const Acked& a : follower_acked) {
+    missing += a.index >= follower_entries.size() || follower_entries[a.index] != a.entry;
+  }
+  EXPECT_EQ(missing, 0);
+  for (const std::string& address : {leader_address_, follower_address_}) {
+    const RunResult verified =
+        Cairn({"verify", "--log", "--node", address, "--registry", world_->registry_path()});
+    EXPECT_EQ(verified.exit_code, 0) << address << ": " << verified.out << verified.err;
+  }
+  ASSERT_EQ(follower_.Terminate(), 0);
+  EXPECT_EQ(ReplicaEntries(), leader_entries);
+
+  std::cout << "soak: " << seconds << " s, " << restarts << " restarts (slowest to serving "
+            << slowest_restart_s << " s); acknowledged " << leader_acked.size()
+            << " leader events (" << leader_failed << " batches refused while it was down) and "
+            << follower_acked.size() << " follower events (" << follower_failed
+            << " refused); reads " << reads_ok << " ok / " << reads_failed << " failed; traces "
+            << traces_ok << " ok / " << traces_failed << " failed; replica of "
+            << leader_entries.size() << " entries caught up " << catch_up_s
+            << " s after the load\n";
+  EXPECT_EQ(restarts, (seconds - 1) / 30);
+  EXPECT_GT(leader_acked.size(), 0u);
+  EXPECT_GT(follower_acked.size(), 0u);
+  EXPECT_GT(reads_ok.load(), 0);
+  EXPECT_GT(traces_ok.load(), 0);
 }
 
 TEST_F(FollowerTest, ANewerRegistryGossipedByAPeerIsVerifiedWrittenAndAppliedByARestart) {
