@@ -591,24 +591,6 @@ class SoakTest : public FollowerTest {
   std::string follower_address_;
 };
 
-// Lynas's Mt Weld concentrate, the follower's own log's events.
-cairn::v1::EventBody MtWeldExtraction(const std::string& lot) {
-  cairn::v1::EventBody b = cairn::testing::Body("au-lynas");
-  auto* x = b.mutable_extraction();
-  x->set_lot_id(lot);
-  auto* site = x->mutable_site();
-  site->set_id("au-lynas-mt-weld-01");
-  site->set_name("Mount Weld");
-  site->set_country("AU");
-  site->set_region("Western Australia");
-  site->set_lat(-28.86);
-  site->set_lon(122.55);
-  x->set_material("REE concentrate");
-  x->set_mass_g(25'000'000);
-  (*x->mutable_composition_ppm())["TREO"] = 400000;
-  return b;
-}
-
 int SoakSeconds() {
   const char* env = std::getenv("CAIRN_SOAK_SECONDS");
   return env != nullptr && std::atoi(env) > 0 ? std::atoi(env) : 120;
@@ -702,8 +684,10 @@ TEST_F(SoakTest, MixedLoadWithANodeRestartedEvery30sLosesNothingAcknowledged) {
       auto stub = cairn::v1::Ledger::NewStub(
           grpc::CreateChannel(follower_address_, grpc::InsecureChannelCredentials()));
       cairn::v1::AppendResponse response;
-      if (!AppendSigned(*stub, world_->Sign(MtWeldExtraction("au-lynas:SOAK-" + std::to_string(i))),
-                        &response)
+      if (!AppendSigned(
+               *stub,
+               world_->Sign(cairn::testing::MtWeldExtraction("au-lynas:SOAK-" + std::to_string(i))),
+               &response)
                .ok()) {
         ++follower_failed;
         pause();

@@ -142,6 +142,27 @@ inline cairn::v1::EventBody PakistanExtraction(const std::string& lot = "pk-fwo:
   return b;
 }
 
+// 25 t of Lynas's Mt Weld concentrate (Western Australia): 40% TREO, NdPr-rich.
+inline cairn::v1::EventBody MtWeldExtraction(const std::string& lot = "au-lynas:MW-2025-0042",
+                                             uint64_t mass_g = 25'000'000) {
+  auto b = Body("au-lynas");
+  auto* x = b.mutable_extraction();
+  x->set_lot_id(lot);
+  auto* site = x->mutable_site();
+  site->set_id("au-lynas-mt-weld-01");
+  site->set_name("Mount Weld");
+  site->set_country("AU");
+  site->set_region("Western Australia");
+  site->set_lat(-28.86);
+  site->set_lon(122.55);
+  x->set_material("REE concentrate");
+  x->set_mass_g(mass_g);
+  (*x->mutable_composition_ppm())["TREO"] = 400000;
+  (*x->mutable_composition_ppm())["Nd"] = 80000;
+  (*x->mutable_composition_ppm())["Pr"] = 25000;
+  return b;
+}
+
 inline cairn::v1::EventBody DispatchOf(const std::string& from, const std::string& to,
                                        const std::string& lot, uint64_t mass_g) {
   auto b = Body(from);
