@@ -15,6 +15,7 @@
 
 #include "common/clock.h"
 #include "common/crypto.h"
+#include "common/file.h"
 #include "common/reference_data.h"
 #include "keys/file_descriptor.h"
 
@@ -223,58 +224,6 @@ Result<std::string> ReadWholeFile(const std::string& path, size_t max_bytes) {
     }
   }
   return data;
-}
-
-Status WriteAll(int fd, std::string_view data) {
-  while (!data.empty()) {
-    const ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Internal(ErrnoText());
-    }
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return Status::Ok();
-}
-
-// Writes `data` to a temporary file beside `path`, syncs it, then renames it over `path` (or,
-// when !replace, links it to `path`, which fails if `path` exists), and syncs the directory.
-Status WriteFileAtomically(const std::string& path, const std::string& data, bool replace) {
-  std::string tmp = path + ".tmp-XXXXXX";
-  FileDescriptor fd(::mkstemp(tmp.data()));
-  if (fd.get() < 0) {
-    return Internal("registry file " + path + ": cannot create a temporary file: " + ErrnoText());
-  }
-  auto fail = [&](const std::string& what) {
-    ::unlink(tmp.c_str());
-    return Internal("registry file " + path + ": " + what);
-  };
-  // A registry is public; mkstemp made the file 0600.
-  if (::fchmod(fd.get(), 0644) != 0) return fail("chmod: " + ErrnoText());
-  if (Status s = WriteAll(fd.get(), data); !s.ok()) return fail("write: " + s.message());
-  if (::fsync(fd.get()) != 0) return fail("fsync: " + ErrnoText());
-  if (!fd.Close()) return fail("close: " + ErrnoText());
-  if (replace) {
-    if (::rename(tmp.c_str(), path.c_str()) != 0) return fail("rename: " + ErrnoText());
-  } else {
-    if (::link(tmp.c_str(), path.c_str()) != 0) {
-      const int err = errno;
-      ::unlink(tmp.c_str());
-      if (err == EEXIST) {
-        return AlreadyExists("registry file " + path + ": already exists; not overwriting it");
-      }
-      return Internal("registry file " + path + ": " + std::strerror(err));
-    }
-    ::unlink(tmp.c_str());
-  }
-  std::string dir = std::filesystem::path(path).parent_path().string();
-  if (dir.empty()) dir = ".";
-  FileDescriptor dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dir_fd.get() < 0 || ::fsync(dir_fd.get()) != 0) {
-    return Internal("registry file " + path + ": written, but syncing directory " + dir +
-                    " failed: " + ErrnoText());
-  }
-  return Status::Ok();
 }
 
 Result<std::string> RegistryFileJson(const std::string& path, const RegistryFile& file) {
@@ -631,12 +580,12 @@ Result<RegistryFile> ParseRegistryFile(std::string_view data, const std::string&
 
 Status WriteRegistryFile(const std::string& path, const RegistryFile& file) {
   CAIRN_ASSIGN_OR_RETURN(std::string json, RegistryFileJson(path, file));
-  return WriteFileAtomically(path, json, /*replace=*/true);
+  return WriteFileAtomically(path, json, 0644, /*replace=*/true, "registry file");
 }
 
 Status CreateRegistryFile(const std::string& path, const RegistryFile& file) {
   CAIRN_ASSIGN_OR_RETURN(std::string json, RegistryFileJson(path, file));
-  return WriteFileAtomically(path, json, /*replace=*/false);
+  return WriteFileAtomically(path, json, 0644, /*replace=*/false, "registry file");
 }
 
 }  // namespace cairn::keys

@@ -140,6 +140,12 @@ const std::vector<Key>& Keys() {
        "(the problem is logged as a warning); appends are refused with FAILED_PRECONDITION",
        [](NodeConfig& c, const Value& v) { c.audit = std::get<bool>(v); },
        [](const NodeConfig& c) -> std::optional<Value> { return c.audit; }},
+      {"full_start_check", Kind::kBool, 0, 0, "false",
+       "check every stored entry at start even after a clean stop (default false: after a clean "
+       "stop whose signed record matches the database file, only the entry count, the signed "
+       "checkpoint and the stored tree are checked)",
+       [](NodeConfig& c, const Value& v) { c.full_start_check = std::get<bool>(v); },
+       [](const NodeConfig& c) -> std::optional<Value> { return c.full_start_check; }},
       {"replica_dir", Kind::kPath, 0, 0, "\"node.db.replicas\"",
        "where the replicas of followed logs are kept, one SQLite file per log (default: db + "
        "\".replicas\")",

@@ -42,6 +42,8 @@ struct NodeConfig {
   // Audit mode: open the database read-only, serve reads (a broken log too, with a warning),
   // refuse appends.
   bool audit = false;
+  // Check every stored entry at start even after a clean stop (node/clean_stop.h).
+  bool full_start_check = false;
   // TLS ([tls] table: cert, key, ca, require_client_cert); plaintext when cert and key are empty.
   // Followers connect to peers with the same files: ca to check the peer, cert and key as the
   // client certificate.

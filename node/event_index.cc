@@ -91,6 +91,17 @@ std::vector<uint64_t> EventIndex::FindKeyRange(uint64_t low, uint64_t high, size
   return found;
 }
 
+std::vector<int64_t> EventIndex::KeysByIndex(uint64_t n) const {
+  std::vector<int64_t> keys(n, 0);
+  ReaderMutexLock lock(&mutex_);
+  for (const Slot& slot : slots_) {
+    if (slot.index_plus_one != 0 && slot.index_plus_one <= n) {
+      keys[slot.index_plus_one - 1] = static_cast<int64_t>(slot.key);
+    }
+  }
+  return keys;
+}
+
 size_t EventIndex::size() const {
   ReaderMutexLock lock(&mutex_);
   return used_;

@@ -45,6 +45,9 @@ class EventIndex {
   std::vector<uint64_t> FindKeyRange(uint64_t low, uint64_t high, size_t limit) const;
   // Entries recorded.
   size_t size() const;
+  // The key of each of entries 0 .. n-1, by index (0 for an index not recorded): what Add was
+  // given, for a later AddAll in another process.
+  std::vector<int64_t> KeysByIndex(uint64_t n) const;
 
  private:
   struct Slot {

@@ -44,6 +44,7 @@
 #include "keys/key_file.h"
 #include "keys/registry.h"
 #include "ledger/rulebook.h"
+#include "node/clean_stop.h"
 #include "node/config.h"
 #include "node/federation_service.h"
 #include "node/follower.h"
@@ -244,7 +245,17 @@ int CheckConfig(const NodeConfig& config) {
   return kExitOk;
 }
 
-int Serve(const NodeConfig& config, const sigset_t& stop_signals) {
+// What a clean stop leaves for Main to record once every database connection is closed
+// (node/clean_stop.h).
+struct CleanStop {
+  CleanStopState state;
+  keys::SigningKey node_key;
+};
+
+// Serves until a stop signal. On a clean stop of a node that served (not in audit mode), sets
+// `clean_stop`.
+int Serve(const NodeConfig& config, const sigset_t& stop_signals,
+          std::optional<CleanStop>& clean_stop) {
   if (!InitCrypto().ok()) return Fail(kExitUsage, "cannot initialize libsodium");
   const SystemClock clock;
   // Counted from the first request on; outlives everything that counts (the server, the writer).
@@ -262,9 +273,26 @@ int Serve(const NodeConfig& config, const sigset_t& stop_signals) {
   std::optional<keys::TrustRegistry>& registry = inputs->registry;
   const std::optional<keys::SigningKey>& node_key = inputs->node_key;
 
+  // After a clean stop, its signed record stands in for re-reading every entry, when the
+  // database is exactly as that stop left it. Read before the database is opened; audit mode
+  // checks everything and changes nothing, the record included.
+  std::optional<CleanStopState> stopped_clean;
+  std::string full_check_why = "audit mode";
+  if (!config.audit) {
+    full_check_why = "full_start_check = true";
+    if (!config.full_start_check) {
+      auto read = ReadCleanStop(config.db, config.log_id, registry->version(), *node_key);
+      if (!read.ok()) return Fail(kExitUsage, "db: " + read.status().message());
+      full_check_why = read->why_not;
+      stopped_clean = std::move(read->state);
+    }
+  }
+
   StorageOptions storage_options;
   storage_options.read_only = config.audit;
+  if (stopped_clean) storage_options.event_keys = &stopped_clean->event_keys;
   auto storage = Storage::Open(config.db, storage_options);
+  if (stopped_clean) std::vector<int64_t>().swap(stopped_clean->event_keys);  // in the index now
   if (!storage.ok()) return Fail(kExitUsage, "db: " + storage.status().message());
   if (const Status bound = (*storage)->BindLogId(config.log_id); !bound.ok()) {
     return Fail(kExitUsage, "db: " + bound.message());
@@ -343,7 +371,21 @@ int Serve(const NodeConfig& config, const sigset_t& stop_signals) {
       }
     }
   }
-  auto scanned = ScanLog(**storage, config.log_id, *registry, /*find_all=*/false, &writer_logs);
+  auto scanned = [&]() -> Result<ScannedLog> {
+    if (stopped_clean) {
+      CAIRN_ASSIGN_OR_RETURN(
+          auto quick, CheckAfterCleanStop(**storage, config.log_id, *registry, *stopped_clean));
+      if (quick.tree) {
+        ScannedLog clean;
+        clean.entries = clean.sound = stopped_clean->entries;
+        clean.tree = std::move(quick.tree);
+        full_check_why.clear();
+        return clean;
+      }
+      full_check_why = "the log differs from the clean-stop record: " + quick.why_not;
+    }
+    return ScanLog(**storage, config.log_id, *registry, /*find_all=*/false, &writer_logs);
+  }();
   if (!scanned.ok()) return Fail(kExitUsage, "db: " + scanned.status().message());
     // The check's replay state is gone; give its memory back rather than keep it for reuse.
 #if CAIRN_TCMALLOC
@@ -498,8 +540,14 @@ int Serve(const NodeConfig& config, const sigset_t& stop_signals) {
     sequencer.Stop();
     return Fail(kExitUsage, "listen: cannot listen on " + config.listen);
   }
-  // Serving for sure: only now is anything written (the registry version, then the writer).
+  // Serving for sure: only now is anything written (the registry version, then the writer). The
+  // clean-stop record is spent: the next start checks everything unless this one stops cleanly.
   if (!config.audit) {
+    if (const Status removed = RemoveCleanStop(config.db); !removed.ok()) {
+      server->Shutdown();
+      sequencer.Stop();
+      return Fail(kExitUsage, "db: " + removed.message());
+    }
     if (const Status recorded = (*storage)->RecordRegistryVersion(registry->version());
         !recorded.ok()) {
       server->Shutdown();
@@ -511,15 +559,18 @@ int Serve(const NodeConfig& config, const sigset_t& stop_signals) {
   for (auto& follower : followers) follower->Start();
   if (!config.audit) gossiper.Start();
   const std::string address = BoundAddress(config.listen, port);
-  LogFields(spdlog::level::info, {{"msg", "serving"},
-                                  {"log_id", config.log_id},
-                                  {"entries", sequencer.size()},
-                                  {"address", address},
-                                  {"participants", config.participants},
-                                  {"tls", config.tls.cert.empty()          ? "off"
-                                          : config.tls.require_client_cert ? "mutual"
-                                                                           : "on"},
-                                  {"metrics", metrics_address.empty() ? "off" : metrics_address}});
+  LogFields(spdlog::level::info,
+            {{"msg", "serving"},
+             {"log_id", config.log_id},
+             {"entries", sequencer.size()},
+             {"address", address},
+             {"start_check", full_check_why.empty() ? "clean-stop record" : "full"},
+             {"full_check_why", full_check_why},
+             {"participants", config.participants},
+             {"tls", config.tls.cert.empty()          ? "off"
+                     : config.tls.require_client_cert ? "mutual"
+                                                      : "on"},
+             {"metrics", metrics_address.empty() ? "off" : metrics_address}});
   // Health per service (grpc.health.v1): the node as a whole (""), its Ledger and its
   // Federation serve once it is up. Before that, while its stored log is checked, nothing listens;
   // in audit mode the node serves reads of a log it cannot vouch for and refuses appends, so a
@@ -566,6 +617,19 @@ int Serve(const NodeConfig& config, const sigset_t& stop_signals) {
   for (auto& follower : followers) follower->Stop();
   sequencer.Stop();  // answers anything still queued, then joins the writer
   LogFields(spdlog::level::info, {{"msg", "stopped"}, {"entries", sequencer.size()}});
+  if (!config.audit) {
+    // The record vouches for what the last checkpoint covers, which is every entry.
+    CleanStopState state{config.log_id, sequencer.size(), Hash{}, registry->version(),
+                         (*storage)->EventKeys(sequencer.size())};
+    cairn::v1::Checkpoint last;
+    if (last.ParseFromString(sequencer.LatestCheckpoint().checkpoint()) &&
+        last.size() == state.entries && last.root_hash().size() == state.root.size()) {
+      std::copy(last.root_hash().begin(), last.root_hash().end(), state.root.begin());
+      clean_stop = CleanStop{std::move(state), *node_key};
+    } else if (state.entries == 0) {
+      clean_stop = CleanStop{std::move(state), *node_key};
+    }
+  }
   return kExitOk;
 }
 
@@ -608,7 +672,18 @@ int Main(int argc, char** argv) {
 
   if (flags.check_config) return CheckConfig(*config);
   if (flags.repair_report) return RepairReport(*config);
-  const int code = Serve(*config, stop_signals);
+  std::optional<CleanStop> clean_stop;
+  const int code = Serve(*config, stop_signals, clean_stop);
+  // Every connection to the database is closed now, its write-ahead log checkpointed: the file is
+  // as the next start will find it, unless something else writes it.
+  if (code == kExitOk && clean_stop && !g_restart_requested) {
+    if (const Status written = WriteCleanStop(config->db, clean_stop->state, clean_stop->node_key);
+        !written.ok()) {
+      LogFields(spdlog::level::warn,
+                {{"msg", "no clean-stop record; the next start checks every entry"},
+                 {"error", written.message()}});
+    }
+  }
   if (code == kExitOk && g_restart_requested) {
     // A newer trust registry was adopted: start again with it, same arguments, same pid.
     LogFields(spdlog::level::info, {{"msg", "restarting with the adopted registry"}});

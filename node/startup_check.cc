@@ -729,4 +729,37 @@ Result<ScannedLog> ScanLog(Storage& storage, const std::string& log_id,
   return scanned;
 }
 
+Result<CleanStopScan> CheckAfterCleanStop(Storage& storage, const std::string& log_id,
+                                          const keys::TrustRegistry& registry,
+                                          const CleanStopState& state) {
+  const auto differs = [](std::string why) { return CleanStopScan{std::nullopt, std::move(why)}; };
+  if (storage.opened_schema_version() != kSchemaVersion) {
+    return differs("the database was migrated from schema version " +
+                   std::to_string(storage.opened_schema_version()));
+  }
+  CAIRN_ASSIGN_OR_RETURN(const uint64_t size, storage.Size());
+  if (size != state.entries) {
+    return differs("it holds " + std::to_string(size) + " entries, the record " +
+                   std::to_string(state.entries));
+  }
+  CAIRN_ASSIGN_OR_RETURN(const auto signed_checkpoint, storage.StoredCheckpoint());
+  if (!signed_checkpoint) {
+    if (size == 0) return CleanStopScan{TreeHashes(), ""};
+    return differs("no stored checkpoint");
+  }
+  auto verified = ledger::VerifyCheckpoint(*signed_checkpoint, registry);
+  if (!verified.ok()) return differs("stored checkpoint: " + verified.status().message());
+  if (verified->log_id() != log_id || verified->size() != size ||
+      verified->root_hash() != AsView(state.root)) {
+    return differs("the stored checkpoint is of log " + verified->log_id() + ", size " +
+                   std::to_string(verified->size()) + ", root " + ToHex(verified->root_hash()));
+  }
+  auto tree = TreeHashes::Load(storage, size);
+  if (!tree.ok()) return differs("stored tree hashes: " + tree.status().message());
+  if (tree->Root() != state.root) {
+    return differs("the stored tree hashes have root " + ToHex(tree->Root()));
+  }
+  return CleanStopScan{std::move(tree).value(), ""};
+}
+
 }  // namespace cairn::node

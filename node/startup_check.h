@@ -26,6 +26,7 @@
 #include "common/status.h"
 #include "keys/registry.h"
 #include "ledger/federated_view.h"
+#include "node/clean_stop.h"
 #include "node/storage.h"
 #include "node/tiles.h"
 
@@ -61,5 +62,18 @@ struct ScannedLog {
 Result<ScannedLog> ScanLog(Storage& storage, const std::string& log_id,
                            const keys::TrustRegistry& registry, bool find_all,
                            ledger::OtherLogs* others = nullptr);
+
+// The check that stands in for ScanLog after a clean stop (node/clean_stop.h), whose record
+// vouches for `state`: the database was opened at the current schema version (nothing migrated),
+// holds `state.entries` entries, its stored checkpoint verifies under the log's key in
+// `registry`, is of `log_id`, covers exactly those entries with root `state.root`, and the stored
+// tree of the entries has that root. Reads the checkpoint and the tree's tiles, not the entries.
+struct CleanStopScan {
+  std::optional<TreeHashes> tree;  // set when every check holds
+  std::string why_not;             // otherwise: what differs (the full ScanLog must run)
+};
+Result<CleanStopScan> CheckAfterCleanStop(Storage& storage, const std::string& log_id,
+                                          const keys::TrustRegistry& registry,
+                                          const CleanStopState& state);
 
 }  // namespace cairn::node

@@ -248,6 +248,26 @@ Status Storage::Initialize() {
 }
 
 Status Storage::LoadEventIndex() {
+  if (options_.event_keys != nullptr) {
+    CAIRN_ASSIGN_OR_RETURN(
+        SqliteStmt count,
+        Prepare(writer_db_.get(), "SELECT COALESCE(MAX(idx) + 1, 0) FROM entries"));
+    Query q(writer_db_.get(), count.get());
+    CAIRN_ASSIGN_OR_RETURN(const bool row, q.Next());
+    const std::vector<int64_t>& keys = *options_.event_keys;
+    if (row && static_cast<uint64_t>(q.ColumnInt(0)) == keys.size()) {
+      std::vector<std::pair<int64_t, uint64_t>> chunk;
+      chunk.reserve(4096);
+      for (uint64_t i = 0; i < keys.size(); ++i) {
+        chunk.emplace_back(keys[i], i);
+        if (chunk.size() == 4096 || i + 1 == keys.size()) {
+          events_.AddAll(chunk);
+          chunk.clear();
+        }
+      }
+      return Status::Ok();
+    }
+  }
   CAIRN_ASSIGN_OR_RETURN(SqliteStmt scan,
                          Prepare(writer_db_.get(), "SELECT event_key, idx FROM entries"));
   Query q(writer_db_.get(), scan.get());

@@ -117,6 +117,10 @@ struct StorageOptions {
   // The SQLite VFS the connections use (empty: SQLite's default). The seam where tests inject
   // failed writes and fsyncs (tests/unit/faulty_vfs.h).
   std::string vfs;
+  // The event key of every entry by index, as a clean-stop record vouches for them
+  // (node/clean_stop.h): when there is one per stored entry, the event index is built from them
+  // instead of from a scan of every entry (which reads the whole file). May be null.
+  const std::vector<int64_t>* event_keys = nullptr;
 };
 
 class Storage final : public LogStore {
@@ -211,6 +215,8 @@ class Storage final : public LogStore {
   Result<std::vector<StoredEntry>> ReadEntries(uint64_t start, uint64_t end, size_t max_bytes);
   // Number of committed entries (the highest index + 1).
   Result<uint64_t> Size();
+  // The event key of each of the first `n` entries, by index (from the in-memory event index).
+  std::vector<int64_t> EventKeys(uint64_t n) const { return events_.KeysByIndex(n); }
   // The state of a lot: holdings, in transit, consumed, lost, remaining = held + in transit,
   // composition. nullopt for an unknown lot.
   Result<std::optional<cairn::v1::LotState>> GetLotState(const std::string& lot_id);

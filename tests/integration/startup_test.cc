@@ -1,12 +1,16 @@
 // cairnd's start: it refuses what it must not serve, and a start that fails changes no file.
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sqlite3.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -89,6 +93,91 @@ TEST_F(StartupTest, ASecondNodeOnTheSameDatabaseFileIsRefusedWhateverItsPath) {
   EXPECT_FALSE(second.Start(ConfigWith("second.toml", linked), &error));
   EXPECT_NE(error.find("is in use by another process"), std::string::npos) << error;
   EXPECT_FALSE(std::filesystem::exists(world_->db_path() + ".lock"));
+}
+
+// The "serving" line of the node's last start (JSON), or null.
+nlohmann::json ServingLine(const NodeProcess& node) {
+  std::istringstream lines(ReadFile(node.stderr_path()));
+  for (std::string line; std::getline(lines, line);) {
+    auto parsed = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (parsed.is_object() && parsed.value("msg", "") == "serving") return parsed;
+  }
+  return nullptr;
+}
+
+// Scale: a full start-up check reads every entry (14 s per million); after a clean stop the
+// node's signed record of it stands in, and anything else still gets the full check.
+TEST_F(StartupTest, ACleanStopLetsTheNextStartSkipTheFullCheckAndAKillDoesNot) {
+  const cairn::v1::SignedEvent extraction = Signed(PakistanExtraction(kLot, 1'000'000));
+  cairn::v1::AppendResponse first;
+  ASSERT_TRUE(AppendSigned(*world_->Stub(), extraction, &first).ok());
+  const std::string record = world_->db_path() + ".clean-stop";
+  ASSERT_EQ(world_->node().Terminate(), 0);
+  ASSERT_TRUE(std::filesystem::exists(record));
+  ASSERT_TRUE(std::filesystem::exists(record + ".keys"));  // the event index, 8 bytes an entry
+  EXPECT_EQ(std::filesystem::file_size(record + ".keys"), 8U);
+  std::string error;
+  ASSERT_TRUE(world_->node().Start(world_->config_path(), &error)) << error;
+  nlohmann::json serving = ServingLine(world_->node());
+  EXPECT_EQ(serving["start_check"], "clean-stop record") << serving;
+  EXPECT_EQ(serving["entries"], 1) << serving;
+  EXPECT_FALSE(std::filesystem::exists(record));  // spent once the node serves
+  EXPECT_FALSE(std::filesystem::exists(record + ".keys"));
+  // It serves and appends as after a full check, and knows the events it holds: the extraction
+  // sent again is answered with its entry, not appended twice.
+  cairn::v1::AppendResponse again;
+  ASSERT_TRUE(AppendSigned(*world_->Stub(), extraction, &again).ok());
+  EXPECT_EQ(again.event_id(), first.event_id());
+  EXPECT_TRUE(again.duplicate());
+  EXPECT_EQ(again.index(), 0U);
+  ASSERT_TRUE(Append(DispatchOf("pk-fwo", "us-usm", kLot, 400'000)).ok());
+
+  // kill -9 leaves no record: the next start checks every entry.
+  world_->node().Kill9();
+  ASSERT_TRUE(world_->node().Start(world_->config_path(), &error)) << error;
+  serving = ServingLine(world_->node());
+  EXPECT_EQ(serving["start_check"], "full") << serving;
+  EXPECT_EQ(serving["full_check_why"], "no clean-stop record") << serving;
+  EXPECT_EQ(serving["entries"], 2) << serving;
+
+  // A record edited to vouch for something else is not used.
+  ASSERT_EQ(world_->node().Terminate(), 0);
+  auto edited = nlohmann::json::parse(ReadFile(record));
+  edited["entries"] = 3;
+  WriteFile(record, edited.dump());
+  ASSERT_TRUE(world_->node().Start(world_->config_path(), &error)) << error;
+  serving = ServingLine(world_->node());
+  EXPECT_EQ(serving["start_check"], "full") << serving;
+  EXPECT_NE(serving["full_check_why"].get<std::string>().find("signature does not verify"),
+            std::string::npos)
+      << serving;
+}
+
+// The record binds the database file as the stop left it: an edit made after a clean stop, with
+// the file's modification time put back as `touch -d` would, still gets the full check, which
+// names the edited row.
+TEST_F(StartupTest, AnEditAfterACleanStopIsFoundEvenWithTheFileTimesPutBack) {
+  ASSERT_TRUE(Append(PakistanExtraction(kLot, 1'000'000)).ok());
+  ASSERT_EQ(world_->node().Terminate(), 0);
+  ASSERT_TRUE(std::filesystem::exists(world_->db_path() + ".clean-stop"));
+  struct stat before {};
+  ASSERT_EQ(stat(world_->db_path().c_str(), &before), 0);
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(world_->db_path().c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "UPDATE holdings SET mass_g = 50000000", nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  struct stat after {};
+  ASSERT_EQ(stat(world_->db_path().c_str(), &after), 0);
+  ASSERT_EQ(after.st_size, before.st_size);  // the same size: only the times could tell
+  const timespec times[2] = {before.st_atim, before.st_mtim};
+  ASSERT_EQ(utimensat(AT_FDCWD, world_->db_path().c_str(), times, 0), 0);
+  std::string error;
+  EXPECT_FALSE(world_->node().Start(world_->config_path(), &error));
+  EXPECT_NE(error.find("custody table holdings: pk-fwo holds 50000000 g"), std::string::npos)
+      << error;
 }
 
 // Defect: the node restarted on an older registry accepted events under a revoked key.
