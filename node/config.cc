@@ -184,6 +184,20 @@ const std::vector<Key>& Keys() {
        [](const NodeConfig& c) -> std::optional<Value> {
          return static_cast<int64_t>(c.max_streams_per_connection);
        }},
+      {"max_streams_per_host", Kind::kUint, 1, 100'000, "16",
+       "server streams (GetEntries, Trace, Follow) one client host may hold open at once; all "
+       "hosts together get half of max_call_threads; beyond, RESOURCE_EXHAUSTED (default 16)",
+       [](NodeConfig& c, const Value& v) { c.max_streams_per_host = std::get<int64_t>(v); },
+       [](const NodeConfig& c) -> std::optional<Value> {
+         return static_cast<int64_t>(c.max_streams_per_host);
+       }},
+      {"stream_stall_timeout_ms", Kind::kUint, 100, 3'600'000, "30000",
+       "a stream whose next message has waited this long for its reader to take it is "
+       "cancelled, freeing its thread (default 30000)",
+       [](NodeConfig& c, const Value& v) { c.stream_stall_timeout_ms = std::get<int64_t>(v); },
+       [](const NodeConfig& c) -> std::optional<Value> {
+         return static_cast<int64_t>(c.stream_stall_timeout_ms);
+       }},
       {"metrics_listen", Kind::kString, 0, 0, "\"127.0.0.1:9464\"",
        "optional: host:port serving Prometheus metrics over plain HTTP at /metrics (default: "
        "none; keep it on loopback or a monitoring network)",

@@ -68,6 +68,11 @@ struct NodeConfig {
   uint64_t max_call_threads = 96;
   uint64_t grpc_memory_bytes = uint64_t{128} << 20;
   uint64_t max_streams_per_connection = 256;
+  // Server streams (GetEntries, Trace, Follow) get at most half of max_call_threads; one client
+  // host at most max_streams_per_host of them; a stream whose message has waited
+  // stream_stall_timeout_ms for its reader is cancelled.
+  uint64_t max_streams_per_host = 16;
+  uint64_t stream_stall_timeout_ms = 30'000;
   // host:port of the Prometheus metrics endpoint (/metrics over HTTP); empty: none.
   std::string metrics_listen;
   // Where each key's value came from: "default", the config file's path, "CAIRN_DB", "--db".

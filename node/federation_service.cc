@@ -86,6 +86,8 @@ grpc::Status FederationService::Follow(grpc::ServerContext* context,
   RequestLog log("Follow", context);
   const Gate::Pass pass(gate_);
   if (!pass.admitted()) return log.Finish(Unavailable("cairnd is shutting down"));
+  const auto slot = TakeStreamSlot(stream_slots_, context);
+  if (slot && !slot->admitted()) return log.Finish(slot->refusal());
   log.Set("log_id", request->log_id());
   log.Set("from_index", request->from_index());
   // The node's own log, or a verified replica it holds (so that an auditor, or a node that does
@@ -139,8 +141,8 @@ grpc::Status FederationService::Follow(grpc::ServerContext* context,
   while (true) {
     // The checkpoint, then the entries it adds.
     *message.mutable_checkpoint() = checkpoint;
-    if (!writer->Write(message))
-      return finish(grpc::Status(grpc::StatusCode::CANCELLED, "stream closed by the follower"));
+    if (!WriteWatched(slot.get(), writer, message))
+      return finish(WriteFailed(slot.get(), "stream closed by the follower"));
     while (next < head) {
       auto page = read_page(next, head);
       if (!page.ok()) return finish(page.status());
@@ -152,8 +154,8 @@ grpc::Status FederationService::Follow(grpc::ServerContext* context,
         auto* record = message.mutable_entry();
         record->set_index(stored.index);
         record->set_entry(std::move(stored.entry));
-        if (!writer->Write(message))
-          return finish(grpc::Status(grpc::StatusCode::CANCELLED, "stream closed by the follower"));
+        if (!WriteWatched(slot.get(), writer, message))
+          return finish(WriteFailed(slot.get(), "stream closed by the follower"));
         ++sent;
         next = stored.index + 1;
       }

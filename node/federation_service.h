@@ -18,6 +18,7 @@
 #include "node/logging.h"
 #include "node/sequencer.h"
 #include "node/storage.h"
+#include "node/stream_slots.h"
 
 namespace cairn::node {
 
@@ -39,6 +40,9 @@ class FederationService final : public cairn::v1::Federation::Service {
   // The node's gossip (may stay null: ExchangeCheckpoints is then UNIMPLEMENTED). Call before the
   // service is registered; it must outlive the service.
   void set_gossiper(Gossiper* gossiper) { gossiper_ = gossiper; }
+  // The bounds on open streams (Follow); null: none. Call before the service is registered; it
+  // must outlive the service.
+  void set_stream_slots(StreamSlots* slots) { stream_slots_ = slots; }
 
   // Graceful stop: new calls are answered UNAVAILABLE and open Follow streams end with
   // UNAVAILABLE within kStopPoll. Thread-safe.
@@ -58,6 +62,7 @@ class FederationService final : public cairn::v1::Federation::Service {
   const uint64_t registry_version_;
   const std::vector<std::unique_ptr<Follower>>& followers_;
   Gossiper* gossiper_ = nullptr;
+  StreamSlots* stream_slots_ = nullptr;
   Gate gate_;
 };
 

@@ -436,9 +436,18 @@ int Serve(const NodeConfig& config, const sigset_t& stop_signals,
         CAIRN_ASSIGN_OR_RETURN(const auto found, store.FindEntry(event_id));
         return found.has_value();
       });
+  // Streams (GetEntries, Trace, Follow) get half the call threads, a host at most
+  // max_streams_per_host of them, and a stream whose reader stops reading is cancelled
+  // (node/stream_slots.h). Outlives the services.
+  StreamSlotOptions stream_options;
+  stream_options.total = std::max<size_t>(1, config.max_call_threads / 2);
+  stream_options.per_host = config.max_streams_per_host;
+  stream_options.stall_timeout = std::chrono::milliseconds(config.stream_stall_timeout_ms);
+  StreamSlots stream_slots(stream_options);
   LedgerService service(**storage, sequencer, validator, config.log_id, registry->version(), clock,
                         config.max_message_bytes);
   service.set_replicas(all_replicas);
+  service.set_stream_slots(&stream_slots);
   // An append referring to an event of a followed log waits for it to be replicated.
   NodeLogs held_logs(storage->get(), all_replicas);
   std::optional<ReplicationWait> replication_wait;
@@ -479,6 +488,7 @@ int Serve(const NodeConfig& config, const sigset_t& stop_signals,
   }
   Gossiper gossiper(sequencer, *registry, followers, std::move(gossip_options));
   FederationService federation(**storage, sequencer, config.log_id, registry->version(), followers);
+  federation.set_stream_slots(&stream_slots);
   federation.set_gossiper(&gossiper);
 
   grpc::EnableDefaultHealthCheckService(true);

@@ -420,6 +420,8 @@ grpc::Status LedgerService::GetEntries(grpc::ServerContext* context,
   RequestLog log("GetEntries", context);
   const Gate::Pass in_flight(gate_);
   if (!in_flight.admitted()) return log.Finish(Unavailable("cairnd is shutting down"));
+  const auto slot = TakeStreamSlot(stream_slots_, context);
+  if (slot && !slot->admitted()) return log.Finish(slot->refusal());
   log.Set("start", request->start());
   log.Set("limit", request->limit());
   auto size = storage_.Size();
@@ -442,9 +444,9 @@ grpc::Status LedgerService::GetEntries(grpc::ServerContext* context,
       cairn::v1::EntryRecord record;
       record.set_index(stored.index);
       record.set_entry(std::move(stored.entry));
-      if (!writer->Write(record)) {
+      if (!WriteWatched(slot.get(), writer, record)) {
         log.Set("sent", sent);
-        return log.Finish(grpc::Status(grpc::StatusCode::CANCELLED, "stream closed by client"));
+        return log.Finish(WriteFailed(slot.get(), "stream closed by client"));
       }
       ++sent;
       next = stored.index + 1;
@@ -645,6 +647,8 @@ grpc::Status LedgerService::Trace(grpc::ServerContext* context,
   RequestLog log("Trace", context);
   const Gate::Pass in_flight(gate_);
   if (!in_flight.admitted()) return log.Finish(Unavailable("cairnd is shutting down"));
+  const auto slot = TakeStreamSlot(stream_slots_, context);
+  if (slot && !slot->admitted()) return log.Finish(slot->refusal());
   log.Set("lot_id", request->lot_id());
   TraceOptions options;
   options.lot_id = request->lot_id();
@@ -657,9 +661,10 @@ grpc::Status LedgerService::Trace(grpc::ServerContext* context,
       CollectLineage(storage_, sequencer_, options, [&](const cairn::v1::EvidenceBundle& part) {
         if (context != nullptr && context->IsCancelled()) return false;
         sent += part.entries_size();
-        return writer->Write(part);
+        return WriteWatched(slot.get(), writer, part);
       });
   log.Set("entries", sent);
+  if (!status.ok() && slot && slot->stalled()) return log.Finish(WriteFailed(slot.get(), ""));
   return log.Finish(status);
 }
 

@@ -23,6 +23,7 @@
 #include "node/replication_wait.h"
 #include "node/sequencer.h"
 #include "node/storage.h"
+#include "node/stream_slots.h"
 
 namespace cairn::node {
 
@@ -79,6 +80,9 @@ class LedgerService final
   // The verified replicas this node holds, which Trace follows a lineage through. Call before
   // the service is registered; the stores must outlive it.
   void set_replicas(std::vector<const ReplicaStore*> replicas) { replicas_ = std::move(replicas); }
+  // The bounds on open streams (GetEntries, Trace); null: none. Call before the service is
+  // registered; it must outlive the service.
+  void set_stream_slots(StreamSlots* slots) { stream_slots_ = slots; }
   // Appends that refer to events not yet held wait in `wait` (may be null: refused at once by
   // the custody check). Call before the service is registered; `wait` must outlive it.
   void set_replication_wait(ReplicationWait* wait) { wait_ = wait; }
@@ -106,6 +110,7 @@ class LedgerService final
   const Clock& clock_;
   const uint64_t max_message_bytes_;
   std::vector<const ReplicaStore*> replicas_;
+  StreamSlots* stream_slots_ = nullptr;
   ReplicationWait* wait_ = nullptr;
   Gate gate_;
 };

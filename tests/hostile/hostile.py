@@ -7,6 +7,9 @@ memory in /proc.
     hostile.py ADDRESS PID --idle N      N idle connections, each its own TCP connection, held
                                          open a few seconds (prints how many connected and the
                                          node's peak threads, RSS and open descriptors)
+    hostile.py ADDRESS PID --slow-readers N [--hold S]
+                                         N GetEntries streams that never read, held S seconds
+                                         (prints how the node answered them, and its peaks)
 
 Opens N GetEntries streams and cancels each at once, sends garbage bytes, deeply nested groups, a
 huge repeated field and an oversized message to Append, AppendBatch and GetEntries, and asks with
@@ -79,6 +82,59 @@ def idle(address, pid, count):
                       "final_threads": threads, "final_rss_bytes": rss}))
 
 
+def slow_readers(address, pid, count, hold):
+    """Opens `count` GetEntries streams of the whole log that never read a message (on channels
+    of their own, 100 streams each), holds them `hold` seconds, and reports how many the node
+    refused at once and how many it let open (a stream the node cancels later is seen only by a
+    reader that reads: the node's log tells), then whether a reader that reads gets the log."""
+    identity = lambda b: b  # noqa: E731
+    watcher = Watcher(pid)
+    watcher.start()
+    # Without BDP probing the reader's window stays at HTTP/2's 64 KB: the node's writes block
+    # once it is full, as behind a reader that does not read.
+    channels = [grpc.insecure_channel(address, options=[("grpc.use_local_subchannel_pool", 1),
+                                                        ("grpc.http2.bdp_probe", 0)])
+                for _ in range((count + 99) // 100)]
+    start = time.monotonic()
+    ended = {}  # stream number -> (seconds after start, code), once the client sees its end
+    lock = threading.Lock()
+
+    def on_done(number):
+        def done(call):
+            with lock:
+                ended[number] = (time.monotonic() - start, call.code().name)
+        return done
+
+    streams = []
+    for number in range(count):
+        get_entries = channels[number // 100].unary_stream("/cairn.v1.Ledger/GetEntries",
+                                                           identity, identity)
+        stream = get_entries(b"")  # the whole log; never iterated, so never read
+        stream.add_done_callback(on_done(number))
+        streams.append(stream)
+    time.sleep(hold)
+    with lock:
+        early = dict(ended)
+    result = {"slow_readers": count, "hold_seconds": hold}
+    result["refused_at_once"] = sum(1 for t, code in early.values() if code == "RESOURCE_EXHAUSTED")
+    result["refusal_codes"] = sorted({code for t, code in early.values()})
+    result["not_refused"] = count - len(early)
+    result["last_refusal_seconds"] = round(max((t for t, code in early.values()), default=0), 3)
+    for stream in streams:
+        stream.cancel()
+    # A reader that reads gets the whole log once the slow ones are gone.
+    reader = channels[0].unary_stream("/cairn.v1.Ledger/GetEntries", identity, identity)
+    result["reader_after"] = code_of(lambda: list(reader(b"", timeout=30)))
+    time.sleep(0.5)
+    watcher.running = False
+    watcher.join()
+    result["peak_threads"], result["peak_rss_bytes"] = watcher.peak_threads, watcher.peak_rss
+    result["final_threads"], result["final_rss_bytes"] = proc_status(pid)
+    for channel in channels:
+        channel.close()
+    print(json.dumps(result))
+
+
 def code_of(call):
     return answer_of(call)[0]
 
@@ -96,6 +152,10 @@ def main():
     address, pid = sys.argv[1], int(sys.argv[2])
     if "--idle" in sys.argv:
         return idle(address, pid, int(sys.argv[sys.argv.index("--idle") + 1]))
+    if "--slow-readers" in sys.argv:
+        hold = float(sys.argv[sys.argv.index("--hold") + 1]) if "--hold" in sys.argv else 5.0
+        return slow_readers(address, pid, int(sys.argv[sys.argv.index("--slow-readers") + 1]),
+                            hold)
     calls = int(sys.argv[sys.argv.index("--calls") + 1]) if "--calls" in sys.argv else 10000
     identity = lambda b: b  # noqa: E731 — raw bytes, serialized by nobody
     channel = grpc.insecure_channel(address)

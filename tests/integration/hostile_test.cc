@@ -4,13 +4,17 @@
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "tests/integration/harness.h"
+#include "tests/unit/test_world.h"
 
 namespace cairn::itest {
 namespace {
@@ -145,6 +149,96 @@ TEST(HostileTest, TwoThousandIdleConnectionsLeaveTheNodeBoundedAndServing) {
   EXPECT_EQ(honest.failed(), 0);
   EXPECT_GT(honest.ok(), 0);
   EXPECT_EQ(SubmitExtraction(world, dir, 100000), 0);
+  EXPECT_EQ(world.node().Terminate(), 0);
+}
+
+// 1,000 GetEntries streams that never read, from one host, while an honest client appends and
+// reads. Before the stream limits they took every call thread (and 1.9-2.1 GB, never given
+// back): honest reads were refused or took seconds. Now the host gets 16 streams, the rest are
+// refused at once, the 16 are cancelled once their reader has stalled past the timeout, and the
+// honest client's calls all succeed (their p99 is printed: a figure, not a test).
+TEST(HostileTest, AThousandSlowReadersAreRefusedOrCancelledAndHonestCallsGoOn) {
+  TempDir dir;
+  World world(dir);
+  world.StartNode({"pk-fwo"});
+  ASSERT_EQ(world.node().Terminate(), 0);
+  WriteFile(world.config_path(),
+            ReadFile(world.config_path()) + "stream_stall_timeout_ms = 2000\n");
+  std::string error;
+  ASSERT_TRUE(world.node().Start(world.config_path(), &error)) << error;
+  auto stub = world.Stub();
+  // A log no reader takes in one flow-control window: 400 entries of ~700 bytes.
+  std::vector<cairn::v1::SignedEvent> events;
+  for (int n = 0; n < 2400; ++n) {
+    events.push_back(world.Sign(cairn::testing::PakistanExtraction(
+        "pk-fwo:CHG-2025-" + std::to_string(10000 + n), 20'000'000)));
+  }
+  for (int n = 0; n < 400; ++n) ASSERT_TRUE(AppendSigned(*stub, events[n]).ok());
+
+  // The honest partner system: appends, and reads back each event it appended.
+  std::atomic<bool> done{false};
+  std::vector<double> latencies_ms;
+  int failed = 0;
+  std::thread honest([&] {
+    auto own = world.Stub();
+    for (size_t n = 400; n < events.size() && !done; ++n) {
+      const auto begin = std::chrono::steady_clock::now();
+      cairn::v1::AppendResponse appended;
+      const bool ok = AppendSigned(*own, events[n], &appended).ok();
+      const auto middle = std::chrono::steady_clock::now();
+      grpc::ClientContext context;
+      context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+      cairn::v1::GetEventRequest request;
+      request.set_event_id(appended.event_id());
+      cairn::v1::GetEventResponse event;
+      const bool read = ok && own->GetEvent(&context, request, &event).ok();
+      const auto end = std::chrono::steady_clock::now();
+      if (!ok || !read) ++failed;
+      latencies_ms.push_back(std::chrono::duration<double, std::milli>(middle - begin).count());
+      latencies_ms.push_back(std::chrono::duration<double, std::milli>(end - middle).count());
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  });
+  std::vector<std::string> argv = {"/usr/bin/python3",
+                                   HOSTILE_CLIENT,
+                                   world.node().address(),
+                                   std::to_string(world.node().pid()),
+                                   "--slow-readers",
+                                   "1000",
+                                   "--hold",
+                                   "5"};
+  const RunResult r = RunProcess(argv);
+  done = true;
+  honest.join();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json figures = nlohmann::json::parse(r.out);
+  std::sort(latencies_ms.begin(), latencies_ms.end());
+  const double p99 = latencies_ms.empty() ? 0 : latencies_ms[latencies_ms.size() * 99 / 100];
+  std::cout << "hostile --slow-readers: " << figures.dump()
+            << "; honest calls meanwhile: " << latencies_ms.size() << ", " << failed
+            << " failed, p99 " << p99 << " ms\n";
+  // One host holds at most 16 streams; the other 984 are refused at once, and say why.
+  EXPECT_EQ(figures["not_refused"], 16) << figures;
+  EXPECT_EQ(figures["refused_at_once"], 984) << figures;
+  EXPECT_EQ(figures["refusal_codes"], nlohmann::json({"RESOURCE_EXHAUSTED"})) << figures;
+  // The 16 stalled readers are cancelled by the node, freeing their threads (the client sees
+  // that only once it reads: its log of the calls says it).
+  std::istringstream log(ReadFile(world.node().stderr_path()));
+  int stalled = 0;
+  for (std::string line; std::getline(log, line);) {
+    if (line.find("\"GetEntries\"") != std::string::npos &&
+        line.find("cancelled by the node: the reader took no message for 2000 ms") !=
+            std::string::npos) {
+      ++stalled;
+    }
+  }
+  EXPECT_EQ(stalled, 16);
+  EXPECT_EQ(figures["reader_after"], "OK") << figures;
+  EXPECT_LT(figures["peak_threads"].get<int>(), 200) << figures;
+  EXPECT_LT(figures["peak_rss_bytes"].get<int64_t>(), kRssBound) << figures;
+  EXPECT_EQ(failed, 0);
+  EXPECT_GT(latencies_ms.size(), 100U);
+  EXPECT_EQ(LogSize(*stub), 400 + latencies_ms.size() / 2);
   EXPECT_EQ(world.node().Terminate(), 0);
 }
 
