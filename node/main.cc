@@ -53,6 +53,7 @@
 #include "node/other_logs.h"
 #include "node/replica_store.h"
 #include "node/replication_wait.h"
+#include "node/request_parse.h"
 #include "node/sequencer.h"
 #include "node/service.h"
 #include "node/startup_check.h"
@@ -543,6 +544,12 @@ int Serve(const NodeConfig& config, const sigset_t& stop_signals,
                              static_cast<int>(config.max_streams_per_connection));
   builder.SetMaxReceiveMessageSize(static_cast<int>(config.max_message_bytes));
   builder.SetMaxSendMessageSize(static_cast<int>(config.max_message_bytes));
+  {
+    // Requests that do not parse: INVALID_ARGUMENT, not gRPC's INTERNAL (node/request_parse.h).
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
+    creators.push_back(std::make_unique<RequestParseInterceptorFactory>());
+    builder.experimental().SetInterceptorCreators(std::move(creators));
+  }
   builder.RegisterService(&service);
   builder.RegisterService(&federation);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();

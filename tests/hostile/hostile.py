@@ -191,7 +191,10 @@ def main():
     # A huge repeated field: 100,000 empty events in one batch (200 kB).
     result["append_batch_huge_repeated"], result["append_batch_huge_repeated_message"] = answer_of(
         lambda: append_batch(b"\x0a\x00" * 100000, timeout=10))
-    result["get_entries_garbage"] = code_of(lambda: list(get_entries(b"\xff\xff", timeout=5)))
+    result["get_entries_garbage"], result["get_entries_garbage_message"] = answer_of(
+        lambda: list(get_entries(b"\xff\xff", timeout=5)))
+    get_event = channel.unary_unary("/cairn.v1.Ledger/GetEvent", identity, identity)
+    result["get_event_garbage"] = code_of(lambda: get_event(b"\xff\xff\xff", timeout=5))
     result["append_oversized"] = code_of(lambda: append(b"\x0a" + b"\xff" * 5 + b"x" * (8 << 20),
                                                         timeout=10))
     # A deadline already past.

@@ -114,6 +114,13 @@ TEST(HostileTest, OpenedAndCancelledStreamsAndGarbageLeaveTheNodeBoundedAndServi
             std::string::npos)
       << figures;
   EXPECT_NE(figures["append_oversized"], "OK");
+  // Reads too: gRPC's own parse of the request fails, and the caller is told it sent garbage.
+  EXPECT_EQ(figures["get_entries_garbage"], "INVALID_ARGUMENT") << figures;
+  EXPECT_NE(figures["get_entries_garbage_message"].get<std::string>().find(
+                "are not a serialized request message of /cairn.v1.Ledger/GetEntries"),
+            std::string::npos)
+      << figures;
+  EXPECT_EQ(figures["get_event_garbage"], "INVALID_ARGUMENT") << figures;
   EXPECT_EQ(honest.failed(), 0);
   EXPECT_GT(honest.ok(), 0);
   // Nothing a refused request sent was written: the log holds the honest appends only.
