@@ -12,28 +12,6 @@
 namespace cairn {
 namespace {
 
-std::string ErrnoText() { return std::strerror(errno); }
-
-// Closed when it goes out of scope.
-class Descriptor {
- public:
-  explicit Descriptor(int fd) : fd_(fd) {}
-  ~Descriptor() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Descriptor(const Descriptor&) = delete;
-  Descriptor& operator=(const Descriptor&) = delete;
-  int get() const { return fd_; }
-  bool Close() {
-    const int fd = fd_;
-    fd_ = -1;
-    return fd < 0 || ::close(fd) == 0;
-  }
-
- private:
-  int fd_;
-};
-
 Status WriteAll(int fd, std::string_view data) {
   while (!data.empty()) {
     const ssize_t n = ::write(fd, data.data(), data.size());
@@ -52,7 +30,7 @@ Status WriteFileAtomically(const std::string& path, std::string_view data, mode_
                            bool replace, std::string_view what) {
   const std::string name = std::string(what) + " " + path + ": ";
   std::string tmp = path + ".tmp-XXXXXX";
-  Descriptor fd(::mkstemp(tmp.data()));
+  FileDescriptor fd(::mkstemp(tmp.data()));
   if (fd.get() < 0) return Internal(name + "cannot create a temporary file: " + ErrnoText());
   auto fail = [&](const std::string& step) {
     ::unlink(tmp.c_str());
@@ -76,7 +54,7 @@ Status WriteFileAtomically(const std::string& path, std::string_view data, mode_
   }
   std::string dir = std::filesystem::path(path).parent_path().string();
   if (dir.empty()) dir = ".";
-  Descriptor dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  FileDescriptor dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dir_fd.get() < 0 || ::fsync(dir_fd.get()) != 0) {
     return Internal(name + "written, but syncing directory " + dir + " failed: " + ErrnoText());
   }
