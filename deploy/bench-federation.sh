@@ -23,7 +23,7 @@ rate="${2:-1000}"
 build="${CAIRN_BUILD_DIR:-build}"
 if [[ ! -x $build/node/cairnd || ! -x $build/client/cairn || ! -x $build/tools/cairn-bench/cairn-bench ]]; then
   ./deploy/install-deps.sh
-  cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
   cmake --build "$build" -j2 --target cairnd cairn cairn-bench
 fi
 CAIRND="$(cd "$build" && pwd)/node/cairnd"

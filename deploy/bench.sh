@@ -65,7 +65,7 @@ events=${events:-20000}
 
 build=${CAIRN_BUILD_DIR:-build}
 ./deploy/install-deps.sh
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$build" -j2 --target cairnd cairn cairn-bench >/dev/null
 cairn=$(realpath "$build")/client/cairn
 cairnd=$(realpath "$build")/node/cairnd

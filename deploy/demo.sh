@@ -136,7 +136,7 @@ else
   step "0. Build: install missing Debian packages, then build cairnd (the node) and cairn (the CLI)"
   ./deploy/install-deps.sh
   configure_log="$(mktemp)"
-  if ! cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$configure_log" 2>&1; then
+  if ! cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >"$configure_log" 2>&1; then
     cat "$configure_log" >&2
     rm -f "$configure_log"
     die "cmake configure failed (output above)"

@@ -2,7 +2,8 @@
 # Installs missing Debian packages, configures and builds everything (tests included), and runs the
 # test suite with ctest. Exits with ctest's status.
 #
-#   ./tests/run.sh                 all tests (RelWithDebInfo build in ./build)
+#   ./tests/run.sh                 all tests (Release build in ./build, the build users make, with
+#                                  warnings as errors)
 #   ./tests/run.sh -L unit         extra arguments go to ctest (here: only tests labelled "unit")
 #   ./tests/run.sh --sanitize      clang with AddressSanitizer and UndefinedBehaviorSanitizer, every
 #                                  report fatal (./build-sanitize): all tests, plus the libFuzzer
@@ -37,10 +38,17 @@ if [[ $mode == default ]]; then
 else
   ./deploy/install-deps.sh clang libclang-rt-14-dev
 fi
+# Debian's ccache keeps compiled objects between runs and clones (paths below the checkout are
+# hashed relative to it): recompiling an unchanged file is a copy.
+launcher=()
+if command -v ccache >/dev/null; then
+  export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
+  launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+fi
 case "$mode" in
   default)
     build=build
-    cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCAIRN_WERROR=ON
+    cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DCAIRN_WERROR=ON ${launcher[@]+"${launcher[@]}"}
     ln -sf build/compile_commands.json compile_commands.json  # for clangd and clang-tidy
     ;;
   sanitize)
@@ -48,7 +56,7 @@ case "$mode" in
     # -O1 and line tables only: the sanitizers' usual trade of build time against speed.
     CC=clang CXX=clang++ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Debug \
       -DCMAKE_C_FLAGS_DEBUG="-O1 -gline-tables-only" -DCMAKE_CXX_FLAGS_DEBUG="-O1 -gline-tables-only" \
-      -DCAIRN_WERROR=ON -DCAIRN_SANITIZE=address -DCAIRN_FUZZ=ON \
+      -DCAIRN_WERROR=ON -DCAIRN_SANITIZE=address -DCAIRN_FUZZ=ON ${launcher[@]+"${launcher[@]}"} \
       ${fuzz_runs:+-DCAIRN_FUZZ_RUNS="$fuzz_runs"}
     # Every report ends the process with a failure; leaks are reports too.
     export ASAN_OPTIONS="abort_on_error=0:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1"
@@ -59,7 +67,7 @@ case "$mode" in
     build=build-tsan
     CC=clang CXX=clang++ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Debug \
       -DCMAKE_C_FLAGS_DEBUG="-O1 -gline-tables-only" -DCMAKE_CXX_FLAGS_DEBUG="-O1 -gline-tables-only" \
-      -DCAIRN_WERROR=ON -DCAIRN_SANITIZE=thread
+      -DCAIRN_WERROR=ON -DCAIRN_SANITIZE=thread ${launcher[@]+"${launcher[@]}"}
     export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1"
     ;;
 esac
