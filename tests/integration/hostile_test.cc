@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -182,23 +183,45 @@ TEST(HostileTest, AThousandSlowReadersAreRefusedOrCancelledAndHonestCallsGoOn) {
   }
   for (int n = 0; n < 400; ++n) ASSERT_TRUE(AppendSigned(*stub, events[n]).ok());
 
-  // The honest partner system: appends, and reads back each event it appended.
+  // The honest partner system: appends, and reads back each event it appended. Like any gRPC
+  // client it asks again, 10 ms later, a call refused RESOURCE_EXHAUSTED: that is how the node
+  // sheds load, and in the burst of 1,000 stream calls gRPC may find no free call thread for a
+  // moment (under ASan it did, once in 846 calls). Such refusals are counted apart; any other
+  // failure, or a refusal that lasts a second, fails the test.
   std::atomic<bool> done{false};
   std::vector<double> latencies_ms;
   int failed = 0;
+  int refused = 0;
+  std::string first_failure;
+  const auto call = [&](const std::function<grpc::Status()>& once) {
+    for (int attempt = 0;; ++attempt) {
+      const grpc::Status status = once();
+      if (status.error_code() != grpc::StatusCode::RESOURCE_EXHAUSTED || attempt == 100) {
+        if (!status.ok() && first_failure.empty()) {
+          first_failure = std::to_string(status.error_code()) + ": " + status.error_message();
+        }
+        return status.ok();
+      }
+      ++refused;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  };
   std::thread honest([&] {
     auto own = world.Stub();
     for (size_t n = 400; n < events.size() && !done; ++n) {
       const auto begin = std::chrono::steady_clock::now();
       cairn::v1::AppendResponse appended;
-      const bool ok = AppendSigned(*own, events[n], &appended).ok();
+      const bool ok = call([&] { return AppendSigned(*own, events[n], &appended); });
       const auto middle = std::chrono::steady_clock::now();
-      grpc::ClientContext context;
-      context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-      cairn::v1::GetEventRequest request;
-      request.set_event_id(appended.event_id());
-      cairn::v1::GetEventResponse event;
-      const bool read = ok && own->GetEvent(&context, request, &event).ok();
+      const bool read =
+          ok && call([&] {
+            grpc::ClientContext context;
+            context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+            cairn::v1::GetEventRequest request;
+            request.set_event_id(appended.event_id());
+            cairn::v1::GetEventResponse event;
+            return own->GetEvent(&context, request, &event);
+          });
       const auto end = std::chrono::steady_clock::now();
       if (!ok || !read) ++failed;
       latencies_ms.push_back(std::chrono::duration<double, std::milli>(middle - begin).count());
@@ -222,8 +245,8 @@ TEST(HostileTest, AThousandSlowReadersAreRefusedOrCancelledAndHonestCallsGoOn) {
   std::sort(latencies_ms.begin(), latencies_ms.end());
   const double p99 = latencies_ms.empty() ? 0 : latencies_ms[latencies_ms.size() * 99 / 100];
   std::cout << "hostile --slow-readers: " << figures.dump()
-            << "; honest calls meanwhile: " << latencies_ms.size() << ", " << failed
-            << " failed, p99 " << p99 << " ms\n";
+            << "; honest calls meanwhile: " << latencies_ms.size() << ", " << failed << " failed, "
+            << refused << " refusals asked again, p99 " << p99 << " ms\n";
   // One host holds at most 16 streams; the other 984 are refused at once, and say why.
   EXPECT_EQ(figures["not_refused"], 16) << figures;
   EXPECT_EQ(figures["refused_at_once"], 984) << figures;
@@ -243,7 +266,7 @@ TEST(HostileTest, AThousandSlowReadersAreRefusedOrCancelledAndHonestCallsGoOn) {
   EXPECT_EQ(figures["reader_after"], "OK") << figures;
   EXPECT_LT(figures["peak_threads"].get<int>(), 200) << figures;
   EXPECT_LT(figures["peak_rss_bytes"].get<int64_t>(), kRssBound) << figures;
-  EXPECT_EQ(failed, 0);
+  EXPECT_EQ(failed, 0) << first_failure;
   EXPECT_GT(latencies_ms.size(), 100U);
   EXPECT_EQ(LogSize(*stub), 400 + latencies_ms.size() / 2);
   EXPECT_EQ(world.node().Terminate(), 0);
