@@ -247,6 +247,32 @@ Status Storage::Initialize() {
   return Status::Ok();
 }
 
+namespace {
+
+// Feeds (event key, index) pairs to an EventIndex 4,096 at a time: AddAll places a chunk at once.
+class IndexFeeder {
+ public:
+  explicit IndexFeeder(EventIndex& index) : index_(index) { chunk_.reserve(kChunk); }
+  ~IndexFeeder() { index_.AddAll(chunk_); }
+  IndexFeeder(const IndexFeeder&) = delete;
+  IndexFeeder& operator=(const IndexFeeder&) = delete;
+
+  void Add(int64_t key, uint64_t index) {
+    chunk_.emplace_back(key, index);
+    if (chunk_.size() == kChunk) {
+      index_.AddAll(chunk_);
+      chunk_.clear();
+    }
+  }
+
+ private:
+  static constexpr size_t kChunk = 4096;
+  EventIndex& index_;
+  std::vector<std::pair<int64_t, uint64_t>> chunk_;
+};
+
+}  // namespace
+
 Status Storage::LoadEventIndex() {
   if (options_.event_keys != nullptr) {
     CAIRN_ASSIGN_OR_RETURN(
@@ -256,33 +282,20 @@ Status Storage::LoadEventIndex() {
     CAIRN_ASSIGN_OR_RETURN(const bool row, q.Next());
     const std::vector<int64_t>& keys = *options_.event_keys;
     if (row && static_cast<uint64_t>(q.ColumnInt(0)) == keys.size()) {
-      std::vector<std::pair<int64_t, uint64_t>> chunk;
-      chunk.reserve(4096);
-      for (uint64_t i = 0; i < keys.size(); ++i) {
-        chunk.emplace_back(keys[i], i);
-        if (chunk.size() == 4096 || i + 1 == keys.size()) {
-          events_.AddAll(chunk);
-          chunk.clear();
-        }
-      }
+      IndexFeeder feeder(events_);
+      for (uint64_t i = 0; i < keys.size(); ++i) feeder.Add(keys[i], i);
       return Status::Ok();
     }
   }
   CAIRN_ASSIGN_OR_RETURN(SqliteStmt scan,
                          Prepare(writer_db_.get(), "SELECT event_key, idx FROM entries"));
   Query q(writer_db_.get(), scan.get());
-  std::vector<std::pair<int64_t, uint64_t>> chunk;
-  chunk.reserve(4096);
+  IndexFeeder feeder(events_);
   while (true) {
     CAIRN_ASSIGN_OR_RETURN(const bool row, q.Next());
     if (!row) break;
-    chunk.emplace_back(q.ColumnInt(0), static_cast<uint64_t>(q.ColumnInt(1)));
-    if (chunk.size() == 4096) {
-      events_.AddAll(chunk);
-      chunk.clear();
-    }
+    feeder.Add(q.ColumnInt(0), static_cast<uint64_t>(q.ColumnInt(1)));
   }
-  events_.AddAll(chunk);
   return Status::Ok();
 }
 

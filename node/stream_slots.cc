@@ -27,7 +27,11 @@ std::string StreamSlots::HostOf(const std::string& peer) {
 }
 
 std::unique_ptr<StreamSlots::Slot> StreamSlots::Take(grpc::ServerContext* context) {
-  const std::string host = context != nullptr ? HostOf(context->peer()) : "local";
+  return Take(context != nullptr ? HostOf(context->peer()) : "local", context);
+}
+
+std::unique_ptr<StreamSlots::Slot> StreamSlots::Take(const std::string& host,
+                                                     grpc::ServerContext* context) {
   MutexLock lock(&mutex_);
   size_t& from_host = per_host_[host];
   grpc::Status refusal;

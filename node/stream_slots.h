@@ -76,8 +76,11 @@ class StreamSlots {
     grpc::Status refusal_;
   };
 
-  // A slot for the stream of `context` (its host is context->peer() without the port).
+  // A slot for the stream of `context` (its host is context->peer() without the port; "local"
+  // without a context).
   std::unique_ptr<Slot> Take(grpc::ServerContext* context);
+  // The same for a stream from `host` (context may be null: nothing to cancel).
+  std::unique_ptr<Slot> Take(const std::string& host, grpc::ServerContext* context);
 
   // Streams open now, and the streams cancelled for stalling so far.
   size_t open() const;

@@ -18,7 +18,7 @@ TEST(StreamSlotsTest, TheHostIsThePeerWithoutItsPort) {
   EXPECT_EQ(StreamSlots::HostOf("unknown"), "unknown");
 }
 
-TEST(StreamSlotsTest, AHostGetsItsShareAndTheNodeItsTotalThenRefusalsNameTheLimit) {
+TEST(StreamSlotsTest, AHostGetsItsShareThenARefusalNamesTheLimit) {
   StreamSlotOptions options;
   options.total = 5;
   options.per_host = 3;
@@ -42,6 +42,36 @@ TEST(StreamSlotsTest, AHostGetsItsShareAndTheNodeItsTotalThenRefusalsNameTheLimi
   EXPECT_FALSE(refused->stalled());
   EXPECT_EQ(WriteFailed(refused.get(), "stream closed by client").error_message(),
             "stream closed by client");
+}
+
+TEST(StreamSlotsTest, HostsWithinTheirShareAreRefusedOnceTheNodesTotalIsOpen) {
+  StreamSlotOptions options;
+  options.total = 5;
+  options.per_host = 3;
+  StreamSlots slots(options);
+  std::vector<std::unique_ptr<StreamSlots::Slot>> held;
+  for (const char* host :
+       {"ipv4:10.0.0.1", "ipv4:10.0.0.1", "ipv4:10.0.0.1", "ipv4:10.0.0.2", "ipv4:10.0.0.2"}) {
+    held.push_back(slots.Take(host, nullptr));
+    EXPECT_TRUE(held.back()->admitted()) << host;
+  }
+  // 10.0.0.2 holds 2 of its 3 and 10.0.0.3 none, but the node's 5 are open.
+  for (const char* host : {"ipv4:10.0.0.2", "ipv4:10.0.0.3"}) {
+    const auto refused = slots.Take(host, nullptr);
+    ASSERT_FALSE(refused->admitted()) << host;
+    EXPECT_EQ(refused->refusal().error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+    EXPECT_EQ(refused->refusal().error_message(),
+              "the node has 5 streams open, its limit (half of max_call_threads); try again later");
+  }
+  EXPECT_EQ(slots.open(), 5U);
+  // Any stream that ends makes room for any host within its share.
+  held.erase(held.begin());
+  EXPECT_TRUE(slots.Take("ipv4:10.0.0.3", nullptr)->admitted());
+  held.push_back(slots.Take("ipv4:10.0.0.2", nullptr));
+  EXPECT_TRUE(held.back()->admitted());
+  EXPECT_FALSE(slots.Take("ipv4:10.0.0.2", nullptr)->admitted());  // the node's total again
+  held.clear();
+  EXPECT_EQ(slots.open(), 0U);
 }
 
 TEST(StreamSlotsTest, NoSlotsMeansNoLimits) {
