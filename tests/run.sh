@@ -53,7 +53,8 @@ case "$mode" in
     ;;
   sanitize)
     build=build-sanitize
-    # -O1 and line tables only: the sanitizers' usual trade of build time against speed.
+    # -O1 and line tables only: the sanitizers' usual trade of build time against speed (the
+    # CLI's, tools' and tests' own code at -O0: CAIRN_COLD_CODE_OPTIONS in CMakeLists.txt).
     CC=clang CXX=clang++ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Debug \
       -DCMAKE_C_FLAGS_DEBUG="-O1 -gline-tables-only" -DCMAKE_CXX_FLAGS_DEBUG="-O1 -gline-tables-only" \
       -DCAIRN_WERROR=ON -DCAIRN_SANITIZE=address -DCAIRN_FUZZ=ON ${launcher[@]+"${launcher[@]}"} \
